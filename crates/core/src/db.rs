@@ -1,0 +1,56 @@
+//! The app's SQLite database: opened durable (WAL, synchronous FULL) and
+//! migrated from `migrations/app/` every time it is opened.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// The migrated database pool every core module works on.
+pub type Database = SqlitePool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Occurs when the file cannot be created or opened.
+    #[error("cannot open the database: {0}")]
+    Open(#[from] sqlx::Error),
+    /// Occurs when a migration fails (for example a newer schema than this build knows).
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/app");
+
+fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // Credits move here: a committed transaction must survive power loss.
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+/// Opens (creating if needed) and migrates the database file at `path`.
+pub async fn open(path: &Path) -> Result<Database, OpenError> {
+    let opts = options("sqlite://")?.filename(path);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(opts)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// A fresh migrated in-memory database, for tests and benchmarks.
+pub async fn open_in_memory() -> Result<Database, OpenError> {
+    // One connection: each in-memory connection would otherwise be its own database.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options("sqlite::memory:")?)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
