@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the project. Works on a fresh Debian 12 clone, with or without CI=true.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo is required (https://rustup.rs)" >&2
+  exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+
+# Extra checks (Python cross-checks, PostgreSQL, keychain) live in scripts/checks/.
+if [ -d scripts/checks ]; then
+  for check in scripts/checks/*.sh; do
+    [ -x "$check" ] || continue
+    echo "== $check"
+    "$check"
+  done
+fi
+echo "== all tests passed"
