@@ -1,8 +1,39 @@
 //! Inkstone's business rules, once, with no Tauri, HTTP or UI dependency.
 //!
-//! The desktop shell (`src-tauri`) only translates commands into calls here.
+//! The desktop shell only translates commands into calls here. Every function
+//! takes the database and, where time matters, `now`: the clock is passed in so
+//! tests are deterministic.
+//!
+//! * [`ledger`]: credits — consume, refund, grant, expire, history, statistics;
+//! * [`purchases`]: signed receipts applied once, membership status and sales;
+//! * [`catalog`]: the cached price list;
+//! * [`profiles`]: local accounts with argon2id passwords;
+//! * [`demo`]: the seed report's demo users (demo mode only).
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use inkstone_core::{ledger, profiles, open_in_memory};
+//! let db = open_in_memory().await.unwrap();
+//! let now = chrono::Utc::now();
+//! let p = profiles::create_profile(&db, "writer", "long enough", false, now).await.unwrap();
+//! let grant = ledger::Grant { kind: ledger::GrantKind::Recharge, credits: 20,
+//!     description: "top-up".into(), order_no: None, expires_at: None };
+//! ledger::add_credits(&db, p.id, &grant, now).await.unwrap();
+//! let charge = ledger::check_and_consume(&db, p.id, "article", "AI写作", now).await.unwrap();
+//! assert_eq!((charge.charged, charge.balance_after), (10, 10));
+//! assert!(ledger::audit(&db).await.unwrap().is_empty());
+//! # });
+//! ```
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod db;
+pub mod demo;
+pub mod error;
+pub mod ledger;
+pub mod profiles;
+pub mod purchases;
+mod time;
 
 pub use db::{open, open_in_memory, Database};
+pub use error::{CoreError, CoreResult};

@@ -1,0 +1,52 @@
+//! Demo data from the seed report: only ever seeded when the app runs in demo
+//! mode (the shell decides); a release start never calls this.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::error::CoreResult;
+use crate::ledger::{self, begin_write, Grant, GrantKind};
+use crate::profiles::{create_profile, find_by_username};
+use crate::time::to_ms;
+use crate::Database;
+
+pub const DEMO_USER: (&str, &str) = ("test_user", "test123456");
+pub const DEMO_ADMIN: (&str, &str) = ("admin", "admin123456");
+
+/// 2026-12-31 23:59:59 in China Standard Time.
+pub fn demo_admin_member_until() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 31, 15, 59, 59)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Creates `test_user` (100 credits) and `admin` (1000 credits, member until
+/// 2026-12-31) unless they exist. The credits arrive as BONUS rows so the
+/// ledger explains every credit of the balance.
+pub async fn seed_demo(db: &Database, now: DateTime<Utc>) -> CoreResult<()> {
+    for ((username, password), credits, admin) in
+        [(DEMO_USER, 100, false), (DEMO_ADMIN, 1000, true)]
+    {
+        if find_by_username(db, username).await?.is_some() {
+            continue;
+        }
+        let profile = create_profile(db, username, password, admin, now).await?;
+        let grant = Grant {
+            kind: GrantKind::Bonus,
+            credits,
+            description: "演示账户初始积分 / demo starting credits".into(),
+            order_no: None,
+            expires_at: None,
+        };
+        ledger::add_credits(db, profile.id, &grant, now).await?;
+        if admin {
+            let mut tx = begin_write(db).await?;
+            sqlx::query("UPDATE profiles SET member_until_ms = ? WHERE id = ?")
+                .bind(to_ms(demo_admin_member_until()))
+                .bind(profile.id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The one error type of the core crate. Each variant has a stable `kind()`
+//! that the shell sends to the UI, which picks the localised text by it.
+
+use inkstone_pay::receipt::ReceiptError;
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Occurs when a non-member asks for a generation that costs more than the balance.
+    #[error("not enough credits: {needed} needed, {missing} missing")]
+    InsufficientCredits { needed: i64, missing: i64 },
+    /// Occurs when an amount is zero, negative, or would overflow the balance.
+    #[error("invalid amount: {0}")]
+    InvalidAmount(&'static str),
+    /// Occurs when a profile id names no profile.
+    #[error("unknown profile {0}")]
+    UnknownProfile(i64),
+    /// Occurs when a username and password do not match a profile.
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Occurs when a new profile's username is already used.
+    #[error("username already taken")]
+    UsernameTaken,
+    /// Occurs when a field fails validation (username, password, tool, sku, text).
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        field: &'static str,
+        reason: &'static str,
+    },
+    /// Occurs when a transaction id names no transaction of this kind.
+    #[error("unknown transaction {0}")]
+    UnknownTransaction(i64),
+    /// Occurs when a consumption is refunded a second time.
+    #[error("consumption {0} was already refunded")]
+    AlreadyRefunded(i64),
+    /// Occurs when a receipt fails verification (signature, key, fields).
+    #[error("receipt rejected: {0}")]
+    Receipt(#[from] ReceiptError),
+    /// Occurs when a receipt names another account than the profile's.
+    #[error("the receipt belongs to another account")]
+    ReceiptWrongAccount,
+    /// Occurs when a receipt is applied to a profile that never registered with the payment endpoint.
+    #[error("this profile has no payment account yet")]
+    NoPaymentAccount,
+    /// Occurs when a generation id names no generation.
+    #[error("unknown generation {0}")]
+    UnknownGeneration(i64),
+    /// Occurs when a finished, failed or stopped generation is acted on again.
+    #[error("generation {0} is not running")]
+    GenerationNotRunning(i64),
+    /// Occurs when SQLite fails; details stay in the logs.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Occurs when stored JSON cannot be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl CoreError {
+    /// A stable machine-readable name for the UI; never changes once shipped.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InsufficientCredits { .. } => "insufficient_credits",
+            Self::InvalidAmount(_) => "invalid_amount",
+            Self::UnknownProfile(_) => "unknown_profile",
+            Self::BadCredentials => "bad_credentials",
+            Self::UsernameTaken => "username_taken",
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::UnknownTransaction(_) => "unknown_transaction",
+            Self::AlreadyRefunded(_) => "already_refunded",
+            Self::Receipt(ReceiptError::UnknownKey(_)) => "receipt_unknown_key",
+            Self::Receipt(ReceiptError::BadSignature) => "receipt_forged",
+            Self::Receipt(_) => "receipt_invalid",
+            Self::ReceiptWrongAccount => "receipt_wrong_account",
+            Self::NoPaymentAccount => "no_payment_account",
+            Self::UnknownGeneration(_) => "unknown_generation",
+            Self::GenerationNotRunning(_) => "generation_not_running",
+            Self::Database(_) => "database",
+            Self::Corrupt(_) => "corrupt_data",
+        }
+    }
+}
+
+pub(crate) fn invalid(field: &'static str, reason: &'static str) -> CoreError {
+    CoreError::InvalidInput { field, reason }
+}

@@ -1,0 +1,837 @@
+//! The credit ledger (the report's CreditService).
+//!
+//! Rules, each enforced here and nowhere else:
+//! * every change of a profile's balance is one append-only `credit_transactions`
+//!   row, written in the same SQLite transaction as the balance;
+//! * writers take the write lock up front (`BEGIN IMMEDIATE`) and change the
+//!   balance with a conditional `UPDATE … RETURNING`, never read-then-write, so
+//!   concurrent spenders cannot both pass a balance check;
+//! * an active member pays nothing, but the consumption is still recorded (a
+//!   CONSUME row of 0 credits);
+//! * a CONSUME is refunded at most once, by exactly its amount;
+//! * bonus credits with an end date are spent first, earliest end first, and
+//!   whatever is left of them at the end date leaves as an EXPIRE row. Expiry is
+//!   applied whenever the balance is read or spent, so it never depends on a
+//!   background job having run.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use crate::error::{invalid, CoreError, CoreResult};
+use crate::time::{from_ms, to_ms};
+use crate::Database;
+
+/// The largest single grant: 100 million credits (10 million CNY).
+pub const MAX_GRANT_CREDITS: i64 = 100_000_000;
+/// The largest balance a profile may hold; far above any real use, far below i64 overflow.
+pub const MAX_BALANCE_CREDITS: i64 = 1_000_000_000_000;
+/// What a generation costs a non-member when the tool has no entry of its own.
+pub const DEFAULT_COST_CREDITS: i64 = 10;
+
+/// The one cost table for every generation tool (credits per generation).
+pub const TOOL_COSTS: &[(&str, i64)] = &[
+    ("article", DEFAULT_COST_CREDITS),
+    ("continue", DEFAULT_COST_CREDITS),
+    ("rewrite", DEFAULT_COST_CREDITS),
+    ("expand", DEFAULT_COST_CREDITS),
+    ("summarize", DEFAULT_COST_CREDITS),
+    ("translate", DEFAULT_COST_CREDITS),
+    ("titles", DEFAULT_COST_CREDITS),
+    ("outline", DEFAULT_COST_CREDITS),
+    ("marketing", DEFAULT_COST_CREDITS),
+    ("image", DEFAULT_COST_CREDITS),
+    ("video", DEFAULT_COST_CREDITS),
+    ("ppt", DEFAULT_COST_CREDITS),
+    ("vision", DEFAULT_COST_CREDITS),
+];
+
+/// The price of one generation with `tool` for a non-member.
+pub fn cost_of(tool: &str) -> CoreResult<i64> {
+    TOOL_COSTS
+        .iter()
+        .find(|(name, _)| *name == tool)
+        .map(|(_, cost)| *cost)
+        .ok_or(invalid("tool", "unknown tool"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TxKind {
+    Recharge,
+    Consume,
+    Refund,
+    Bonus,
+    Expire,
+}
+
+impl TxKind {
+    pub const ALL: [TxKind; 5] = [
+        TxKind::Recharge,
+        TxKind::Consume,
+        TxKind::Refund,
+        TxKind::Bonus,
+        TxKind::Expire,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxKind::Recharge => "RECHARGE",
+            TxKind::Consume => "CONSUME",
+            TxKind::Refund => "REFUND",
+            TxKind::Bonus => "BONUS",
+            TxKind::Expire => "EXPIRE",
+        }
+    }
+
+    pub fn parse(s: &str) -> CoreResult<Self> {
+        TxKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(invalid("transaction type", "unknown"))
+    }
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transaction {
+    pub id: i64,
+    pub profile_id: i64,
+    pub kind: TxKind,
+    /// Signed change of the balance in credits.
+    pub delta: i64,
+    pub balance_after: i64,
+    pub description: String,
+    pub tool: Option<String>,
+    pub order_no: Option<String>,
+    pub generation_id: Option<i64>,
+    pub refund_of: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the header shows: credits and membership, as of `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub profile_id: i64,
+    pub credits: i64,
+    pub is_member: bool,
+    pub member_until: Option<DateTime<Utc>>,
+}
+
+/// The result of a successful charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Charge {
+    /// The CONSUME row; refund it with [`refund`].
+    pub transaction_id: i64,
+    /// Credits taken: 0 for a member.
+    pub charged: i64,
+    pub balance_after: i64,
+    pub member: bool,
+}
+
+/// Kinds of credit that [`add_credits`] grants. Refunds go through [`refund`],
+/// which ties each one to the consumption it undoes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GrantKind {
+    Recharge,
+    Bonus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub kind: GrantKind,
+    pub credits: i64,
+    pub description: String,
+    pub order_no: Option<String>,
+    /// Only for BONUS: unspent credits of this grant expire at this time.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) async fn begin_write(db: &Database) -> CoreResult<sqlx::Transaction<'static, Sqlite>> {
+    // IMMEDIATE takes the write lock now, so the checks below cannot race
+    // another writer; a dropped transaction rolls back.
+    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+fn row_to_tx(row: &sqlx::sqlite::SqliteRow) -> CoreResult<Transaction> {
+    Ok(Transaction {
+        id: row.try_get("id")?,
+        profile_id: row.try_get("profile_id")?,
+        kind: TxKind::parse(row.try_get::<&str, _>("kind")?)
+            .map_err(|_| CoreError::Corrupt("unknown transaction kind".into()))?,
+        delta: row.try_get("delta")?,
+        balance_after: row.try_get("balance_after")?,
+        description: row.try_get("description")?,
+        tool: row.try_get("tool")?,
+        order_no: row.try_get("order_no")?,
+        generation_id: row.try_get("generation_id")?,
+        refund_of: row.try_get("refund_of")?,
+        created_at: from_ms(row.try_get("created_at_ms")?),
+    })
+}
+
+const TX_COLUMNS: &str = "id, profile_id, kind, delta, balance_after, description, tool, \
+                          order_no, generation_id, refund_of, created_at_ms";
+
+/// The fields of a row about to be appended.
+pub(crate) struct Entry<'a> {
+    pub profile_id: i64,
+    pub kind: TxKind,
+    pub delta: i64,
+    pub description: &'a str,
+    pub tool: Option<&'a str>,
+    pub order_no: Option<&'a str>,
+    pub generation_id: Option<i64>,
+    pub refund_of: Option<i64>,
+}
+
+fn check_description(text: &str) -> CoreResult<()> {
+    if text.chars().count() > 500 {
+        return Err(invalid("description", "too long"));
+    }
+    Ok(())
+}
+
+/// Moves the balance by `entry.delta` with a conditional update and appends
+/// the row that explains it. Must run inside a write transaction.
+pub(crate) async fn append(
+    conn: &mut SqliteConnection,
+    entry: Entry<'_>,
+    now: DateTime<Utc>,
+) -> CoreResult<Transaction> {
+    check_description(entry.description)?;
+    let updated: Option<i64> = if entry.delta >= 0 {
+        sqlx::query_scalar(
+            "UPDATE profiles SET credits = credits + ?1
+             WHERE id = ?2 AND credits <= ?3 - ?1 RETURNING credits",
+        )
+        .bind(entry.delta)
+        .bind(entry.profile_id)
+        .bind(MAX_BALANCE_CREDITS)
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        sqlx::query_scalar(
+            "UPDATE profiles SET credits = credits + ?1
+             WHERE id = ?2 AND credits + ?1 >= 0 RETURNING credits",
+        )
+        .bind(entry.delta)
+        .bind(entry.profile_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    let Some(balance_after) = updated else {
+        let current: Option<i64> = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
+            .bind(entry.profile_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(match current {
+            None => CoreError::UnknownProfile(entry.profile_id),
+            Some(credits) if entry.delta < 0 => CoreError::InsufficientCredits {
+                needed: -entry.delta,
+                missing: -entry.delta - credits,
+            },
+            Some(_) => CoreError::InvalidAmount("the balance would exceed its limit"),
+        });
+    };
+    let row = sqlx::query(&format!(
+        "INSERT INTO credit_transactions
+           (profile_id, kind, delta, balance_after, description, tool, order_no,
+            generation_id, refund_of, created_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TX_COLUMNS}"
+    ))
+    .bind(entry.profile_id)
+    .bind(entry.kind.as_str())
+    .bind(entry.delta)
+    .bind(balance_after)
+    .bind(entry.description)
+    .bind(entry.tool)
+    .bind(entry.order_no)
+    .bind(entry.generation_id)
+    .bind(entry.refund_of)
+    .bind(to_ms(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    row_to_tx(&row)
+}
+
+/// Turns what is left of due bonus grants into EXPIRE rows.
+pub(crate) async fn expire_due_in(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    now: DateTime<Utc>,
+) -> CoreResult<Vec<Transaction>> {
+    let due: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT transaction_id, remaining FROM bonus_lots
+         WHERE profile_id = ? AND remaining > 0 AND expires_at_ms <= ?
+         ORDER BY expires_at_ms, transaction_id",
+    )
+    .bind(profile_id)
+    .bind(to_ms(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rows = Vec::with_capacity(due.len());
+    for (lot, remaining) in due {
+        sqlx::query("UPDATE bonus_lots SET remaining = 0 WHERE transaction_id = ?")
+            .bind(lot)
+            .execute(&mut *conn)
+            .await?;
+        let description = format!("赠送积分过期 / bonus expired (#{lot})");
+        rows.push(
+            append(
+                conn,
+                Entry {
+                    profile_id,
+                    kind: TxKind::Expire,
+                    delta: -remaining,
+                    description: &description,
+                    tool: None,
+                    order_no: None,
+                    generation_id: None,
+                    refund_of: None,
+                },
+                now,
+            )
+            .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Spends expiring bonus first, earliest end date first.
+async fn drain_lots(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    mut amount: i64,
+) -> CoreResult<()> {
+    let lots: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT transaction_id, remaining FROM bonus_lots
+         WHERE profile_id = ? AND remaining > 0 ORDER BY expires_at_ms, transaction_id",
+    )
+    .bind(profile_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (lot, remaining) in lots {
+        if amount == 0 {
+            break;
+        }
+        let take = remaining.min(amount);
+        sqlx::query("UPDATE bonus_lots SET remaining = remaining - ? WHERE transaction_id = ?")
+            .bind(take)
+            .bind(lot)
+            .execute(&mut *conn)
+            .await?;
+        amount -= take;
+    }
+    Ok(())
+}
+
+async fn member_until_in(conn: &mut SqliteConnection, profile_id: i64) -> CoreResult<Option<i64>> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT member_until_ms FROM profiles WHERE id = ?")
+            .bind(profile_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|(until,)| until)
+        .ok_or(CoreError::UnknownProfile(profile_id))
+}
+
+/// Charges one generation with `tool` inside an open write transaction.
+pub(crate) async fn consume_in(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    tool: &str,
+    description: &str,
+    generation_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> CoreResult<Charge> {
+    let cost = cost_of(tool)?;
+    let member = member_until_in(conn, profile_id)
+        .await?
+        .is_some_and(|until| until > to_ms(now));
+    expire_due_in(conn, profile_id, now).await?;
+    let charged = if member { 0 } else { cost };
+    let tx = append(
+        conn,
+        Entry {
+            profile_id,
+            kind: TxKind::Consume,
+            delta: -charged,
+            description,
+            tool: Some(tool),
+            order_no: None,
+            generation_id,
+            refund_of: None,
+        },
+        now,
+    )
+    .await?;
+    if charged > 0 {
+        drain_lots(conn, profile_id, charged).await?;
+    }
+    Ok(Charge {
+        transaction_id: tx.id,
+        charged,
+        balance_after: tx.balance_after,
+        member,
+    })
+}
+
+/// Charges one generation: free for an active member (still recorded), the
+/// tool's cost otherwise; `InsufficientCredits` says how many are missing.
+pub async fn check_and_consume(
+    db: &Database,
+    profile_id: i64,
+    tool: &str,
+    description: &str,
+    now: DateTime<Utc>,
+) -> CoreResult<Charge> {
+    let mut tx = begin_write(db).await?;
+    let charge = consume_in(&mut tx, profile_id, tool, description, None, now).await?;
+    tx.commit().await?;
+    Ok(charge)
+}
+
+/// Refunds a consumption inside an open write transaction. A zero-credit
+/// (member) consumption has nothing to refund and yields `None`.
+pub(crate) async fn refund_in(
+    conn: &mut SqliteConnection,
+    consume_id: i64,
+    description: &str,
+    now: DateTime<Utc>,
+) -> CoreResult<Option<Transaction>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TX_COLUMNS} FROM credit_transactions WHERE id = ?"
+    ))
+    .bind(consume_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(CoreError::UnknownTransaction(consume_id))?;
+    let consume = row_to_tx(&row)?;
+    if consume.kind != TxKind::Consume {
+        return Err(CoreError::UnknownTransaction(consume_id));
+    }
+    if consume.delta == 0 {
+        return Ok(None);
+    }
+    let already: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM credit_transactions WHERE refund_of = ?")
+            .bind(consume_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if already.is_some() {
+        return Err(CoreError::AlreadyRefunded(consume_id));
+    }
+    let refund = append(
+        conn,
+        Entry {
+            profile_id: consume.profile_id,
+            kind: TxKind::Refund,
+            delta: -consume.delta,
+            description,
+            tool: consume.tool.as_deref(),
+            order_no: None,
+            generation_id: consume.generation_id,
+            refund_of: Some(consume_id),
+        },
+        now,
+    )
+    .await?;
+    Ok(Some(refund))
+}
+
+/// Gives back exactly what a consumption took, once.
+pub async fn refund(
+    db: &Database,
+    consume_id: i64,
+    description: &str,
+    now: DateTime<Utc>,
+) -> CoreResult<Option<Transaction>> {
+    let mut tx = begin_write(db).await?;
+    let refund = refund_in(&mut tx, consume_id, description, now).await?;
+    tx.commit().await?;
+    Ok(refund)
+}
+
+fn validate_grant(grant: &Grant, now: DateTime<Utc>) -> CoreResult<()> {
+    if grant.credits <= 0 {
+        return Err(CoreError::InvalidAmount("credits must be positive"));
+    }
+    if grant.credits > MAX_GRANT_CREDITS {
+        return Err(CoreError::InvalidAmount(
+            "credits above the single-grant limit",
+        ));
+    }
+    match (grant.kind, grant.expires_at) {
+        (GrantKind::Recharge, Some(_)) => Err(invalid("expires_at", "only bonus credits expire")),
+        (GrantKind::Bonus, Some(at)) if at <= now => {
+            Err(invalid("expires_at", "must be in the future"))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) async fn add_credits_in(
+    conn: &mut SqliteConnection,
+    profile_id: i64,
+    grant: &Grant,
+    now: DateTime<Utc>,
+) -> CoreResult<Transaction> {
+    validate_grant(grant, now)?;
+    let kind = match grant.kind {
+        GrantKind::Recharge => TxKind::Recharge,
+        GrantKind::Bonus => TxKind::Bonus,
+    };
+    let tx = append(
+        conn,
+        Entry {
+            profile_id,
+            kind,
+            delta: grant.credits,
+            description: &grant.description,
+            tool: None,
+            order_no: grant.order_no.as_deref(),
+            generation_id: None,
+            refund_of: None,
+        },
+        now,
+    )
+    .await?;
+    if let Some(expires_at) = grant.expires_at {
+        sqlx::query(
+            "INSERT INTO bonus_lots (transaction_id, profile_id, remaining, expires_at_ms)
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(tx.id)
+        .bind(profile_id)
+        .bind(grant.credits)
+        .bind(to_ms(expires_at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(tx)
+}
+
+/// Adds RECHARGE or BONUS credits (a BONUS may carry an end date).
+pub async fn add_credits(
+    db: &Database,
+    profile_id: i64,
+    grant: &Grant,
+    now: DateTime<Utc>,
+) -> CoreResult<Transaction> {
+    validate_grant(grant, now)?;
+    let mut tx = begin_write(db).await?;
+    let row = add_credits_in(&mut tx, profile_id, grant, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Credits and membership as of `now`, after expiring due bonus credits.
+pub async fn balance(db: &Database, profile_id: i64, now: DateTime<Utc>) -> CoreResult<Balance> {
+    let mut tx = begin_write(db).await?;
+    let until = member_until_in(&mut tx, profile_id).await?;
+    expire_due_in(&mut tx, profile_id, now).await?;
+    let credits: i64 = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
+        .bind(profile_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Balance {
+        profile_id,
+        credits,
+        is_member: until.is_some_and(|u| u > to_ms(now)),
+        member_until: until.map(from_ms),
+    })
+}
+
+/// Expires due bonus credits of every profile; returns the EXPIRE rows written.
+pub async fn expire_bonuses(db: &Database, now: DateTime<Utc>) -> CoreResult<Vec<Transaction>> {
+    let profiles: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT profile_id FROM bonus_lots WHERE remaining > 0 AND expires_at_ms <= ?",
+    )
+    .bind(to_ms(now))
+    .fetch_all(db)
+    .await?;
+    let mut out = Vec::new();
+    for profile_id in profiles {
+        let mut tx = begin_write(db).await?;
+        out.extend(expire_due_in(&mut tx, profile_id, now).await?);
+        tx.commit().await?;
+    }
+    Ok(out)
+}
+
+/// Filters of the transaction history; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct TxFilter {
+    #[serde(default)]
+    pub kinds: Vec<TxKind>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub to: Option<DateTime<Utc>>,
+    /// Matched against the description and the order number.
+    pub text: Option<String>,
+}
+
+/// Keyset pagination: the next page starts below `before_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub before_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TxPage {
+    pub items: Vec<Transaction>,
+    /// Pass as `before_id` for the next page; `None` on the last page.
+    pub next_before_id: Option<i64>,
+}
+
+pub const MAX_PAGE: u32 = 100;
+
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The profile's transactions, newest first, filtered and paginated.
+pub async fn transactions(
+    db: &Database,
+    profile_id: i64,
+    filter: &TxFilter,
+    page: PageRequest,
+) -> CoreResult<TxPage> {
+    if page.limit == 0 || page.limit > MAX_PAGE {
+        return Err(invalid("limit", "must be 1 to 100"));
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT {TX_COLUMNS} FROM credit_transactions WHERE profile_id = "
+    ));
+    q.push_bind(profile_id);
+    if let Some(before) = page.before_id {
+        q.push(" AND id < ").push_bind(before);
+    }
+    if !filter.kinds.is_empty() {
+        q.push(" AND kind IN (");
+        let mut sep = q.separated(", ");
+        for kind in &filter.kinds {
+            sep.push_bind(kind.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(from) = filter.from {
+        q.push(" AND created_at_ms >= ").push_bind(to_ms(from));
+    }
+    if let Some(to) = filter.to {
+        q.push(" AND created_at_ms < ").push_bind(to_ms(to));
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        if text.chars().count() > 100 {
+            return Err(invalid("search text", "too long"));
+        }
+        let pattern = like_pattern(text);
+        q.push(" AND (description LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR order_no LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\')");
+    }
+    // One extra row tells whether another page exists.
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(page.limit as i64 + 1);
+    let rows = q.build().fetch_all(db).await?;
+    let mut items = rows.iter().map(row_to_tx).collect::<CoreResult<Vec<_>>>()?;
+    let next_before_id = if items.len() > page.limit as usize {
+        items.truncate(page.limit as usize);
+        items.last().map(|t| t.id)
+    } else {
+        None
+    };
+    Ok(TxPage {
+        items,
+        next_before_id,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KindTotal {
+    pub kind: TxKind,
+    pub count: i64,
+    pub credits: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DailyTotal {
+    /// Calendar day in China Standard Time (UTC+8), `YYYY-MM-DD`.
+    pub day: String,
+    pub kind: TxKind,
+    pub count: i64,
+    pub credits: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Statistics {
+    pub totals: Vec<KindTotal>,
+    pub daily: Vec<DailyTotal>,
+}
+
+/// Totals per type and per day, for one profile or (admin) all of them.
+pub async fn statistics(
+    db: &Database,
+    profile_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> CoreResult<Statistics> {
+    if from >= to {
+        return Err(invalid("date range", "start must be before end"));
+    }
+    let scope = "(?1 IS NULL OR profile_id = ?1) AND created_at_ms >= ?2 AND created_at_ms < ?3";
+    let totals: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT kind, COUNT(*), COALESCE(SUM(delta), 0) FROM credit_transactions
+         WHERE {scope} GROUP BY kind ORDER BY kind"
+    ))
+    .bind(profile_id)
+    .bind(to_ms(from))
+    .bind(to_ms(to))
+    .fetch_all(db)
+    .await?;
+    let daily: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT date(created_at_ms / 1000 + 8 * 3600, 'unixepoch') AS day, kind,
+                COUNT(*), COALESCE(SUM(delta), 0)
+         FROM credit_transactions WHERE {scope} GROUP BY day, kind ORDER BY day, kind"
+    ))
+    .bind(profile_id)
+    .bind(to_ms(from))
+    .bind(to_ms(to))
+    .fetch_all(db)
+    .await?;
+    let corrupt = |_| CoreError::Corrupt("unknown transaction kind".into());
+    Ok(Statistics {
+        totals: totals
+            .into_iter()
+            .map(|(kind, count, credits)| {
+                Ok(KindTotal {
+                    kind: TxKind::parse(&kind).map_err(corrupt)?,
+                    count,
+                    credits,
+                })
+            })
+            .collect::<CoreResult<_>>()?,
+        daily: daily
+            .into_iter()
+            .map(|(day, kind, count, credits)| {
+                Ok(DailyTotal {
+                    day,
+                    kind: TxKind::parse(&kind).map_err(corrupt)?,
+                    count,
+                    credits,
+                })
+            })
+            .collect::<CoreResult<_>>()?,
+    })
+}
+
+/// Checks every ledger invariant over the whole database and lists what is
+/// broken (empty when all hold). Tests run it after every step.
+pub async fn audit(db: &Database) -> CoreResult<Vec<String>> {
+    let mut problems = Vec::new();
+    let rows: Vec<(i64, i64, i64, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT p.id, p.credits,
+                COALESCE((SELECT SUM(delta) FROM credit_transactions t WHERE t.profile_id = p.id), 0),
+                (SELECT balance_after FROM credit_transactions t WHERE t.profile_id = p.id
+                 ORDER BY id DESC LIMIT 1),
+                COALESCE((SELECT SUM(remaining) FROM bonus_lots l WHERE l.profile_id = p.id), 0)
+         FROM profiles p",
+    )
+    .fetch_all(db)
+    .await?;
+    for (id, credits, sum, last, lots) in rows {
+        if credits < 0 {
+            problems.push(format!("profile {id}: negative balance {credits}"));
+        }
+        if credits != sum {
+            problems.push(format!(
+                "profile {id}: balance {credits} != sum of deltas {sum}"
+            ));
+        }
+        if credits != last.unwrap_or(0) {
+            problems.push(format!(
+                "profile {id}: balance {credits} != last balance_after {last:?}"
+            ));
+        }
+        if lots > credits {
+            problems.push(format!(
+                "profile {id}: unspent bonus {lots} > balance {credits}"
+            ));
+        }
+    }
+    let bad_refunds: Vec<(i64,)> = sqlx::query_as(
+        "SELECT r.id FROM credit_transactions r
+         LEFT JOIN credit_transactions c ON c.id = r.refund_of
+         WHERE r.kind = 'REFUND'
+           AND (c.id IS NULL OR c.kind != 'CONSUME' OR c.delta != -r.delta OR c.profile_id != r.profile_id)",
+    )
+    .fetch_all(db)
+    .await?;
+    for (id,) in bad_refunds {
+        problems.push(format!("refund {id} does not mirror its consumption"));
+    }
+    let double_orders: Vec<(String, String)> = sqlx::query_as(
+        "SELECT order_no, kind FROM credit_transactions WHERE order_no IS NOT NULL
+         GROUP BY order_no, kind HAVING COUNT(*) > 1",
+    )
+    .fetch_all(db)
+    .await?;
+    for (order_no, kind) in double_orders {
+        problems.push(format!("order {order_no} credited twice as {kind}"));
+    }
+    Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{open, profiles};
+
+    /// The process dies between the charge and the rest of its transaction:
+    /// SQLite rolls the uncommitted charge back, on a real file, after reopening.
+    #[tokio::test]
+    async fn a_charge_whose_transaction_never_commits_loses_no_credit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        let now = Utc::now();
+        let db = open(&path).await.unwrap();
+        let p = profiles::create_profile(&db, "writer", "password123", false, now)
+            .await
+            .unwrap();
+        let grant = Grant {
+            kind: GrantKind::Recharge,
+            credits: 10,
+            description: "top-up".into(),
+            order_no: None,
+            expires_at: None,
+        };
+        add_credits(&db, p.id, &grant, now).await.unwrap();
+        {
+            let mut tx = begin_write(&db).await.unwrap();
+            let charge = consume_in(&mut tx, p.id, "article", "x", None, now)
+                .await
+                .unwrap();
+            assert_eq!(charge.balance_after, 0);
+            // Dropped here without commit, as when the process is killed.
+        }
+        db.close().await;
+        let db = open(&path).await.unwrap();
+        assert_eq!(balance(&db, p.id, now).await.unwrap().credits, 10);
+        assert!(audit(&db).await.unwrap().is_empty());
+    }
+}
