@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# First: system packages (WebKitGTK for src-tauri, Xvfb and WebKitWebDriver for E2E), Node.js,
+# Rust and tauri-driver, each only when missing. `cargo test --workspace` compiles the Tauri shell.
+./scripts/setup-system.sh
+export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v cargo >/dev/null; then
   echo "cargo is required (https://rustup.rs)" >&2
   exit 1
