@@ -13,12 +13,18 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+echo "== UI: npm ci (when the lock file changed) and vite build (src-tauri embeds ui/dist)"
+./scripts/setup-ui.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+
+echo "== UI: type-check (vue-tsc) and unit tests (Vitest)"
+(cd ui && npm run --silent typecheck && npx --no-install vitest run)
 
 # Extra checks (Python cross-checks, PostgreSQL, keychain) live in scripts/checks/.
 if [ -d scripts/checks ]; then

@@ -1,0 +1,44 @@
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+import MainLayout from '../layouts/MainLayout.vue'
+
+/** One entry per navigation item; `key` names both the route and its `nav.*` label. */
+export const NAV_ITEMS = [
+  { key: 'writing', path: '/writing', icon: 'EditPen' },
+  { key: 'image', path: '/image', icon: 'Picture' },
+  { key: 'video', path: '/video', icon: 'VideoCamera' },
+  { key: 'ppt', path: '/ppt', icon: 'Monitor' },
+  { key: 'history', path: '/history', icon: 'Clock' },
+  { key: 'recharge', path: '/recharge', icon: 'Coin' },
+  { key: 'membership', path: '/membership', icon: 'Medal' },
+  { key: 'transactions', path: '/transactions', icon: 'Tickets' },
+  { key: 'settings', path: '/settings', icon: 'Setting' },
+] as const
+
+export type NavKey = (typeof NAV_ITEMS)[number]['key']
+
+const children: RouteRecordRaw[] = [
+  { path: '', redirect: '/writing' },
+  { path: 'writing', name: 'writing', component: () => import('../views/WritingView.vue') },
+  { path: 'image', name: 'image', component: () => import('../views/ImageView.vue') },
+  { path: 'video', name: 'video', component: () => import('../views/VideoView.vue') },
+  { path: 'ppt', name: 'ppt', component: () => import('../views/PptView.vue') },
+  { path: 'history', name: 'history', component: () => import('../views/HistoryView.vue') },
+  { path: 'recharge', name: 'recharge', component: () => import('../views/RechargeView.vue') },
+  { path: 'membership', name: 'membership', component: () => import('../views/MembershipView.vue') },
+  {
+    path: 'transactions',
+    name: 'transactions',
+    component: () => import('../views/TransactionsView.vue'),
+  },
+  { path: 'settings', name: 'settings', component: () => import('../views/SettingsView.vue') },
+]
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', component: MainLayout, children },
+  { path: '/:pathMatch(.*)*', redirect: '/writing' },
+]
+
+// Hash history: the app is served from a custom protocol with no server-side fallback.
+export function createAppRouter() {
+  return createRouter({ history: createWebHashHistory(), routes })
+}

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config'
+import vue from '@vitejs/plugin-vue'
+
+// Tauri loads the built files from ui/dist (frontendDist) and, in `tauri dev`, this dev server.
+export default defineConfig({
+  plugins: [vue()],
+  clearScreen: false,
+  server: {
+    port: 1420,
+    strictPort: true,
+    host: '127.0.0.1',
+  },
+  build: {
+    // WebKitGTK 2.40+ / WKWebView (Safari 16) / WebView2 all understand ES2021.
+    target: ['es2021', 'safari16'],
+    sourcemap: false,
+    chunkSizeWarningLimit: 2000,
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.ts'],
+    restoreMocks: true,
+  },
+})
