@@ -347,10 +347,21 @@ pub(crate) async fn consume_in(
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
     let cost = cost_of(tool)?;
-    let member = member_until_in(conn, profile_id)
-        .await?
-        .is_some_and(|until| until > to_ms(now));
-    expire_due_in(conn, profile_id, now).await?;
+    // One read for both questions: most profiles have no open bonus lots, and
+    // then the lot queries are skipped (each statement costs a round trip).
+    let row: Option<(Option<i64>, bool)> = sqlx::query_as(
+        "SELECT member_until_ms,
+                EXISTS(SELECT 1 FROM bonus_lots l WHERE l.profile_id = p.id AND l.remaining > 0)
+         FROM profiles p WHERE id = ?",
+    )
+    .bind(profile_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (until, has_lots) = row.ok_or(CoreError::UnknownProfile(profile_id))?;
+    let member = until.is_some_and(|until| until > to_ms(now));
+    if has_lots {
+        expire_due_in(conn, profile_id, now).await?;
+    }
     let charged = if member { 0 } else { cost };
     let tx = append(
         conn,
@@ -367,7 +378,7 @@ pub(crate) async fn consume_in(
         now,
     )
     .await?;
-    if charged > 0 {
+    if charged > 0 && has_lots {
         drain_lots(conn, profile_id, charged).await?;
     }
     Ok(Charge {
