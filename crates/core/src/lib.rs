@@ -7,6 +7,7 @@
 //! * [`ledger`]: credits — consume, refund, grant, expire, history, statistics;
 //! * [`purchases`]: signed receipts applied once, membership status and sales;
 //! * [`catalog`]: the cached price list;
+//! * [`generations`]: one charged path for every tool, history and its search;
 //! * [`profiles`]: local accounts with argon2id passwords;
 //! * [`demo`]: the seed report's demo users (demo mode only).
 //!
@@ -30,9 +31,11 @@ pub mod catalog;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod generations;
 pub mod ledger;
 pub mod profiles;
 pub mod purchases;
+pub mod search;
 mod time;
 
 pub use db::{open, open_in_memory, Database};

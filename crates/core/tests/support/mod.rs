@@ -47,6 +47,7 @@ pub async fn snapshot(db: &Database) -> String {
         ("credit_transactions", "id"),
         ("bonus_lots", "transaction_id"),
         ("purchases", "order_no"),
+        ("generations", "id"),
     ] {
         let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY {order}"))
             .fetch_all(db)
