@@ -5,6 +5,7 @@
 //! tests are deterministic.
 //!
 //! * [`ledger`]: credits — consume, refund, grant, expire, history, statistics;
+//! * [`orders`]: the desktop's own record of orders it started, to resume waiting;
 //! * [`purchases`]: signed receipts applied once, membership status and sales;
 //! * [`catalog`]: the cached price list;
 //! * [`generations`]: one charged path for every tool, history and its search;
@@ -33,6 +34,7 @@ pub mod demo;
 pub mod error;
 pub mod generations;
 pub mod ledger;
+pub mod orders;
 pub mod profiles;
 pub mod purchases;
 pub mod search;

@@ -211,6 +211,13 @@ pub async fn apply_receipt(
         .execute(&mut *tx)
         .await?;
     }
+    // The desktop's own order row, if it started this order here.
+    sqlx::query("UPDATE orders SET status = 'paid', updated_at_ms = ? WHERE order_no = ? AND profile_id = ?")
+        .bind(to_ms(now))
+        .bind(&receipt.order_no)
+        .bind(profile_id)
+        .execute(&mut *tx)
+        .await?;
     let purchase = fetch_purchase(&mut tx, &receipt.order_no).await?;
     tx.commit().await?;
     Ok(ApplyOutcome::Applied {
