@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Opens a deck written by crates/pptx with LibreOffice (converted to PDF, one
+# page per slide) and with python-pptx: readers we did not write.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if ! command -v soffice >/dev/null; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-impress >/dev/null
+fi
+VENV=target/venv-pptx
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -c 'import pptx' 2>/dev/null || "$VENV/bin/pip" install -q python-pptx
+PPTX_PYTHON="$PWD/$VENV/bin/python" cargo test -p inkstone-pptx --test libreoffice -- --ignored
