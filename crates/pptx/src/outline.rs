@@ -96,11 +96,10 @@ pub fn parse_outline(markdown: &str, accent: &str) -> Result<Deck, PptxError> {
             continue;
         }
         match slides.last_mut() {
-            Some(slide) => {
-                if slide.bullets.len() < MAX_BULLETS {
-                    slide.bullets.push(clip(&text, 500));
-                }
+            Some(slide) if slide.bullets.len() < MAX_BULLETS => {
+                slide.bullets.push(clip(&text, 500))
             }
+            Some(_) => {}
             // Text between the deck title and the first slide is its subtitle.
             None if title.is_some() && subtitle.is_none() => subtitle = Some(clip(&text, 300)),
             None => {}
