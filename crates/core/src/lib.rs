@@ -36,6 +36,7 @@ pub mod generations;
 pub mod ledger;
 pub mod orders;
 pub mod profiles;
+pub mod prompts;
 pub mod purchases;
 pub mod search;
 mod time;
