@@ -1,0 +1,413 @@
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use inkstone_core::generations::{self, Generation, NewGeneration, Outcome, Usage};
+use inkstone_core::{prompts, CoreError, Database};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::coalesce::Coalescer;
+use crate::model::{MediaKind, MediaModel, MediaRequest, TextEvent, TextModel};
+
+/// Streamed text is saved this often, so a crash keeps what the writer saw.
+const SAVE_EVERY: Duration = Duration::from_secs(2);
+
+/// What the UI receives over its channel, in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Update {
+    /// Charged (or free for a member); the id is what `cancel` takes.
+    Started {
+        generation_id: i64,
+        charged: i64,
+        balance_after: i64,
+        member: bool,
+    },
+    /// More text, coalesced to at most one message per frame.
+    Text { text: String },
+    /// Long tasks (image, video): percent and a note.
+    Progress { percent: u8, note: String },
+    /// The run has ended; `generation.status` says how.
+    Finished { generation: Box<Generation> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StudioError {
+    /// Refused before anything was charged (bad input, not enough credits, …),
+    /// or the database failed.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct WriteRequest {
+    pub profile_id: i64,
+    /// A writing tool of `inkstone_core::prompts::WRITING_TOOLS`.
+    pub tool: String,
+    pub input: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+    /// "Regenerate": charged again, linked to the run it replaces.
+    #[serde(default)]
+    pub regenerated_from: Option<i64>,
+}
+
+/// Runs generations; one per app, shared by every window.
+#[derive(Clone)]
+pub struct Studio {
+    db: Database,
+    files_root: PathBuf,
+    jobs: Arc<Mutex<HashMap<i64, CancellationToken>>>,
+}
+
+/// Unregisters a run's stop button however the run ends.
+struct JobGuard {
+    jobs: Arc<Mutex<HashMap<i64, CancellationToken>>>,
+    id: i64,
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.remove(&self.id);
+        }
+    }
+}
+
+type Sink<'a> = &'a mut (dyn FnMut(Update) + Send);
+
+impl Studio {
+    /// `files_root` receives one folder per generation for images, video and decks.
+    pub fn new(db: Database, files_root: PathBuf) -> Self {
+        Studio {
+            db,
+            files_root,
+            jobs: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Presses stop on a running generation; false when it is not running here.
+    pub fn cancel(&self, generation_id: i64) -> bool {
+        let token = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|jobs| jobs.get(&generation_id).cloned());
+        match token {
+            Some(t) => {
+                t.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs still marked running belong to a previous process that died.
+    pub async fn recover(&self) -> Result<Vec<Generation>, StudioError> {
+        Ok(generations::recover_interrupted(&self.db, Utc::now()).await?)
+    }
+
+    async fn begin(
+        &self,
+        new: NewGeneration,
+        sink: Sink<'_>,
+    ) -> Result<(i64, CancellationToken, JobGuard), StudioError> {
+        let started = generations::start(&self.db, &new, Utc::now()).await?;
+        let id = started.generation_id;
+        let token = CancellationToken::new();
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.insert(id, token.clone());
+        }
+        sink(Update::Started {
+            generation_id: id,
+            charged: started.charge.charged,
+            balance_after: started.charge.balance_after,
+            member: started.charge.member,
+        });
+        Ok((
+            id,
+            token,
+            JobGuard {
+                jobs: self.jobs.clone(),
+                id,
+            },
+        ))
+    }
+
+    async fn end(
+        &self,
+        id: i64,
+        outcome: Outcome,
+        sink: Sink<'_>,
+    ) -> Result<Generation, StudioError> {
+        let generation = generations::finish(&self.db, id, outcome, Utc::now()).await?;
+        sink(Update::Finished {
+            generation: Box::new(generation.clone()),
+        });
+        Ok(generation)
+    }
+
+    /// Streams text from `model` into the sink until it finishes, fails or is stopped.
+    async fn stream_text(
+        &self,
+        id: i64,
+        token: &CancellationToken,
+        model: &dyn TextModel,
+        messages: Vec<prompts::Message>,
+        sink: Sink<'_>,
+    ) -> Outcome {
+        let mut stream = model.stream(messages);
+        let mut text = String::new();
+        let mut usage = Usage::default();
+        let mut coalescer = Coalescer::per_frame();
+        let mut last_save = Instant::now();
+        let outcome = loop {
+            let event = tokio::select! {
+                biased;
+                _ = token.cancelled() => {
+                    break Outcome::Stopped { partial_text: text.clone(), files: Vec::new(), usage };
+                }
+                event = stream.next() => event,
+            };
+            match event {
+                Some(Ok(TextEvent::Delta(delta))) => {
+                    text.push_str(&delta);
+                    if let Some(chunk) = coalescer.push(&delta, Instant::now()) {
+                        sink(Update::Text { text: chunk });
+                    }
+                    if last_save.elapsed() >= SAVE_EVERY {
+                        last_save = Instant::now();
+                        if let Err(e) = generations::save_progress(&self.db, id, &text).await {
+                            tracing::warn!(generation = id, error = %e, "could not save progress");
+                        }
+                    }
+                }
+                Some(Ok(TextEvent::Usage {
+                    input_tokens,
+                    output_tokens,
+                })) => {
+                    usage = Usage {
+                        input_tokens: Some(input_tokens),
+                        output_tokens: Some(output_tokens),
+                    };
+                }
+                Some(Ok(TextEvent::Finished { .. })) => {
+                    break Outcome::Succeeded {
+                        output_text: text.clone(),
+                        files: Vec::new(),
+                        usage,
+                    };
+                }
+                Some(Err(e)) => {
+                    break Outcome::Failed {
+                        error_kind: e.kind,
+                        error_message: e.message,
+                        partial_text: text.clone(),
+                    };
+                }
+                None => {
+                    break Outcome::Failed {
+                        error_kind: "truncated".into(),
+                        error_message:
+                            "连接在生成完成前中断 / the stream ended before the model finished"
+                                .into(),
+                        partial_text: text.clone(),
+                    };
+                }
+            }
+        };
+        // Dropping the stream closes the connection: the provider stops too.
+        drop(stream);
+        if let Some(rest) = coalescer.finish() {
+            sink(Update::Text { text: rest });
+        }
+        outcome
+    }
+
+    /// A writing tool: generate (or regenerate) with streaming and a stop button.
+    pub async fn write(
+        &self,
+        request: WriteRequest,
+        model: &dyn TextModel,
+        sink: Sink<'_>,
+    ) -> Result<Generation, StudioError> {
+        let params = prompts::writing_params(&request.params)?;
+        let messages = prompts::writing_messages(&request.tool, &request.input, &params)?;
+        let new = NewGeneration {
+            profile_id: request.profile_id,
+            tool: request.tool,
+            model: model.name(),
+            prompt: request.input,
+            params: request.params,
+            regenerated_from: request.regenerated_from,
+        };
+        let (id, token, _guard) = self.begin(new, sink).await?;
+        let outcome = self.stream_text(id, &token, model, messages, sink).await;
+        self.end(id, outcome, sink).await
+    }
+
+    /// The PPT tool: Qwen writes the outline (streamed), then a real .pptx is written.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn slides(
+        &self,
+        profile_id: i64,
+        topic: String,
+        slides: u32,
+        language: String,
+        accent: String,
+        model: &dyn TextModel,
+        sink: Sink<'_>,
+    ) -> Result<Generation, StudioError> {
+        let messages = prompts::slide_outline_messages(&topic, slides, &language)?;
+        inkstone_pptx::Rgb::parse(&accent).map_err(|_| CoreError::InvalidInput {
+            field: "accent",
+            reason: "must look like #RRGGBB",
+        })?;
+        let params =
+            serde_json::json!({ "slides": slides, "language": language, "accent": accent });
+        let new = NewGeneration {
+            profile_id,
+            tool: "ppt".into(),
+            model: model.name(),
+            prompt: topic,
+            params,
+            regenerated_from: None,
+        };
+        let (id, token, _guard) = self.begin(new, sink).await?;
+        let outcome = match self.stream_text(id, &token, model, messages, sink).await {
+            Outcome::Succeeded {
+                output_text, usage, ..
+            } => match self.write_deck(id, &output_text, &accent) {
+                Ok(path) => {
+                    sink(Update::Progress {
+                        percent: 100,
+                        note: "幻灯片已生成 / deck written".into(),
+                    });
+                    Outcome::Succeeded {
+                        output_text,
+                        files: vec![path],
+                        usage,
+                    }
+                }
+                Err(e) => Outcome::Failed {
+                    error_kind: "slides_unreadable".into(),
+                    error_message: format!("无法生成PPT文件 / could not write the deck: {e}"),
+                    partial_text: output_text,
+                },
+            },
+            other => other,
+        };
+        self.end(id, outcome, sink).await
+    }
+
+    fn write_deck(&self, id: i64, outline: &str, accent: &str) -> Result<String, String> {
+        let deck = inkstone_pptx::parse_outline(outline, accent).map_err(|e| e.to_string())?;
+        let dir = self.files_root.join(id.to_string());
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let name: String = deck
+            .title
+            .chars()
+            .filter(|c| {
+                !matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+                    && !c.is_control()
+            })
+            .take(60)
+            .collect();
+        let name = if name.trim().is_empty() {
+            "deck".to_string()
+        } else {
+            name.trim().to_string()
+        };
+        let path = dir.join(format!("{name}.pptx"));
+        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        inkstone_pptx::write_pptx(&deck, std::io::BufWriter::new(file))
+            .map_err(|e| e.to_string())?;
+        Ok(path.to_string_lossy().into_owned())
+    }
+
+    /// Images (wanx) and video: an async provider task with progress.
+    pub async fn media(
+        &self,
+        profile_id: i64,
+        kind: MediaKind,
+        prompt: String,
+        params: serde_json::Value,
+        model: &dyn MediaModel,
+        sink: Sink<'_>,
+    ) -> Result<Generation, StudioError> {
+        let tool = match kind {
+            MediaKind::Image => {
+                prompts::image_params(&params)?;
+                "image"
+            }
+            MediaKind::Video => {
+                prompts::video_params(&params)?;
+                "video"
+            }
+        };
+        let new = NewGeneration {
+            profile_id,
+            tool: tool.into(),
+            model: model.name(),
+            prompt: prompt.clone(),
+            params: params.clone(),
+            regenerated_from: None,
+        };
+        let (id, token, _guard) = self.begin(new, sink).await?;
+        let dest_dir = self.files_root.join(id.to_string());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u8, String)>();
+        let progress = Box::new(move |percent: u8, note: String| {
+            let _ = tx.send((percent.min(100), note));
+        });
+        let request = MediaRequest {
+            kind,
+            prompt,
+            params,
+            dest_dir,
+        };
+        let mut task = model.generate(request, progress, token.clone());
+        let result = loop {
+            tokio::select! {
+                result = &mut task => break result,
+                Some((percent, note)) = rx.recv() => sink(Update::Progress { percent, note }),
+            }
+        };
+        while let Ok((percent, note)) = rx.try_recv() {
+            sink(Update::Progress { percent, note });
+        }
+        let outcome = match result {
+            Ok(files) if !files.is_empty() => Outcome::Succeeded {
+                output_text: String::new(),
+                files: files
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect(),
+                usage: Usage::default(),
+            },
+            _ if token.is_cancelled() => Outcome::Stopped {
+                partial_text: String::new(),
+                files: Vec::new(),
+                usage: Usage::default(),
+            },
+            Ok(_) => Outcome::Failed {
+                error_kind: "no_result".into(),
+                error_message: "任务完成但没有返回结果 / the task returned no result".into(),
+                partial_text: String::new(),
+            },
+            Err(e) => Outcome::Failed {
+                error_kind: e.kind,
+                error_message: e.message,
+                partial_text: String::new(),
+            },
+        };
+        self.end(id, outcome, sink).await
+    }
+}

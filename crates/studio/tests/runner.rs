@@ -1,0 +1,437 @@
+//! The generation rules through the runner, with scripted models standing in
+//! for providers (the real DashScope client is tested against the fake
+//! server in crates/qwen).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use inkstone_core::generations::Status;
+use inkstone_core::ledger::{self, Grant, GrantKind, PageRequest, TxFilter, TxKind};
+use inkstone_core::prompts::Message;
+use inkstone_core::{open_in_memory, profiles, Database};
+use inkstone_studio::*;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+enum Step {
+    Delta(&'static str),
+    Fail(&'static str),
+    Finish,
+    Hang,
+}
+
+struct Scripted {
+    steps: Vec<Step>,
+    dropped: Arc<AtomicBool>,
+}
+
+struct DropFlag(Arc<AtomicBool>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Scripted {
+    fn new(steps: Vec<Step>) -> Self {
+        Scripted {
+            steps,
+            dropped: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl TextModel for Scripted {
+    fn name(&self) -> String {
+        "scripted".into()
+    }
+    fn stream(&self, _messages: Vec<Message>) -> BoxStream<'static, Result<TextEvent, ModelError>> {
+        let flag = DropFlag(self.dropped.clone());
+        let steps = self.steps.clone();
+        stream::unfold((steps.into_iter(), flag), |(mut steps, flag)| async move {
+            match steps.next()? {
+                Step::Delta(t) => Some((Ok(TextEvent::Delta(t.into())), (steps, flag))),
+                Step::Fail(kind) => Some((Err(ModelError::new(kind, "boom")), (steps, flag))),
+                Step::Finish => Some((
+                    Ok(TextEvent::Finished {
+                        reason: "stop".into(),
+                    }),
+                    (steps, flag),
+                )),
+                Step::Hang => {
+                    futures_util::future::pending::<()>().await;
+                    None
+                }
+            }
+        })
+        .boxed()
+    }
+}
+
+async fn setup(credits: i64) -> (Studio, i64, tempfile::TempDir) {
+    let db = open_in_memory().await.unwrap();
+    let p = profiles::create_profile(&db, "writer", "password123", false, Utc::now())
+        .await
+        .unwrap();
+    if credits > 0 {
+        let g = Grant {
+            kind: GrantKind::Recharge,
+            credits,
+            description: "t".into(),
+            order_no: None,
+            expires_at: None,
+        };
+        ledger::add_credits(&db, p.id, &g, Utc::now())
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    (Studio::new(db, dir.path().to_path_buf()), p.id, dir)
+}
+
+fn article(profile_id: i64) -> WriteRequest {
+    WriteRequest {
+        profile_id,
+        tool: "article".into(),
+        input: "写一篇关于春天的短文".into(),
+        params: serde_json::json!({"tone": "warm"}),
+        regenerated_from: None,
+    }
+}
+
+async fn credits(db: &Database, p: i64) -> i64 {
+    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+}
+
+fn collect() -> (Arc<Mutex<Vec<Update>>>, impl FnMut(Update) + Send) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    (log, move |u| l.lock().unwrap().push(u))
+}
+
+#[tokio::test]
+async fn a_streamed_article_is_charged_once_and_every_token_arrives() {
+    let (studio, p, _dir) = setup(100).await;
+    let mut steps: Vec<Step> = ["春", "天", "来", "了", "。"]
+        .iter()
+        .map(|t| Step::Delta(t))
+        .collect();
+    steps.push(Step::Finish);
+    let model = Scripted::new(steps);
+    let (log, mut sink) = collect();
+    let g = studio.write(article(p), &model, &mut sink).await.unwrap();
+    assert_eq!(
+        (g.status, g.output_text.as_str(), g.cost),
+        (Status::Succeeded, "春天来了。", 10)
+    );
+    assert_eq!(credits(studio.database(), p).await, 90);
+    let log = log.lock().unwrap();
+    assert!(matches!(
+        log[0],
+        Update::Started {
+            charged: 10,
+            balance_after: 90,
+            ..
+        }
+    ));
+    let streamed: String = log
+        .iter()
+        .filter_map(|u| match u {
+            Update::Text { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(streamed, "春天来了。");
+    assert!(matches!(log.last(), Some(Update::Finished { .. })));
+    assert!(model.dropped.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_failure_mid_way_is_refunded_and_keeps_the_partial_text() {
+    let (studio, p, _dir) = setup(100).await;
+    let model = Scripted::new(vec![Step::Delta("春天"), Step::Fail("network")]);
+    let (_log, mut sink) = collect();
+    let g = studio.write(article(p), &model, &mut sink).await.unwrap();
+    assert_eq!((g.status, g.refunded), (Status::Failed, true));
+    assert_eq!(g.error_kind.as_deref(), Some("network"));
+    assert_eq!(g.output_text, "春天");
+    assert_eq!(credits(studio.database(), p).await, 100);
+    let rows = ledger::transactions(
+        studio.database(),
+        p,
+        &TxFilter::default(),
+        PageRequest {
+            limit: 10,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let kinds: Vec<TxKind> = rows.items.iter().map(|t| t.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![TxKind::Refund, TxKind::Consume, TxKind::Recharge]
+    );
+}
+
+#[tokio::test]
+async fn a_stream_that_ends_without_finishing_is_a_failure() {
+    let (studio, p, _dir) = setup(100).await;
+    let model = Scripted::new(vec![Step::Delta("春天")]);
+    let (_log, mut sink) = collect();
+    let g = studio.write(article(p), &model, &mut sink).await.unwrap();
+    assert_eq!(
+        (g.status, g.error_kind.as_deref(), g.refunded),
+        (Status::Failed, Some("truncated"), true)
+    );
+    assert_eq!(credits(studio.database(), p).await, 100);
+}
+
+#[tokio::test]
+async fn stop_before_the_first_token_refunds_and_closes_the_stream() {
+    let (studio, p, _dir) = setup(100).await;
+    let model = Scripted::new(vec![Step::Hang]);
+    let s2 = studio.clone();
+    let mut sink = move |u: Update| {
+        if let Update::Started { generation_id, .. } = u {
+            assert!(s2.cancel(generation_id));
+        }
+    };
+    let g = studio.write(article(p), &model, &mut sink).await.unwrap();
+    assert_eq!((g.status, g.refunded), (Status::Stopped, true));
+    assert!(
+        model.dropped.load(Ordering::SeqCst),
+        "the provider connection was closed"
+    );
+    assert_eq!(credits(studio.database(), p).await, 100);
+    assert!(!studio.cancel(g.id), "nothing left to stop");
+}
+
+#[tokio::test]
+async fn stop_after_text_keeps_the_text_and_the_charge() {
+    let (studio, p, _dir) = setup(100).await;
+    let model = Scripted::new(vec![Step::Delta("已经写了"), Step::Hang]);
+    let s2 = studio.clone();
+    let id = Arc::new(Mutex::new(None));
+    let id2 = id.clone();
+    let mut sink = move |u: Update| match u {
+        Update::Started { generation_id, .. } => *id2.lock().unwrap() = Some(generation_id),
+        Update::Text { .. } => {
+            let gid = id2.lock().unwrap().unwrap();
+            s2.cancel(gid);
+        }
+        _ => {}
+    };
+    let g = studio.write(article(p), &model, &mut sink).await.unwrap();
+    assert_eq!(
+        (g.status, g.refunded, g.output_text.as_str()),
+        (Status::Stopped, false, "已经写了")
+    );
+    assert_eq!(credits(studio.database(), p).await, 90);
+}
+
+#[tokio::test]
+async fn refusals_happen_before_any_charge() {
+    let (studio, p, _dir) = setup(5).await;
+    let model = Scripted::new(vec![Step::Finish]);
+    let (log, mut sink) = collect();
+    let err = studio
+        .write(article(p), &model, &mut sink)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        match &err {
+            StudioError::Core(e) => e.kind(),
+        },
+        "insufficient_credits"
+    );
+    let bad = WriteRequest {
+        params: serde_json::json!({"tone": "angry"}),
+        ..article(p)
+    };
+    assert!(studio.write(bad, &model, &mut sink).await.is_err());
+    let not_writing = WriteRequest {
+        tool: "image".into(),
+        ..article(p)
+    };
+    assert!(studio.write(not_writing, &model, &mut sink).await.is_err());
+    assert!(log.lock().unwrap().is_empty(), "nothing started");
+    assert_eq!(credits(studio.database(), p).await, 5);
+}
+
+#[tokio::test]
+async fn slides_become_a_real_pptx_or_a_refund() {
+    let (studio, p, dir) = setup(100).await;
+    let outline = Scripted::new(vec![
+        Step::Delta("# 春季发布会\n副标题\n## 背景\n- 一\n- 二\n"),
+        Step::Delta("## 计划\n- 三\n"),
+        Step::Finish,
+    ]);
+    let (_log, mut sink) = collect();
+    let g = studio
+        .slides(
+            p,
+            "春季发布会".into(),
+            5,
+            "zh-CN".into(),
+            "#1A73E8".into(),
+            &outline,
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert_eq!(g.status, Status::Succeeded);
+    assert_eq!(g.files.len(), 1);
+    let path = PathBuf::from(&g.files[0]);
+    assert!(path.starts_with(dir.path()) && path.extension().unwrap() == "pptx");
+    assert!(std::fs::metadata(&path).unwrap().len() > 1000);
+
+    let garbage = Scripted::new(vec![Step::Delta("抱歉，我无法完成。"), Step::Finish]);
+    let g = studio
+        .slides(
+            p,
+            "x".into(),
+            5,
+            "zh-CN".into(),
+            "#1A73E8".into(),
+            &garbage,
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (g.status, g.refunded, g.error_kind.as_deref()),
+        (Status::Failed, true, Some("slides_unreadable"))
+    );
+    assert_eq!(credits(studio.database(), p).await, 90);
+}
+
+struct FakeMedia {
+    fail: bool,
+    wait_for_cancel: bool,
+}
+
+impl MediaModel for FakeMedia {
+    fn name(&self) -> String {
+        "fake-wanx".into()
+    }
+    fn generate(
+        &self,
+        request: MediaRequest,
+        mut progress: ProgressFn,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'static, Result<Vec<PathBuf>, ModelError>> {
+        let (fail, wait) = (self.fail, self.wait_for_cancel);
+        Box::pin(async move {
+            progress(10, "排队中".into());
+            if wait {
+                cancel.cancelled().await;
+                return Err(ModelError::new("cancelled", "stopped"));
+            }
+            progress(60, "生成中".into());
+            if fail {
+                return Err(ModelError::new("moderation", "内容审核未通过"));
+            }
+            std::fs::create_dir_all(&request.dest_dir).unwrap();
+            let file = request.dest_dir.join("1.png");
+            std::fs::write(&file, b"\x89PNG\r\n\x1a\n").unwrap();
+            progress(100, "完成".into());
+            Ok(vec![file])
+        })
+    }
+}
+
+#[tokio::test]
+async fn images_report_progress_and_failures_are_refunded() {
+    let (studio, p, _dir) = setup(100).await;
+    let params = serde_json::json!({"size": "1024*1024", "n": 1});
+    let (log, mut sink) = collect();
+    let ok = FakeMedia {
+        fail: false,
+        wait_for_cancel: false,
+    };
+    let g = studio
+        .media(
+            p,
+            MediaKind::Image,
+            "一只猫".into(),
+            params.clone(),
+            &ok,
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert_eq!((g.status, g.files.len()), (Status::Succeeded, 1));
+    let percents: Vec<u8> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|u| match u {
+            Update::Progress { percent, .. } => Some(*percent),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(percents, vec![10, 60, 100]);
+
+    let bad = FakeMedia {
+        fail: true,
+        wait_for_cancel: false,
+    };
+    let g = studio
+        .media(
+            p,
+            MediaKind::Image,
+            "x".into(),
+            params.clone(),
+            &bad,
+            &mut sink,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (g.status, g.refunded, g.error_kind.as_deref()),
+        (Status::Failed, true, Some("moderation"))
+    );
+
+    let slow = FakeMedia {
+        fail: false,
+        wait_for_cancel: true,
+    };
+    let s2 = studio.clone();
+    let mut stopper = move |u: Update| {
+        if let Update::Started { generation_id, .. } = u {
+            s2.cancel(generation_id);
+        }
+    };
+    let g = studio
+        .media(
+            p,
+            MediaKind::Video,
+            "x".into(),
+            serde_json::json!({"size": "1280*720"}),
+            &slow,
+            &mut stopper,
+        )
+        .await
+        .unwrap();
+    assert_eq!((g.status, g.refunded), (Status::Stopped, true));
+    assert_eq!(credits(studio.database(), p).await, 90);
+
+    let before = credits(studio.database(), p).await;
+    let err = studio
+        .media(
+            p,
+            MediaKind::Image,
+            "x".into(),
+            serde_json::json!({"size": "1*1", "n": 1}),
+            &ok,
+            &mut sink,
+        )
+        .await;
+    assert!(err.is_err());
+    assert_eq!(credits(studio.database(), p).await, before);
+}
