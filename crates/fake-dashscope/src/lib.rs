@@ -1,0 +1,887 @@
+//! A local DashScope that speaks the protocol of the real service
+//! (`shared/protocols/dashscope.md`, section 9): native text and multimodal
+//! generation with SSE (`X-DashScope-SSE: enable`, `"null"` finish reasons,
+//! cumulative usage, incremental or cumulative text), the OpenAI-compatible
+//! chat endpoint, async image/video tasks (`X-DashScope-Async` required,
+//! PENDING → RUNNING → SUCCEEDED|FAILED, UNKNOWN after their time to live) and
+//! the documented error bodies.
+//!
+//! Faults are chosen per request by a marker in the prompt, so a test that
+//! drives the real app can trigger them: `[[fault:throttle]]`,
+//! `[[fault:moderation]]`, `[[fault:arrearage]]`, `[[fault:internal]]`,
+//! `[[fault:invalid_model]]`, `[[fault:error_after=N]]` (an `event:error`
+//! after N frames), `[[fault:disconnect_after=N]]` (connection cut),
+//! `[[fault:no_finish]]` (clean end without a finish reason),
+//! `[[fault:task_fail]]`. Global knobs live in [`FakeConfig`].
+
+mod png;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+pub const DEFAULT_KEY: &str = "sk-inkstone-fake-0000000000000000";
+
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// The only key accepted; anything else is 401 InvalidApiKey.
+    pub api_key: String,
+    /// Pace of streamed frames; 0 sends them as fast as the client reads.
+    pub tokens_per_second: f64,
+    pub first_token_latency: Duration,
+    /// Frames (of about two characters each) in a reply.
+    pub reply_tokens: usize,
+    /// The first N text requests are answered 429 Throttling.RateQuota.
+    pub throttle_first: u32,
+    /// Polls a task answers PENDING/RUNNING before it is done.
+    pub task_polls: u32,
+    /// After this long a task id answers UNKNOWN, as the real one does after 24 h.
+    pub task_ttl: Duration,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            api_key: DEFAULT_KEY.into(),
+            tokens_per_second: 0.0,
+            first_token_latency: Duration::ZERO,
+            reply_tokens: 40,
+            throttle_first: 0,
+            task_polls: 2,
+            task_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// What the fake saw, for tests to assert on.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub text_requests: AtomicU64,
+    pub frames_sent: AtomicU64,
+    /// Streams the client closed before the fake finished sending.
+    pub client_disconnects: AtomicU64,
+    pub tasks_created: AtomicU64,
+    pub task_polls: AtomicU64,
+}
+
+struct Task {
+    created: Instant,
+    polls: u32,
+    video: bool,
+    n: u32,
+    fail: bool,
+}
+
+struct Shared {
+    config: FakeConfig,
+    stats: Arc<Stats>,
+    throttled: AtomicU32,
+    tasks: Mutex<HashMap<String, Task>>,
+    base_url: String,
+}
+
+pub struct FakeHandle {
+    /// `http://127.0.0.1:PORT` — the native API is under `/api/v1`, compatible mode under `/compatible-mode/v1`.
+    pub base_url: String,
+    pub stats: Arc<Stats>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for FakeHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the fake on a free loopback port.
+pub async fn spawn(config: FakeConfig) -> std::io::Result<FakeHandle> {
+    spawn_on(config, ([127, 0, 0, 1], 0).into()).await
+}
+
+pub async fn spawn_on(config: FakeConfig, addr: SocketAddr) -> std::io::Result<FakeHandle> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let stats = Arc::new(Stats::default());
+    let shared = Arc::new(Shared {
+        config,
+        stats: stats.clone(),
+        throttled: AtomicU32::new(0),
+        tasks: Mutex::new(HashMap::new()),
+        base_url: base_url.clone(),
+    });
+    let app = Router::new()
+        .route(
+            "/api/v1/services/aigc/text-generation/generation",
+            post(native_text),
+        )
+        .route(
+            "/api/v1/services/aigc/multimodal-generation/generation",
+            post(native_multimodal),
+        )
+        .route(
+            "/api/v1/services/aigc/text2image/image-synthesis",
+            post(create_image_task),
+        )
+        .route(
+            "/api/v1/services/aigc/video-generation/video-synthesis",
+            post(create_video_task),
+        )
+        .route("/api/v1/tasks/{id}", get(get_task))
+        .route(
+            "/compatible-mode/v1/chat/completions",
+            post(compatible_chat),
+        )
+        .route("/files/{name}", get(get_file))
+        .with_state(shared);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(FakeHandle {
+        base_url,
+        stats,
+        shutdown: Some(tx),
+    })
+}
+
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn native_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"code": code, "message": message, "request_id": request_id()})),
+    )
+        .into_response()
+}
+
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    let expected = format!("Bearer {}", shared.config.api_key);
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some(expected.as_str())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fault {
+    Throttle,
+    Moderation,
+    Arrearage,
+    Internal,
+    InvalidModel,
+    ErrorAfter(usize),
+    DisconnectAfter(usize),
+    NoFinish,
+    TaskFail,
+}
+
+fn fault_in(text: &str) -> Option<Fault> {
+    let start = text.find("[[fault:")? + "[[fault:".len();
+    let end = start + text[start..].find("]]")?;
+    let spec = &text[start..end];
+    let (name, arg) = spec.split_once('=').unwrap_or((spec, "0"));
+    let n: usize = arg.parse().unwrap_or(0);
+    Some(match name {
+        "throttle" => Fault::Throttle,
+        "moderation" => Fault::Moderation,
+        "arrearage" => Fault::Arrearage,
+        "internal" => Fault::Internal,
+        "invalid_model" => Fault::InvalidModel,
+        "error_after" => Fault::ErrorAfter(n),
+        "disconnect_after" => Fault::DisconnectAfter(n),
+        "no_finish" => Fault::NoFinish,
+        "task_fail" => Fault::TaskFail,
+        _ => return None,
+    })
+}
+
+/// Every piece of text in `input.messages` (string or part-array content) or `input.prompt`.
+fn all_text(input: &Value) -> String {
+    let mut out = String::new();
+    if let Some(p) = input.get("prompt").and_then(Value::as_str) {
+        out.push_str(p);
+    }
+    for m in input
+        .get("messages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match m.get("content") {
+            Some(Value::String(s)) => out.push_str(s),
+            Some(Value::Array(parts)) => {
+                for part in parts {
+                    if let Some(t) = part.get("text").and_then(Value::as_str) {
+                        out.push_str(t);
+                    }
+                }
+            }
+            _ => {}
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn last_user_text(messages: &[Value]) -> String {
+    messages
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .map(|m| all_text(&json!({"messages": [m]})))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+const CORPUS: &str = "春天来了，桃花盛开，小河解冻，燕子从南方飞回。写作是一种和自己对话的方式，\
+每一个字都在寻找它的位置。清晨的阳光落在书桌上，墨香在空气里慢慢散开。";
+
+/// The demo's reply: deterministic, mentions the request, Chinese first.
+fn reply_tokens(system: &str, user: &str, count: usize) -> Vec<String> {
+    let topic: String = user.chars().filter(|c| !c.is_control()).take(24).collect();
+    let text = if system.contains("幻灯片大纲") {
+        format!(
+            "# {topic}\n演示文稿（演示模型生成）\n\n## 背景\n- 为什么关注{topic}\n- 现状与机会\n\n## 核心内容\n- 要点一\n- 要点二\n- 要点三\n\n## 下一步\n- 行动计划\n- 总结\n"
+        )
+    } else {
+        let mut body = format!("【演示】关于“{topic}”：");
+        while body.chars().count() < count * 2 {
+            body.push_str(CORPUS);
+        }
+        body.chars()
+            .take(count * 2 + topic.chars().count() + 8)
+            .collect()
+    };
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(2).map(|c| c.iter().collect()).collect()
+}
+
+fn usage_json(input_tokens: usize, output_tokens: usize) -> Value {
+    json!({"input_tokens": input_tokens, "output_tokens": output_tokens, "total_tokens": input_tokens + output_tokens})
+}
+
+fn sse_frame(id: usize, event: &str, status: u16, data: &Value) -> Bytes {
+    Bytes::from(format!(
+        "id:{id}\nevent:{event}\n:HTTP_STATUS/{status}\ndata:{data}\n\n"
+    ))
+}
+
+/// Pre-stream checks shared by the native endpoints. Returns the parsed body or an error response.
+#[allow(clippy::result_large_err)] // an axum Response is the natural error of a handler helper
+fn check_native(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, Response> {
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if !authorized(shared, headers) {
+        return Err(native_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidApiKey",
+            "Invalid API-key provided.",
+        ));
+    }
+    let body: Value = serde_json::from_slice(body).map_err(|_| {
+        native_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "Request body is not valid JSON.",
+        )
+    })?;
+    match body.get("model").and_then(Value::as_str) {
+        None | Some("") => {
+            return Err(native_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest.EmptyModel",
+                "Required parameter(model) missing or invalid.",
+            ))
+        }
+        Some(m) if !(m.starts_with("qwen") || m.starts_with("inkstone-demo")) => {
+            return Err(native_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameter",
+                "Model not exist.",
+            ))
+        }
+        _ => {}
+    }
+    let input = body.get("input").cloned().unwrap_or(Value::Null);
+    let has_messages = input
+        .get("messages")
+        .and_then(Value::as_array)
+        .is_some_and(|m| !m.is_empty());
+    if !has_messages && input.get("prompt").and_then(Value::as_str).is_none() {
+        return Err(native_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "Either input.messages or input.prompt is required.",
+        ));
+    }
+    Ok(body)
+}
+
+fn pre_stream_fault(fault: Option<Fault>) -> Option<Response> {
+    Some(match fault? {
+        Fault::Throttle => native_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Throttling.RateQuota",
+            "Requests rate limit exceeded, please try again later.",
+        ),
+        Fault::Moderation => native_error(
+            StatusCode::BAD_REQUEST,
+            "DataInspectionFailed",
+            "Input data may contain inappropriate content.",
+        ),
+        Fault::Arrearage => native_error(
+            StatusCode::BAD_REQUEST,
+            "Arrearage",
+            "Access denied, please make sure your account is in good standing.",
+        ),
+        Fault::Internal => native_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "An internal error has occured, please try again later.",
+        ),
+        Fault::InvalidModel => native_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "Model not exist.",
+        ),
+        _ => return None,
+    })
+}
+
+async fn native_text(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    native(shared, headers, body, false).await
+}
+
+async fn native_multimodal(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    native(shared, headers, body, true).await
+}
+
+async fn native(
+    shared: Arc<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+    multimodal: bool,
+) -> Response {
+    let body = match check_native(&shared, &headers, &body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    shared.stats.text_requests.fetch_add(1, Ordering::Relaxed);
+    if shared.throttled.fetch_add(1, Ordering::SeqCst) < shared.config.throttle_first {
+        return native_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Throttling.RateQuota",
+            "Requests rate limit exceeded, please try again later.",
+        );
+    }
+    let input = &body["input"];
+    let text = all_text(input);
+    let fault = fault_in(&text);
+    if let Some(r) = pre_stream_fault(fault) {
+        return r;
+    }
+    let messages: Vec<Value> = input
+        .get("messages")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let system = messages
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("system"))
+        .map(|m| all_text(&json!({"messages": [m]})))
+        .collect::<String>();
+    let user = if messages.is_empty() {
+        text.clone()
+    } else {
+        last_user_text(&messages)
+    };
+    let tokens = reply_tokens(&system, &user, shared.config.reply_tokens);
+    let input_tokens = text.chars().count().div_ceil(2);
+    let params = body.get("parameters").cloned().unwrap_or(Value::Null);
+    let message_format =
+        multimodal || params.get("result_format").and_then(Value::as_str) == Some("message");
+    let incremental = params
+        .get("incremental_output")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let streaming = headers.get("x-dashscope-sse").and_then(|v| v.to_str().ok()) == Some("enable");
+
+    let output = move |content: &str, finish: &str| -> Value {
+        if message_format {
+            let content = if multimodal {
+                json!([{"text": content}])
+            } else {
+                json!(content)
+            };
+            json!({"choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": finish}]})
+        } else {
+            json!({"text": content, "finish_reason": finish})
+        }
+    };
+    if !streaming {
+        let full: String = tokens.concat();
+        let frame = json!({"output": output(&full, "stop"), "usage": usage_json(input_tokens, tokens.len()), "request_id": request_id()});
+        return Json(frame).into_response();
+    }
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let config = shared.config.clone();
+    let stats = shared.stats.clone();
+    tokio::spawn(async move {
+        let rid = request_id();
+        let interval = (config.tokens_per_second > 0.0)
+            .then(|| Duration::from_secs_f64(1.0 / config.tokens_per_second));
+        if !config.first_token_latency.is_zero() {
+            tokio::time::sleep(config.first_token_latency).await;
+        }
+        let mut sent = String::new();
+        for (i, token) in tokens.iter().enumerate() {
+            match fault {
+                Some(Fault::ErrorAfter(n)) if i == n => {
+                    let data = json!({"code": "InternalError", "message": "An internal error has occured, please try again later.", "request_id": rid});
+                    let _ = tx.send(Ok(sse_frame(i + 1, "error", 500, &data))).await;
+                    return;
+                }
+                Some(Fault::DisconnectAfter(n)) if i == n => {
+                    let _ = tx
+                        .send(Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "fault: disconnect",
+                        )))
+                        .await;
+                    return;
+                }
+                _ => {}
+            }
+            sent.push_str(token);
+            let content = if incremental {
+                token.clone()
+            } else {
+                sent.clone()
+            };
+            let data = json!({"output": output(&content, "null"), "usage": usage_json(input_tokens, i + 1), "request_id": rid});
+            if tx
+                .send(Ok(sse_frame(i + 1, "result", 200, &data)))
+                .await
+                .is_err()
+            {
+                stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            stats.frames_sent.fetch_add(1, Ordering::Relaxed);
+            if let Some(d) = interval {
+                tokio::time::sleep(d).await;
+            }
+        }
+        if fault == Some(Fault::NoFinish) {
+            return;
+        }
+        let content = if incremental { String::new() } else { sent };
+        let data = json!({"output": output(&content, "stop"), "usage": usage_json(input_tokens, tokens.len()), "request_id": rid});
+        if tx
+            .send(Ok(sse_frame(tokens.len() + 1, "result", 200, &data)))
+            .await
+            .is_err()
+        {
+            stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    sse_response(rx)
+}
+
+fn sse_response(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream;charset=UTF-8")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .header("x-dashscope-request-id", request_id())
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn compat_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": code}}))).into_response()
+}
+
+async fn compatible_chat(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if !authorized(&shared, &headers) {
+        return compat_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            "Incorrect API key provided.",
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return compat_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter_error",
+            "Request body is not valid JSON.",
+        );
+    };
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if model.is_empty() {
+        return compat_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter_error",
+            "model is required",
+        );
+    }
+    let messages: Vec<Value> = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if messages.is_empty() {
+        return compat_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter_error",
+            "messages is required",
+        );
+    }
+    shared.stats.text_requests.fetch_add(1, Ordering::Relaxed);
+    if shared.throttled.fetch_add(1, Ordering::SeqCst) < shared.config.throttle_first {
+        return compat_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "limit_requests",
+            "Requests rate limit exceeded, please try again later.",
+        );
+    }
+    let text = all_text(&json!({"messages": messages}));
+    let fault = fault_in(&text);
+    match fault {
+        Some(Fault::Throttle) => {
+            return compat_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "limit_requests",
+                "Requests rate limit exceeded.",
+            )
+        }
+        Some(Fault::Moderation) => {
+            return compat_error(
+                StatusCode::BAD_REQUEST,
+                "data_inspection_failed",
+                "Input data may contain inappropriate content.",
+            )
+        }
+        Some(Fault::Arrearage) => {
+            return compat_error(
+                StatusCode::BAD_REQUEST,
+                "Arrearage",
+                "Access denied, please make sure your account is in good standing.",
+            )
+        }
+        Some(Fault::Internal) => {
+            return compat_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "internal error",
+            )
+        }
+        Some(Fault::InvalidModel) => {
+            return compat_error(
+                StatusCode::NOT_FOUND,
+                "model_not_found",
+                "The model does not exist.",
+            )
+        }
+        _ => {}
+    }
+    let system: String = messages
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("system"))
+        .map(|m| all_text(&json!({"messages": [m]})))
+        .collect();
+    let tokens = reply_tokens(
+        &system,
+        &last_user_text(&messages),
+        shared.config.reply_tokens,
+    );
+    let input_tokens = text.chars().count().div_ceil(2);
+    let id = format!("chatcmpl-{}", request_id());
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let usage = json!({"prompt_tokens": input_tokens, "completion_tokens": tokens.len(), "total_tokens": input_tokens + tokens.len()});
+    if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
+        return Json(json!({
+            "id": id, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": tokens.concat()}, "finish_reason": "stop"}],
+            "usage": usage,
+        }))
+        .into_response();
+    }
+    let include_usage = body
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(1);
+    let config = shared.config.clone();
+    let stats = shared.stats.clone();
+    tokio::spawn(async move {
+        let chunk = |delta: Value, finish: Value| {
+            let v = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+            Bytes::from(format!("data: {v}\n\n"))
+        };
+        if !config.first_token_latency.is_zero() {
+            tokio::time::sleep(config.first_token_latency).await;
+        }
+        let interval = (config.tokens_per_second > 0.0)
+            .then(|| Duration::from_secs_f64(1.0 / config.tokens_per_second));
+        for (i, token) in tokens.iter().enumerate() {
+            match fault {
+                Some(Fault::ErrorAfter(n)) if i == n => {
+                    let e = json!({"error": {"message": "internal error", "type": "internal_error", "param": null, "code": "internal_error"}});
+                    let _ = tx.send(Ok(Bytes::from(format!("data: {e}\n\n")))).await;
+                    return;
+                }
+                Some(Fault::DisconnectAfter(n)) if i == n => {
+                    let _ = tx
+                        .send(Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "fault",
+                        )))
+                        .await;
+                    return;
+                }
+                _ => {}
+            }
+            let delta = if i == 0 {
+                json!({"role": "assistant", "content": token})
+            } else {
+                json!({"content": token})
+            };
+            if tx.send(Ok(chunk(delta, Value::Null))).await.is_err() {
+                stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            stats.frames_sent.fetch_add(1, Ordering::Relaxed);
+            if let Some(d) = interval {
+                tokio::time::sleep(d).await;
+            }
+        }
+        if fault == Some(Fault::NoFinish) {
+            return;
+        }
+        let _ = tx.send(Ok(chunk(json!({}), json!("stop")))).await;
+        if include_usage {
+            let v = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [], "usage": usage});
+            let _ = tx.send(Ok(Bytes::from(format!("data: {v}\n\n")))).await;
+        }
+        let _ = tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await;
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+async fn create_image_task(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create_task(shared, headers, body, false)
+}
+
+async fn create_video_task(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create_task(shared, headers, body, true)
+}
+
+fn create_task(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, video: bool) -> Response {
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    if !authorized(&shared, &headers) {
+        return native_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidApiKey",
+            "Invalid API-key provided.",
+        );
+    }
+    if headers
+        .get("x-dashscope-async")
+        .and_then(|v| v.to_str().ok())
+        != Some("enable")
+    {
+        return native_error(
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "current user api does not support synchronous calls",
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return native_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "Request body is not valid JSON.",
+        );
+    };
+    if body
+        .get("model")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return native_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest.EmptyModel",
+            "Required parameter(model) missing or invalid.",
+        );
+    }
+    let Some(prompt) = body.pointer("/input/prompt").and_then(Value::as_str) else {
+        return native_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameter",
+            "input.prompt is required",
+        );
+    };
+    let fault = fault_in(prompt);
+    if let Some(r) = pre_stream_fault(fault) {
+        return r;
+    }
+    let n = body
+        .pointer("/parameters/n")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .clamp(1, 4) as u32;
+    let id = request_id();
+    if let Ok(mut tasks) = shared.tasks.lock() {
+        tasks.insert(
+            id.clone(),
+            Task {
+                created: Instant::now(),
+                polls: 0,
+                video,
+                n,
+                fail: fault == Some(Fault::TaskFail),
+            },
+        );
+    }
+    shared.stats.tasks_created.fetch_add(1, Ordering::Relaxed);
+    Json(json!({"output": {"task_status": "PENDING", "task_id": id}, "request_id": request_id()}))
+        .into_response()
+}
+
+async fn get_task(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    shared.stats.task_polls.fetch_add(1, Ordering::Relaxed);
+    if !authorized(&shared, &headers) {
+        return native_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidApiKey",
+            "Invalid API-key provided.",
+        );
+    }
+    let mut tasks = match shared.tasks.lock() {
+        Ok(t) => t,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let unknown =
+        json!({"request_id": request_id(), "output": {"task_id": id, "task_status": "UNKNOWN"}});
+    let Some(task) = tasks.get_mut(&id) else {
+        return Json(unknown).into_response();
+    };
+    if task.created.elapsed() > shared.config.task_ttl {
+        return Json(unknown).into_response();
+    }
+    task.polls += 1;
+    let times = json!("2026-11-25 10:25:26.436");
+    if task.polls <= shared.config.task_polls {
+        let status = if task.polls == 1 {
+            "PENDING"
+        } else {
+            "RUNNING"
+        };
+        return Json(json!({"request_id": request_id(), "output": {"task_id": id, "task_status": status, "submit_time": times}})).into_response();
+    }
+    if task.fail {
+        return Json(json!({"request_id": request_id(), "output": {"task_id": id, "task_status": "FAILED",
+            "code": "DataInspectionFailed", "message": "Output data may contain inappropriate content.", "submit_time": times, "end_time": times}}))
+        .into_response();
+    }
+    if task.video {
+        let url = format!("{}/files/{id}-0.mp4", shared.base_url);
+        return Json(json!({"request_id": request_id(), "output": {"task_id": id, "task_status": "SUCCEEDED",
+            "submit_time": times, "end_time": times, "video_url": url}, "usage": {"video_count": 1, "video_duration": 5}}))
+        .into_response();
+    }
+    let results: Vec<Value> = (0..task.n)
+        .map(|i| json!({"url": format!("{}/files/{id}-{i}.png", shared.base_url)}))
+        .collect();
+    Json(json!({"request_id": request_id(), "output": {"task_id": id, "task_status": "SUCCEEDED", "submit_time": times,
+        "end_time": times, "results": results, "task_metrics": {"TOTAL": task.n, "SUCCEEDED": task.n, "FAILED": 0}},
+        "usage": {"image_count": task.n}}))
+    .into_response()
+}
+
+/// Result files. Like the real OSS links they need no Authorization header.
+async fn get_file(Path(name): Path<String>) -> Result<Response, Infallible> {
+    if let Some(stem) = name.strip_suffix(".png") {
+        let seed = stem.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        return Ok((
+            [(header::CONTENT_TYPE, "image/png")],
+            png::gradient(64, seed),
+        )
+            .into_response());
+    }
+    if name.ends_with(".mp4") {
+        // An ISO-BMFF header only: enough for type sniffing in tests, labelled demo in the app.
+        let mut mp4 = Vec::new();
+        mp4.extend_from_slice(&24u32.to_be_bytes());
+        mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+        return Ok(([(header::CONTENT_TYPE, "video/mp4")], mp4).into_response());
+    }
+    Ok(StatusCode::NOT_FOUND.into_response())
+}
