@@ -8,10 +8,12 @@
 
 mod coalesce;
 mod model;
+mod qwen;
 mod runner;
 
 pub use coalesce::Coalescer;
 pub use model::{
     MediaKind, MediaModel, MediaRequest, ModelError, ProgressFn, TextEvent, TextModel,
 };
+pub use qwen::{QwenMedia, QwenText};
 pub use runner::{Studio, StudioError, Update, WriteRequest};
