@@ -1,0 +1,123 @@
+//! Configuration: a TOML file, then `INKSTONE_SERVER_*` environment
+//! variables on top (secrets usually come from the environment).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// How the outside world reaches this server (sandbox QR pages link here).
+    pub public_url: String,
+    /// `sqlite://file.db?mode=rwc` or `postgres://user:pass@host/db`.
+    pub database_url: String,
+    /// Ed25519 receipt key, base64 of 32 bytes. If unset, `receipt_key_file`
+    /// is read, or created with a fresh key on first start.
+    pub receipt_key: Option<String>,
+    pub receipt_key_file: Option<PathBuf>,
+    /// HMAC secret of sandbox notifications; random per start when unset.
+    pub sandbox_secret: Option<String>,
+    /// Offer the sandbox provider (on by default when no merchant keys are configured).
+    pub sandbox: bool,
+    pub order_ttl_secs: i64,
+    pub wait_max_secs: u64,
+    /// Minimum seconds between two active queries of one order.
+    pub query_interval_secs: i64,
+    pub rate_per_minute_ip: u32,
+    pub rate_per_minute_account: u32,
+    pub body_limit_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: ([127, 0, 0, 1], 8787).into(),
+            public_url: "http://127.0.0.1:8787".into(),
+            database_url: "sqlite://inkstone-server.db?mode=rwc".into(),
+            receipt_key: None,
+            receipt_key_file: Some(PathBuf::from("receipt-key.b64")),
+            sandbox_secret: None,
+            sandbox: true,
+            order_ttl_secs: 15 * 60,
+            wait_max_secs: 30,
+            query_interval_secs: 5,
+            rate_per_minute_ip: 1200,
+            rate_per_minute_account: 600,
+            body_limit_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets and the database password never reach a log.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("database", &redact_url(&self.database_url))
+            .field("receipt_key", &self.receipt_key.as_ref().map(|_| "<set>"))
+            .field("sandbox", &self.sandbox)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = match path {
+            Some(p) => {
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.into(), e))?;
+                toml::from_str(&text).map_err(|e| ConfigError::Invalid(e.to_string()))?
+            }
+            None => Config::default(),
+        };
+        let env = |k: &str| std::env::var(format!("INKSTONE_SERVER_{k}")).ok();
+        if let Some(v) = env("BIND") {
+            config.bind = v
+                .parse()
+                .map_err(|_| ConfigError::Invalid("INKSTONE_SERVER_BIND".into()))?;
+        }
+        if let Some(v) = env("PUBLIC_URL") {
+            config.public_url = v;
+        }
+        if let Some(v) = env("DATABASE_URL") {
+            config.database_url = v;
+        }
+        if let Some(v) = env("RECEIPT_KEY") {
+            config.receipt_key = Some(v);
+        }
+        if let Some(v) = env("SANDBOX_SECRET") {
+            config.sandbox_secret = Some(v);
+        }
+        config.public_url = config.public_url.trim_end_matches('/').to_string();
+        if config.order_ttl_secs < 60 || config.wait_max_secs == 0 || config.wait_max_secs > 60 {
+            return Err(ConfigError::Invalid(
+                "order_ttl_secs >= 60 and 1 <= wait_max_secs <= 60".into(),
+            ));
+        }
+        Ok(config)
+    }
+}

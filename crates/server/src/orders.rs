@@ -1,0 +1,270 @@
+//! Orders and the one transition that matters: PENDING (or EXPIRED/CLOSED,
+//! for a late payment) → PAID, exactly once, with its receipt, in one
+//! database transaction, only from evidence a provider signed.
+
+use chrono::{DateTime, TimeZone, Utc};
+use inkstone_pay::receipt::{Purchase, Receipt, ReceiptSigner, SignedReceipt};
+use rand::Rng;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::ApiError;
+use crate::store::Db;
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn ms_to_utc(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// `IK` + UTC time + 10 random characters: 26 characters of `[0-9A-Z]`,
+/// valid as a WeChat Pay (6–32) and an Alipay (≤ 64) out_trade_no.
+pub fn new_order_no() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..10)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("IK{}{tail}", Utc::now().format("%Y%m%d%H%M%S"))
+}
+
+pub fn valid_order_no(s: &str) -> bool {
+    (6..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-|*".contains(&b))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub order_no: String,
+    pub sku: String,
+    pub kind: String,
+    pub provider: String,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub qr_payload: String,
+    /// `pending`, `paid`, `expired` or `closed`.
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Paid after it had expired or been closed: recorded, flagged, never lost.
+    pub late_payment: bool,
+    pub receipt: Option<SignedReceipt>,
+}
+
+pub(crate) struct OrderRow {
+    pub order_no: String,
+    pub account_id: String,
+    pub sku: String,
+    pub kind: String,
+    pub purchase_json: String,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub provider: String,
+    pub qr_payload: String,
+    pub status: String,
+    pub paid_at_ms: Option<i64>,
+    pub late_payment: i64,
+    pub expires_at_ms: i64,
+    pub created_at_ms: i64,
+}
+
+const COLUMNS: &str =
+    "order_no, account_id, sku, kind, purchase_json, amount_fen, currency, provider, qr_payload, \
+                       status, paid_at_ms, late_payment, expires_at_ms, created_at_ms";
+
+fn row(r: &sqlx::any::AnyRow) -> Result<OrderRow, sqlx::Error> {
+    Ok(OrderRow {
+        order_no: r.try_get("order_no")?,
+        account_id: r.try_get("account_id")?,
+        sku: r.try_get("sku")?,
+        kind: r.try_get("kind")?,
+        purchase_json: r.try_get("purchase_json")?,
+        amount_fen: r.try_get("amount_fen")?,
+        currency: r.try_get("currency")?,
+        provider: r.try_get("provider")?,
+        qr_payload: r.try_get("qr_payload")?,
+        status: r.try_get("status")?,
+        paid_at_ms: r.try_get("paid_at_ms")?,
+        late_payment: r.try_get("late_payment")?,
+        expires_at_ms: r.try_get("expires_at_ms")?,
+        created_at_ms: r.try_get("created_at_ms")?,
+    })
+}
+
+pub(crate) async fn fetch(db: &Db, order_no: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+    let r = sqlx::query(&format!("SELECT {COLUMNS} FROM orders WHERE order_no = $1"))
+        .bind(order_no)
+        .fetch_optional(db)
+        .await?;
+    r.as_ref().map(row).transpose()
+}
+
+/// The order if it belongs to `account_id`; another account's is "not found".
+pub(crate) async fn fetch_owned(
+    db: &Db,
+    account_id: &str,
+    order_no: &str,
+) -> Result<OrderRow, ApiError> {
+    let order = fetch(db, order_no).await?.ok_or(ApiError::NotFound)?;
+    if order.account_id != account_id {
+        return Err(ApiError::NotFound);
+    }
+    Ok(order)
+}
+
+pub(crate) async fn view(db: &Db, order: OrderRow) -> Result<OrderView, ApiError> {
+    let receipt = if order.status == "PAID" {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT signed_json FROM receipts WHERE order_no = $1")
+                .bind(&order.order_no)
+                .fetch_optional(db)
+                .await?;
+        json.map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+    } else {
+        None
+    };
+    Ok(OrderView {
+        status: order.status.to_lowercase(),
+        expires_at: ms_to_utc(order.expires_at_ms),
+        created_at: ms_to_utc(order.created_at_ms),
+        paid_at: order.paid_at_ms.map(ms_to_utc),
+        late_payment: order.late_payment != 0,
+        receipt,
+        order_no: order.order_no,
+        sku: order.sku,
+        kind: order.kind,
+        provider: order.provider,
+        amount_fen: order.amount_fen,
+        currency: order.currency,
+        qr_payload: order.qr_payload,
+    })
+}
+
+/// PENDING orders past their end become EXPIRED (conditionally: a payment
+/// that raced in first wins).
+pub(crate) async fn expire_if_due(
+    db: &Db,
+    order: &mut OrderRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if order.status == "PENDING" && now >= order.expires_at_ms {
+        let done = sqlx::query("UPDATE orders SET status = 'EXPIRED', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
+            .bind(now)
+            .bind(&order.order_no)
+            .execute(db)
+            .await?;
+        if done.rows_affected() == 1 {
+            order.status = "EXPIRED".into();
+        } else if let Some(fresh) = fetch(db, &order.order_no).await? {
+            *order = fresh;
+        }
+    }
+    Ok(())
+}
+
+/// What a provider says was paid, after its signature checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentEvidence {
+    pub provider: String,
+    pub order_no: String,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub provider_txn_id: String,
+    pub paid_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaidOutcome {
+    /// This evidence made the order paid; its receipt was issued.
+    Paid,
+    /// It was paid before (a duplicate notification): nothing changed.
+    AlreadyPaid,
+}
+
+/// Marks an order paid once and issues its receipt in the same transaction.
+/// Evidence that does not match the order (amount, currency, provider) is
+/// rejected and changes nothing.
+pub async fn mark_paid(
+    db: &Db,
+    signer: &ReceiptSigner,
+    evidence: &PaymentEvidence,
+) -> Result<PaidOutcome, ApiError> {
+    let order = fetch(db, &evidence.order_no)
+        .await?
+        .ok_or_else(|| ApiError::Rejected("unknown order".into()))?;
+    if order.provider != evidence.provider {
+        return Err(ApiError::Rejected(
+            "provider does not match the order".into(),
+        ));
+    }
+    if order.amount_fen != evidence.amount_fen || order.currency != evidence.currency {
+        return Err(ApiError::Rejected(
+            "amount or currency does not match the order".into(),
+        ));
+    }
+    if order.status == "PAID" {
+        return Ok(PaidOutcome::AlreadyPaid);
+    }
+    let purchase: Purchase = serde_json::from_str(&order.purchase_json)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let paid_at = Utc
+        .timestamp_opt(evidence.paid_at.timestamp(), 0)
+        .single()
+        .unwrap_or(evidence.paid_at);
+    let receipt = Receipt {
+        order_no: order.order_no.clone(),
+        account_id: order.account_id.clone(),
+        purchase,
+        amount_fen: order.amount_fen,
+        currency: order.currency.clone(),
+        provider: order.provider.clone(),
+        provider_txn_id: evidence.provider_txn_id.clone(),
+        paid_at,
+    };
+    let signed = signer
+        .sign(receipt)
+        .map_err(|e| ApiError::Rejected(format!("evidence cannot make a receipt: {e}")))?;
+    let signed_json =
+        serde_json::to_string(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    // The write comes first so SQLite takes its write lock before reading:
+    // concurrent duplicates queue here and all but one find nothing to update.
+    let updated = sqlx::query(
+        "UPDATE orders SET status = 'PAID', provider_txn_id = $1, paid_at_ms = $2, updated_at_ms = $3,
+                late_payment = CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END
+         WHERE order_no = $4 AND status <> 'PAID' AND amount_fen = $5",
+    )
+    .bind(&evidence.provider_txn_id)
+    .bind(paid_at.timestamp_millis())
+    .bind(now)
+    .bind(&order.order_no)
+    .bind(evidence.amount_fen)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(PaidOutcome::AlreadyPaid);
+    }
+    sqlx::query("INSERT INTO receipts (order_no, account_id, key_id, signed_json, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&order.order_no)
+        .bind(&order.account_id)
+        .bind(signer.key_id())
+        .bind(&signed_json)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if order.status != "PENDING" {
+        tracing::warn!(order_no = %order.order_no, status = %order.status, "late payment recorded");
+    }
+    Ok(PaidOutcome::Paid)
+}

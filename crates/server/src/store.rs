@@ -1,0 +1,48 @@
+//! The server's database: SQLite by default, PostgreSQL in production, one
+//! set of queries through sqlx's `Any` driver (`$n` placeholders work in
+//! both). Each backend has its own migrations folder because their DDL
+//! differs in details; the tables are the same.
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/server/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/server/postgres");
+
+pub type Db = AnyPool;
+
+/// Opens and migrates `url` (`sqlite://path?mode=rwc` or `postgres://…`).
+pub async fn open(url: &str) -> Result<Db, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    let pool = AnyPoolOptions::new()
+        .max_connections(if sqlite { 4 } else { 16 })
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    // Durable, concurrent readers, and a writer that waits instead of failing.
+                    sqlx::query("PRAGMA journal_mode=WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA synchronous=FULL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout=10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys=ON")
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    let migrator = if sqlite { &SQLITE } else { &POSTGRES };
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+    Ok(pool)
+}
