@@ -1,0 +1,220 @@
+//! HTTP client of the payment endpoint (crates/server's `/v1` routes).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use inkstone_core::catalog::Catalog;
+use inkstone_pay::receipt::{PublicKeyInfo, SignedReceipt};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server cannot be reached (down, offline): try again later.
+    #[error("the payment server is unreachable: {0}")]
+    Unreachable(String),
+    #[error("the payment server refused: {kind}: {message}")]
+    Refused {
+        status: u16,
+        kind: String,
+        message: String,
+    },
+    #[error("unexpected answer from the payment server: {0}")]
+    Malformed(String),
+}
+
+impl ClientError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientError::Unreachable(_) => "server_unreachable",
+            ClientError::Refused { status: 401, .. } => "server_unauthorized",
+            ClientError::Refused { status: 404, .. } => "order_not_found",
+            ClientError::Refused { .. } => "server_refused",
+            ClientError::Malformed(_) => "server_malformed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ServerOrder {
+    pub order_no: String,
+    pub sku: String,
+    pub kind: String,
+    pub provider: String,
+    pub amount_fen: i64,
+    pub qr_payload: String,
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub late_payment: bool,
+    #[serde(default)]
+    pub receipt: Option<SignedReceipt>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PaymentClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl PaymentClient {
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        let url = reqwest::Url::parse(base_url)
+            .map_err(|_| ClientError::Malformed("server URL".into()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ClientError::Malformed("server URL must be http(s)".into()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        Ok(PaymentClient {
+            http,
+            base: base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> Result<T, ClientError> {
+        let resp = req
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        if !(200..300).contains(&status) {
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            return Err(ClientError::Refused {
+                status,
+                kind: v["kind"].as_str().unwrap_or("error").to_string(),
+                message: v["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect(),
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| ClientError::Malformed(e.to_string()))
+    }
+
+    const SHORT: Duration = Duration::from_secs(20);
+
+    /// A new account: `(account_id, token)`.
+    pub async fn register(&self) -> Result<(String, String), ClientError> {
+        let v: serde_json::Value = self
+            .send(
+                self.http.post(format!("{}/v1/accounts", self.base)),
+                Self::SHORT,
+            )
+            .await?;
+        match (v["account_id"].as_str(), v["token"].as_str()) {
+            (Some(a), Some(t)) => Ok((a.to_string(), t.to_string())),
+            _ => Err(ClientError::Malformed("registration".into())),
+        }
+    }
+
+    pub async fn catalog(&self) -> Result<Catalog, ClientError> {
+        self.send(
+            self.http.get(format!("{}/v1/catalog", self.base)),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    pub async fn public_keys(&self) -> Result<Vec<PublicKeyInfo>, ClientError> {
+        self.send(self.http.get(format!("{}/v1/keys", self.base)), Self::SHORT)
+            .await
+    }
+
+    pub async fn create_order(
+        &self,
+        token: &str,
+        sku: &str,
+        provider: &str,
+    ) -> Result<ServerOrder, ClientError> {
+        let req = self
+            .http
+            .post(format!("{}/v1/orders", self.base))
+            .bearer_auth(token)
+            .json(&json!({"sku": sku, "provider": provider}));
+        self.send(req, Self::SHORT).await
+    }
+
+    pub async fn get_order(&self, token: &str, order_no: &str) -> Result<ServerOrder, ClientError> {
+        self.send(
+            self.http
+                .get(format!("{}/v1/orders/{order_no}", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    pub async fn wait_order(
+        &self,
+        token: &str,
+        order_no: &str,
+        wait: Duration,
+    ) -> Result<ServerOrder, ClientError> {
+        let secs = wait.as_secs().clamp(1, 30);
+        let req = self
+            .http
+            .get(format!(
+                "{}/v1/orders/{order_no}/wait?timeout={secs}",
+                self.base
+            ))
+            .bearer_auth(token);
+        self.send(req, Duration::from_secs(secs + 15)).await
+    }
+
+    pub async fn check_order(
+        &self,
+        token: &str,
+        order_no: &str,
+    ) -> Result<ServerOrder, ClientError> {
+        self.send(
+            self.http
+                .post(format!("{}/v1/orders/{order_no}/check", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    pub async fn cancel_order(
+        &self,
+        token: &str,
+        order_no: &str,
+    ) -> Result<ServerOrder, ClientError> {
+        self.send(
+            self.http
+                .post(format!("{}/v1/orders/{order_no}/cancel", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    pub async fn receipts(&self, token: &str) -> Result<Vec<SignedReceipt>, ClientError> {
+        self.send(
+            self.http
+                .get(format!("{}/v1/receipts", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+}
