@@ -34,18 +34,32 @@ pub struct AppState {
     /// change on their next database poll.
     waiters: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
     limiter: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
+    /// SQLite has one writer at a time; queueing here instead of in its
+    /// sleeping busy handler keeps the tail latency low. PostgreSQL needs none.
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl AppState {
     pub fn new(db: Db, signer: ReceiptSigner, sandbox: SandboxKey, config: Config) -> Self {
+        let sqlite = config.database_url.starts_with("sqlite:");
         AppState {
             db,
             signer: Arc::new(signer),
             sandbox,
             config: Arc::new(config),
+            write_gate: sqlite.then(|| Arc::new(tokio::sync::Mutex::new(()))),
             waiters: Default::default(),
             limiter: Default::default(),
         }
+    }
+
+    /// Provider-verified evidence → PAID once (with receipt and audit row).
+    pub async fn paid(&self, evidence: &orders::PaymentEvidence) -> Result<PaidOutcome, ApiError> {
+        let _gate = match &self.write_gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        };
+        orders::mark_paid(&self.db, &self.signer, evidence).await
     }
 
     fn notify(&self, order_no: &str) {
@@ -359,7 +373,7 @@ pub async fn reconcile(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
             .single()
             .unwrap_or_else(chrono::Utc::now),
     };
-    let outcome = orders::mark_paid(&s.db, &s.signer, &evidence).await?;
+    let outcome = s.paid(&evidence).await?;
     s.notify(order_no);
     Ok(outcome == PaidOutcome::Paid)
 }
@@ -512,16 +526,7 @@ pub async fn handle_sandbox_notification(
     body: &[u8],
 ) -> Result<PaidOutcome, ApiError> {
     let evidence = s.sandbox.verify(ts, sig, body, now_ms() / 1000)?;
-    let outcome = orders::mark_paid(&s.db, &s.signer, &evidence).await?;
-    let id = format!("sandbox:{}:{}", evidence.order_no, evidence.provider_txn_id);
-    sqlx::query("INSERT INTO notifications (id, provider, order_no, outcome, received_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
-        .bind(&id)
-        .bind(sandbox::PROVIDER)
-        .bind(&evidence.order_no)
-        .bind(format!("{outcome:?}"))
-        .bind(now_ms())
-        .execute(&s.db)
-        .await?;
+    let outcome = s.paid(&evidence).await?;
     s.notify(&evidence.order_no);
     Ok(outcome)
 }

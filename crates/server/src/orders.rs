@@ -254,6 +254,14 @@ pub async fn mark_paid(
         tx.rollback().await?;
         return Ok(PaidOutcome::AlreadyPaid);
     }
+    // The audit row of the notification that made it paid, in the same commit (one fsync).
+    sqlx::query("INSERT INTO notifications (id, provider, order_no, outcome, received_at_ms) VALUES ($1, $2, $3, 'Paid', $4) ON CONFLICT (id) DO NOTHING")
+        .bind(format!("{}:{}:{}", evidence.provider, order.order_no, evidence.provider_txn_id))
+        .bind(&evidence.provider)
+        .bind(&order.order_no)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO receipts (order_no, account_id, key_id, signed_json, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
         .bind(&order.order_no)
         .bind(&order.account_id)
