@@ -1,5 +1,8 @@
 //! Payment-side code shared by the desktop app and the hosted payment endpoint.
 //!
+//! * [`wechat`], [`alipay`]: WeChat Pay APIv3 Native and Alipay precreate, as
+//!   signed requests and verified answers and notifications ([`testkit`] plays
+//!   the providers in tests);
 //! * [`receipt`]: the Ed25519-signed receipt the server issues for a paid order
 //!   and the desktop verifies before it credits anything. Both sides use this
 //!   one implementation of the canonical bytes, so they cannot disagree on what
@@ -24,4 +27,30 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod alipay;
+pub mod money;
 pub mod receipt;
+pub mod rsa_keys;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+pub mod wechat;
+
+/// A provider API call, built and signed, for the caller to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What a provider's verified message says was paid. Matching it against
+/// the stored order (amount, currency) is the server's job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidTransaction {
+    pub order_no: String,
+    pub amount_fen: i64,
+    pub currency: String,
+    pub provider_txn_id: String,
+    pub paid_at: chrono::DateTime<chrono::Utc>,
+}
