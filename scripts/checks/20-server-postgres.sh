@@ -28,4 +28,4 @@ trap 'run_pg "$PGBIN/pg_ctl" -D "$ROOT/data" -m fast stop >/dev/null 2>&1 || tru
 run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U inkstone inkstone
 export DATABASE_URL="postgres://inkstone@127.0.0.1:$PORT/inkstone"
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PORT"
-cargo test -q -p inkstone-server --test api
+cargo test -q -p inkstone-server --tests

@@ -37,10 +37,23 @@ pub struct AppState {
     /// SQLite has one writer at a time; queueing here instead of in its
     /// sleeping busy handler keeps the tail latency low. PostgreSQL needs none.
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    pub wechat: Option<Arc<crate::providers::Wechat>>,
+    pub alipay: Option<Arc<crate::providers::Alipay>>,
 }
 
 impl AppState {
     pub fn new(db: Db, signer: ReceiptSigner, sandbox: SandboxKey, config: Config) -> Self {
+        Self::with_providers(db, signer, sandbox, config, None, None)
+    }
+
+    pub fn with_providers(
+        db: Db,
+        signer: ReceiptSigner,
+        sandbox: SandboxKey,
+        config: Config,
+        wechat: Option<crate::providers::Wechat>,
+        alipay: Option<crate::providers::Alipay>,
+    ) -> Self {
         let sqlite = config.database_url.starts_with("sqlite:");
         AppState {
             db,
@@ -48,6 +61,8 @@ impl AppState {
             sandbox,
             config: Arc::new(config),
             write_gate: sqlite.then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            wechat: wechat.map(Arc::new),
+            alipay: alipay.map(Arc::new),
             waiters: Default::default(),
             limiter: Default::default(),
         }
@@ -115,6 +130,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sandbox/pay/{order_no}", get(sandbox_page))
         .route("/sandbox/pay/{order_no}/confirm", post(sandbox_confirm))
         .route("/notify/sandbox", post(sandbox_notify))
+        .route("/notify/wechat", post(wechat_notify))
+        .route("/notify/alipay", post(alipay_notify))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
@@ -122,7 +139,8 @@ pub fn router(state: AppState) -> Router {
 async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     sqlx::query("SELECT 1").execute(&s.db).await?;
     Ok(Json(
-        serde_json::json!({"status": "ok", "sandbox": s.config.sandbox}),
+        serde_json::json!({"status": "ok", "sandbox": s.config.sandbox,
+            "providers": {"sandbox": s.config.sandbox, "wechat": s.wechat.is_some(), "alipay": s.alipay.is_some()}}),
     ))
 }
 
@@ -241,19 +259,40 @@ async fn create_order(
             return Err(ApiError::BadRequest("unknown sku".into()));
         };
     let order_no = orders::new_order_no();
+    let now = now_ms();
+    let expires_at = now + s.config.order_ttl_secs * 1000;
+    let subject = format!("墨石 Inkstone {}", req.sku);
+    // The provider's order first: only an order with a QR code is stored.
     let qr = match req.provider.as_str() {
         sandbox::PROVIDER if s.config.sandbox => {
             format!("{}/sandbox/pay/{order_no}", s.config.public_url)
         }
-        "wechat" | "alipay" => {
-            return Err(ApiError::BadRequest(format!(
-                "{} is not configured on this server",
-                req.provider
-            )))
-        }
+        "wechat" => match &s.wechat {
+            Some(w) => w.create(&order_no, &subject, amount, expires_at).await?,
+            None => {
+                return Err(ApiError::BadRequest(
+                    "wechat is not configured on this server".into(),
+                ))
+            }
+        },
+        "alipay" => match &s.alipay {
+            Some(a) => {
+                a.create(
+                    &order_no,
+                    &subject,
+                    amount,
+                    (s.config.order_ttl_secs / 60).max(1) as u32,
+                )
+                .await?
+            }
+            None => {
+                return Err(ApiError::BadRequest(
+                    "alipay is not configured on this server".into(),
+                ))
+            }
+        },
         _ => return Err(ApiError::BadRequest("unknown provider".into())),
     };
-    let now = now_ms();
     sqlx::query(
         "INSERT INTO orders (order_no, account_id, sku, kind, purchase_json, amount_fen, currency, provider, qr_payload,
                              status, expires_at_ms, created_at_ms, updated_at_ms)
@@ -267,7 +306,7 @@ async fn create_order(
     .bind(amount)
     .bind(&req.provider)
     .bind(&qr)
-    .bind(now + s.config.order_ttl_secs * 1000)
+    .bind(expires_at)
     .bind(now)
     .execute(&s.db)
     .await?;
@@ -277,7 +316,9 @@ async fn create_order(
 
 async fn current(s: &AppState, account_id: &str, order_no: &str) -> Result<OrderView, ApiError> {
     let mut order = orders::fetch_owned(&s.db, account_id, order_no).await?;
-    orders::expire_if_due(&s.db, &mut order, now_ms()).await?;
+    if orders::expire_if_due(&s.db, &mut order, now_ms()).await? {
+        close_at_provider(s, &order.provider, &order.order_no);
+    }
     orders::view(&s.db, order).await
 }
 
@@ -313,16 +354,18 @@ async fn wait_order(
                 .min(s.config.wait_max_secs),
         );
     let notify = s.waiter(&order_no);
-    let mut queried = false;
+    let query_every = Duration::from_secs(s.config.query_interval_secs.max(1) as u64);
+    let mut next_query = Instant::now();
     loop {
         let notified = notify.notified();
         let view = current(&s, &account_id, &order_no).await?;
         if view.status != "pending" || Instant::now() >= deadline {
             return Ok(Json(view));
         }
-        // A waiting desktop is a reason to ask the provider (rate-limited per order).
-        if !queried {
-            queried = true;
+        // A waiting desktop is a reason to ask the provider; across waiters and
+        // instances the database claim in `reconcile` limits it per order.
+        if Instant::now() >= next_query {
+            next_query = Instant::now() + query_every;
             if reconcile(&s, &order_no).await? {
                 continue;
             }
@@ -350,32 +393,65 @@ pub async fn reconcile(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
     let Some(order) = orders::fetch(&s.db, order_no).await? else {
         return Ok(false);
     };
-    if order.provider != sandbox::PROVIDER {
+    let evidence = match order.provider.as_str() {
+        "wechat" => match &s.wechat {
+            Some(w) => w.query(order_no).await?,
+            None => None,
+        },
+        "alipay" => match &s.alipay {
+            Some(a) => a.query(order_no).await?,
+            None => None,
+        },
+        _ => sandbox_query(s, order_no).await?,
+    };
+    let Some(evidence) = evidence else {
         return Ok(false);
-    }
-    // The sandbox provider's order query: its own books.
+    };
+    let outcome = s.paid(&evidence).await?;
+    s.notify(order_no);
+    Ok(outcome == PaidOutcome::Paid)
+}
+
+/// The sandbox provider's order query: its own books.
+async fn sandbox_query(
+    s: &AppState,
+    order_no: &str,
+) -> Result<Option<orders::PaymentEvidence>, ApiError> {
     let paid: Option<(String, i64, i64)> = sqlx::query_as(
         "SELECT txn_id, amount_fen, paid_at_ms FROM sandbox_payments WHERE order_no = $1",
     )
     .bind(order_no)
     .fetch_optional(&s.db)
     .await?;
-    let Some((txn_id, amount_fen, paid_at_ms)) = paid else {
-        return Ok(false);
-    };
-    let evidence = orders::PaymentEvidence {
-        provider: sandbox::PROVIDER.into(),
-        order_no: order_no.into(),
-        amount_fen,
-        currency: "CNY".into(),
-        provider_txn_id: txn_id,
-        paid_at: chrono::TimeZone::timestamp_millis_opt(&chrono::Utc, paid_at_ms)
-            .single()
-            .unwrap_or_else(chrono::Utc::now),
-    };
-    let outcome = s.paid(&evidence).await?;
-    s.notify(order_no);
-    Ok(outcome == PaidOutcome::Paid)
+    Ok(
+        paid.map(|(txn_id, amount_fen, paid_at_ms)| orders::PaymentEvidence {
+            provider: sandbox::PROVIDER.into(),
+            order_no: order_no.into(),
+            amount_fen,
+            currency: "CNY".into(),
+            provider_txn_id: txn_id,
+            paid_at: chrono::TimeZone::timestamp_millis_opt(&chrono::Utc, paid_at_ms)
+                .single()
+                .unwrap_or_else(chrono::Utc::now),
+        }),
+    )
+}
+
+/// An expired or cancelled order is closed at the provider too, in the
+/// background; a payment that still lands is recorded as late, never lost.
+fn close_at_provider(s: &AppState, provider: &str, order_no: &str) {
+    let (wechat, alipay, no) = (s.wechat.clone(), s.alipay.clone(), order_no.to_string());
+    let provider = provider.to_string();
+    tokio::spawn(async move {
+        let result = match (provider.as_str(), wechat, alipay) {
+            ("wechat", Some(w), _) => w.close(&no).await,
+            ("alipay", _, Some(a)) => a.close(&no).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(order_no = %no, error = %e, "closing at the provider failed");
+        }
+    });
 }
 
 async fn check_order(
@@ -406,6 +482,8 @@ async fn cancel_order(
     if done.rows_affected() == 0 {
         return Err(ApiError::Conflict);
     }
+    let order = orders::fetch_owned(&s.db, &account_id, &order_no).await?;
+    close_at_provider(&s, &order.provider, &order_no);
     s.notify(&order_no);
     Ok(Json(current(&s, &account_id, &order_no).await?))
 }
@@ -551,4 +629,57 @@ async fn sandbox_notify(
     )
     .await?;
     Ok((StatusCode::OK, "success").into_response())
+}
+
+/// WeChat Pay's notification: 204 when taken (or a duplicate), 4xx with
+/// `{"code":"FAIL"}` otherwise so that WeChat Pay sends it again.
+async fn wechat_notify(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let w = s.wechat.as_ref().ok_or(ApiError::NotFound)?;
+        let evidence = w.notification(&headers, &body)?;
+        s.paid(&evidence).await?;
+        s.notify(&evidence.order_no);
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "wechat notification refused");
+            let status = if matches!(e, ApiError::Internal(_)) {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (
+                status,
+                Json(serde_json::json!({"code": "FAIL", "message": e.kind()})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Alipay's notification: exactly `success` when taken, else Alipay resends.
+async fn alipay_notify(State(s): State<AppState>, body: String) -> Response {
+    let result = async {
+        let a = s.alipay.as_ref().ok_or(ApiError::NotFound)?;
+        if let Some(evidence) = a.notification(&body)? {
+            s.paid(&evidence).await?;
+            s.notify(&evidence.order_no);
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => (StatusCode::OK, inkstone_pay::alipay::NOTIFY_SUCCESS).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "alipay notification refused");
+            (StatusCode::BAD_REQUEST, "fail").into_response()
+        }
+    }
 }

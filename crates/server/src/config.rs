@@ -29,6 +29,55 @@ pub struct Config {
     pub rate_per_minute_ip: u32,
     pub rate_per_minute_account: u32,
     pub body_limit_bytes: usize,
+    /// WeChat Pay merchant settings; the provider is offered when set.
+    pub wechat: Option<WechatConfig>,
+    /// Alipay app settings; the provider is offered when set.
+    pub alipay: Option<AlipayConfig>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatConfig {
+    pub mchid: String,
+    pub appid: String,
+    /// Serial of the merchant API certificate.
+    pub serial_no: String,
+    pub private_key_file: PathBuf,
+    /// 32 characters; better given as INKSTONE_SERVER_WECHAT_APIV3_KEY.
+    #[serde(default)]
+    pub apiv3_key: String,
+    /// Public-key mode: `PUB_KEY_ID_…` and its PEM file.
+    pub platform_public_key_id: Option<String>,
+    pub platform_public_key_file: Option<PathBuf>,
+    /// Certificate mode (may be combined with public-key mode during a switch).
+    #[serde(default)]
+    pub platform_certificate_files: Vec<PathBuf>,
+    /// Where WeChat Pay posts notifications: `<public_url>/notify/wechat`.
+    pub notify_url: String,
+    #[serde(default = "wechat_host")]
+    pub api_host: String,
+}
+
+fn wechat_host() -> String {
+    "https://api.mch.weixin.qq.com".into()
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipayConfig {
+    pub app_id: String,
+    /// The merchant's Alipay user id (2088…), checked in notifications.
+    pub seller_id: Option<String>,
+    pub app_private_key_file: PathBuf,
+    pub alipay_public_key_file: PathBuf,
+    /// `<public_url>/notify/alipay`.
+    pub notify_url: String,
+    #[serde(default = "alipay_gateway")]
+    pub gateway: String,
+}
+
+fn alipay_gateway() -> String {
+    "https://openapi.alipay.com/gateway.do".into()
 }
 
 impl Default for Config {
@@ -47,6 +96,8 @@ impl Default for Config {
             rate_per_minute_ip: 1200,
             rate_per_minute_account: 600,
             body_limit_bytes: 64 * 1024,
+            wechat: None,
+            alipay: None,
         }
     }
 }
@@ -60,6 +111,8 @@ impl std::fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("receipt_key", &self.receipt_key.as_ref().map(|_| "<set>"))
             .field("sandbox", &self.sandbox)
+            .field("wechat", &self.wechat.as_ref().map(|w| &w.mchid))
+            .field("alipay", &self.alipay.as_ref().map(|a| &a.app_id))
             .finish_non_exhaustive()
     }
 }
@@ -111,6 +164,9 @@ impl Config {
         }
         if let Some(v) = env("SANDBOX_SECRET") {
             config.sandbox_secret = Some(v);
+        }
+        if let (Some(w), Some(k)) = (config.wechat.as_mut(), env("WECHAT_APIV3_KEY")) {
+            w.apiv3_key = k;
         }
         config.public_url = config.public_url.trim_end_matches('/').to_string();
         if config.order_ttl_secs < 60 || config.wait_max_secs == 0 || config.wait_max_secs > 60 {

@@ -9,7 +9,8 @@
 //! `GET /v1/orders/{no}/wait?timeout=30`, `POST /v1/orders/{no}/cancel`,
 //! `POST /v1/orders/{no}/check`, `GET /v1/receipts`; the sandbox provider's
 //! `GET /sandbox/pay/{no}`, `POST /sandbox/pay/{no}/confirm`,
-//! `POST /notify/sandbox`; `GET /healthz`.
+//! `POST /notify/sandbox`; WeChat Pay's `POST /notify/wechat` and Alipay's
+//! `POST /notify/alipay` when configured; `GET /healthz`.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod orders;
+pub mod providers;
 pub mod sandbox;
 pub mod store;
 
@@ -34,6 +36,8 @@ pub enum StartError {
     Database(#[from] sqlx::Error),
     #[error("receipt key: {0}")]
     Key(String),
+    #[error("payment provider: {0}")]
+    Provider(String),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
@@ -79,7 +83,21 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         None => sandbox::SandboxKey::random(),
     };
     catalog::load(&db).await?;
-    Ok(AppState::new(db, signer, sandbox, config))
+    let wechat = config
+        .wechat
+        .as_ref()
+        .map(providers::Wechat::from_config)
+        .transpose()
+        .map_err(StartError::Provider)?;
+    let alipay = config
+        .alipay
+        .as_ref()
+        .map(providers::Alipay::from_config)
+        .transpose()
+        .map_err(StartError::Provider)?;
+    Ok(AppState::with_providers(
+        db, signer, sandbox, config, wechat, alipay,
+    ))
 }
 
 /// A running server; dropping the handle does not stop it, `shutdown` does.

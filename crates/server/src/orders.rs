@@ -149,12 +149,13 @@ pub(crate) async fn view(db: &Db, order: OrderRow) -> Result<OrderView, ApiError
 }
 
 /// PENDING orders past their end become EXPIRED (conditionally: a payment
-/// that raced in first wins).
+/// that raced in first wins). True when this call expired it, so the
+/// provider's order should be closed too.
 pub(crate) async fn expire_if_due(
     db: &Db,
     order: &mut OrderRow,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     if order.status == "PENDING" && now >= order.expires_at_ms {
         let done = sqlx::query("UPDATE orders SET status = 'EXPIRED', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
             .bind(now)
@@ -163,11 +164,12 @@ pub(crate) async fn expire_if_due(
             .await?;
         if done.rows_affected() == 1 {
             order.status = "EXPIRED".into();
+            return Ok(true);
         } else if let Some(fresh) = fetch(db, &order.order_no).await? {
             *order = fresh;
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// What a provider says was paid, after its signature checked out.

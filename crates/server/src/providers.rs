@@ -1,0 +1,312 @@
+//! WeChat Pay and Alipay as the server uses them: create the provider's
+//! order (QR text), ask about it, close it, and turn verified messages into
+//! [`PaymentEvidence`]. The protocol bytes are crates/pay's.
+
+use std::time::Duration;
+
+use chrono::{FixedOffset, TimeZone, Utc};
+use inkstone_pay::alipay::{self, AlipayError};
+use inkstone_pay::wechat::{Merchant, SignedHeaders, WechatError};
+use inkstone_pay::{HttpRequest, PaidTransaction};
+
+use crate::config::{AlipayConfig, WechatConfig};
+use crate::error::ApiError;
+use crate::orders::PaymentEvidence;
+
+fn read(path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+async fn send(
+    http: &reqwest::Client,
+    req: &HttpRequest,
+    url: &str,
+) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), ApiError> {
+    let mut r = match req.method {
+        "GET" => http.get(url),
+        _ => http.post(url),
+    };
+    for (k, v) in &req.headers {
+        r = r.header(k, v);
+    }
+    if !req.body.is_empty() {
+        r = r.body(req.body.clone());
+    }
+    let resp = r
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| ApiError::Internal(format!("provider unreachable: {}", e.without_url())))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .to_vec();
+    Ok((status, headers, body))
+}
+
+fn evidence(provider: &str, p: PaidTransaction) -> PaymentEvidence {
+    PaymentEvidence {
+        provider: provider.into(),
+        order_no: p.order_no,
+        amount_fen: p.amount_fen,
+        currency: p.currency,
+        provider_txn_id: p.provider_txn_id,
+        paid_at: p.paid_at,
+    }
+}
+
+pub struct Wechat {
+    pub merchant: Merchant,
+    pub notify_url: String,
+    pub api_host: String,
+    http: reqwest::Client,
+}
+
+fn wx(e: WechatError) -> ApiError {
+    ApiError::Rejected(e.to_string())
+}
+
+impl Wechat {
+    pub fn from_config(c: &WechatConfig) -> Result<Self, String> {
+        let mut merchant = Merchant::new(
+            &c.mchid,
+            &c.appid,
+            &c.serial_no,
+            &read(&c.private_key_file)?,
+            &c.apiv3_key,
+        )
+        .map_err(|e| e.to_string())?;
+        if let (Some(id), Some(file)) = (&c.platform_public_key_id, &c.platform_public_key_file) {
+            merchant
+                .add_platform_public_key(id, &read(file)?)
+                .map_err(|e| e.to_string())?;
+        }
+        for file in &c.platform_certificate_files {
+            merchant
+                .add_platform_certificate(&read(file)?)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Wechat {
+            merchant,
+            notify_url: c.notify_url.clone(),
+            api_host: c.api_host.trim_end_matches('/').into(),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    fn url(&self, req: &HttpRequest) -> String {
+        req.url
+            .replacen(inkstone_pay::wechat::API_HOST, &self.api_host, 1)
+    }
+
+    /// Native order → `code_url` for the QR code.
+    pub async fn create(
+        &self,
+        order_no: &str,
+        description: &str,
+        amount_fen: i64,
+        expires_at_ms: i64,
+    ) -> Result<String, ApiError> {
+        let expire = FixedOffset::east_opt(8 * 3600)
+            .and_then(|tz| tz.timestamp_millis_opt(expires_at_ms).single())
+            .ok_or_else(|| ApiError::Internal("expiry time".into()))?;
+        let req = self
+            .merchant
+            .native_create(
+                order_no,
+                description,
+                amount_fen,
+                expire,
+                &self.notify_url,
+                Utc::now().timestamp(),
+            )
+            .map_err(wx)?;
+        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        if status != 200 {
+            return Err(ApiError::Internal(format!(
+                "WeChat Pay create answered {status}"
+            )));
+        }
+        self.verify_answer(&headers, &body)?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+        v["code_url"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::Internal("no code_url".into()))
+    }
+
+    fn verify_answer(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Result<(), ApiError> {
+        let h = SignedHeaders::from_lookup(|k| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .map_err(wx)?;
+        self.merchant
+            .verify(&h, body, Utc::now().timestamp())
+            .map_err(wx)
+    }
+
+    /// A notification: verified over the raw body, decrypted, checked against this merchant.
+    pub fn notification(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<PaymentEvidence, ApiError> {
+        let h = SignedHeaders::from_lookup(|k| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .map_err(wx)?;
+        let t = self
+            .merchant
+            .notification(&h, body, Utc::now().timestamp())
+            .map_err(wx)?;
+        Ok(evidence("wechat", self.merchant.paid(&t).map_err(wx)?))
+    }
+
+    /// The active query: `Some` when WeChat Pay says the order is paid.
+    pub async fn query(&self, order_no: &str) -> Result<Option<PaymentEvidence>, ApiError> {
+        let req = self
+            .merchant
+            .query(order_no, Utc::now().timestamp())
+            .map_err(wx)?;
+        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        if status == 404 {
+            return Ok(None);
+        }
+        if status != 200 {
+            return Err(ApiError::Internal(format!(
+                "WeChat Pay query answered {status}"
+            )));
+        }
+        let h = SignedHeaders::from_lookup(|k| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .map_err(wx)?;
+        let t = self
+            .merchant
+            .query_answer(&h, &body, Utc::now().timestamp())
+            .map_err(wx)?;
+        match self.merchant.paid(&t) {
+            Ok(p) => Ok(Some(evidence("wechat", p))),
+            Err(WechatError::NotPaid(_)) => Ok(None),
+            Err(e) => Err(wx(e)),
+        }
+    }
+
+    pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {
+        let req = self
+            .merchant
+            .close(order_no, Utc::now().timestamp())
+            .map_err(wx)?;
+        send(&self.http, &req, &self.url(&req)).await.map(|_| ())
+    }
+}
+
+pub struct Alipay {
+    pub app: alipay::App,
+    pub notify_url: String,
+    http: reqwest::Client,
+}
+
+fn ali(e: AlipayError) -> ApiError {
+    ApiError::Rejected(e.to_string())
+}
+
+impl Alipay {
+    pub fn from_config(c: &AlipayConfig) -> Result<Self, String> {
+        let mut app = alipay::App::new(
+            &c.app_id,
+            &read(&c.app_private_key_file)?,
+            &read(&c.alipay_public_key_file)?,
+        )
+        .map_err(|e| e.to_string())?;
+        app.seller_id = c.seller_id.clone();
+        app.gateway = c.gateway.clone();
+        Ok(Alipay {
+            app,
+            notify_url: c.notify_url.clone(),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    async fn call(&self, req: HttpRequest, method: &str) -> Result<serde_json::Value, ApiError> {
+        let (status, _, body) = send(&self.http, &req, &req.url).await?;
+        if status != 200 {
+            return Err(ApiError::Internal(format!("Alipay answered {status}")));
+        }
+        let raw = String::from_utf8(body)
+            .map_err(|_| ApiError::Internal("Alipay answer not UTF-8".into()))?;
+        self.app.verify_response(&raw, method).map_err(ali)
+    }
+
+    pub async fn create(
+        &self,
+        order_no: &str,
+        subject: &str,
+        amount_fen: i64,
+        ttl_minutes: u32,
+    ) -> Result<String, ApiError> {
+        let req = self
+            .app
+            .precreate(
+                order_no,
+                subject,
+                amount_fen,
+                ttl_minutes,
+                &self.notify_url,
+                Utc::now(),
+            )
+            .map_err(ali)?;
+        let v = self.call(req, "alipay.trade.precreate").await?;
+        v["qr_code"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::Internal("no qr_code".into()))
+    }
+
+    pub fn notification(&self, form_body: &str) -> Result<Option<PaymentEvidence>, ApiError> {
+        let n = self.app.verify_notify(form_body).map_err(ali)?;
+        match self.app.paid_from_notify(&n) {
+            Ok(p) => Ok(Some(evidence("alipay", p))),
+            // WAIT_BUYER_PAY, TRADE_CLOSED: acknowledged, nothing to do.
+            Err(AlipayError::NotPaid(_)) => Ok(None),
+            Err(e) => Err(ali(e)),
+        }
+    }
+
+    pub async fn query(&self, order_no: &str) -> Result<Option<PaymentEvidence>, ApiError> {
+        let req = self.app.query(order_no, Utc::now()).map_err(ali)?;
+        match self.call(req, "alipay.trade.query").await {
+            Ok(v) => match self.app.paid_from_query(&v) {
+                Ok(p) => Ok(Some(evidence("alipay", p))),
+                Err(AlipayError::NotPaid(_)) => Ok(None),
+                Err(e) => Err(ali(e)),
+            },
+            // Not scanned yet: Alipay has no trade for it.
+            Err(ApiError::Rejected(m)) if m.contains("ACQ.TRADE_NOT_EXIST") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {
+        let req = self.app.close(order_no, Utc::now()).map_err(ali)?;
+        let _ = self.call(req, "alipay.trade.close").await;
+        Ok(())
+    }
+}

@@ -1,0 +1,395 @@
+//! WeChat Pay and Alipay through the server, against local fake providers
+//! that sign like the real ones (crates/pay's testkit).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use inkstone_pay::testkit::*;
+use inkstone_pay::wechat::SignedHeaders;
+use inkstone_server::config::{AlipayConfig, WechatConfig};
+use inkstone_server::{start, Config, RunningServer};
+use serde_json::{json, Value};
+
+#[derive(Default)]
+struct Provider {
+    /// Orders the "buyer" paid (the provider's own books).
+    paid: Mutex<HashSet<String>>,
+    created: Mutex<Vec<String>>,
+}
+
+fn signed_json(value: Value) -> Response {
+    let body = value.to_string();
+    let h = WechatPlatform::default().sign(body.as_bytes(), chrono::Utc::now().timestamp());
+    (
+        [
+            ("Wechatpay-Timestamp", h.timestamp),
+            ("Wechatpay-Nonce", h.nonce),
+            ("Wechatpay-Signature", h.signature),
+            ("Wechatpay-Serial", h.serial),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn wx_create(State(p): State<Arc<Provider>>, body: String) -> Response {
+    let v: Value = serde_json::from_str(&body).unwrap_or_default();
+    p.created
+        .lock()
+        .unwrap()
+        .push(v["out_trade_no"].as_str().unwrap_or("").to_string());
+    signed_json(
+        json!({"code_url": format!("weixin://wxpay/bizpayurl?pr={}", v["out_trade_no"].as_str().unwrap_or(""))}),
+    )
+}
+
+async fn wx_query(State(p): State<Arc<Provider>>, Path(no): Path<String>) -> Response {
+    let mut t = wechat_transaction(&no, 1000);
+    if !p.paid.lock().unwrap().contains(&no) {
+        t.trade_state = "NOTPAY".into();
+    }
+    signed_json(serde_json::to_value(t).unwrap())
+}
+
+async fn ali_gateway(State(p): State<Arc<Provider>>, body: String) -> Response {
+    let params: BTreeMap<String, String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&body)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    let biz: Value = serde_json::from_str(
+        params
+            .get("biz_content")
+            .map(String::as_str)
+            .unwrap_or("{}"),
+    )
+    .unwrap_or_default();
+    let no = biz["out_trade_no"].as_str().unwrap_or("").to_string();
+    let method = params.get("method").cloned().unwrap_or_default();
+    let answer = match method.as_str() {
+        "alipay.trade.precreate" => {
+            json!({"code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": format!("https://qr.alipay.com/{no}")})
+        }
+        "alipay.trade.query" if p.paid.lock().unwrap().contains(&no) => {
+            json!({"code": "10000", "msg": "Success", "trade_no": "2026112522001499", "out_trade_no": no,
+            "trade_status": "TRADE_SUCCESS", "total_amount": biz_amount(&p, &no)})
+        }
+        "alipay.trade.query" => {
+            json!({"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST", "sub_msg": "交易不存在"})
+        }
+        _ => json!({"code": "10000", "msg": "Success"}),
+    };
+    AlipayPlatform::default()
+        .response(&method, &answer)
+        .into_response()
+}
+
+fn biz_amount(_p: &Provider, _no: &str) -> &'static str {
+    "10.00"
+}
+
+struct Setup {
+    server: RunningServer,
+    provider: Arc<Provider>,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let provider = Arc::new(Provider::default());
+    let fake = axum::Router::new()
+        .route("/v3/pay/transactions/native", post(wx_create))
+        .route("/v3/pay/transactions/out-trade-no/{no}", get(wx_query))
+        .route(
+            "/v3/pay/transactions/out-trade-no/{no}/close",
+            post(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .route("/gateway.do", post(ali_gateway))
+        .with_state(provider.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let fake_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, fake).await });
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let config = Config {
+        bind: ([127, 0, 0, 1], 0).into(),
+        public_url: String::new(),
+        database_url: std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display())),
+        receipt_key_file: Some(dir.path().join("key.b64")),
+        wechat: Some(WechatConfig {
+            mchid: WECHAT_MCHID.into(),
+            appid: WECHAT_APPID.into(),
+            serial_no: "408B07E79B8269FEC3D5D3E6AB8ED163A6A380DB".into(),
+            private_key_file: write("wx_merchant.pem", WECHAT_MERCHANT_PRIVATE),
+            apiv3_key: WECHAT_APIV3_KEY.into(),
+            platform_public_key_id: Some(WECHAT_PUB_KEY_ID.into()),
+            platform_public_key_file: Some(write("wx_platform.pem", WECHAT_PLATFORM_PUBLIC)),
+            platform_certificate_files: vec![],
+            notify_url: "https://pay.example.com/notify/wechat".into(),
+            api_host: fake_url.clone(),
+        }),
+        alipay: Some(AlipayConfig {
+            app_id: ALIPAY_APP_ID.into(),
+            seller_id: Some(ALIPAY_SELLER_ID.into()),
+            app_private_key_file: write("ali_app.pem", ALIPAY_APP_PRIVATE),
+            alipay_public_key_file: write("ali_platform.pem", ALIPAY_PLATFORM_PUBLIC),
+            notify_url: "https://pay.example.com/notify/alipay".into(),
+            gateway: format!("{fake_url}/gateway.do"),
+        }),
+        ..Config::default()
+    };
+    Setup {
+        server: start(config).await.unwrap(),
+        provider,
+        _dir: dir,
+    }
+}
+
+async fn account(s: &RunningServer) -> (reqwest::Client, String) {
+    let http = reqwest::Client::new();
+    let r: Value = http
+        .post(format!("{}/v1/accounts", s.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (http, r["token"].as_str().unwrap().to_string())
+}
+
+async fn order(s: &RunningServer, http: &reqwest::Client, token: &str, provider: &str) -> Value {
+    let r = http
+        .post(format!("{}/v1/orders", s.base_url))
+        .bearer_auth(token)
+        .json(&json!({"sku": "credits_100", "provider": provider}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    r.json().await.unwrap()
+}
+
+async fn status(s: &RunningServer, http: &reqwest::Client, token: &str, no: &str) -> String {
+    let v: Value = http
+        .get(format!("{}/v1/orders/{no}", s.base_url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["status"].as_str().unwrap().to_string()
+}
+
+async fn post_wechat(s: &RunningServer, h: &SignedHeaders, body: Vec<u8>) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/notify/wechat", s.base_url))
+        .header("Wechatpay-Timestamp", &h.timestamp)
+        .header("Wechatpay-Nonce", &h.nonce)
+        .header("Wechatpay-Signature", &h.signature)
+        .header("Wechatpay-Serial", &h.serial)
+        .header("Wechatpay-Signature-Type", "WECHATPAY2-SHA256-RSA2048")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn wechat_pay_notifications_pay_once_and_bad_ones_change_nothing() {
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let o = order(s, &http, &token, "wechat").await;
+    let no = o["order_no"].as_str().unwrap();
+    assert!(o["qr_payload"]
+        .as_str()
+        .unwrap()
+        .starts_with("weixin://wxpay/bizpayurl?pr="));
+    let platform = WechatPlatform::default();
+    let now = chrono::Utc::now().timestamp();
+    let (h, body) = platform.notification(&wechat_transaction(no, 1000), now);
+
+    let mut cases: Vec<(&str, SignedHeaders, Vec<u8>)> = Vec::new();
+    let mut tampered = body.clone();
+    tampered.insert(1, b' ');
+    cases.push(("bad signature", h.clone(), tampered));
+    cases.push((
+        "wrong key serial",
+        SignedHeaders {
+            serial: "PUB_KEY_ID_0000".into(),
+            ..h.clone()
+        },
+        body.clone(),
+    ));
+    let (hs, bs) = platform.notification(&wechat_transaction(no, 1000), now - 600);
+    cases.push(("stale timestamp", hs, bs));
+    cases.push((
+        "probe signature",
+        SignedHeaders {
+            signature: format!("WECHATPAY/SIGNTEST/{}", h.signature),
+            ..h.clone()
+        },
+        body.clone(),
+    ));
+    let (ha, ba) = platform.notification(&wechat_transaction(no, 999), now);
+    cases.push(("amount off by one fen", ha, ba));
+    let mut t = wechat_transaction(no, 1000);
+    t.mchid = "1900000000".into();
+    let (hm, bm) = platform.notification(&t, now);
+    cases.push(("wrong mchid", hm, bm));
+    let mut t = wechat_transaction(no, 1000);
+    t.appid = "wx0000000000000000".into();
+    let (hp, bp) = platform.notification(&t, now);
+    cases.push(("wrong appid", hp, bp));
+    let (hu, bu) = platform.notification(&wechat_transaction("IKNOSUCHORDER0001", 1000), now);
+    cases.push(("unknown order", hu, bu));
+    let junk = b"{\"resource\": 42}".to_vec();
+    cases.push(("malformed body", platform.sign(&junk, now), junk));
+    for (case, h, b) in cases {
+        assert_eq!(post_wechat(s, &h, b).await, 400, "{case}");
+        assert_eq!(status(s, &http, &token, no).await, "pending", "{case}");
+    }
+    assert_eq!(
+        post_wechat(s, &h, vec![b'x'; 1024 * 1024]).await,
+        413,
+        "oversized body"
+    );
+    assert_eq!(post_wechat(s, &h, body.clone()).await, 204);
+    assert_eq!(
+        post_wechat(s, &h, body).await,
+        204,
+        "a duplicate is acknowledged"
+    );
+    assert_eq!(status(s, &http, &token, no).await, "paid");
+    let receipts: Value = http
+        .get(format!("{}/v1/receipts", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(receipts.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wechat_payment_without_notification_is_found_by_query() {
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let o = order(s, &http, &token, "wechat").await;
+    let no = o["order_no"].as_str().unwrap().to_string();
+    st.provider.paid.lock().unwrap().insert(no.clone());
+    let v: Value = http
+        .get(format!("{}/v1/orders/{no}/wait?timeout=5", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "paid");
+    assert!(v["receipt"].is_object());
+}
+
+async fn post_alipay(s: &RunningServer, body: String) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/notify/alipay", s.base_url))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn alipay_notifications_answer_success_exactly_once_paid() {
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let o = order(s, &http, &token, "alipay").await;
+    let no = o["order_no"].as_str().unwrap();
+    assert!(o["qr_payload"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://qr.alipay.com/"));
+    let platform = AlipayPlatform::default();
+    let good = platform.notify_body(&alipay_paid_params(no, "10.00"));
+    let mut cases = vec![
+        (
+            "tampered amount",
+            good.replace("total_amount=10.00", "total_amount=0.01"),
+        ),
+        (
+            "amount off by one fen",
+            platform.notify_body(&alipay_paid_params(no, "9.99")),
+        ),
+        (
+            "unknown order",
+            platform.notify_body(&alipay_paid_params("IKNOSUCHORDER0002", "10.00")),
+        ),
+        ("malformed", "%%%=".to_string()),
+    ];
+    let mut other_app = alipay_paid_params(no, "10.00");
+    other_app.insert("app_id".into(), "2021999999999999".into());
+    cases.push(("wrong app id", platform.notify_body(&other_app)));
+    for (case, body) in cases {
+        let (code, text) = post_alipay(s, body).await;
+        assert_eq!((code, text.as_str()), (400, "fail"), "{case}");
+        assert_eq!(status(s, &http, &token, no).await, "pending", "{case}");
+    }
+    let mut closed = alipay_paid_params(no, "10.00");
+    closed.insert("trade_status".into(), "TRADE_CLOSED".into());
+    assert_eq!(
+        post_alipay(s, platform.notify_body(&closed)).await,
+        (200, "success".to_string())
+    );
+    assert_eq!(status(s, &http, &token, no).await, "pending");
+    assert_eq!(
+        post_alipay(s, good.clone()).await,
+        (200, "success".to_string())
+    );
+    assert_eq!(post_alipay(s, good).await, (200, "success".to_string()));
+    assert_eq!(status(s, &http, &token, no).await, "paid");
+}
+
+#[tokio::test]
+async fn an_alipay_payment_without_notification_is_found_by_query() {
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let o = order(s, &http, &token, "alipay").await;
+    let no = o["order_no"].as_str().unwrap().to_string();
+    let v: Value = http
+        .post(format!("{}/v1/orders/{no}/check", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "pending", "not scanned yet");
+    st.provider.paid.lock().unwrap().insert(no.clone());
+    let v: Value = http
+        .get(format!("{}/v1/orders/{no}/wait?timeout=8", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "paid");
+}
