@@ -34,6 +34,7 @@ pub mod demo;
 pub mod error;
 pub mod generations;
 pub mod ledger;
+pub mod models;
 pub mod orders;
 pub mod profiles;
 pub mod prompts;
