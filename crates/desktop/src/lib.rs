@@ -1,0 +1,486 @@
+//! The desktop app's services, wired once (ARCHITECTURE.md, "The first
+//! minute"): the database, crash recovery, the generation [`Studio`], model
+//! selection with keys from the OS keychain (or the bundled demo model when
+//! no key is set), the embedded sandbox payment endpoint and [`Shop`].
+//! Tauri commands in `src-tauri` call these methods and do nothing else.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use inkstone_core::models::{self, ModelConfig};
+use inkstone_core::orders::Order;
+use inkstone_core::{demo, CoreError, Database};
+use inkstone_fake_dashscope::FakeHandle;
+use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName, SecretStore};
+use inkstone_pay::receipt::TrustedKeys;
+use inkstone_qwen::{
+    ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
+};
+use inkstone_server::RunningServer;
+use inkstone_shop::{PaymentClient, Shop, ShopError};
+use inkstone_studio::{MediaKind, QwenMedia, QwenText, Studio, StudioError, Update, WriteRequest};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+/// Label of the bundled demo model, wherever it appears.
+pub const DEMO_LABEL: &str = "演示模型 Demo";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DesktopError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error(transparent)]
+    Studio(#[from] StudioError),
+    #[error(transparent)]
+    Shop(#[from] ShopError),
+    #[error(transparent)]
+    Qwen(#[from] QwenError),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    /// Occurs when buying is asked for but no payment endpoint is running or configured.
+    #[error("payments are not available: {0}")]
+    PaymentsUnavailable(String),
+    #[error("cannot start: {0}")]
+    Start(String),
+}
+
+impl DesktopError {
+    /// Stable machine name for the UI.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DesktopError::Core(e) => e.kind(),
+            DesktopError::Studio(StudioError::Core(e)) => e.kind(),
+            DesktopError::Shop(e) => e.kind(),
+            DesktopError::Qwen(e) => e.kind(),
+            DesktopError::Keychain(e) => e.kind(),
+            DesktopError::PaymentsUnavailable(_) => "payments_unavailable",
+            DesktopError::Start(_) => "start_failed",
+        }
+    }
+}
+
+pub type DesktopResult<T> = Result<T, DesktopError>;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// App data folder: generated files go under `files/`, the embedded payment endpoint under `payments/`.
+    pub data_dir: PathBuf,
+    /// Seeds the report's demo users. Never set in a release profile.
+    pub demo: bool,
+    /// A payment endpoint to use instead of the embedded sandbox one.
+    pub payment_server_url: Option<String>,
+    /// Its pinned receipt keys (required with `payment_server_url`).
+    pub payment_server_keys: Option<TrustedKeys>,
+    /// DashScope host (region); default Beijing.
+    pub dashscope_base_url: Option<String>,
+    /// Streaming pace of the demo model, tokens per second.
+    pub demo_tokens_per_second: f64,
+}
+
+/// Whether a DashScope key is set, without showing it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyStatus {
+    pub configured: bool,
+    /// `sk-…abcd`
+    pub hint: Option<String>,
+    /// True when generations use the bundled demo model.
+    pub demo_model: bool,
+}
+
+/// An order with its QR code rendered in Rust.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderWithQr {
+    pub order: Order,
+    /// A standalone SVG document of the QR code.
+    pub qr_svg: String,
+    /// True for the sandbox provider: the UI labels it clearly.
+    pub sandbox: bool,
+}
+
+pub struct Services {
+    pub db: Database,
+    pub studio: Studio,
+    secrets: Arc<dyn SecretStore>,
+    shop: Option<Shop>,
+    embedded: Mutex<Option<RunningServer>>,
+    demo_fake: Mutex<Option<FakeHandle>>,
+    options: Options,
+}
+
+/// Renders `text` as an SVG QR code.
+pub fn qr_svg(text: &str) -> DesktopResult<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| DesktopError::PaymentsUnavailable(format!("cannot draw the QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
+}
+
+impl Services {
+    /// Opens everything. `secrets` is the OS keychain in the app; tests pass a memory store.
+    pub async fn start(
+        db: Database,
+        options: Options,
+        secrets: Arc<dyn SecretStore>,
+    ) -> DesktopResult<Self> {
+        let now = chrono::Utc::now();
+        if options.demo {
+            demo::seed_demo(&db, now).await?;
+        }
+        let studio = Studio::new(db.clone(), options.data_dir.join("files"));
+        let recovered = studio.recover().await?;
+        if !recovered.is_empty() {
+            tracing::warn!(
+                count = recovered.len(),
+                "closed interrupted generations and refunded them"
+            );
+        }
+        let (shop, embedded) = match (&options.payment_server_url, &options.payment_server_keys) {
+            (Some(url), Some(keys)) => {
+                let client =
+                    PaymentClient::new(url).map_err(|e| DesktopError::Start(e.to_string()))?;
+                (
+                    Some(Shop::new(db.clone(), client, keys.clone(), secrets.clone())),
+                    None,
+                )
+            }
+            (Some(_), None) => {
+                return Err(DesktopError::Start(
+                    "a payment server URL needs its pinned receipt keys".into(),
+                ))
+            }
+            (None, _) => {
+                // The sandbox endpoint inside the app: purchases work out of the box.
+                match inkstone_server::start_embedded(
+                    &options.data_dir.join("payments"),
+                    ([127, 0, 0, 1], 0).into(),
+                )
+                .await
+                {
+                    Ok(server) => {
+                        let client = PaymentClient::new(&server.base_url)
+                            .map_err(|e| DesktopError::Start(e.to_string()))?;
+                        let keys = TrustedKeys::new(server.public_keys.clone());
+                        (
+                            Some(Shop::new(db.clone(), client, keys, secrets.clone())),
+                            Some(server),
+                        )
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "embedded payment endpoint did not start");
+                        (None, None)
+                    }
+                }
+            }
+        };
+        let services = Services {
+            db,
+            studio,
+            secrets,
+            shop,
+            embedded: Mutex::new(embedded),
+            demo_fake: Mutex::new(None),
+            options,
+        };
+        services.resume_orders().await;
+        Ok(services)
+    }
+
+    /// The OS keychain, for the app.
+    pub fn os_keychain() -> Arc<dyn SecretStore> {
+        Arc::new(OsKeychain::default())
+    }
+
+    /// Orders left waiting by an earlier run: settled now if the server knows more.
+    pub async fn resume_orders(&self) {
+        if let Some(shop) = &self.shop {
+            match shop.resume().await {
+                Ok(settled) if !settled.is_empty() => {
+                    tracing::info!(count = settled.len(), "resumed orders")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not resume orders now; will retry"),
+            }
+        }
+    }
+
+    pub fn shop(&self) -> DesktopResult<&Shop> {
+        self.shop
+            .as_ref()
+            .ok_or_else(|| DesktopError::PaymentsUnavailable("no payment endpoint".into()))
+    }
+
+    pub async fn payment_server_url(&self) -> Option<String> {
+        self.shop
+            .as_ref()
+            .map(|s| s.client().base_url().to_string())
+    }
+
+    // --- keys and models -------------------------------------------------
+
+    pub fn key_status(&self) -> DesktopResult<KeyStatus> {
+        let key = self.secrets.get(&SecretName::DashScopeKey)?;
+        Ok(KeyStatus {
+            configured: key.is_some(),
+            hint: key.as_deref().map(redact),
+            demo_model: key.is_none(),
+        })
+    }
+
+    /// Stores the key in the keychain (only there) after checking its form.
+    pub fn set_api_key(&self, key: &str) -> DesktopResult<KeyStatus> {
+        inkstone_qwen::validate::api_key(key.trim())?;
+        self.secrets.set(&SecretName::DashScopeKey, key.trim())?;
+        self.key_status()
+    }
+
+    pub fn delete_api_key(&self) -> DesktopResult<KeyStatus> {
+        self.secrets.delete(&SecretName::DashScopeKey)?;
+        self.key_status()
+    }
+
+    /// The demo model: the bundled fake DashScope, started on first use.
+    async fn demo_base_url(&self) -> DesktopResult<String> {
+        let mut guard = self.demo_fake.lock().await;
+        if guard.is_none() {
+            let config = inkstone_fake_dashscope::FakeConfig {
+                tokens_per_second: if self.options.demo_tokens_per_second > 0.0 {
+                    self.options.demo_tokens_per_second
+                } else {
+                    40.0
+                },
+                reply_tokens: 120,
+                ..Default::default()
+            };
+            *guard = Some(
+                inkstone_fake_dashscope::spawn(config)
+                    .await
+                    .map_err(|e| DesktopError::Start(e.to_string()))?,
+            );
+        }
+        Ok(guard
+            .as_ref()
+            .map(|f| f.base_url.clone())
+            .unwrap_or_default())
+    }
+
+    /// Base URL, key and label for a DashScope call: the writer's key, or the demo model.
+    async fn dashscope_target(&self, model_id: &str) -> DesktopResult<(String, String, String)> {
+        match self.secrets.get(&SecretName::DashScopeKey)? {
+            Some(key) => {
+                let base = self
+                    .options
+                    .dashscope_base_url
+                    .clone()
+                    .unwrap_or_else(|| inkstone_qwen::BEIJING.to_string());
+                Ok((base, key, model_id.to_string()))
+            }
+            None => Ok((
+                self.demo_base_url().await?,
+                inkstone_fake_dashscope::DEFAULT_KEY.to_string(),
+                format!("{DEMO_LABEL} ({model_id})"),
+            )),
+        }
+    }
+
+    async fn model_for(&self, kind: &str, model_id: Option<i64>) -> DesktopResult<ModelConfig> {
+        let m = match model_id {
+            Some(id) => models::get_model(&self.db, id).await?,
+            None => models::active_model(&self.db, kind)
+                .await?
+                .ok_or(CoreError::InvalidInput {
+                    field: "model",
+                    reason: "no active model of this kind",
+                })?,
+        };
+        Ok(m)
+    }
+
+    pub async fn text_model(
+        &self,
+        model_id: Option<i64>,
+        images: Vec<ImageInput>,
+    ) -> DesktopResult<QwenText> {
+        let kind = if images.is_empty() { "text" } else { "vision" };
+        let m = self.model_for(kind, model_id).await?;
+        let settings = Settings::default();
+        let params = ChatParams {
+            temperature: m
+                .params
+                .get("temperature")
+                .and_then(|v| v.as_f64())
+                .map(|v| v as f32),
+            top_p: m
+                .params
+                .get("top_p")
+                .and_then(|v| v.as_f64())
+                .map(|v| v as f32),
+            max_tokens: m
+                .params
+                .get("max_tokens")
+                .and_then(|v| v.as_u64())
+                .map(|v| v as u32),
+            seed: None,
+        };
+        let (provider, label): (Arc<dyn ChatProvider>, String) = if m.provider == "openai" {
+            let base = m.base_url.clone().ok_or(CoreError::InvalidInput {
+                field: "base_url",
+                reason: "an OpenAI-compatible model needs its endpoint",
+            })?;
+            let key = self
+                .secrets
+                .get(&SecretName::DashScopeKey)?
+                .unwrap_or_else(|| "sk-none".into());
+            (
+                Arc::new(OpenAiCompatible::new(&base, &key, settings)?),
+                m.model_id.clone(),
+            )
+        } else {
+            let (base, key, label) = self.dashscope_target(&m.model_id).await?;
+            let base = m
+                .base_url
+                .clone()
+                .filter(|_| !label.starts_with(DEMO_LABEL))
+                .unwrap_or(base);
+            (Arc::new(DashScope::new(&base, &key, settings)?), label)
+        };
+        Ok(QwenText {
+            provider,
+            model: m.model_id,
+            params,
+            images,
+            label,
+        })
+    }
+
+    pub async fn media_model(&self, kind: MediaKind) -> DesktopResult<QwenMedia> {
+        let m = self
+            .model_for(
+                if kind == MediaKind::Image {
+                    "image"
+                } else {
+                    "video"
+                },
+                None,
+            )
+            .await?;
+        let (base, key, label) = self.dashscope_target(&m.model_id).await?;
+        let settings = Settings {
+            task_poll: Duration::from_millis(if label.starts_with(DEMO_LABEL) {
+                300
+            } else {
+                1000
+            }),
+            ..Settings::default()
+        };
+        Ok(QwenMedia {
+            client: DashScope::new(&base, &key, settings)?,
+            model: m.model_id,
+            label,
+        })
+    }
+
+    /// "Test connection": one tiny request with the stored key and the active text model.
+    pub async fn test_connection(&self) -> DesktopResult<String> {
+        let m = self.model_for("text", None).await?;
+        let (base, key, label) = self.dashscope_target(&m.model_id).await?;
+        DashScope::new(&base, &key, Settings::default())?
+            .test_connection(&m.model_id)
+            .await?;
+        Ok(label)
+    }
+
+    // --- generation --------------------------------------------------------
+
+    pub async fn write(
+        &self,
+        request: WriteRequest,
+        model_id: Option<i64>,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<inkstone_core::generations::Generation> {
+        let model = self.text_model(model_id, Vec::new()).await?;
+        Ok(self.studio.write(request, &model, sink).await?)
+    }
+
+    /// Image understanding: a writing tool with an image attached (qwen-vl-*).
+    pub async fn write_about_image(
+        &self,
+        request: WriteRequest,
+        image: &std::path::Path,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<inkstone_core::generations::Generation> {
+        let image = ImageInput::from_path(image)?;
+        let model = self.text_model(None, vec![image]).await?;
+        Ok(self
+            .studio
+            .write(
+                WriteRequest {
+                    tool: "vision".into(),
+                    ..request
+                },
+                &model,
+                sink,
+            )
+            .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn slides(
+        &self,
+        profile_id: i64,
+        topic: String,
+        slides: u32,
+        language: String,
+        accent: String,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<inkstone_core::generations::Generation> {
+        let model = self.text_model(None, Vec::new()).await?;
+        Ok(self
+            .studio
+            .slides(profile_id, topic, slides, language, accent, &model, sink)
+            .await?)
+    }
+
+    pub async fn media(
+        &self,
+        profile_id: i64,
+        kind: MediaKind,
+        prompt: String,
+        params: serde_json::Value,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<inkstone_core::generations::Generation> {
+        let model = self.media_model(kind).await?;
+        Ok(self
+            .studio
+            .media(profile_id, kind, prompt, params, &model, sink)
+            .await?)
+    }
+
+    // --- buying ------------------------------------------------------------
+
+    pub async fn start_order(
+        &self,
+        profile_id: i64,
+        sku: &str,
+        provider: &str,
+    ) -> DesktopResult<OrderWithQr> {
+        let order = self.shop()?.start_order(profile_id, sku, provider).await?;
+        let qr_svg = qr_svg(&order.qr_payload)?;
+        Ok(OrderWithQr {
+            sandbox: order.provider == "sandbox",
+            order,
+            qr_svg,
+        })
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(server) = self.embedded.lock().await.take() {
+            server.shutdown().await;
+        }
+        self.demo_fake.lock().await.take();
+    }
+}

@@ -1,0 +1,265 @@
+//! The seed report's test flow (section 8.4) below the window: demo users,
+//! the demo model, a failure refunded, buying in the sandbox, membership,
+//! history, keys — and a run killed mid-stream, refunded once at restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use inkstone_core::generations::{self, HistoryFilter, Status};
+use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
+use inkstone_core::{open, profiles, purchases};
+use inkstone_desktop::{Options, Services, DEMO_LABEL};
+use inkstone_keychain::MemoryStore;
+use inkstone_shop::Settled;
+use inkstone_studio::{Update, WriteRequest};
+
+fn article(profile_id: i64, input: &str) -> WriteRequest {
+    WriteRequest {
+        profile_id,
+        tool: "article".into(),
+        input: input.into(),
+        params: serde_json::json!({"tone": "warm"}),
+        regenerated_from: None,
+    }
+}
+
+async fn services(dir: &std::path::Path, secrets: Arc<MemoryStore>, tps: f64) -> Services {
+    let db = open(&dir.join("inkstone.db")).await.unwrap();
+    let options = Options {
+        data_dir: dir.to_path_buf(),
+        demo: true,
+        demo_tokens_per_second: tps,
+        ..Default::default()
+    };
+    Services::start(db, options, secrets).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_report_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path(), Arc::new(MemoryStore::default()), 1000.0).await;
+    let user = profiles::login(&s.db, "test_user", "test123456")
+        .await
+        .unwrap()
+        .id;
+    let credits = |db: inkstone_core::Database| async move {
+        ledger::balance(&db, user, Utc::now())
+            .await
+            .unwrap()
+            .credits
+    };
+    assert_eq!(credits(s.db.clone()).await, 100);
+    assert!(s.key_status().unwrap().demo_model);
+
+    let mut streamed = String::new();
+    let g = s
+        .write(article(user, "春天的散文"), None, &mut |u| {
+            if let Update::Text { text } = u {
+                streamed.push_str(&text)
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(g.status, Status::Succeeded);
+    assert!(g.model.starts_with(DEMO_LABEL), "{}", g.model);
+    assert_eq!(streamed, g.output_text);
+    assert_eq!(credits(s.db.clone()).await, 90);
+
+    let failed = s
+        .write(
+            article(user, "秋天 [[fault:disconnect_after=5]]"),
+            None,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((failed.status, failed.refunded), (Status::Failed, true));
+    assert_eq!(credits(s.db.clone()).await, 90);
+    let kinds: Vec<TxKind> = ledger::transactions(
+        &s.db,
+        user,
+        &TxFilter::default(),
+        PageRequest {
+            limit: 10,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap()
+    .items
+    .iter()
+    .map(|t| t.kind)
+    .collect();
+    assert_eq!(&kinds[..2], &[TxKind::Refund, TxKind::Consume]);
+
+    // Buy 100 credits in the sandbox, as a phone would after scanning.
+    let o = s.start_order(user, "credits_100", "sandbox").await.unwrap();
+    assert!(o.sandbox && o.qr_svg.contains("<svg"));
+    reqwest::Client::new()
+        .post(format!("{}/confirm", o.order.qr_payload))
+        .send()
+        .await
+        .unwrap();
+    let settled = s
+        .shop()
+        .unwrap()
+        .wait(user, &o.order.order_no, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(matches!(settled, Settled::Applied(_)));
+    assert_eq!(credits(s.db.clone()).await, 200);
+
+    // A month of membership: generations cost nothing.
+    let o = s
+        .start_order(user, "member_month", "sandbox")
+        .await
+        .unwrap();
+    reqwest::Client::new()
+        .post(format!("{}/confirm", o.order.qr_payload))
+        .send()
+        .await
+        .unwrap();
+    s.shop()
+        .unwrap()
+        .wait(user, &o.order.order_no, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(
+        purchases::membership_status(&s.db, user, Utc::now())
+            .await
+            .unwrap()
+            .is_member
+    );
+    let free = s
+        .write(article(user, "会员的文章"), None, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(free.cost, 0);
+    assert_eq!(credits(s.db.clone()).await, 200);
+
+    let found = generations::history(
+        &s.db,
+        user,
+        &HistoryFilter {
+            text: Some("散文".into()),
+            ..Default::default()
+        },
+        PageRequest {
+            limit: 10,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        found.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![g.id]
+    );
+
+    // Keys: refused when malformed, stored and hinted, removed.
+    assert_eq!(
+        s.set_api_key("sk bad key").unwrap_err().kind(),
+        "invalid_input"
+    );
+    let status = s.set_api_key("sk-0123456789abcdef").unwrap();
+    assert!(status.configured && !status.demo_model);
+    assert_eq!(status.hint.as_deref(), Some("sk-…cdef"));
+    assert!(s.delete_api_key().unwrap().demo_model);
+    assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_generation_killed_mid_stream_is_refunded_once_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(MemoryStore::default());
+    let s = services(dir.path(), secrets.clone(), 5.0).await;
+    let user = profiles::login(&s.db, "test_user", "test123456")
+        .await
+        .unwrap()
+        .id;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let run = {
+        let s = Arc::new(s);
+        let s2 = s.clone();
+        let handle = tokio::spawn(async move {
+            let _ = s2
+                .write(article(user, "长篇小说"), None, &mut |u| {
+                    let _ = tx.send(u);
+                })
+                .await;
+        });
+        // Wait until text is streaming, then "kill" the run mid-way.
+        while let Some(u) = rx.recv().await {
+            if matches!(u, Update::Text { .. }) {
+                break;
+            }
+        }
+        handle.abort();
+        let _ = handle.await;
+        s
+    };
+    assert_eq!(
+        ledger::balance(&run.db, user, Utc::now())
+            .await
+            .unwrap()
+            .credits,
+        90,
+        "charged, never finished"
+    );
+    run.shutdown().await;
+    run.db.close().await;
+    drop(run);
+    // Next start.
+    let again = services(dir.path(), secrets, 1000.0).await;
+    assert_eq!(
+        ledger::balance(&again.db, user, Utc::now())
+            .await
+            .unwrap()
+            .credits,
+        100
+    );
+    let interrupted = generations::history(
+        &again.db,
+        user,
+        &HistoryFilter {
+            statuses: vec![Status::Interrupted],
+            ..Default::default()
+        },
+        PageRequest {
+            limit: 10,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(interrupted.items.len(), 1);
+    assert!(interrupted.items[0].refunded);
+    let refunds = ledger::transactions(
+        &again.db,
+        user,
+        &TxFilter {
+            kinds: vec![TxKind::Refund],
+            ..Default::default()
+        },
+        PageRequest {
+            limit: 10,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(refunds.items.len(), 1);
+    again.shutdown().await;
+    drop(again);
+    let third = services(dir.path(), Arc::new(MemoryStore::default()), 1000.0).await;
+    assert_eq!(
+        ledger::balance(&third.db, user, Utc::now())
+            .await
+            .unwrap()
+            .credits,
+        100,
+        "refunded exactly once"
+    );
+}
