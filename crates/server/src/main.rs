@@ -48,8 +48,31 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(url = %server.base_url, "listening");
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
+}
+
+/// SIGINT, or SIGTERM from systemd / a container runtime.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
