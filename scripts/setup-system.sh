@@ -10,12 +10,14 @@ if [ "${INKSTONE_SKIP_SETUP:-0}" = "1" ]; then
 fi
 
 # Tauri 2 on Linux (WebKitGTK 4.1), the E2E suite (Xvfb, WebKitWebDriver), and later tests
-# (secret service for the keychain, zbar to read payment QR codes back).
+# (secret service for the keychain, zbar to read payment QR codes back), and a CJK font so
+# the E2E screenshots show Chinese text instead of boxes.
 PACKAGES=(
   build-essential curl file pkg-config libssl-dev
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   webkit2gtk-driver xvfb xauth
   gnome-keyring dbus-x11 libsecret-tools zbar-tools
+  fonts-wqy-microhei
 )
 
 as_root() {
@@ -76,8 +78,7 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # tauri-driver: the WebDriver bridge the E2E suite talks to. Own target dir so this build does
 # not disturb (or get cleaned with) the project's.
 TAURI_DRIVER_VERSION=2.1.0
-if ! command -v tauri-driver >/dev/null \
-  || ! tauri-driver --help 2>/dev/null | grep -q -- --native-driver; then
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup-system: cargo install tauri-driver $TAURI_DRIVER_VERSION"
   CARGO_TARGET_DIR="${TMPDIR:-/tmp}/inkstone-tauri-driver-build" \
     cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked

@@ -8,24 +8,42 @@ import App from './App.vue'
 import { createAppRouter } from './router'
 import { createAppI18n } from './i18n'
 import { useSettingsStore } from './stores/settings'
+import { useAccountStore } from './stores/account'
 
 declare global {
   interface Window {
     /** CSP violations seen since start; the E2E suite asserts this stays empty. */
     __inkstoneCspViolations: string[]
+    /** Uncaught errors since start; the E2E suite prints and asserts on them. */
+    __inkstoneErrors: string[]
   }
 }
 
 window.__inkstoneCspViolations = []
+window.__inkstoneErrors = []
+window.addEventListener('error', (e) => window.__inkstoneErrors.push(String(e.error ?? e.message)))
+window.addEventListener('unhandledrejection', (e) => window.__inkstoneErrors.push(String(e.reason?.message ?? e.reason)))
 document.addEventListener('securitypolicyviolation', (event) => {
   window.__inkstoneCspViolations.push(`${event.violatedDirective} ${event.blockedURI}`)
 })
 
 const app = createApp(App)
+app.config.errorHandler = (err, _instance, info) => {
+  window.__inkstoneErrors.push(`${String(err)} (${info})`)
+  console.error(err)
+}
 const pinia = createPinia()
 app.use(pinia)
 const i18n = createAppI18n(useSettingsStore(pinia).locale)
 app.use(i18n)
-app.use(createAppRouter())
+const account = useAccountStore(pinia)
+app.use(
+  createAppRouter({
+    requireLogin: async () => {
+      if (!account.loaded) await account.load().catch(() => undefined)
+      return account.profile === null
+    },
+  }),
+)
 app.use(ElementPlus)
 app.mount('#app')

@@ -13,7 +13,7 @@ use inkstone_core::models::{self, ModelConfig};
 use inkstone_core::orders::Order;
 use inkstone_core::{demo, CoreError, Database};
 use inkstone_fake_dashscope::FakeHandle;
-use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName, SecretStore};
+use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName};
 use inkstone_pay::receipt::TrustedKeys;
 use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
@@ -62,6 +62,10 @@ impl DesktopError {
 }
 
 pub type DesktopResult<T> = Result<T, DesktopError>;
+
+pub use inkstone_keychain::MemoryStore;
+/// The secret store the app uses (the OS keychain, or memory in tests).
+pub use inkstone_keychain::SecretStore;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -270,7 +274,15 @@ impl Services {
 
     /// Base URL, key and label for a DashScope call: the writer's key, or the demo model.
     async fn dashscope_target(&self, model_id: &str) -> DesktopResult<(String, String, String)> {
-        match self.secrets.get(&SecretName::DashScopeKey)? {
+        // A locked or missing keychain must not stop writing: the demo model answers, labelled.
+        let key = self
+            .secrets
+            .get(&SecretName::DashScopeKey)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "keychain unavailable; using the demo model");
+                None
+            });
+        match key {
             Some(key) => {
                 let base = self
                     .options

@@ -34,11 +34,18 @@ const children: RouteRecordRaw[] = [
 ]
 
 export const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('../views/LoginView.vue') },
   { path: '/', component: MainLayout, children },
   { path: '/:pathMatch(.*)*', redirect: '/writing' },
 ]
 
 // Hash history: the app is served from a custom protocol with no server-side fallback.
-export function createAppRouter() {
-  return createRouter({ history: createWebHashHistory(), routes })
+export function createAppRouter(options: { requireLogin?: () => Promise<boolean> } = {}) {
+  const router = createRouter({ history: createWebHashHistory(), routes })
+  if (options.requireLogin) {
+    const needsLogin = options.requireLogin
+    // Every page but the login page needs a signed-in profile.
+    router.beforeEach(async (to) => (to.name !== 'login' && (await needsLogin()) ? { name: 'login' } : true))
+  }
+  return router
 }

@@ -1,0 +1,58 @@
+//! Every command the webview may call, one module per area. Commands only translate: parse
+//! arguments, call `inkstone_core` / `inkstone_desktop`, map the error. Adding one means: write
+//! it here, list it in `handler()`, in `build.rs` `COMMANDS`, and in
+//! `capabilities/default.json`; add its typed wrapper in `ui/src/api/`.
+
+pub mod ai;
+pub mod app;
+pub mod credits;
+pub mod session;
+pub mod shop;
+pub mod studio;
+
+/// The invoke handler with every command registered.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![
+        app::app_version,
+        session::login,
+        session::logout,
+        session::register_profile,
+        session::session_info,
+        credits::credit_balance,
+        credits::credit_transactions,
+        credits::credit_prices,
+        credits::credit_statistics,
+        credits::credit_orders,
+        credits::membership_status,
+        credits::membership_prices,
+        credits::membership_preview,
+        credits::membership_orders,
+        credits::membership_statistics,
+        studio::generate_writing,
+        studio::generate_vision,
+        studio::generate_slides,
+        studio::generate_media,
+        studio::cancel_generation,
+        studio::history_list,
+        studio::history_get,
+        studio::history_delete,
+        studio::history_export,
+        studio::generated_file,
+        ai::ai_key_status,
+        ai::ai_set_key,
+        ai::ai_delete_key,
+        ai::ai_test_connection,
+        ai::ai_models,
+        ai::ai_model_add,
+        ai::ai_model_update,
+        ai::ai_model_activate,
+        ai::ai_model_delete,
+        shop::order_create,
+        shop::order_wait,
+        shop::order_check,
+        shop::order_cancel,
+        shop::restore_purchases,
+        shop::payment_info,
+    ]
+}

@@ -1,0 +1,113 @@
+//! The one error type every command returns. It reaches the UI as `{ "kind", "message" }`:
+//! the UI branches on `kind` (stable strings, the same as `inkstone_core::CoreError::kind`) and
+//! never on `message`, which is for people reading logs. Database internals are not sent to the
+//! webview; they are logged where the command fails (`#[instrument(err)]`).
+
+use inkstone_core::CoreError;
+use inkstone_desktop::DesktopError;
+use serde::ser::SerializeStruct;
+
+pub type CommandResult<T> = Result<T, AppError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Occurs when the business layer refuses or fails; carries its own kind.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// Occurs when generation, models, keys or buying fail; carries its own kind.
+    #[error(transparent)]
+    Desktop(#[from] DesktopError),
+    /// Occurs when a command that needs a signed-in profile runs without one.
+    #[error("no profile is signed in")]
+    NotSignedIn,
+    /// Occurs when a command argument is outside what the command accepts.
+    #[error("invalid argument {field}: {reason}")]
+    InvalidArgument {
+        field: &'static str,
+        reason: &'static str,
+    },
+}
+
+impl AppError {
+    /// A stable machine-readable name for the UI.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Core(error) => error.kind(),
+            Self::Desktop(error) => error.kind(),
+            Self::NotSignedIn => "not_signed_in",
+            Self::InvalidArgument { .. } => "invalid_argument",
+        }
+    }
+
+    /// The text sent to the webview: the error's own text, except for storage failures whose
+    /// details (paths, SQL) stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Core(CoreError::Database(_)) => {
+                "the local database failed; details are in the log".to_owned()
+            }
+            Self::Core(CoreError::Corrupt(_)) => {
+                "stored data could not be read; details are in the log".to_owned()
+            }
+            Self::Desktop(DesktopError::Core(CoreError::Database(_))) => {
+                "the local database failed; details are in the log".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl serde::Serialize for AppError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("AppError", 2)?;
+        out.serialize_field("kind", self.kind())?;
+        out.serialize_field("message", &self.public_message())?;
+        out.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serialises_as_kind_and_message() {
+        let error = AppError::from(CoreError::InsufficientCredits {
+            needed: 10,
+            missing: 4,
+        });
+        assert_eq!(
+            serde_json::to_value(&error).unwrap(),
+            json!({"kind": "insufficient_credits", "message": "not enough credits: 10 needed, 4 missing"})
+        );
+        assert_eq!(
+            serde_json::to_value(AppError::NotSignedIn).unwrap(),
+            json!({"kind": "not_signed_in", "message": "no profile is signed in"})
+        );
+    }
+
+    #[test]
+    fn core_kinds_pass_through_unchanged() {
+        for (error, kind) in [
+            (CoreError::BadCredentials, "bad_credentials"),
+            (CoreError::UnknownProfile(3), "unknown_profile"),
+            (CoreError::AlreadyRefunded(1), "already_refunded"),
+        ] {
+            assert_eq!(AppError::from(error).kind(), kind);
+        }
+    }
+
+    #[test]
+    fn database_details_do_not_reach_the_webview() {
+        let error = AppError::from(CoreError::Database(sqlx::Error::Protocol(
+            "no such table: secret_table".into(),
+        )));
+        let value = serde_json::to_value(&error).unwrap();
+        assert_eq!(value["kind"], "database");
+        let message = value["message"].as_str().unwrap();
+        assert!(!message.contains("secret_table"), "{message}");
+        // The full text is still there for the log.
+        assert!(error.to_string().contains("secret_table"));
+    }
+}

@@ -1,0 +1,145 @@
+//! Inkstone's Tauri 2 shell: opens the window, the database and the log, and exposes thin
+//! commands (`commands/`) over `inkstone_core`. No SQL and no business rule lives here.
+//!
+//! Start-up: read [`options::LaunchOptions`], pick the data folder (OS app data folder, its
+//! `demo/` subfolder in demo mode, or `--data-dir`), start logging, open and migrate
+//! `inkstone.db`, manage [`state::AppState`].
+#![forbid(unsafe_code)]
+
+pub mod commands;
+pub mod error;
+pub mod logging;
+pub mod options;
+pub mod state;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tauri::{Manager, Runtime};
+
+use crate::options::LaunchOptions;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Occurs when the OS gives no app data or log folder.
+    #[error("cannot find the app folder: {0}")]
+    Path(#[from] tauri::Error),
+    /// Occurs when the data folder cannot be created.
+    #[error("cannot create {dir}: {source}")]
+    CreateDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    /// Occurs when logging cannot start.
+    #[error(transparent)]
+    Logging(#[from] logging::LoggingError),
+    /// Occurs when the database cannot be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] inkstone_core::db::OpenError),
+    /// Occurs when the app's services (payments, studio) cannot start.
+    #[error(transparent)]
+    Services(#[from] inkstone_desktop::DesktopError),
+}
+
+/// Registers the commands and the start-up on `builder` (the real or the mock runtime).
+pub fn configure<R: Runtime>(
+    builder: tauri::Builder<R>,
+    options: LaunchOptions,
+) -> tauri::Builder<R> {
+    builder
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let state = tauri::async_runtime::block_on(start(&handle, &options))?;
+            app.manage(state);
+            Ok(())
+        })
+}
+
+async fn start<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    options: &LaunchOptions,
+) -> Result<AppState, StartupError> {
+    let demo = options.demo_enabled();
+    let (data_dir, log_dir) = match &options.data_dir {
+        Some(dir) => (dir.clone(), dir.join("logs")),
+        // Demo users live in their own database so they never mix with real profiles.
+        None if demo => (
+            app.path().app_data_dir()?.join("demo"),
+            app.path().app_log_dir()?,
+        ),
+        None => (app.path().app_data_dir()?, app.path().app_log_dir()?),
+    };
+    for dir in [&data_dir, &log_dir] {
+        std::fs::create_dir_all(dir).map_err(|source| StartupError::CreateDir {
+            dir: dir.clone(),
+            source,
+        })?;
+    }
+    let guard = logging::init(&log_dir)?;
+    app.manage(guard);
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %data_dir.display(),
+        demo,
+        "starting"
+    );
+    if options.demo_requested && !demo {
+        tracing::warn!("demo mode was asked for but this is a release build: ignored");
+    }
+    let db = inkstone_core::db::open(&data_dir.join("inkstone.db")).await?;
+    let desktop_options = inkstone_desktop::Options {
+        data_dir: data_dir.clone(),
+        demo,
+        dashscope_base_url: std::env::var("INKSTONE_DASHSCOPE_BASE_URL").ok(),
+        demo_tokens_per_second: std::env::var("INKSTONE_DEMO_TOKENS_PER_SECOND")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(40.0),
+        ..Default::default()
+    };
+    // Keys live in the OS keychain; E2E runs may ask for an in-memory store instead.
+    let secrets = if std::env::var("INKSTONE_MEMORY_KEYCHAIN").as_deref() == Ok("1")
+        && cfg!(debug_assertions)
+    {
+        std::sync::Arc::new(inkstone_keychain_memory())
+            as std::sync::Arc<dyn inkstone_desktop::SecretStore>
+    } else {
+        inkstone_desktop::Services::os_keychain()
+    };
+    let services = inkstone_desktop::Services::start(db.clone(), desktop_options, secrets).await?;
+    Ok(AppState {
+        db,
+        data_dir,
+        demo,
+        services: std::sync::Arc::new(services),
+        session: std::sync::Mutex::new(None),
+    })
+}
+
+fn inkstone_keychain_memory() -> inkstone_desktop::MemoryStore {
+    inkstone_desktop::MemoryStore::default()
+}
+
+/// The app's entry point (`main.rs`). Returns a failure code when start-up fails.
+pub fn run() -> ExitCode {
+    let options = match LaunchOptions::from_process() {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("inkstone: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match configure(tauri::Builder::default(), options).build(tauri::generate_context!()) {
+        Ok(app) => {
+            app.run(|_, _| {});
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!(%error, "start-up failed");
+            eprintln!("inkstone: start-up failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

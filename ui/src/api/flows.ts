@@ -1,0 +1,92 @@
+// Typed wrappers of the commands in src-tauri/src/commands/{session,credits,studio,ai,shop}.rs.
+import { Channel } from '@tauri-apps/api/core'
+import { call } from './core'
+
+export interface Profile { id: number; username: string; is_admin: boolean; server_account_id: string | null; created_at: string }
+export interface SessionInfo { profile: Profile | null; demo: boolean }
+export interface Balance { profile_id: number; credits: number; is_member: boolean; member_until: string | null }
+export type TxKind = 'RECHARGE' | 'CONSUME' | 'REFUND' | 'BONUS' | 'EXPIRE'
+export interface Transaction {
+  id: number; profile_id: number; kind: TxKind; delta: number; balance_after: number; description: string
+  tool: string | null; order_no: string | null; generation_id: number | null; refund_of: number | null; created_at: string
+}
+export interface TxFilter { kinds: TxKind[]; from: string | null; to: string | null; text: string | null }
+export interface PageRequest { limit: number; before_id: number | null }
+export interface TxPage { items: Transaction[]; next_before_id: number | null }
+export interface CreditPackage { sku: string; credits: number; bonus_credits: number; price_fen: number }
+export interface MembershipPlan { sku: string; plan: string; days: number; price_fen: number; original_price_fen: number }
+export interface CachedCatalog { catalog: { credit_packages: CreditPackage[]; membership_plans: MembershipPlan[] }; fetched_at: string | null }
+export interface MembershipStatus { is_member: boolean; member_until: string | null; days_left: number }
+export type GenerationStatus = 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted'
+export interface Generation {
+  id: number; profile_id: number; tool: string; model: string; prompt: string; params: unknown; status: GenerationStatus
+  output_text: string; files: string[]; usage: { input_tokens: number | null; output_tokens: number | null }; cost: number
+  refunded: boolean; error_kind: string | null; error_message: string | null; created_at: string; finished_at: string | null
+}
+export interface HistoryItem {
+  id: number; tool: string; model: string; status: GenerationStatus; prompt: string; output: string
+  file_count: number; cost: number; refunded: boolean; created_at: string
+}
+export interface HistoryFilter { tools: string[]; statuses: GenerationStatus[]; from: string | null; to: string | null; text: string | null }
+export interface HistoryPage { items: HistoryItem[]; next_before_id: number | null }
+export type Update =
+  | { type: 'started'; generation_id: number; charged: number; balance_after: number; member: boolean }
+  | { type: 'text'; text: string }
+  | { type: 'progress'; percent: number; note: string }
+  | { type: 'finished'; generation: Generation }
+export interface KeyStatus { configured: boolean; hint: string | null; demo_model: boolean }
+export interface ModelConfig { id: number; name: string; provider: string; model_id: string; kind: string; base_url: string | null; is_active: boolean; builtin: boolean }
+export interface Order {
+  order_no: string; profile_id: number; kind: string; sku: string; provider: string; amount_fen: number; qr_payload: string
+  status: 'pending' | 'paid' | 'expired' | 'closed'; expires_at: string; created_at: string; applied: boolean
+}
+export interface OrderWithQr { order: Order; qr_svg: string; sandbox: boolean }
+export interface OrderState { state: 'applied' | 'ended' | 'pending'; order: Order }
+export interface PaymentInfo { server_url: string | null; sandbox: boolean }
+
+export const login = (username: string, password: string) => call<Profile>('login', { username, password })
+export const logout = () => call<void>('logout')
+export const sessionInfo = () => call<SessionInfo>('session_info')
+export const creditBalance = () => call<Balance>('credit_balance')
+export const creditTransactions = (filter: TxFilter, page: PageRequest) => call<TxPage>('credit_transactions', { filter, page })
+export const creditPrices = () => call<CachedCatalog>('credit_prices')
+export const membershipStatus = () => call<MembershipStatus>('membership_status')
+export const membershipPreview = (days: number) => call<string>('membership_preview', { days })
+
+function channel(onUpdate: (u: Update) => void): Channel<Update> {
+  const ch = new Channel<Update>()
+  ch.onmessage = onUpdate
+  return ch
+}
+
+export const generateWriting = (
+  input: { tool: string; input: string; params: Record<string, unknown>; regenerated_from?: number | null },
+  onUpdate: (u: Update) => void,
+) => call<Generation>('generate_writing', { input, onEvent: channel(onUpdate) })
+export const generateSlides = (topic: string, slides: number, language: string, accent: string, onUpdate: (u: Update) => void) =>
+  call<Generation>('generate_slides', { topic, slides, language, accent, onEvent: channel(onUpdate) })
+export const generateMedia = (kind: 'image' | 'video', prompt: string, params: Record<string, unknown>, onUpdate: (u: Update) => void) =>
+  call<Generation>('generate_media', { kind, prompt, params, onEvent: channel(onUpdate) })
+export const cancelGeneration = (generationId: number) => call<boolean>('cancel_generation', { generationId })
+export const historyList = (filter: HistoryFilter, page: PageRequest) => call<HistoryPage>('history_list', { filter, page })
+export const historyGet = (id: number) => call<Generation>('history_get', { id })
+export const historyDelete = (id: number) => call<void>('history_delete', { id })
+export const historyExport = (id: number, format: 'md' | 'txt') => call<string>('history_export', { id, format })
+export const generatedFile = (path: string) => call<string>('generated_file', { path })
+export const aiKeyStatus = () => call<KeyStatus>('ai_key_status')
+export const aiSetKey = (key: string) => call<KeyStatus>('ai_set_key', { key })
+export const aiDeleteKey = () => call<KeyStatus>('ai_delete_key')
+export const aiTestConnection = () => call<string>('ai_test_connection')
+export const aiModels = () => call<ModelConfig[]>('ai_models')
+export const aiModelActivate = (id: number) => call<ModelConfig>('ai_model_activate', { id })
+export const orderCreate = (sku: string, provider: string) => call<OrderWithQr>('order_create', { sku, provider })
+export const orderWait = (orderNo: string) => call<OrderState>('order_wait', { orderNo })
+export const orderCheck = (orderNo: string) => call<OrderState>('order_check', { orderNo })
+export const orderCancel = (orderNo: string) => call<OrderState>('order_cancel', { orderNo })
+export const restorePurchases = () => call<number>('restore_purchases')
+export const paymentInfo = () => call<PaymentInfo>('payment_info')
+
+/** 1234 fen → "12.34". */
+export function yuan(fen: number): string {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`
+}

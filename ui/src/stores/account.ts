@@ -1,0 +1,36 @@
+// The signed-in profile and its balance, refreshed after anything that moves credits.
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { creditBalance, login as apiLogin, logout as apiLogout, sessionInfo, type Balance, type Profile } from '../api/flows'
+
+export const useAccountStore = defineStore('account', () => {
+  const profile = ref<Profile | null>(null)
+  const demo = ref(false)
+  const balance = ref<Balance | null>(null)
+  const loaded = ref(false)
+
+  async function load() {
+    const info = await sessionInfo()
+    profile.value = info.profile
+    demo.value = info.demo
+    loaded.value = true
+    if (profile.value) await refresh()
+  }
+
+  async function refresh() {
+    balance.value = profile.value ? await creditBalance() : null
+  }
+
+  async function login(username: string, password: string) {
+    profile.value = await apiLogin(username, password)
+    await refresh()
+  }
+
+  async function logout() {
+    await apiLogout()
+    profile.value = null
+    balance.value = null
+  }
+
+  return { profile, demo, balance, loaded, load, refresh, login, logout }
+})
