@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "history_get",
     "history_delete",
     "history_export",
+    "history_export_to",
     "generated_file",
     "ai_key_status",
     "ai_set_key",

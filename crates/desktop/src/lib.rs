@@ -418,14 +418,16 @@ impl Services {
         Ok(self.studio.write(request, &model, sink).await?)
     }
 
-    /// Image understanding: a writing tool with an image attached (qwen-vl-*).
+    /// Image understanding: a writing tool with an image attached (qwen-vl-*). The image
+    /// arrives as bytes (the webview has no file paths); not an image or larger than 10 MB is
+    /// a typed `invalid_input` before anything is charged or sent.
     pub async fn write_about_image(
         &self,
         request: WriteRequest,
-        image: &std::path::Path,
+        image: Vec<u8>,
         sink: &mut (dyn FnMut(Update) + Send),
     ) -> DesktopResult<inkstone_core::generations::Generation> {
-        let image = ImageInput::from_path(image)?;
+        let image = ImageInput::from_bytes(image)?;
         let model = self.text_model(None, vec![image]).await?;
         Ok(self
             .studio

@@ -101,4 +101,30 @@ mod tests {
         assert!(image_mime(b"%PDF-1.7").is_err());
         assert!(image_mime(&vec![0xFF; MAX_IMAGE_BYTES + 1]).is_err());
     }
+
+    #[test]
+    fn image_input_from_bytes_is_typed_before_any_request() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        let image = crate::ImageInput::from_bytes(png.clone()).unwrap();
+        assert_eq!((image.mime, image.bytes), ("image/png", png));
+        let jpeg = crate::ImageInput::from_bytes(vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]).unwrap();
+        assert_eq!(jpeg.mime, "image/jpeg");
+
+        let kind_and_field = |bytes: Vec<u8>| match crate::ImageInput::from_bytes(bytes) {
+            Err(e @ QwenError::InvalidInput { field, .. }) => (e.kind(), field),
+            other => panic!("expected a typed invalid_input, got {other:?}"),
+        };
+        // Not an image (a PDF, plain text, nothing at all).
+        for bytes in [b"%PDF-1.7".to_vec(), b"hello".to_vec(), Vec::new()] {
+            assert_eq!(kind_and_field(bytes), ("invalid_input", "image"));
+        }
+        // Too large, even when the header says PNG.
+        let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+        big.resize(MAX_IMAGE_BYTES + 1, 0);
+        assert_eq!(kind_and_field(big), ("invalid_input", "image"));
+        // Exactly at the limit is still accepted.
+        let mut edge = b"\x89PNG\r\n\x1a\n".to_vec();
+        edge.resize(MAX_IMAGE_BYTES, 0);
+        assert!(crate::ImageInput::from_bytes(edge).is_ok());
+    }
 }

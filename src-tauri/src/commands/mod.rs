@@ -38,6 +38,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         studio::history_get,
         studio::history_delete,
         studio::history_export,
+        studio::history_export_to,
         studio::generated_file,
         ai::ai_key_status,
         ai::ai_set_key,

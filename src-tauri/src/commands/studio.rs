@@ -47,13 +47,58 @@ pub async fn generate_writing(
         .await?)
 }
 
+/// Largest image the vision models take (`inkstone_qwen::validate::MAX_IMAGE_BYTES`, 10 MB).
+/// Checked on the base64 text before decoding, so an oversized upload is refused without
+/// allocating it twice; the exact checks (size, PNG/JPEG/WebP/GIF/BMP) are inkstone_qwen's.
+const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+/// Decodes the image the webview read from an `<input type=file>` (plain base64, no
+/// `data:` prefix). Bad base64, an empty or oversized image, or a bad file name are
+/// `invalid_argument`; whether the bytes are an image is checked by inkstone_qwen.
+fn decode_image(image_base64: &str, file_name: &str) -> CommandResult<Vec<u8>> {
+    if file_name.trim().is_empty()
+        || file_name.chars().count() > 255
+        || file_name.chars().any(char::is_control)
+    {
+        return Err(AppError::InvalidArgument {
+            field: "file_name",
+            reason: "1 to 255 characters, no control characters",
+        });
+    }
+    let encoded = image_base64.trim();
+    if encoded.len() > MAX_IMAGE_BYTES.div_ceil(3) * 4 {
+        return Err(AppError::InvalidArgument {
+            field: "image_base64",
+            reason: "the image is larger than 10 MB",
+        });
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| AppError::InvalidArgument {
+            field: "image_base64",
+            reason: "not valid base64",
+        })?;
+    if bytes.is_empty() {
+        return Err(AppError::InvalidArgument {
+            field: "image_base64",
+            reason: "the image is empty",
+        });
+    }
+    Ok(bytes)
+}
+
+/// Image understanding (qwen-vl): the writer's question or request about one image.
 #[tauri::command]
+#[tracing::instrument(skip(state, input, image_base64, on_event), err)]
 pub async fn generate_vision(
     state: State<'_, AppState>,
     input: WritingInput,
-    image_path: String,
+    image_base64: String,
+    file_name: String,
     on_event: Channel<Update>,
 ) -> CommandResult<Generation> {
+    let image = decode_image(&image_base64, &file_name)?;
+    drop(image_base64);
     let request = WriteRequest {
         profile_id: state.profile()?,
         tool: "vision".into(),
@@ -66,7 +111,7 @@ pub async fn generate_vision(
     };
     Ok(state
         .services
-        .write_about_image(request, Path::new(&image_path), &mut sink)
+        .write_about_image(request, image, &mut sink)
         .await?)
 }
 
@@ -160,6 +205,162 @@ pub async fn history_export(
     }
 }
 
+/// Writes the Markdown (`md`) or text (`txt`) export of one generation under
+/// `<data dir>/exports/` and returns the path written: the file itself, or — when the
+/// generation made files (images, video, a deck) — a folder holding the export and a copy of
+/// each file.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn history_export_to(
+    state: State<'_, AppState>,
+    id: i64,
+    format: String,
+) -> CommandResult<String> {
+    let format = ExportFormat::parse(&format)?;
+    let g = generations::get(&state.db, state.profile()?, id).await?;
+    let exports = state.data_dir.join("exports");
+    let files_root = state.data_dir.join("files");
+    let now = chrono::Utc::now();
+    let written =
+        tokio::task::spawn_blocking(move || write_export(&exports, &files_root, &g, format, now))
+            .await
+            .map_err(|_| AppError::InvalidArgument {
+                field: "export",
+                reason: "the export was interrupted",
+            })?
+            .map_err(|error| {
+                tracing::error!(%error, "cannot write the export");
+                AppError::InvalidArgument {
+                    field: "export",
+                    reason: "cannot write to the exports folder",
+                }
+            })?;
+    Ok(written.to_string_lossy().into_owned())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExportFormat {
+    Markdown,
+    Text,
+}
+
+impl ExportFormat {
+    fn parse(format: &str) -> CommandResult<Self> {
+        match format {
+            "md" => Ok(Self::Markdown),
+            "txt" => Ok(Self::Text),
+            _ => Err(AppError::InvalidArgument {
+                field: "format",
+                reason: "md or txt",
+            }),
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Markdown => "md",
+            Self::Text => "txt",
+        }
+    }
+}
+
+/// The export of `g` under `exports`; files are copied only from under `files_root` (the
+/// app's own output), and the export names the copies, not the originals.
+fn write_export(
+    exports: &Path,
+    files_root: &Path,
+    g: &Generation,
+    format: ExportFormat,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+
+    std::fs::create_dir_all(exports)?;
+    let stem = format!(
+        "inkstone-{}-{}-{}",
+        g.tool,
+        g.id,
+        now.format("%Y%m%d-%H%M%S")
+    );
+    let render = |g: &Generation| match format {
+        ExportFormat::Markdown => generations::export_markdown(g),
+        ExportFormat::Text => generations::export_text(g),
+    };
+    // A fresh name each time: an earlier export is never overwritten.
+    let fresh = |ext: String| {
+        (1..1000).map(move |n| {
+            let suffix = if n == 1 {
+                String::new()
+            } else {
+                format!("-{n}")
+            };
+            format!("{suffix}{ext}")
+        })
+    };
+    if g.files.is_empty() {
+        for suffix in fresh(format!(".{}", format.extension())) {
+            let path = exports.join(format!("{stem}{suffix}"));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    file.write_all(render(g).as_bytes())?;
+                    file.sync_all()?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        return Err(std::io::ErrorKind::AlreadyExists.into());
+    }
+    let mut folder = None;
+    for suffix in fresh(String::new()) {
+        let path = exports.join(format!("{stem}{suffix}"));
+        match std::fs::create_dir(&path) {
+            Ok(()) => {
+                folder = Some(path);
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let folder = folder.ok_or(std::io::ErrorKind::AlreadyExists)?;
+    let root = files_root.canonicalize().ok();
+    let mut copied = Vec::new();
+    for (i, file) in g.files.iter().enumerate() {
+        let Ok(source) = Path::new(file).canonicalize() else {
+            continue;
+        };
+        if !root.as_ref().is_some_and(|r| source.starts_with(r)) || !source.is_file() {
+            continue;
+        }
+        let name = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("file-{}", i + 1));
+        let name = if copied.contains(&name) {
+            format!("{}-{name}", i + 1)
+        } else {
+            name
+        };
+        std::fs::copy(&source, folder.join(&name))?;
+        copied.push(name);
+    }
+    let listed = Generation {
+        files: copied,
+        ..g.clone()
+    };
+    std::fs::write(
+        folder.join(format!("{stem}.{}", format.extension())),
+        render(&listed),
+    )?;
+    Ok(folder)
+}
+
 /// A generated file as a data URL, for `<img>`/`<video>`; only files the app
 /// itself wrote (under its data folder) are served.
 #[tauri::command]
@@ -202,4 +403,187 @@ pub async fn generated_file(state: State<'_, AppState>, path: String) -> Command
         "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+    use inkstone_core::generations::{Status, Usage};
+
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    fn kind_field(e: AppError) -> (&'static str, &'static str) {
+        match e {
+            AppError::InvalidArgument { field, .. } => ("invalid_argument", field),
+            other => (other.kind(), ""),
+        }
+    }
+
+    #[test]
+    fn vision_image_arrives_as_base64_and_bad_input_is_typed() {
+        assert_eq!(decode_image(&STANDARD.encode(PNG), "cat.png").unwrap(), PNG);
+        // Surrounding whitespace (a trailing newline) is tolerated.
+        assert_eq!(
+            decode_image(&format!(" {}\n", STANDARD.encode(PNG)), "猫.png").unwrap(),
+            PNG
+        );
+        for bad in [
+            "not base64!",
+            "iVBORw0KGgo",
+            "data:image/png;base64,iVBORw0KGgo=",
+        ] {
+            assert_eq!(
+                kind_field(decode_image(bad, "x.png").unwrap_err()),
+                ("invalid_argument", "image_base64"),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            kind_field(decode_image("", "x.png").unwrap_err()),
+            ("invalid_argument", "image_base64")
+        );
+        // Over 10 MB once decoded: refused before decoding.
+        let big = STANDARD.encode(vec![0u8; MAX_IMAGE_BYTES + 3]);
+        assert_eq!(
+            kind_field(decode_image(&big, "big.png").unwrap_err()),
+            ("invalid_argument", "image_base64")
+        );
+        // Exactly 10 MB decodes (whether it is an image is inkstone_qwen's check).
+        let edge = STANDARD.encode(vec![0u8; MAX_IMAGE_BYTES]);
+        assert_eq!(
+            decode_image(&edge, "edge.png").unwrap().len(),
+            MAX_IMAGE_BYTES
+        );
+        for name in ["", "  ", "a\nb.png"] {
+            assert_eq!(
+                kind_field(decode_image(&STANDARD.encode(PNG), name).unwrap_err()),
+                ("invalid_argument", "file_name"),
+                "{name:?}"
+            );
+        }
+        assert!(decode_image(&STANDARD.encode(PNG), &"a".repeat(256)).is_err());
+    }
+
+    fn generation(tool: &str, files: Vec<String>) -> Generation {
+        Generation {
+            id: 7,
+            profile_id: 1,
+            tool: tool.into(),
+            model: "qwen-plus".into(),
+            prompt: "写一首诗".into(),
+            params: serde_json::json!({}),
+            status: Status::Succeeded,
+            output_text: "床前明月光".into(),
+            files,
+            usage: Usage::default(),
+            cost: 10,
+            refunded: false,
+            consume_id: None,
+            error_kind: None,
+            error_message: None,
+            regenerated_from: None,
+            created_at: chrono::Utc::now(),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn export_formats_are_md_or_txt() {
+        assert_eq!(ExportFormat::parse("md").unwrap(), ExportFormat::Markdown);
+        assert_eq!(ExportFormat::parse("txt").unwrap(), ExportFormat::Text);
+        for bad in ["pdf", "MD", "", "../md"] {
+            assert_eq!(
+                ExportFormat::parse(bad).unwrap_err().kind(),
+                "invalid_argument"
+            );
+        }
+    }
+
+    #[test]
+    fn a_text_generation_exports_to_one_new_file_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let exports = dir.path().join("exports");
+        let g = generation("article", Vec::new());
+        let now = chrono::Utc::now();
+        let md = write_export(
+            &exports,
+            &dir.path().join("files"),
+            &g,
+            ExportFormat::Markdown,
+            now,
+        )
+        .unwrap();
+        assert!(
+            md.starts_with(&exports) && md.extension().unwrap() == "md",
+            "{md:?}"
+        );
+        let text = std::fs::read_to_string(&md).unwrap();
+        assert!(
+            text.contains("> 写一首诗") && text.contains("床前明月光"),
+            "{text}"
+        );
+        let again = write_export(
+            &exports,
+            &dir.path().join("files"),
+            &g,
+            ExportFormat::Markdown,
+            now,
+        )
+        .unwrap();
+        assert_ne!(md, again, "an earlier export is not overwritten");
+        let txt = write_export(
+            &exports,
+            &dir.path().join("files"),
+            &g,
+            ExportFormat::Text,
+            now,
+        )
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(txt).unwrap(), "床前明月光");
+    }
+
+    #[test]
+    fn a_media_generation_exports_a_folder_with_copies_of_its_own_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = dir.path().join("files");
+        std::fs::create_dir_all(files.join("7")).unwrap();
+        let image = files.join("7").join("image-1.png");
+        std::fs::write(&image, PNG).unwrap();
+        let outside = dir.path().join("secret.txt");
+        std::fs::write(&outside, "not the app's").unwrap();
+        let g = generation(
+            "image",
+            vec![
+                image.to_string_lossy().into_owned(),
+                outside.to_string_lossy().into_owned(),
+                files.join("7/missing.png").to_string_lossy().into_owned(),
+            ],
+        );
+        let exports = dir.path().join("exports");
+        let folder = write_export(
+            &exports,
+            &files,
+            &g,
+            ExportFormat::Markdown,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert!(
+            folder.is_dir() && folder.starts_with(&exports),
+            "{folder:?}"
+        );
+        assert_eq!(std::fs::read(folder.join("image-1.png")).unwrap(), PNG);
+        assert!(!folder.join("secret.txt").exists());
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2, "{names:?}");
+        let md = names.iter().find(|n| n.ends_with(".md")).unwrap();
+        let text = std::fs::read_to_string(folder.join(md)).unwrap();
+        assert!(text.contains("- image-1.png"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+    }
 }
