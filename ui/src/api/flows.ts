@@ -35,7 +35,23 @@ export type Update =
   | { type: 'progress'; percent: number; note: string }
   | { type: 'finished'; generation: Generation }
 export interface KeyStatus { configured: boolean; hint: string | null; demo_model: boolean }
-export interface ModelConfig { id: number; name: string; provider: string; model_id: string; kind: string; base_url: string | null; is_active: boolean; builtin: boolean }
+export type ModelProvider = 'dashscope' | 'openai'
+export type ModelKind = 'text' | 'vision' | 'image' | 'video'
+export interface ModelConfig {
+  id: number; name: string; provider: ModelProvider; model_id: string; kind: ModelKind; base_url: string | null
+  params: Record<string, unknown>; is_active: boolean; builtin: boolean
+}
+/** What the model form sends (crates/core/src/models.rs `ModelInput`). */
+export interface ModelInput {
+  name: string; provider: ModelProvider; model_id: string; kind: ModelKind; base_url: string | null; params: Record<string, unknown>
+}
+export interface KindTotal { kind: TxKind; count: number; credits: number }
+export interface DailyTotal { day: string; kind: TxKind; count: number; credits: number }
+/** crates/core/src/ledger.rs `Statistics`. */
+export interface CreditStatistics { totals: KindTotal[]; daily: DailyTotal[] }
+export interface PlanTotal { plan: string; orders: number; revenue_fen: number }
+/** crates/core/src/purchases.rs `MembershipStatistics`. */
+export interface MembershipStatistics { active_members: number; orders: number; revenue_fen: number; by_plan: PlanTotal[] }
 export interface Order {
   order_no: string; profile_id: number; kind: string; sku: string; provider: string; amount_fen: number; qr_payload: string
   status: 'pending' | 'paid' | 'expired' | 'closed'; expires_at: string; created_at: string; applied: boolean
@@ -52,6 +68,11 @@ export const creditTransactions = (filter: TxFilter, page: PageRequest) => call<
 export const creditPrices = () => call<CachedCatalog>('credit_prices')
 export const membershipStatus = () => call<MembershipStatus>('membership_status')
 export const membershipPreview = (days: number) => call<string>('membership_preview', { days })
+/** Admins only with `allProfiles` (else `invalid_argument`); the range defaults to the last 30 days. */
+export const creditStatistics = (range: { from: string | null; to: string | null }, allProfiles: boolean) =>
+  call<CreditStatistics>('credit_statistics', { from: range.from, to: range.to, allProfiles })
+/** Admins only (else `invalid_argument`). */
+export const membershipStatistics = () => call<MembershipStatistics>('membership_statistics')
 
 function channel(onUpdate: (u: Update) => void): Channel<Update> {
   const ch = new Channel<Update>()
@@ -63,6 +84,18 @@ export const generateWriting = (
   input: { tool: string; input: string; params: Record<string, unknown>; regenerated_from?: number | null },
   onUpdate: (u: Update) => void,
 ) => call<Generation>('generate_writing', { input, onEvent: channel(onUpdate) })
+/** Image understanding: the image travels as base64 bytes (a webview file input has no path). */
+export const generateVision = (
+  input: { input: string; params: Record<string, unknown> },
+  image: { base64: string; fileName: string },
+  onUpdate: (u: Update) => void,
+) =>
+  call<Generation>('generate_vision', {
+    input: { tool: 'vision', ...input },
+    imageBase64: image.base64,
+    fileName: image.fileName,
+    onEvent: channel(onUpdate),
+  })
 export const generateSlides = (topic: string, slides: number, language: string, accent: string, onUpdate: (u: Update) => void) =>
   call<Generation>('generate_slides', { topic, slides, language, accent, onEvent: channel(onUpdate) })
 export const generateMedia = (kind: 'image' | 'video', prompt: string, params: Record<string, unknown>, onUpdate: (u: Update) => void) =>
@@ -72,6 +105,8 @@ export const historyList = (filter: HistoryFilter, page: PageRequest) => call<Hi
 export const historyGet = (id: number) => call<Generation>('history_get', { id })
 export const historyDelete = (id: number) => call<void>('history_delete', { id })
 export const historyExport = (id: number, format: 'md' | 'txt') => call<string>('history_export', { id, format })
+/** Writes the export under `<data dir>/exports/` (a folder when the run made files); returns the path. */
+export const historyExportTo = (id: number, format: 'md' | 'txt') => call<string>('history_export_to', { id, format })
 export const generatedFile = (path: string) => call<string>('generated_file', { path })
 export const aiKeyStatus = () => call<KeyStatus>('ai_key_status')
 export const aiSetKey = (key: string) => call<KeyStatus>('ai_set_key', { key })
@@ -79,12 +114,32 @@ export const aiDeleteKey = () => call<KeyStatus>('ai_delete_key')
 export const aiTestConnection = () => call<string>('ai_test_connection')
 export const aiModels = () => call<ModelConfig[]>('ai_models')
 export const aiModelActivate = (id: number) => call<ModelConfig>('ai_model_activate', { id })
+export const aiModelAdd = (model: ModelInput) => call<ModelConfig>('ai_model_add', { model })
+export const aiModelUpdate = (id: number, model: ModelInput) => call<ModelConfig>('ai_model_update', { id, model })
+export const aiModelDelete = (id: number) => call<void>('ai_model_delete', { id })
 export const orderCreate = (sku: string, provider: string) => call<OrderWithQr>('order_create', { sku, provider })
 export const orderWait = (orderNo: string) => call<OrderState>('order_wait', { orderNo })
 export const orderCheck = (orderNo: string) => call<OrderState>('order_check', { orderNo })
 export const orderCancel = (orderNo: string) => call<OrderState>('order_cancel', { orderNo })
 export const restorePurchases = () => call<number>('restore_purchases')
 export const paymentInfo = () => call<PaymentInfo>('payment_info')
+
+/** A picked file as plain base64 (no `data:` prefix), for commands that take bytes. */
+export async function fileToBase64(file: Blob): Promise<string> {
+  // FileReader rather than Blob.arrayBuffer(): every webview and jsdom have it.
+  const buffer = await new Promise<ArrayBuffer>((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(reader.result as ArrayBuffer)
+    reader.onerror = () => reject(reader.error ?? new Error('cannot read the file'))
+    reader.readAsArrayBuffer(file)
+  })
+  const bytes = new Uint8Array(buffer)
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  }
+  return btoa(binary)
+}
 
 /** 1234 fen → "12.34". */
 export function yuan(fen: number): string {

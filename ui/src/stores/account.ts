@@ -21,6 +21,15 @@ export const useAccountStore = defineStore('account', () => {
     balance.value = profile.value ? await creditBalance() : null
   }
 
+  /** The balance a running generation reported (`started`: balance_after, member), shown at once. */
+  function setBalance(credits: number, isMember: boolean) {
+    if (balance.value) {
+      balance.value = { ...balance.value, credits, is_member: isMember }
+    } else if (profile.value) {
+      balance.value = { profile_id: profile.value.id, credits, is_member: isMember, member_until: null }
+    }
+  }
+
   async function login(username: string, password: string) {
     profile.value = await apiLogin(username, password)
     await refresh()
@@ -32,5 +41,5 @@ export const useAccountStore = defineStore('account', () => {
     balance.value = null
   }
 
-  return { profile, demo, balance, loaded, load, refresh, login, logout }
+  return { profile, demo, balance, loaded, load, refresh, setBalance, login, logout }
 })
