@@ -1,7 +1,10 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
 import MainLayout from '../layouts/MainLayout.vue'
 
-/** One entry per navigation item; `key` names both the route and its `nav.*` label. */
+/**
+ * One entry per navigation item; `key` names both the route and its `nav.*` label.
+ * `adminOnly` items are shown only to a signed-in admin profile.
+ */
 export const NAV_ITEMS = [
   { key: 'writing', path: '/writing', icon: 'EditPen' },
   { key: 'image', path: '/image', icon: 'Picture' },
@@ -11,6 +14,7 @@ export const NAV_ITEMS = [
   { key: 'recharge', path: '/recharge', icon: 'Coin' },
   { key: 'membership', path: '/membership', icon: 'Medal' },
   { key: 'transactions', path: '/transactions', icon: 'Tickets' },
+  { key: 'stats', path: '/stats', icon: 'DataAnalysis', adminOnly: true },
   { key: 'settings', path: '/settings', icon: 'Setting' },
 ] as const
 
@@ -30,6 +34,7 @@ const children: RouteRecordRaw[] = [
     name: 'transactions',
     component: () => import('../views/TransactionsView.vue'),
   },
+  { path: 'stats', name: 'stats', component: () => import('../views/StatsView.vue') },
   { path: 'settings', name: 'settings', component: () => import('../views/SettingsView.vue') },
 ]
 
