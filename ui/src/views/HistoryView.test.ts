@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { mountApp } from '../test/mountApp'
+import type { Generation } from '../api/flows'
+
+const FILES = ['/data/files/5/image-1.png', '/data/files/5/gone.png', '/data/files/5/clip.mp4']
+const IMAGE = { id: 5, tool: 'image', model: 'wanx', status: 'succeeded', prompt: '一只猫', output: '', file_count: 3, cost: 10, refunded: false, created_at: '2026-03-01T00:00:00Z' }
+
+function generation(): Generation {
+  return {
+    id: 5, profile_id: 1, tool: 'image', model: 'wanx', prompt: '一只猫', params: {}, status: 'succeeded', output_text: '', files: FILES,
+    usage: { input_tokens: null, output_tokens: null }, cost: 10, refunded: false, error_kind: null, error_message: null,
+    created_at: '2026-03-01T00:00:00Z', finished_at: null,
+  }
+}
+
+let calls: Array<[string, Record<string, unknown>]> = []
+
+function mockBackend(exportAnswer: () => unknown) {
+  calls = []
+  mockIPC((cmd, args) => {
+    const a = args as Record<string, unknown>
+    calls.push([cmd, { ...a }])
+    switch (cmd) {
+      case 'history_list':
+        return { items: [IMAGE], next_before_id: null }
+      case 'history_get':
+        return generation()
+      case 'generated_file':
+        if (a.path === FILES[1]) throw { kind: 'invalid_argument', message: 'invalid argument path: not found' }
+        return a.path === FILES[2] ? 'data:video/mp4;base64,AAAA' : 'data:image/png;base64,iVBORw0KGgo='
+      case 'history_export_to':
+        return exportAnswer()
+    }
+    throw { kind: 'unknown_command', message: cmd }
+  })
+}
+
+afterEach(() => {
+  clearMocks()
+  document.body.innerHTML = ''
+})
+
+async function openFirst() {
+  const app = await mountApp('/history')
+  await vi.waitFor(() => expect(document.querySelector('[data-testid="history-table"] tbody tr')).not.toBeNull())
+  ;(document.querySelector('[data-testid="history-table"] tbody tr') as HTMLElement).click()
+  await flushPromises()
+  await vi.waitFor(() => expect(document.querySelector('[data-testid="history-files"]')).not.toBeNull())
+  return app
+}
+
+describe('history drawer', { timeout: 30_000 }, () => {
+  it('shows generated images and plays video through generated_file', async () => {
+    mockBackend(() => '/data/exports/x')
+    const { wrapper } = await openFirst()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="history-image"]')).not.toBeNull())
+    expect(document.querySelector('[data-testid="history-image"]')?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=')
+    expect(document.querySelector('[data-testid="history-video"]')?.getAttribute('src')).toBe('data:video/mp4;base64,AAAA')
+    expect(document.querySelector('[data-testid="history-file-missing"]')?.textContent).toContain('文件无法读取')
+    expect(calls.filter(([c]) => c === 'generated_file').map(([, a]) => a.path)).toEqual(FILES)
+    wrapper.unmount()
+  })
+
+  it('exports to a file and shows the path written', async () => {
+    mockBackend(() => '/data/exports/inkstone-image-5-20260301-000000')
+    const { wrapper } = await openFirst()
+    ;(document.querySelector('[data-testid="history-export-md"]') as HTMLElement).click()
+    await flushPromises()
+    expect(calls.filter(([c]) => c === 'history_export_to').map(([, a]) => a)).toEqual([{ id: 5, format: 'md' }])
+    expect(document.querySelector('[data-testid="history-exported"]')?.textContent).toContain(
+      '已导出到：/data/exports/inkstone-image-5-20260301-000000',
+    )
+    wrapper.unmount()
+  })
+
+  it('shows a failed export in the writer language', async () => {
+    mockBackend(() => {
+      throw { kind: 'invalid_argument', message: 'invalid argument export: cannot write to the exports folder' }
+    })
+    const { wrapper } = await openFirst()
+    ;(document.querySelector('[data-testid="history-export-txt"]') as HTMLElement).click()
+    await flushPromises()
+    const shown = document.querySelector('[data-testid="history-export-error"]')?.textContent ?? ''
+    expect(shown).toContain('导出失败')
+    expect(shown).not.toContain('cannot write')
+    wrapper.unmount()
+  })
+})
