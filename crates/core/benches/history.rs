@@ -7,25 +7,10 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use inkstone_core::generations::{self, HistoryFilter, Status};
 use inkstone_core::ledger::{self, PageRequest};
-use inkstone_core::{open, profiles, search};
+use inkstone_core::{bench_support, open, profiles};
 
 const GENERATIONS: i64 = 100_000;
 const SAMPLES: usize = 200;
-
-const PHRASES: &[&str] = &[
-    "春天来了，桃花盛开",
-    "秋天的落叶铺满小路",
-    "人工智能正在改变写作",
-    "一篇关于家乡的散文",
-    "市场营销文案要简洁有力",
-    "产品发布会的演讲稿",
-    "夜空中最亮的星",
-    "城市的清晨和咖啡",
-    "the quick brown fox",
-    "quarterly report summary",
-    "大海与少年的故事",
-    "如何写好一个开头",
-];
 
 fn row(measurement: &str, value: String, target: &str) {
     println!("| history | {measurement} | {value} | {target} |");
@@ -33,19 +18,6 @@ fn row(measurement: &str, value: String, target: &str) {
 
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
-}
-
-fn text_for(i: i64) -> (String, String) {
-    let pick = |k: i64| PHRASES[(k.rem_euclid(PHRASES.len() as i64)) as usize];
-    let prompt = format!("{}，第{}篇", pick(i * 7 + 3), i);
-    let output = format!(
-        "{}。{}。{}。编号{}",
-        pick(i),
-        pick(i * 3 + 1),
-        pick(i * 5 + 2),
-        i
-    );
-    (prompt, output)
 }
 
 async fn fill(path: &std::path::Path) -> i64 {
@@ -57,34 +29,9 @@ async fn fill(path: &std::path::Path) -> i64 {
     let p = profiles::create_profile(&db, "bench", "password123", false, now)
         .await
         .expect("profile");
-    let mut tx = db.begin().await.expect("begin");
-    for i in 0..GENERATIONS {
-        let (prompt, output) = text_for(i);
-        let status = if i % 20 == 0 { "failed" } else { "succeeded" };
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO generations (profile_id, tool, model, prompt, status, output_text, cost,
-                                      created_at_ms, finished_at_ms)
-             VALUES (?, ?, 'qwen-plus', ?, ?, ?, 10, ?, ?) RETURNING id",
-        )
-        .bind(p.id)
-        .bind(if i % 3 == 0 { "article" } else { "rewrite" })
-        .bind(&prompt)
-        .bind(status)
-        .bind(&output)
-        .bind(now.timestamp_millis() + i * 60_000)
-        .bind(now.timestamp_millis() + i * 60_000 + 5_000)
-        .fetch_one(&mut *tx)
+    bench_support::fill_generations(&db, p.id, GENERATIONS, now)
         .await
-        .expect("insert");
-        sqlx::query("INSERT INTO generations_fts (rowid, body) VALUES (?, ?)")
-            .bind(id)
-            .bind(search::index_text(&format!("{prompt}\n{output}")))
-            .execute(&mut *tx)
-            .await
-            .expect("index");
-    }
-    tx.commit().await.expect("commit");
-    sqlx::query("ANALYZE").execute(&db).await.expect("analyze");
+        .expect("fill");
     db.close().await;
     p.id
 }

@@ -28,6 +28,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "bench-support")]
+pub mod bench_support;
 pub mod catalog;
 pub mod db;
 pub mod demo;
