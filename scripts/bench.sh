@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The project's figures, printed as `| area | measurement | value | target/note |` tables.
+# Nothing here asserts a time: benches report, tests decide. Not part of scripts/test.sh.
+#
+#   ./scripts/bench.sh            everything (crate benches, then the real app under Xvfb)
+#   QUICK=1 ./scripts/bench.sh    the real app with 3 cold starts instead of 5 (crate benches
+#                                 have fixed sizes)
+#   BENCH_PARTS=crates|app        only one part
+#   BENCH_NO_POSTGRES=1           skip the PostgreSQL rows of the server bench
+#
+# Part 1: `cargo bench` of inkstone-core, -qwen, -pay and -server (release builds). The server
+#         bench adds PostgreSQL rows when DATABASE_URL is set: a throwaway cluster is started
+#         under target/pg-bench as scripts/checks/20-server-postgres.sh does.
+# Part 2: the real app (target/debug/inkstone-app, UI embedded) driven by tauri-driver on
+#         ports 4446/4447 (the E2E suite uses 4444), demo model at 50 tokens/s:
+#         crates/e2e/examples/bench_app.rs.
+# Output is also kept in target/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup-system.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null; then
+  echo "cargo is required (https://rustup.rs)" >&2
+  exit 1
+fi
+PARTS="${BENCH_PARTS:-crates app}"
+OUT=target/bench
+mkdir -p "$OUT"
+rm -f "$OUT/crates.txt" "$OUT/app.txt"
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+BENCH_PKGS=(-p inkstone-core -p inkstone-qwen -p inkstone-pay -p inkstone-server)
+declare -a TIMES=()
+now() { date +%s.%N; }
+took() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.0f} s')" "$1" "$(now)"; }
+
+echo "== build"
+t=$(now)
+if [[ " $PARTS " == *" app "* ]]; then
+  ./scripts/setup-ui.sh
+  cargo build -q -p inkstone-app
+  cargo build -q -p inkstone-e2e --example bench_app
+fi
+if [[ " $PARTS " == *" crates "* ]]; then
+  cargo bench -q --no-run "${BENCH_PKGS[@]}"
+fi
+TIMES+=("build (incremental when nothing changed)|$(took "$t")")
+
+# ------------------------------------------------------------------ part 1: crate benches
+PG_PID_DIR=""
+stop_pg() {
+  if [ -n "$PG_PID_DIR" ]; then
+    run_pg "$PGBIN/pg_ctl" -D "$PG_PID_DIR" -m fast stop >/dev/null 2>&1 || true
+  fi
+}
+trap stop_pg EXIT
+run_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+start_pg() {
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
+    $SUDO apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null || return 1
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  local root="$PWD/target/pg-bench"
+  rm -rf "$root"; mkdir -p "$root"
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    chown -R postgres "$root"
+  fi
+  run_pg "$PGBIN/initdb" -D "$root/data" -U inkstone --auth=trust -E UTF8 >/dev/null || return 1
+  run_pg "$PGBIN/pg_ctl" -D "$root/data" -l "$root/log" -o "-p $port -k $root -c listen_addresses=127.0.0.1" -w start >/dev/null || return 1
+  PG_PID_DIR="$root/data"
+  run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U inkstone inkstone || return 1
+  export DATABASE_URL="postgres://inkstone@127.0.0.1:$port/inkstone"
+  echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $port (target/pg-bench)"
+}
+
+if [[ " $PARTS " == *" crates "* ]]; then
+  echo
+  echo "== part 1: crate benches (release builds)"
+  PG_NOTE=""
+  if [ "${BENCH_NO_POSTGRES:-0}" = "1" ]; then
+    PG_NOTE="PostgreSQL rows skipped: BENCH_NO_POSTGRES=1"
+  elif [ -n "${DATABASE_URL:-}" ]; then
+    echo "PostgreSQL: using DATABASE_URL from the environment"
+  elif ! start_pg; then
+    PG_NOTE="PostgreSQL rows skipped: could not install or start a local PostgreSQL"
+  fi
+  [ -n "$PG_NOTE" ] && { echo "note: $PG_NOTE"; unset DATABASE_URL; }
+  : > "$OUT/crates.txt"
+  echo "| area | measurement | value | target |"
+  echo "| --- | --- | --- | --- |"
+  for spec in inkstone-core:ledger inkstone-core:history inkstone-qwen:streaming \
+              inkstone-pay:verify inkstone-server:notifications; do
+    pkg=${spec%%:*}; bench=${spec##*:}
+    t=$(now)
+    # All four packages every time (one feature resolution, no rebuild); --bench picks one.
+    cargo bench -q "${BENCH_PKGS[@]}" --bench "$bench" \
+      2> "$OUT/$bench.stderr" | tee -a "$OUT/crates.txt" \
+      || { echo "| $pkg | bench $bench FAILED (see $OUT/$bench.stderr) | - | - |" | tee -a "$OUT/crates.txt"; }
+    TIMES+=("cargo bench $pkg --bench $bench|$(took "$t")")
+  done
+  [ -n "$PG_NOTE" ] && echo "| server | $PG_NOTE | - | - |" | tee -a "$OUT/crates.txt"
+  stop_pg; PG_PID_DIR=""
+fi
+
+# ------------------------------------------------------------------ part 2: the real app
+if [[ " $PARTS " == *" app "* ]]; then
+  echo
+  echo "== part 2: the real app under Xvfb (tauri-driver :4446, native :4447)"
+  for tool in xvfb-run tauri-driver WebKitWebDriver; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
+  done
+  if curl -sf http://127.0.0.1:4446/status >/dev/null 2>&1; then
+    echo "bench: something already listens on :4446 (another bench run?)" >&2
+    exit 1
+  fi
+  export INKSTONE_APP="$TARGET_DIR/debug/inkstone-app" INKSTONE_MEMORY_KEYCHAIN=1 \
+         INKSTONE_DEMO_TOKENS_PER_SECOND=50 INKSTONE_BENCH_DRIVER=http://127.0.0.1:4446
+  [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}"
+  export BENCH_APP_BIN="$TARGET_DIR/debug/examples/bench_app" BENCH_OUT="$OUT"
+  t=$(now)
+  xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+    tauri-driver --port 4446 --native-port 4447 > "$BENCH_OUT/tauri-driver.log" 2>&1 &
+    DRIVER=$!
+    trap "kill $DRIVER 2>/dev/null || true" EXIT
+    for _ in $(seq 1 50); do curl -sf http://127.0.0.1:4446/status >/dev/null && break; sleep 0.2; done
+    "$BENCH_APP_BIN"
+  ' 2> "$OUT/app.stderr" | tee "$OUT/app.txt" \
+    || { echo "bench: the app bench failed; see $OUT/app.stderr and $OUT/tauri-driver.log" >&2; tail -20 "$OUT/app.stderr" >&2; exit 1; }
+  TIMES+=("real app under Xvfb|$(took "$t")")
+fi
+
+# ------------------------------------------------------------------ summary
+echo
+echo "== summary ($(uname -m), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "| area | measurement | value | target / note |"
+echo "| --- | --- | --- | --- |"
+for f in "$OUT/crates.txt" "$OUT/app.txt"; do
+  if [ -f "$f" ]; then grep '^| ' "$f" | grep -v -e '^| area |' -e '^| --- |' || true; fi
+done
+echo
+echo "| step | wall time |"
+echo "| --- | --- |"
+for x in "${TIMES[@]}"; do echo "| ${x%%|*} | ${x##*|} |"; done
