@@ -44,6 +44,8 @@ const COMMANDS: &[&str] = &[
     "order_cancel",
     "restore_purchases",
     "payment_info",
+    "settings_get",
+    "settings_set",
 ];
 
 fn main() {

@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # End-to-end: the app (UI embedded) in a real window under Xvfb, driven by tauri-driver and
-# WebKitWebDriver through the seed report's test flow. Screenshots: target/e2e/*.png.
+# WebKitWebDriver through the seed report's test flow, crashes and restarts, a payment endpoint
+# outage, and the API key in the real Secret Service (gnome-keyring in a private D-Bus session
+# with a throwaway HOME). Screenshots: target/e2e/*.png.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
-for tool in xvfb-run tauri-driver WebKitWebDriver zbarimg; do
+for tool in xvfb-run tauri-driver WebKitWebDriver zbarimg dbus-run-session gnome-keyring-daemon; do
   command -v "$tool" >/dev/null || { echo "50-e2e: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
 done
 ./scripts/setup-ui.sh
-cargo build -q -p inkstone-app
+cargo build -q -p inkstone-app -p inkstone-server
 cargo test -q -p inkstone-e2e --no-run
-APP="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/inkstone-app"
+TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 mkdir -p target/e2e
-export INKSTONE_APP="$APP" INKSTONE_MEMORY_KEYCHAIN=1 INKSTONE_DEMO_TOKENS_PER_SECOND=60
-# No Secret Service in CI: the app keeps keys in memory (debug builds only, by this variable).
-xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+export INKSTONE_APP="$TARGET/debug/inkstone-app" INKSTONE_SERVER_BIN="$TARGET/debug/inkstone-server"
+export INKSTONE_DEMO_TOKENS_PER_SECOND=60
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+KEYRING_HOME=$(mktemp -d)
+trap 'rm -rf "$KEYRING_HOME"' EXIT
+HOME="$KEYRING_HOME" XDG_DATA_HOME="$KEYRING_HOME/.local/share" dbus-run-session -- \
+  xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+  echo -n "inkstone-e2e" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   tauri-driver --port 4444 > target/e2e/tauri-driver.log 2>&1 &
   DRIVER=$!
   trap "kill $DRIVER 2>/dev/null || true" EXIT
   for _ in $(seq 1 50); do curl -sf http://127.0.0.1:4444/status >/dev/null && break; sleep 0.2; done
-  cargo test -q -p inkstone-e2e -- --ignored --test-threads=1
+  cargo test -q -p inkstone-e2e --test app -- --ignored --test-threads=1
 '
 echo "50-e2e: screenshots in target/e2e/"

@@ -20,6 +20,9 @@ pub enum AppError {
     /// Occurs when a command that needs a signed-in profile runs without one.
     #[error("no profile is signed in")]
     NotSignedIn,
+    /// Occurs when the settings file cannot be read or written.
+    #[error("the settings file failed: {0}")]
+    Storage(String),
     /// Occurs when a command argument is outside what the command accepts.
     #[error("invalid argument {field}: {reason}")]
     InvalidArgument {
@@ -35,6 +38,7 @@ impl AppError {
             Self::Core(error) => error.kind(),
             Self::Desktop(error) => error.kind(),
             Self::NotSignedIn => "not_signed_in",
+            Self::Storage(_) => "storage",
             Self::InvalidArgument { .. } => "invalid_argument",
         }
     }

@@ -48,10 +48,16 @@ pub fn configure<R: Runtime>(
     options: LaunchOptions,
 ) -> tauri::Builder<R> {
     builder
+        .plugin(tauri_plugin_store::Builder::new().build())
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
             let state = tauri::async_runtime::block_on(start(&handle, &options))?;
+            // The writer's region applies from the first generation on.
+            let prefs = commands::settings::load(&handle, &commands::settings::store_path(&state));
+            if let Err(error) = state.services.set_preferences(&prefs) {
+                tracing::warn!(%error, "stored region ignored");
+            }
             app.manage(state);
             Ok(())
         })
@@ -89,24 +95,29 @@ async fn start<R: Runtime>(
         tracing::warn!("demo mode was asked for but this is a release build: ignored");
     }
     let db = inkstone_core::db::open(&data_dir.join("inkstone.db")).await?;
+    let (payment_server_url, payment_server_keys) = match &options.payment_server {
+        Some(server) => (
+            Some(server.url.clone()),
+            Some(inkstone_pay::receipt::TrustedKeys::new(server.keys.clone())),
+        ),
+        None => (None, None),
+    };
     let desktop_options = inkstone_desktop::Options {
         data_dir: data_dir.clone(),
         demo,
+        payment_server_url,
+        payment_server_keys,
         dashscope_base_url: std::env::var("INKSTONE_DASHSCOPE_BASE_URL").ok(),
         demo_tokens_per_second: std::env::var("INKSTONE_DEMO_TOKENS_PER_SECOND")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(40.0),
-        ..Default::default()
     };
-    // Keys live in the OS keychain; E2E runs may ask for an in-memory store instead.
-    let secrets = if std::env::var("INKSTONE_MEMORY_KEYCHAIN").as_deref() == Ok("1")
-        && cfg!(debug_assertions)
-    {
-        std::sync::Arc::new(inkstone_keychain_memory())
-            as std::sync::Arc<dyn inkstone_desktop::SecretStore>
-    } else {
+    // Keys live in the OS keychain; a data folder other than the default gets its own entries.
+    let secrets = if options.data_dir.is_none() && !demo {
         inkstone_desktop::Services::os_keychain()
+    } else {
+        inkstone_desktop::Services::os_keychain_for(&data_dir)
     };
     let services = inkstone_desktop::Services::start(db.clone(), desktop_options, secrets).await?;
     Ok(AppState {
@@ -116,10 +127,6 @@ async fn start<R: Runtime>(
         services: std::sync::Arc::new(services),
         session: std::sync::Mutex::new(None),
     })
-}
-
-fn inkstone_keychain_memory() -> inkstone_desktop::MemoryStore {
-    inkstone_desktop::MemoryStore::default()
 }
 
 /// The app's entry point (`main.rs`). Returns a failure code when start-up fails.

@@ -5,6 +5,11 @@
 //! * `--demo` or `INKSTONE_DEMO=1`: seed the demo users. Only honoured in debug builds, so a
 //!   release build never contains demo accounts.
 //!
+//! * `--payment-server <url> --payment-keys <key_id:base64,…>` (or `INKSTONE_PAYMENT_SERVER_URL`
+//!   and `INKSTONE_PAYMENT_SERVER_KEYS`): buy
+//!   through that payment endpoint, trusting receipts signed by those keys only. Without them the
+//!   app runs the sandbox endpoint inside itself.
+//!
 //! Unknown arguments are ignored: WebKitWebDriver and the OS may add their own.
 
 use std::path::PathBuf;
@@ -15,6 +20,14 @@ pub struct LaunchOptions {
     pub data_dir: Option<PathBuf>,
     /// Whether demo mode was asked for (see [`LaunchOptions::demo_enabled`]).
     pub demo_requested: bool,
+    /// An external payment endpoint and its pinned receipt keys.
+    pub payment_server: Option<PaymentServer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentServer {
+    pub url: String,
+    pub keys: Vec<inkstone_pay::receipt::PublicKeyInfo>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -25,6 +38,9 @@ pub enum OptionsError {
     /// Occurs when the data folder given is an empty string.
     #[error("the data folder path is empty")]
     EmptyDataDir,
+    /// Occurs when a payment server is named without keys to trust, or the keys are malformed.
+    #[error("INKSTONE_PAYMENT_SERVER_KEYS must be `key_id:base64` entries separated by commas")]
+    PaymentKeys,
 }
 
 impl LaunchOptions {
@@ -38,13 +54,20 @@ impl LaunchOptions {
         let mut options = LaunchOptions {
             data_dir: None,
             demo_requested: matches!(env("INKSTONE_DEMO").as_deref(), Some("1" | "true")),
+            payment_server: None,
         };
         if let Some(dir) = env("INKSTONE_DATA_DIR") {
             options.data_dir = Some(non_empty(dir)?);
         }
+        let mut server_url = env("INKSTONE_PAYMENT_SERVER_URL");
+        let mut server_keys = env("INKSTONE_PAYMENT_SERVER_KEYS");
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            if arg == "--demo" {
+            if arg == "--payment-server" {
+                server_url = Some(args.next().ok_or(OptionsError::PaymentKeys)?);
+            } else if arg == "--payment-keys" {
+                server_keys = Some(args.next().ok_or(OptionsError::PaymentKeys)?);
+            } else if arg == "--demo" {
                 options.demo_requested = true;
             } else if arg == "--data-dir" {
                 let dir = args.next().ok_or(OptionsError::MissingDataDir)?;
@@ -52,6 +75,13 @@ impl LaunchOptions {
             } else if let Some(dir) = arg.strip_prefix("--data-dir=") {
                 options.data_dir = Some(non_empty(dir.to_owned())?);
             }
+        }
+        if let Some(url) = server_url.filter(|u| !u.trim().is_empty()) {
+            let keys = server_keys.ok_or(OptionsError::PaymentKeys)?;
+            options.payment_server = Some(PaymentServer {
+                url: url.trim().to_owned(),
+                keys: parse_keys(&keys)?,
+            });
         }
         Ok(options)
     }
@@ -65,6 +95,30 @@ impl LaunchOptions {
     pub fn demo_enabled(&self) -> bool {
         self.demo_requested && cfg!(debug_assertions)
     }
+}
+
+fn parse_keys(raw: &str) -> Result<Vec<inkstone_pay::receipt::PublicKeyInfo>, OptionsError> {
+    let keys = raw
+        .split(',')
+        .filter(|entry| !entry.trim().is_empty())
+        .map(|entry| {
+            let (key_id, public_key) = entry
+                .trim()
+                .split_once(':')
+                .ok_or(OptionsError::PaymentKeys)?;
+            Ok(inkstone_pay::receipt::PublicKeyInfo {
+                key_id: key_id.to_owned(),
+                public_key: public_key.to_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Checked here so a typo fails at start, not at the first receipt.
+    inkstone_pay::receipt::TrustedKeys::try_new(keys.clone())
+        .map_err(|_| OptionsError::PaymentKeys)?;
+    if keys.is_empty() {
+        return Err(OptionsError::PaymentKeys);
+    }
+    Ok(keys)
 }
 
 fn non_empty(dir: String) -> Result<PathBuf, OptionsError> {
@@ -152,6 +206,59 @@ mod tests {
             !parse(&[], &[("INKSTONE_DEMO", "0")])
                 .unwrap()
                 .demo_requested
+        );
+    }
+
+    #[test]
+    fn a_payment_server_needs_well_formed_keys() {
+        let signer = inkstone_pay::receipt::ReceiptSigner::generate();
+        let key = signer.public_key();
+        let good = format!("{}:{}", key.key_id, key.public_key);
+        let options = parse(
+            &[],
+            &[
+                ("INKSTONE_PAYMENT_SERVER_URL", "http://127.0.0.1:9"),
+                ("INKSTONE_PAYMENT_SERVER_KEYS", &good),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            options.payment_server,
+            Some(PaymentServer {
+                url: "http://127.0.0.1:9".into(),
+                keys: vec![key]
+            })
+        );
+        for bad in ["", "nokey", "kid:not-base64!", ":"] {
+            assert_eq!(
+                parse(
+                    &[],
+                    &[
+                        ("INKSTONE_PAYMENT_SERVER_URL", "http://x"),
+                        ("INKSTONE_PAYMENT_SERVER_KEYS", bad)
+                    ]
+                ),
+                Err(OptionsError::PaymentKeys),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse(&[], &[("INKSTONE_PAYMENT_SERVER_URL", "http://x")]),
+            Err(OptionsError::PaymentKeys)
+        );
+        let from_args = parse(
+            &[
+                "--payment-server",
+                "http://127.0.0.1:9",
+                "--payment-keys",
+                &good,
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            from_args.payment_server.map(|s| s.url),
+            Some("http://127.0.0.1:9".into())
         );
     }
 

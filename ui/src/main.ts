@@ -27,23 +27,30 @@ document.addEventListener('securitypolicyviolation', (event) => {
   window.__inkstoneCspViolations.push(`${event.violatedDirective} ${event.blockedURI}`)
 })
 
-const app = createApp(App)
-app.config.errorHandler = (err, _instance, info) => {
-  window.__inkstoneErrors.push(`${String(err)} (${info})`)
-  console.error(err)
+async function bootstrap() {
+  const app = createApp(App)
+  app.config.errorHandler = (err, _instance, info) => {
+    window.__inkstoneErrors.push(`${String(err)} (${info})`)
+    console.error(err)
+  }
+  const pinia = createPinia()
+  app.use(pinia)
+  const settings = useSettingsStore(pinia)
+  // First paint in the writer's language; defaults if Rust cannot answer.
+  await settings.load().catch(() => undefined)
+  const i18n = createAppI18n(settings.locale)
+  app.use(i18n)
+  const account = useAccountStore(pinia)
+  app.use(
+    createAppRouter({
+      requireLogin: async () => {
+        if (!account.loaded) await account.load().catch(() => undefined)
+        return account.profile === null
+      },
+    }),
+  )
+  app.use(ElementPlus)
+  app.mount('#app')
 }
-const pinia = createPinia()
-app.use(pinia)
-const i18n = createAppI18n(useSettingsStore(pinia).locale)
-app.use(i18n)
-const account = useAccountStore(pinia)
-app.use(
-  createAppRouter({
-    requireLogin: async () => {
-      if (!account.loaded) await account.load().catch(() => undefined)
-      return account.profile === null
-    },
-  }),
-)
-app.use(ElementPlus)
-app.mount('#app')
+
+void bootstrap()

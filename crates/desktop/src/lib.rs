@@ -5,6 +5,8 @@
 //! Tauri commands in `src-tauri` call these methods and do nothing else.
 #![forbid(unsafe_code)]
 
+pub mod preferences;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +112,8 @@ pub struct Services {
     shop: Option<Shop>,
     embedded: Mutex<Option<RunningServer>>,
     demo_fake: Mutex<Option<FakeHandle>>,
+    /// The DashScope host from the writer's region setting (`options.dashscope_base_url` wins).
+    region_base_url: std::sync::RwLock<Option<String>>,
     options: Options,
 }
 
@@ -188,15 +192,38 @@ impl Services {
             shop,
             embedded: Mutex::new(embedded),
             demo_fake: Mutex::new(None),
+            region_base_url: std::sync::RwLock::new(None),
             options,
         };
         services.resume_orders().await;
         Ok(services)
     }
 
-    /// The OS keychain, for the app.
+    /// The OS keychain, for the app's own data folder.
     pub fn os_keychain() -> Arc<dyn SecretStore> {
         Arc::new(OsKeychain::default())
+    }
+
+    /// The OS keychain for another data folder (demo mode, `--data-dir`): its
+    /// entries get their own service name, so the demo's profile 1 never reads
+    /// the account token of the real profile 1.
+    pub fn os_keychain_for(data_dir: &std::path::Path) -> Arc<dyn SecretStore> {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(data_dir.to_string_lossy().as_bytes());
+        let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Arc::new(OsKeychain::with_service(&format!(
+            "{}.{tag}",
+            inkstone_keychain::SERVICE
+        )))
+    }
+
+    /// Applies the writer's region (validated) to the next DashScope call.
+    pub fn set_preferences(&self, prefs: &preferences::Preferences) -> DesktopResult<()> {
+        let url = prefs.region.base_url()?;
+        if let Ok(mut r) = self.region_base_url.write() {
+            *r = Some(url);
+        }
+        Ok(())
     }
 
     /// Orders left waiting by an earlier run: settled now if the server knows more.
@@ -284,10 +311,12 @@ impl Services {
             });
         match key {
             Some(key) => {
+                let region = self.region_base_url.read().ok().and_then(|r| r.clone());
                 let base = self
                     .options
                     .dashscope_base_url
                     .clone()
+                    .or(region)
                     .unwrap_or_else(|| inkstone_qwen::BEIJING.to_string());
                 Ok((base, key, model_id.to_string()))
             }

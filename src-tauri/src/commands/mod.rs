@@ -7,6 +7,7 @@ pub mod ai;
 pub mod app;
 pub mod credits;
 pub mod session;
+pub mod settings;
 pub mod shop;
 pub mod studio;
 
@@ -55,5 +56,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         shop::order_cancel,
         shop::restore_purchases,
         shop::payment_info,
+        settings::settings_get,
+        settings::settings_set,
     ]
 }

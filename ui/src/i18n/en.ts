@@ -32,6 +32,13 @@ const en: MessageSchema = {
     about: 'About',
     version: 'Version',
     versionUnknown: 'unknown',
+    region: 'DashScope region',
+    regionBeijing: 'Beijing (China North 2)',
+    regionSingapore: 'Singapore',
+    regionCustom: 'Custom address',
+    regionApply: 'Save address',
+    saveFailed: 'The setting was not saved: ',
+    saveInvalid: 'the address must start with http:// or https://',
   },
   flows: {
     demo: 'Demo',

@@ -31,6 +31,13 @@ const zhCN = {
     about: '关于',
     version: '版本',
     versionUnknown: '未知',
+    region: 'DashScope 地域',
+    regionBeijing: '华北2（北京）',
+    regionSingapore: '新加坡',
+    regionCustom: '自定义地址',
+    regionApply: '保存地址',
+    saveFailed: '设置未能保存：',
+    saveInvalid: '地址必须以 http:// 或 https:// 开头',
   },
   flows: {
     demo: '演示',
