@@ -147,6 +147,8 @@ pub fn writing_messages(
         "titles" => format!("请为以下内容想出10个吸引人的标题，每行一个，编号列出。风格：{tone}。"),
         "outline" => "请为以下主题写一份层次分明的写作大纲，使用Markdown标题和列表。".to_string(),
         "marketing" => format!("请为以下产品或活动写一段营销文案，突出卖点，结尾有行动号召。语气：{tone}；篇幅：{length}。"),
+        // Image understanding: the picture travels with the user message (qwen-vl).
+        "vision" => format!("请仔细观察用户提供的图片，按照用户的要求回答问题或进行写作。语气：{tone}；篇幅：{length}。"),
         _ => return Err(invalid("tool", "not a writing tool")),
     };
     let system = format!(
@@ -261,6 +263,15 @@ mod tests {
             assert_eq!(m[1].content, "春天");
             assert!(crate::ledger::cost_of(tool).is_ok(), "{tool} has no price");
         }
+    }
+
+    #[test]
+    fn image_understanding_has_a_template_and_a_price() {
+        let m = writing_messages("vision", "这张图里有什么？", &WritingParams::default()).unwrap();
+        assert!(m[0].content.contains("图片"));
+        assert_eq!(m[1].content, "这张图里有什么？");
+        assert!(crate::ledger::cost_of("vision").is_ok());
+        assert!(writing_messages("painting", "x", &WritingParams::default()).is_err());
     }
 
     #[test]

@@ -263,3 +263,49 @@ async fn a_generation_killed_mid_stream_is_refunded_once_at_the_next_start() {
         "refunded exactly once"
     );
 }
+
+#[tokio::test]
+async fn image_understanding_charges_streams_and_refuses_a_non_image_before_charging() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path(), Arc::new(MemoryStore::default()), 1000.0).await;
+    let user = profiles::login(&s.db, "test_user", "test123456")
+        .await
+        .unwrap()
+        .id;
+    let ask = |input: &str| WriteRequest {
+        profile_id: user,
+        tool: "vision".into(),
+        input: input.into(),
+        params: serde_json::json!({}),
+        regenerated_from: None,
+    };
+    let png = inkstone_fake_dashscope::png::gradient(64, 7);
+    let mut streamed = String::new();
+    let g = s
+        .write_about_image(ask("图里有什么？"), png, &mut |u| {
+            if let Update::Text { text } = u {
+                streamed.push_str(&text)
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(g.status, Status::Succeeded);
+    assert_eq!(g.tool, "vision");
+    assert!(!streamed.is_empty());
+    assert_eq!(g.output_text, streamed);
+    let balance = ledger::balance(&s.db, user, Utc::now()).await.unwrap();
+    assert_eq!(balance.credits, 90);
+
+    // Not an image: a typed error before any charge.
+    let err = s
+        .write_about_image(
+            ask("这是什么？"),
+            b"%PDF-1.7 not an image".to_vec(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "invalid_input", "{err}");
+    let balance = ledger::balance(&s.db, user, Utc::now()).await.unwrap();
+    assert_eq!(balance.credits, 90);
+}

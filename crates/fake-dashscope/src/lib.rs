@@ -14,7 +14,7 @@
 //! `[[fault:no_finish]]` (clean end without a finish reason),
 //! `[[fault:task_fail]]`. Global knobs live in [`FakeConfig`].
 
-mod png;
+pub mod png;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
