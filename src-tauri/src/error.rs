@@ -43,6 +43,21 @@ impl AppError {
         }
     }
 
+    /// For `insufficient_credits`: how many credits are missing, so the page can say
+    /// "you need N more" without reading the message text.
+    pub fn missing_credits(&self) -> Option<i64> {
+        let core = match self {
+            Self::Core(e) => e,
+            Self::Desktop(DesktopError::Core(e)) => e,
+            Self::Desktop(DesktopError::Studio(inkstone_studio::StudioError::Core(e))) => e,
+            _ => return None,
+        };
+        match core {
+            CoreError::InsufficientCredits { missing, .. } => Some(*missing),
+            _ => None,
+        }
+    }
+
     /// The text sent to the webview: the error's own text, except for storage failures whose
     /// details (paths, SQL) stay in the log.
     pub fn public_message(&self) -> String {
@@ -63,9 +78,14 @@ impl AppError {
 
 impl serde::Serialize for AppError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("AppError", 2)?;
+        let missing = self.missing_credits();
+        let mut out =
+            serializer.serialize_struct("AppError", 2 + usize::from(missing.is_some()))?;
         out.serialize_field("kind", self.kind())?;
         out.serialize_field("message", &self.public_message())?;
+        if let Some(missing) = missing {
+            out.serialize_field("missing", &missing)?;
+        }
         out.end()
     }
 }
@@ -83,12 +103,29 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_value(&error).unwrap(),
-            json!({"kind": "insufficient_credits", "message": "not enough credits: 10 needed, 4 missing"})
+            json!({"kind": "insufficient_credits", "message": "not enough credits: 10 needed, 4 missing", "missing": 4})
         );
         assert_eq!(
             serde_json::to_value(AppError::NotSignedIn).unwrap(),
             json!({"kind": "not_signed_in", "message": "no profile is signed in"})
         );
+    }
+
+    #[test]
+    fn a_refused_generation_says_how_many_credits_are_missing() {
+        let from_studio = AppError::from(DesktopError::Studio(inkstone_studio::StudioError::Core(
+            CoreError::InsufficientCredits {
+                needed: 10,
+                missing: 7,
+            },
+        )));
+        let value = serde_json::to_value(&from_studio).unwrap();
+        assert_eq!(value["kind"], "insufficient_credits");
+        assert_eq!(value["missing"], 7);
+        assert!(serde_json::to_value(AppError::NotSignedIn)
+            .unwrap()
+            .get("missing")
+            .is_none());
     }
 
     #[test]

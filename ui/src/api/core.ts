@@ -7,16 +7,21 @@ import { invoke, type InvokeArgs } from '@tauri-apps/api/core'
 export interface ErrorPayload {
   kind: string
   message: string
+  /** `insufficient_credits` only: how many credits are missing. */
+  missing?: number
 }
 
 /** A failed command. `kind` is stable; `message` is for logs and developers. */
 export class AppError extends Error {
   readonly kind: string
+  /** `insufficient_credits` only: how many credits are missing. */
+  readonly missing: number | null
 
-  constructor(kind: string, message: string) {
+  constructor(kind: string, message: string, missing: number | null = null) {
     super(message)
     this.name = 'AppError'
     this.kind = kind
+    this.missing = missing
   }
 }
 
@@ -32,7 +37,9 @@ function isErrorPayload(value: unknown): value is ErrorPayload {
 /** Turns anything a command can reject with into an `AppError`. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error
-  if (isErrorPayload(error)) return new AppError(error.kind, error.message)
+  if (isErrorPayload(error)) {
+    return new AppError(error.kind, error.message, typeof error.missing === 'number' ? error.missing : null)
+  }
   // Tauri itself rejects with a plain string when a command is unknown or not allowed.
   if (typeof error === 'string') return new AppError('ipc', error)
   if (error instanceof Error) return new AppError('ipc', error.message)

@@ -178,3 +178,38 @@ describe('writing: image understanding', { timeout: 30_000 }, () => {
     wrapper.unmount()
   })
 })
+
+describe('not enough credits', { timeout: 30_000 }, () => {
+  afterEach(() => clearMocks())
+
+  for (const [page, button, field] of [
+    ['/writing', '[data-testid=generate]', '[data-testid=prompt]'],
+    ['/image', '[data-testid=media-generate]', '[data-testid=media-prompt]'],
+    ['/ppt', '[data-testid=ppt-generate]', '[data-testid=ppt-topic]'],
+  ] as const) {
+    it(`${page} says how many credits are missing, from the error's own field, and offers recharge`, async () => {
+      // Every tool is refused the same way by Rust (the charge comes first, in one place).
+      mockIPC((cmd) => {
+        if (cmd === 'session_info')
+          return { profile: { id: 1, username: 'test_user', is_admin: false, server_account_id: null, created_at: '2026-01-01T00:00:00Z' }, demo: true }
+        if (cmd === 'credit_balance') return { profile_id: 1, credits: 3, is_member: false, member_until: null }
+        if (cmd.startsWith('generate_')) throw { kind: 'insufficient_credits', message: 'not enough credits', missing: 7 }
+        // What the recharge page asks for once the button took the writer there.
+        if (cmd === 'credit_prices') return { catalog: { credit_packages: [], membership_plans: [] }, fetched_at: null }
+        if (cmd === 'payment_info') return { server_url: null, sandbox: true }
+        return null
+      })
+      const { wrapper, router } = await mountApp(page)
+      await wrapper.find(field).setValue('春天')
+      await wrapper.find(button).trigger('click')
+      await flushPromises()
+      const alert = wrapper.find('[data-testid=insufficient]')
+      expect(alert.exists()).toBe(true)
+      expect(alert.text()).toContain('还差 7 积分')
+      await wrapper.find('[data-testid=go-recharge]').trigger('click')
+      // The recharge page is loaded lazily: the first visit takes a moment.
+      await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/recharge'), { timeout: 5000 })
+      wrapper.unmount()
+    })
+  }
+})
