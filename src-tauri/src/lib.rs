@@ -49,6 +49,8 @@ pub fn configure<R: Runtime>(
 ) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
+        // Used from Rust only (a purchase credited); the webview gets no notification API.
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();

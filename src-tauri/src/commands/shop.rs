@@ -3,9 +3,11 @@
 use std::time::Duration;
 
 use inkstone_core::orders::Order;
+use inkstone_desktop::preferences::Locale;
 use inkstone_desktop::{DesktopError, OrderWithQr};
 use inkstone_shop::Settled;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_notification::NotificationExt;
 
 use crate::error::CommandResult;
 use crate::state::AppState;
@@ -49,27 +51,52 @@ pub async fn order_create(
 
 /// Long-polls the server (up to 25 s); a paid order's receipt is verified and applied here.
 #[tauri::command]
-pub async fn order_wait(state: State<'_, AppState>, order_no: String) -> CommandResult<OrderState> {
+pub async fn order_wait<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    order_no: String,
+) -> CommandResult<OrderState> {
     let shop = state.services.shop()?;
     let settled = shop
         .wait(state.profile()?, &order_no, Duration::from_secs(25))
         .await
         .map_err(DesktopError::from)?;
+    announce(&app, &state, &settled);
     Ok(view(settled))
+}
+
+/// A desktop notification when a purchase has just been credited: the writer may have turned
+/// to their phone and away from the window. Best effort: no notification daemon, no message.
+fn announce<R: Runtime>(app: &AppHandle<R>, state: &AppState, settled: &Settled) {
+    let Settled::Applied(order) = settled else {
+        return;
+    };
+    let locale = super::settings::load(app, &super::settings::store_path(state)).locale;
+    let (title, body) = match (locale, order.kind.as_str()) {
+        (Locale::En, "membership") => ("Payment received", "Your membership is active."),
+        (Locale::En, _) => ("Payment received", "Your credits have arrived."),
+        (Locale::ZhCn, "membership") => ("支付成功", "会员已开通。"),
+        (Locale::ZhCn, _) => ("支付成功", "积分已到账。"),
+    };
+    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+        tracing::info!(%error, "no desktop notification");
+    }
 }
 
 /// "I have paid, check again".
 #[tauri::command]
-pub async fn order_check(
+pub async fn order_check<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     order_no: String,
 ) -> CommandResult<OrderState> {
     let shop = state.services.shop()?;
-    Ok(view(
-        shop.check(state.profile()?, &order_no)
-            .await
-            .map_err(DesktopError::from)?,
-    ))
+    let settled = shop
+        .check(state.profile()?, &order_no)
+        .await
+        .map_err(DesktopError::from)?;
+    announce(&app, &state, &settled);
+    Ok(view(settled))
 }
 
 #[tauri::command]
