@@ -88,3 +88,23 @@ describe('history drawer', { timeout: 30_000 }, () => {
     wrapper.unmount()
   })
 })
+
+describe('history filters', { timeout: 30_000 }, () => {
+  it('sends a picked date range as whole days, the end day included', async () => {
+    mockBackend(() => '')
+    const { wrapper } = await mountApp('/history')
+    await flushPromises()
+    const pickers = wrapper.findAllComponents({ name: 'ElDatePicker' })
+    expect(pickers).toHaveLength(1)
+    const picker = pickers[0]
+    const start = new Date(2026, 2, 1)
+    const end = new Date(2026, 2, 3)
+    picker.vm.$emit('update:modelValue', [start, end])
+    picker.vm.$emit('change', [start, end])
+    await flushPromises()
+    const filter = calls.filter(([c]) => c === 'history_list').map(([, a]) => a.filter as Record<string, unknown>).pop()
+    expect(filter?.from).toBe(start.toISOString())
+    expect(filter?.to).toBe(new Date(2026, 2, 4).toISOString())
+    wrapper.unmount()
+  })
+})
