@@ -14,10 +14,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
+use inkstone_e2e::{app_pids, launch, sign_in, type_into, wait_css, R};
 use serde_json::{json, Value};
-
-type R<T> = Result<T, Box<dyn std::error::Error>>;
 
 const HISTORY_ROWS: i64 = 100_000;
 
@@ -40,64 +39,13 @@ fn runs() -> usize {
         .unwrap_or(5)
 }
 
+/// The bench's own tauri-driver (the E2E suite uses 4444).
+fn driver() -> String {
+    std::env::var("INKSTONE_BENCH_DRIVER").unwrap_or_else(|_| "http://127.0.0.1:4446".to_string())
+}
+
 async fn session(data_dir: &Path) -> R<Client> {
-    // Both rustls providers are in the dependency graph: pick one explicitly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let app = std::env::var("INKSTONE_APP").map_err(|_| "INKSTONE_APP is not set")?;
-    let driver = std::env::var("INKSTONE_BENCH_DRIVER")
-        .unwrap_or_else(|_| "http://127.0.0.1:4446".to_string());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "tauri:options".into(),
-        json!({"application": app, "args": ["--demo", "--data-dir", data_dir.to_string_lossy()]}),
-    );
-    Ok(ClientBuilder::rustls()?
-        .capabilities(caps)
-        .connect(&driver)
-        .await?)
-}
-
-async fn wait_css(c: &Client, css: &str) -> R<fantoccini::elements::Element> {
-    Ok(c.wait()
-        .at_most(Duration::from_secs(60))
-        .every(Duration::from_millis(10))
-        .for_element(Locator::Css(css))
-        .await?)
-}
-
-async fn type_into(c: &Client, css: &str, text: &str) -> R<()> {
-    let e = wait_css(c, css).await?;
-    let e = match e.find(Locator::Css("input, textarea")).await {
-        Ok(inner) => inner,
-        Err(_) => e,
-    };
-    // Select all and delete, as a user would: `clear()` empties the DOM without telling Vue.
-    e.send_keys("\u{E009}a\u{E000}\u{E003}").await?;
-    e.send_keys(text).await?;
-    Ok(())
-}
-
-/// Signs in as the demo user and waits until the header shows a balance.
-async fn sign_in(c: &Client) -> R<()> {
-    type_into(c, "[data-testid=login-username]", "test_user").await?;
-    type_into(c, "[data-testid=login-password]", "test123456").await?;
-    wait_css(c, "[data-testid=login-submit]")
-        .await?
-        .click()
-        .await?;
-    for _ in 0..3000 {
-        let v = c
-            .execute(
-                "const e = document.querySelector('[data-testid=balance-value]'); return e ? e.innerText.trim() : ''",
-                vec![],
-            )
-            .await?;
-        if v.as_str().is_some_and(|t| t.parse::<i64>().is_ok()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err("the balance never appeared after signing in".into())
+    launch(&driver(), data_dir, &[]).await
 }
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
@@ -168,16 +116,6 @@ fn processes() -> Vec<Proc> {
     out
 }
 
-/// The app started for `data_dir` (found by its command line, so other runs never count).
-fn app_pid(data_dir: &Path) -> Option<u32> {
-    let needle = data_dir.to_string_lossy().to_string();
-    processes().into_iter().find_map(|p| {
-        let cmd = std::fs::read(format!("/proc/{}/cmdline", p.pid)).ok()?;
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        (p.comm.starts_with("inkstone-app") && cmd.contains(&needle)).then_some(p.pid)
-    })
-}
-
 fn kib(pid: u32, file: &str, key: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .ok()
@@ -215,7 +153,7 @@ fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64)> {
 }
 
 fn memory_rows(label: &str, data_dir: &Path) {
-    let Some(pid) = app_pid(data_dir) else {
+    let Some(pid) = app_pids(data_dir).first().copied() else {
         row(
             "app",
             &format!("memory, {label}"),
@@ -306,7 +244,7 @@ async fn startup_and_memory(dir: &Path) -> R<()> {
             // Idle memory, on one run: login page, then signed in.
             tokio::time::sleep(Duration::from_secs(3)).await;
             memory_rows("login page, 3 s idle", &data);
-            sign_in(&c).await?;
+            sign_in(&c, "test_user", "test123456").await?;
             tokio::time::sleep(Duration::from_secs(3)).await;
             memory_rows("signed in (writing page), 3 s idle", &data);
         }
@@ -403,7 +341,7 @@ async fn to_history(data_dir: &Path) -> R<Interactive> {
         wait_css(&c, "[data-testid=login-username]").await?;
         let login = t0.elapsed().as_secs_f64() * 1e3;
         let t1 = Instant::now();
-        sign_in(&c).await?;
+        sign_in(&c, "test_user", "test123456").await?;
         let signed_in = t1.elapsed().as_secs_f64() * 1e3;
         let v = c.execute_async(OPEN_HISTORY, vec![]).await?;
         let shown = v["shown"]
@@ -590,7 +528,7 @@ async fn smoothness(dir: &Path) -> R<()> {
     let c = session(&data).await?;
     let result = async {
         wait_css(&c, "[data-testid=login-username]").await?;
-        sign_in(&c).await?;
+        sign_in(&c, "test_user", "test123456").await?;
         wait_css(&c, "[data-testid=nav-writing]")
             .await?
             .click()

@@ -1,2 +1,121 @@
-//! Nothing here: the end-to-end tests live in `tests/` and need a display,
-//! tauri-driver and a built app (see scripts/checks/50-e2e.sh).
+//! Driving the real app through tauri-driver, shared by the end-to-end tests (`tests/`,
+//! `#[ignore]`d in plain `cargo test`; scripts/checks/50-e2e.sh runs them) and the app
+//! benchmark (`examples/bench_app.rs`, scripts/bench.sh). Everything here acts as a user
+//! would: it finds elements by `data-testid`, types, clicks and reads what is on screen.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+pub type R<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// Starts the app (demo mode, its own data folder, `extra` arguments) in a new window through
+/// the tauri-driver at `driver` (e.g. `http://127.0.0.1:4444`). The app binary is
+/// `INKSTONE_APP`.
+pub async fn launch(driver: &str, data_dir: &Path, extra: &[String]) -> R<Client> {
+    // Both rustls providers are in the dependency graph: pick one explicitly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let app = std::env::var("INKSTONE_APP").map_err(|_| "INKSTONE_APP is not set")?;
+    let mut args = vec![
+        "--demo".to_string(),
+        "--data-dir".to_string(),
+        data_dir.to_string_lossy().into_owned(),
+    ];
+    args.extend(extra.iter().cloned());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        json!({"application": app, "args": args}),
+    );
+    Ok(ClientBuilder::rustls()?
+        .capabilities(caps)
+        .connect(driver)
+        .await?)
+}
+
+/// Waits (up to a minute) for an element matching `css`.
+pub async fn wait_css(c: &Client, css: &str) -> R<fantoccini::elements::Element> {
+    Ok(c.wait()
+        .at_most(Duration::from_secs(60))
+        .every(Duration::from_millis(10))
+        .for_element(Locator::Css(css))
+        .await?)
+}
+
+pub async fn click(c: &Client, css: &str) -> R<()> {
+    wait_css(c, css).await?.click().await?;
+    Ok(())
+}
+
+/// Replaces the text of an input (or the input inside an Element Plus wrapper).
+pub async fn type_into(c: &Client, css: &str, text: &str) -> R<()> {
+    let e = wait_css(c, css).await?;
+    let e = match e.find(Locator::Css("input, textarea")).await {
+        Ok(inner) => inner,
+        Err(_) => e,
+    };
+    // Select all and delete, as a user would: `clear()` empties the DOM without telling Vue.
+    e.send_keys("\u{E009}a\u{E000}\u{E003}").await?;
+    e.send_keys(text).await?;
+    Ok(())
+}
+
+/// The visible text of the first element matching `css`, if any. Read with `innerText` in the
+/// page: WebKitWebDriver's element text fails on some Element Plus tables.
+pub async fn text_of(c: &Client, css: &str) -> R<Option<String>> {
+    let read = c
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null",
+            vec![json!(css)],
+        )
+        .await?;
+    Ok(read.as_str().map(str::to_owned))
+}
+
+/// Waits (up to 30 s) until the element's visible text satisfies `ok`; returns it. Polls every
+/// 20 ms, so the bench can time what a user waits for.
+pub async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> R<String> {
+    let mut last = String::new();
+    for _ in 0..1500 {
+        if let Some(text) = text_of(c, css).await? {
+            if ok(&text) {
+                return Ok(text);
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(format!("{css}: text never matched, last {last:?}").into())
+}
+
+/// Signs in on the login page and waits until the header shows a balance.
+pub async fn sign_in(c: &Client, user: &str, password: &str) -> R<()> {
+    type_into(c, "[data-testid=login-username]", user).await?;
+    type_into(c, "[data-testid=login-password]", password).await?;
+    click(c, "[data-testid=login-submit]").await?;
+    wait_text(c, "[data-testid=balance-value]", |t| {
+        t.parse::<i64>().is_ok()
+    })
+    .await?;
+    Ok(())
+}
+
+/// The app processes started for `data_dir` (found by their command line, so other runs never
+/// count).
+pub fn app_pids(data_dir: &Path) -> Vec<u32> {
+    let needle = data_dir.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            comm.starts_with("inkstone-app") && String::from_utf8_lossy(&cmd).contains(&needle)
+        })
+        .collect()
+}
