@@ -6,9 +6,9 @@
 //!   release build never contains demo accounts.
 //!
 //! * `--payment-server <url> --payment-keys <key_id:base64,…>` (or `INKSTONE_PAYMENT_SERVER_URL`
-//!   and `INKSTONE_PAYMENT_SERVER_KEYS`): buy
-//!   through that payment endpoint, trusting receipts signed by those keys only. Without them the
-//!   app runs the sandbox endpoint inside itself.
+//!   and `INKSTONE_PAYMENT_SERVER_KEYS`, at run time or baked in at build time): buy
+//!   through that payment endpoint, trusting receipts signed by those keys only. Without them
+//!   demo mode runs the sandbox endpoint inside the app, and buying is unavailable otherwise.
 //!
 //! Unknown arguments are ignored: WebKitWebDriver and the OS may add their own.
 
@@ -87,8 +87,19 @@ impl LaunchOptions {
     }
 
     /// Reads options from this process's arguments and environment.
+    /// A release build's payment endpoint comes from the same two variables set when it was
+    /// built (`INKSTONE_PAYMENT_SERVER_URL=… INKSTONE_PAYMENT_SERVER_KEYS=… cargo build`).
     pub fn from_process() -> Result<Self, OptionsError> {
-        Self::parse(std::env::args().skip(1), |key| std::env::var(key).ok())
+        Self::parse(std::env::args().skip(1), |key| {
+            std::env::var(key).ok().or_else(|| {
+                match key {
+                    "INKSTONE_PAYMENT_SERVER_URL" => option_env!("INKSTONE_PAYMENT_SERVER_URL"),
+                    "INKSTONE_PAYMENT_SERVER_KEYS" => option_env!("INKSTONE_PAYMENT_SERVER_KEYS"),
+                    _ => None,
+                }
+                .map(str::to_owned)
+            })
+        })
     }
 
     /// Demo mode: asked for, and this is not a release build.

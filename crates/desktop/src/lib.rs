@@ -41,6 +41,10 @@ pub enum DesktopError {
     Qwen(#[from] QwenError),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
+    /// Occurs when a generation needs DashScope but no key is set (outside demo mode, which
+    /// answers with the bundled demo model instead).
+    #[error("no DashScope API key is set")]
+    NoApiKey,
     /// Occurs when buying is asked for but no payment endpoint is running or configured.
     #[error("payments are not available: {0}")]
     PaymentsUnavailable(String),
@@ -57,6 +61,7 @@ impl DesktopError {
             DesktopError::Shop(e) => e.kind(),
             DesktopError::Qwen(e) => e.kind(),
             DesktopError::Keychain(e) => e.kind(),
+            DesktopError::NoApiKey => "no_api_key",
             DesktopError::PaymentsUnavailable(_) => "payments_unavailable",
             DesktopError::Start(_) => "start_failed",
         }
@@ -73,7 +78,10 @@ pub use inkstone_keychain::SecretStore;
 pub struct Options {
     /// App data folder: generated files go under `files/`, the embedded payment endpoint under `payments/`.
     pub data_dir: PathBuf,
-    /// Seeds the report's demo users. Never set in a release profile.
+    /// Demo mode (ARCHITECTURE.md, "The first minute"): seeds the report's demo users, answers
+    /// with the bundled demo model when no key is set, and runs the sandbox payment endpoint
+    /// inside the app unless `payment_server_url` is given. Never set in a release build,
+    /// which has none of these.
     pub demo: bool,
     /// A payment endpoint to use instead of the embedded sandbox one.
     pub payment_server_url: Option<String>,
@@ -160,6 +168,10 @@ impl Services {
                 return Err(DesktopError::Start(
                     "a payment server URL needs its pinned receipt keys".into(),
                 ))
+            }
+            (None, _) if !options.demo => {
+                tracing::warn!("no payment endpoint configured: buying is unavailable");
+                (None, None)
             }
             (None, _) => {
                 // The sandbox endpoint inside the app: purchases work out of the box.
@@ -258,7 +270,7 @@ impl Services {
         Ok(KeyStatus {
             configured: key.is_some(),
             hint: key.as_deref().map(redact),
-            demo_model: key.is_none(),
+            demo_model: key.is_none() && self.options.demo,
         })
     }
 
@@ -301,14 +313,16 @@ impl Services {
 
     /// Base URL, key and label for a DashScope call: the writer's key, or the demo model.
     async fn dashscope_target(&self, model_id: &str) -> DesktopResult<(String, String, String)> {
-        // A locked or missing keychain must not stop writing: the demo model answers, labelled.
-        let key = self
-            .secrets
-            .get(&SecretName::DashScopeKey)
-            .unwrap_or_else(|e| {
+        // In demo mode a locked or missing keychain must not stop writing: the demo model
+        // answers, labelled. Otherwise the writer needs to know their key cannot be read.
+        let key = match self.secrets.get(&SecretName::DashScopeKey) {
+            Ok(key) => key,
+            Err(e) if self.options.demo => {
                 tracing::warn!(error = %e, "keychain unavailable; using the demo model");
                 None
-            });
+            }
+            Err(e) => return Err(e.into()),
+        };
         match key {
             Some(key) => {
                 let region = self.region_base_url.read().ok().and_then(|r| r.clone());
@@ -320,6 +334,7 @@ impl Services {
                     .unwrap_or_else(|| inkstone_qwen::BEIJING.to_string());
                 Ok((base, key, model_id.to_string()))
             }
+            None if !self.options.demo => Err(DesktopError::NoApiKey),
             None => Ok((
                 self.demo_base_url().await?,
                 inkstone_fake_dashscope::DEFAULT_KEY.to_string(),

@@ -309,3 +309,47 @@ async fn image_understanding_charges_streams_and_refuses_a_non_image_before_char
     let balance = ledger::balance(&s.db, user, Utc::now()).await.unwrap();
     assert_eq!(balance.credits, 90);
 }
+
+#[tokio::test]
+async fn outside_demo_mode_there_is_no_demo_model_and_no_built_in_payment_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("inkstone.db")).await.unwrap();
+    let options = Options {
+        data_dir: dir.path().to_path_buf(),
+        demo: false,
+        ..Default::default()
+    };
+    let s = Services::start(db, options, Arc::new(MemoryStore::default()))
+        .await
+        .unwrap();
+    // No demo users either.
+    assert!(profiles::login(&s.db, "test_user", "test123456")
+        .await
+        .is_err());
+    let me = profiles::create_profile(&s.db, "writer", "a-long-password", false, Utc::now())
+        .await
+        .unwrap();
+    assert!(!s.key_status().unwrap().demo_model);
+    let err = s
+        .write(article(me.id, "春天"), None, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "no_api_key", "{err}");
+    let err = s
+        .start_order(me.id, "credits_100", "sandbox")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "payments_unavailable", "{err}");
+    let page = ledger::transactions(
+        &s.db,
+        me.id,
+        &TxFilter::default(),
+        PageRequest {
+            limit: 10,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(page.items.is_empty(), "nothing was charged");
+}

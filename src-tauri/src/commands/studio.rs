@@ -12,6 +12,14 @@ use tauri::State;
 use crate::error::{AppError, CommandResult};
 use crate::state::AppState;
 
+/// Sends a run's updates to the page. A page that went away is not an error: the run goes on
+/// to its end (and its refund rules) whether anyone watches or not.
+fn forward(channel: Channel<Update>) -> impl FnMut(Update) + Send {
+    move |u| {
+        let _ = channel.send(u);
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub struct WritingInput {
     pub tool: String,
@@ -38,9 +46,7 @@ pub async fn generate_writing(
         params: input.params,
         regenerated_from: input.regenerated_from,
     };
-    let mut sink = move |u: Update| {
-        let _ = on_event.send(u);
-    };
+    let mut sink = forward(on_event);
     Ok(state
         .services
         .write(request, input.model_id, &mut sink)
@@ -106,9 +112,7 @@ pub async fn generate_vision(
         params: input.params,
         regenerated_from: None,
     };
-    let mut sink = move |u: Update| {
-        let _ = on_event.send(u);
-    };
+    let mut sink = forward(on_event);
     Ok(state
         .services
         .write_about_image(request, image, &mut sink)
@@ -125,9 +129,7 @@ pub async fn generate_slides(
     on_event: Channel<Update>,
 ) -> CommandResult<Generation> {
     let profile = state.profile()?;
-    let mut sink = move |u: Update| {
-        let _ = on_event.send(u);
-    };
+    let mut sink = forward(on_event);
     Ok(state
         .services
         .slides(profile, topic, slides, language, accent, &mut sink)
@@ -153,9 +155,7 @@ pub async fn generate_media(
         }
     };
     let profile = state.profile()?;
-    let mut sink = move |u: Update| {
-        let _ = on_event.send(u);
-    };
+    let mut sink = forward(on_event);
     Ok(state
         .services
         .media(profile, kind, prompt, params, &mut sink)

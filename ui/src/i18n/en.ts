@@ -96,7 +96,8 @@ const en: MessageSchema = {
     deckSaved: 'Deck saved: {path}',
     apiKey: 'DashScope API key',
     keySet: 'Set ({hint}), kept in the system keychain',
-    keyMissing: 'Not set: the demo model answers',
+    keyMissingDemo: 'Not set: the demo model answers',
+    keyMissing: 'Not set: add a key before generating',
     keyInvalid: 'That API key is malformed',
     save: 'Save',
     testConnection: 'Test connection',
@@ -210,6 +211,9 @@ const en: MessageSchema = {
     network: 'The network connection failed.',
     service_error: 'The model service failed; please try again later.',
     keychain_unavailable: 'The system keychain cannot be reached.',
+    no_api_key: 'No DashScope API key is set yet: add one in Settings.',
+    payments_unavailable: 'Payments are unavailable: no payment server is configured.',
+    server_unreachable: 'The payment server cannot be reached right now; please try again later.',
   },
 }
 

@@ -95,7 +95,8 @@ const zhCN = {
     deckSaved: 'PPT 已保存：{path}',
     apiKey: 'DashScope API Key',
     keySet: '已设置（{hint}），保存在系统钥匙串中',
-    keyMissing: '未设置：正在使用演示模型',
+    keyMissingDemo: '未设置：正在使用演示模型',
+    keyMissing: '未设置：生成前请先填写 API Key',
     keyInvalid: 'API Key 格式不正确',
     save: '保存',
     testConnection: '测试连接',
@@ -209,6 +210,9 @@ const zhCN = {
     network: '网络连接失败，请检查网络。',
     service_error: '模型服务暂时出错，请稍后再试。',
     keychain_unavailable: '无法访问系统钥匙串。',
+    no_api_key: '还没有设置 DashScope API Key，请在“设置”中填写。',
+    payments_unavailable: '支付暂不可用：没有配置支付服务器。',
+    server_unreachable: '支付服务器暂时无法连接，请稍后再试。',
   },
 }
 
