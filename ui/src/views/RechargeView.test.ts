@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { mountApp } from '../test/mountApp'
+import { useAccountStore } from '../stores/account'
+
+afterEach(() => {
+  clearMocks()
+  document.body.innerHTML = ''
+})
+
+describe('recharge: restore purchases', { timeout: 30_000 }, () => {
+  it('applies missing receipts through Rust and shows the new balance', async () => {
+    const calls: string[] = []
+    let credits = 100
+    mockIPC((cmd) => {
+      calls.push(cmd)
+      switch (cmd) {
+        case 'session_info':
+          return { profile: { id: 1, username: 'test_user', is_admin: false, server_account_id: 'acc', created_at: '2026-01-01T00:00:00Z' }, demo: true }
+        case 'credit_balance':
+          return { profile_id: 1, credits, is_member: false, member_until: null }
+        case 'credit_prices':
+          return { catalog: { credit_packages: [{ sku: 'credits_100', credits: 100, bonus_credits: 10, price_fen: 1000 }], membership_plans: [] }, fetched_at: null }
+        case 'payment_info':
+          return { server_url: 'http://127.0.0.1:1', sandbox: true }
+        case 'restore_purchases':
+          credits = 210
+          return 1
+      }
+      throw { kind: 'unknown_command', message: cmd }
+    })
+    const { wrapper } = await mountApp('/recharge')
+    await useAccountStore().load()
+    await flushPromises()
+    await wrapper.find('[data-testid=restore-purchases]').trigger('click')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=balance-value]').text()).toBe('210'))
+    expect(calls).toContain('restore_purchases')
+    await vi.waitFor(() => expect(document.body.textContent).toContain('已恢复 1 笔购买'))
+    wrapper.unmount()
+  })
+})
