@@ -519,3 +519,29 @@ async fn statistics_total_per_type_and_per_china_day() {
         "invalid_input"
     );
 }
+
+#[tokio::test]
+async fn the_row_a_write_returns_is_the_row_that_was_stored() {
+    let db = db().await;
+    let p = profile_with(&db, "writer", 25).await;
+    let grant = Grant {
+        kind: GrantKind::Recharge,
+        credits: 100,
+        description: "充值 ¥10".into(),
+        order_no: Some("IK20260101ABC".into()),
+        expires_at: None,
+    };
+    let written = ledger::add_credits(&db, p, &grant, t0()).await.unwrap();
+    let page = ledger::transactions(
+        &db,
+        p,
+        &TxFilter::default(),
+        PageRequest {
+            limit: 1,
+            before_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.items, vec![written]);
+}
