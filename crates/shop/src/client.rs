@@ -65,8 +65,12 @@ impl PaymentClient {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ClientError::Malformed("server URL must be http(s)".into()));
         }
+        // No idle connections kept: the endpoint restarts (deploys, outages) while the app runs,
+        // and a request written onto a connection the old process left behind fails as if the
+        // server were down. Payment calls are few; a fresh connection each costs nothing.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;
         Ok(PaymentClient {
