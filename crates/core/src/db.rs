@@ -38,6 +38,7 @@ pub async fn open(path: &Path) -> Result<Database, OpenError> {
     let opts = options("sqlite://")?.filename(path);
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        .test_before_acquire(false)
         .connect_with(opts)
         .await?;
     MIGRATOR.run(&pool).await?;

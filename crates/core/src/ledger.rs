@@ -46,6 +46,16 @@ pub const TOOL_COSTS: &[(&str, i64)] = &[
     ("vision", DEFAULT_COST_CREDITS),
 ];
 
+// Every price is positive: a charge of 0 therefore means "member" (the one-statement
+// charge in `consume_in` relies on it).
+const _: () = {
+    let mut i = 0;
+    while i < TOOL_COSTS.len() {
+        assert!(TOOL_COSTS[i].1 > 0, "a tool cost must be positive");
+        i += 1;
+    }
+};
+
 /// The price of one generation with `tool` for a non-member.
 pub fn cost_of(tool: &str) -> CoreResult<i64> {
     TOOL_COSTS
@@ -193,69 +203,43 @@ fn check_description(text: &str) -> CoreResult<()> {
     Ok(())
 }
 
-/// Moves the balance by `entry.delta` with a conditional update and appends
-/// the row that explains it. Must run inside a write transaction.
+/// Appends the row that explains a move of `entry.delta`; the trigger of
+/// migration 0005 moves the cached balance in the same statement. The row is
+/// only written when the balance stays within 0 ..= MAX_BALANCE_CREDITS, so the
+/// check and the write cannot be separated. Must run inside a write transaction.
 pub(crate) async fn append(
     conn: &mut SqliteConnection,
     entry: Entry<'_>,
     now: DateTime<Utc>,
 ) -> CoreResult<Transaction> {
     check_description(entry.description)?;
-    let updated: Option<i64> = if entry.delta >= 0 {
-        sqlx::query_scalar(
-            "UPDATE profiles SET credits = credits + ?1
-             WHERE id = ?2 AND credits <= ?3 - ?1 RETURNING credits",
-        )
-        .bind(entry.delta)
-        .bind(entry.profile_id)
-        .bind(MAX_BALANCE_CREDITS)
-        .fetch_optional(&mut *conn)
-        .await?
-    } else {
-        sqlx::query_scalar(
-            "UPDATE profiles SET credits = credits + ?1
-             WHERE id = ?2 AND credits + ?1 >= 0 RETURNING credits",
-        )
-        .bind(entry.delta)
-        .bind(entry.profile_id)
-        .fetch_optional(&mut *conn)
-        .await?
-    };
-    let Some(balance_after) = updated else {
-        let current: Option<i64> = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
-            .bind(entry.profile_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        return Err(match current {
-            None => CoreError::UnknownProfile(entry.profile_id),
-            Some(credits) if entry.delta < 0 => CoreError::InsufficientCredits {
-                needed: -entry.delta,
-                missing: -entry.delta - credits,
-            },
-            Some(_) => CoreError::InvalidAmount("the balance would exceed its limit"),
-        });
-    };
     let created_at_ms = to_ms(now);
-    // Only the id comes back: every other field is what was just written (a charge is on the
-    // hot path of every generation, and reading the row back cost a tenth of it).
-    let id: i64 = sqlx::query_scalar(
+    // Both bounds are written so that no intermediate can overflow: SQLite turns an
+    // overflowing integer sum into a float instead of failing.
+    let written: Option<(i64, i64)> = sqlx::query_as(
         "INSERT INTO credit_transactions
            (profile_id, kind, delta, balance_after, description, tool, order_no,
             generation_id, refund_of, created_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         SELECT id, ?2, ?3, credits + ?3, ?4, ?5, ?6, ?7, ?8, ?9
+         FROM profiles
+         WHERE id = ?1 AND credits >= 0 - ?3 AND credits <= ?10 - ?3
+         RETURNING id, balance_after",
     )
     .bind(entry.profile_id)
     .bind(entry.kind.as_str())
     .bind(entry.delta)
-    .bind(balance_after)
     .bind(entry.description)
     .bind(entry.tool)
     .bind(entry.order_no)
     .bind(entry.generation_id)
     .bind(entry.refund_of)
     .bind(created_at_ms)
-    .fetch_one(&mut *conn)
+    .bind(MAX_BALANCE_CREDITS)
+    .fetch_optional(&mut *conn)
     .await?;
+    let Some((id, balance_after)) = written else {
+        return Err(refused_move(conn, entry.profile_id, entry.delta).await);
+    };
     Ok(Transaction {
         id,
         profile_id: entry.profile_id,
@@ -269,6 +253,25 @@ pub(crate) async fn append(
         refund_of: entry.refund_of,
         created_at: from_ms(created_at_ms),
     })
+}
+
+/// Why a move of `delta` wrote no row: no such profile, too few credits, or a
+/// balance beyond its limit.
+async fn refused_move(conn: &mut SqliteConnection, profile_id: i64, delta: i64) -> CoreError {
+    let current: Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
+            .bind(profile_id)
+            .fetch_optional(&mut *conn)
+            .await;
+    match current {
+        Err(e) => e.into(),
+        Ok(None) => CoreError::UnknownProfile(profile_id),
+        Ok(Some(credits)) if delta < 0 => CoreError::InsufficientCredits {
+            needed: delta.saturating_neg(),
+            missing: delta.saturating_neg().saturating_sub(credits),
+        },
+        Ok(Some(_)) => CoreError::InvalidAmount("the balance would exceed its limit"),
+    }
 }
 
 /// Turns what is left of due bonus grants into EXPIRE rows.
@@ -352,6 +355,53 @@ async fn member_until_in(conn: &mut SqliteConnection, profile_id: i64) -> CoreRe
         .ok_or(CoreError::UnknownProfile(profile_id))
 }
 
+/// The common charge as one statement: no open bonus lots to expire or drain,
+/// and enough credits (or an active membership, which records a charge of 0).
+/// Anything else writes nothing and yields `None`. One statement is atomic on its
+/// own, so this is race-free in autocommit too: SQLite takes the write lock before
+/// it reads (and waits for it through the busy handler), as `BEGIN IMMEDIATE` does.
+async fn consume_common<'e, E>(
+    executor: E,
+    profile_id: i64,
+    cost: i64,
+    tool: &str,
+    description: &str,
+    generation_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> CoreResult<Option<Charge>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let written: Option<(i64, i64, i64)> = sqlx::query_as(
+        "INSERT INTO credit_transactions
+           (profile_id, kind, delta, balance_after, description, tool, generation_id, created_at_ms)
+         SELECT id, 'CONSUME', delta, credits + delta, ?3, ?4, ?5, ?6
+         FROM (SELECT id, credits,
+                      CASE WHEN member_until_ms > ?6 THEN 0 ELSE 0 - ?2 END AS delta
+               FROM profiles WHERE id = ?1)
+         WHERE credits + delta >= 0
+           AND NOT EXISTS (SELECT 1 FROM bonus_lots
+                           WHERE profile_id = ?1 AND remaining > 0)
+         RETURNING id, delta, balance_after",
+    )
+    .bind(profile_id)
+    .bind(cost)
+    .bind(description)
+    .bind(tool)
+    .bind(generation_id)
+    .bind(to_ms(now))
+    .fetch_optional(executor)
+    .await?;
+    Ok(
+        written.map(|(transaction_id, delta, balance_after)| Charge {
+            transaction_id,
+            charged: -delta,
+            balance_after,
+            member: delta == 0,
+        }),
+    )
+}
+
 /// Charges one generation with `tool` inside an open write transaction.
 pub(crate) async fn consume_in(
     conn: &mut SqliteConnection,
@@ -362,8 +412,21 @@ pub(crate) async fn consume_in(
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
     let cost = cost_of(tool)?;
-    // One read for both questions: most profiles have no open bonus lots, and
-    // then the lot queries are skipped (each statement costs a round trip).
+    check_description(description)?;
+    if let Some(charge) = consume_common(
+        &mut *conn,
+        profile_id,
+        cost,
+        tool,
+        description,
+        generation_id,
+        now,
+    )
+    .await?
+    {
+        return Ok(charge);
+    }
+    // Bonus lots to expire or drain, too few credits, or no such profile.
     let row: Option<(Option<i64>, bool)> = sqlx::query_as(
         "SELECT member_until_ms,
                 EXISTS(SELECT 1 FROM bonus_lots l WHERE l.profile_id = p.id AND l.remaining > 0)
@@ -413,6 +476,13 @@ pub async fn check_and_consume(
     description: &str,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
+    let cost = cost_of(tool)?;
+    check_description(description)?;
+    // Most charges need no transaction around them: one statement, one commit.
+    if let Some(charge) = consume_common(db, profile_id, cost, tool, description, None, now).await?
+    {
+        return Ok(charge);
+    }
     let mut tx = begin_write(db).await?;
     let charge = consume_in(&mut tx, profile_id, tool, description, None, now).await?;
     tx.commit().await?;

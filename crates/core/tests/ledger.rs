@@ -337,6 +337,71 @@ async fn hundred_concurrent_consumers_on_a_hundred_credits() {
     assert_sound(&db).await;
 }
 
+/// The same race when half the credits are expiring bonus: charges that must drain
+/// bonus lots (a transaction) race charges that need none (one autocommit statement).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_consumers_on_bonus_and_bought_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("app.db")).await.unwrap();
+    let p = profile_with(&db, "writer", 50).await;
+    let bonus = Grant {
+        kind: GrantKind::Bonus,
+        credits: 50,
+        description: "活动赠送".into(),
+        order_no: None,
+        expires_at: Some(t0() + Duration::days(30)),
+    };
+    ledger::add_credits(&db, p, &bonus, t0()).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            ledger::check_and_consume(&db, p, "article", &format!("task {i}"), t0()).await
+        }));
+    }
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(CoreError::InsufficientCredits { .. }) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(ok, 10);
+    let b = ledger::balance(&db, p, t0() + Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(b.credits, 0, "nothing was left to expire");
+    assert_sound(&db).await;
+}
+
+/// The database itself keeps the balance and the ledger together: a row whose
+/// balance_after does not follow is refused, and rows are never rewritten.
+#[tokio::test]
+async fn the_database_refuses_a_ledger_row_that_does_not_add_up() {
+    let db = db().await;
+    let p = profile_with(&db, "writer", 100).await;
+    let before = snapshot(&db).await;
+    let forged = sqlx::query(
+        "INSERT INTO credit_transactions (profile_id, kind, delta, balance_after, description, created_at_ms)
+         VALUES (?, 'RECHARGE', 10, 1000, 'forged', 0)",
+    )
+    .bind(p)
+    .execute(&db)
+    .await;
+    assert!(forged.is_err(), "balance_after 1000 after 100 + 10");
+    for statement in [
+        "UPDATE credit_transactions SET delta = 1000",
+        "DELETE FROM credit_transactions",
+    ] {
+        assert!(
+            sqlx::query(statement).execute(&db).await.is_err(),
+            "{statement}"
+        );
+    }
+    assert_eq!(snapshot(&db).await, before);
+}
+
 #[tokio::test]
 async fn history_filters_search_and_pages_newest_first() {
     let db = db().await;
