@@ -38,6 +38,8 @@ pub async fn open(path: &Path) -> Result<Database, OpenError> {
     let opts = options("sqlite://")?.filename(path);
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // A SQLite connection is a file handle in this process, not a socket that can
+        // go stale: a ping before every use would only add a round trip to each write.
         .test_before_acquire(false)
         .connect_with(opts)
         .await?;
