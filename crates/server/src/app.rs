@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::orders::{self, now_ms, OrderView, PaidOutcome};
 use crate::sandbox::{self, SandboxKey};
+use crate::settlement::Settler;
 use crate::store::Db;
 
 #[derive(Clone)]
@@ -34,9 +35,9 @@ pub struct AppState {
     /// change on their next database poll.
     waiters: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
     limiter: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
-    /// SQLite has one writer at a time; queueing here instead of in its
-    /// sleeping busy handler keeps the tail latency low. PostgreSQL needs none.
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: its one writer commits PAID transitions in groups (see
+    /// `settlement`). Started on first use, inside the runtime.
+    settler: Option<Arc<OnceLock<Settler>>>,
     pub wechat: Option<Arc<crate::providers::Wechat>>,
     pub alipay: Option<Arc<crate::providers::Alipay>>,
 }
@@ -60,7 +61,7 @@ impl AppState {
             signer: Arc::new(signer),
             sandbox,
             config: Arc::new(config),
-            write_gate: sqlite.then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            settler: sqlite.then(Default::default),
             wechat: wechat.map(Arc::new),
             alipay: alipay.map(Arc::new),
             waiters: Default::default(),
@@ -70,11 +71,16 @@ impl AppState {
 
     /// Provider-verified evidence → PAID once (with receipt and audit row).
     pub async fn paid(&self, evidence: &orders::PaymentEvidence) -> Result<PaidOutcome, ApiError> {
-        let _gate = match &self.write_gate {
-            Some(g) => Some(g.lock().await),
-            None => None,
+        let Some(settler) = &self.settler else {
+            return orders::mark_paid(&self.db, &self.signer, evidence).await;
         };
-        orders::mark_paid(&self.db, &self.signer, evidence).await
+        let Some(write) = orders::prepare_paid(&self.db, &self.signer, evidence).await? else {
+            return Ok(PaidOutcome::AlreadyPaid);
+        };
+        settler
+            .get_or_init(|| Settler::spawn(self.db.clone()))
+            .settle(write)
+            .await
     }
 
     fn notify(&self, order_no: &str) {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod orders;
 pub mod providers;
 pub mod sandbox;
+pub mod settlement;
 pub mod store;
 
 use std::net::SocketAddr;

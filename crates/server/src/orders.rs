@@ -191,14 +191,29 @@ pub enum PaidOutcome {
     AlreadyPaid,
 }
 
-/// Marks an order paid once and issues its receipt in the same transaction.
-/// Evidence that does not match the order (amount, currency, provider) is
-/// rejected and changes nothing.
-pub async fn mark_paid(
+/// Everything the PAID transition writes, prepared (checked and signed) before
+/// any lock is taken.
+#[derive(Debug, Clone)]
+pub struct PaidWrite {
+    order_no: String,
+    account_id: String,
+    provider: String,
+    provider_txn_id: String,
+    paid_at_ms: i64,
+    amount_fen: i64,
+    key_id: String,
+    signed_json: String,
+}
+
+/// Checks evidence against its order and signs the receipt it would earn.
+/// Reads only: the order's amount, currency, provider, account and purchase never
+/// change once it exists, and whether it is still unpaid is decided by the write.
+/// Evidence that does not match the order is rejected here and changes nothing.
+pub async fn prepare_paid(
     db: &Db,
     signer: &ReceiptSigner,
     evidence: &PaymentEvidence,
-) -> Result<PaidOutcome, ApiError> {
+) -> Result<Option<PaidWrite>, ApiError> {
     let order = fetch(db, &evidence.order_no)
         .await?
         .ok_or_else(|| ApiError::Rejected("unknown order".into()))?;
@@ -213,7 +228,7 @@ pub async fn mark_paid(
         ));
     }
     if order.status == "PAID" {
-        return Ok(PaidOutcome::AlreadyPaid);
+        return Ok(None);
     }
     let purchase: Purchase = serde_json::from_str(&order.purchase_json)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -236,45 +251,79 @@ pub async fn mark_paid(
         .map_err(|e| ApiError::Rejected(format!("evidence cannot make a receipt: {e}")))?;
     let signed_json =
         serde_json::to_string(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let now = now_ms();
-    let mut tx = db.begin().await?;
+    Ok(Some(PaidWrite {
+        order_no: order.order_no,
+        account_id: order.account_id,
+        provider: evidence.provider.clone(),
+        provider_txn_id: evidence.provider_txn_id.clone(),
+        paid_at_ms: paid_at.timestamp_millis(),
+        amount_fen: evidence.amount_fen,
+        key_id: signer.key_id().to_string(),
+        signed_json,
+    }))
+}
+
+/// The transition itself, inside the caller's transaction: the order becomes
+/// PAID and gets its receipt and audit row, or, if something else made it paid
+/// first, nothing is written.
+pub async fn write_paid(
+    conn: &mut sqlx::AnyConnection,
+    w: &PaidWrite,
+    now: i64,
+) -> Result<PaidOutcome, sqlx::Error> {
     // The write comes first so SQLite takes its write lock before reading:
     // concurrent duplicates queue here and all but one find nothing to update.
-    let updated = sqlx::query(
+    let late: Option<i64> = sqlx::query_scalar(
         "UPDATE orders SET status = 'PAID', provider_txn_id = $1, paid_at_ms = $2, updated_at_ms = $3,
                 late_payment = CASE WHEN status = 'PENDING' THEN 0 ELSE 1 END
-         WHERE order_no = $4 AND status <> 'PAID' AND amount_fen = $5",
+         WHERE order_no = $4 AND status <> 'PAID' AND amount_fen = $5
+         RETURNING late_payment",
     )
-    .bind(&evidence.provider_txn_id)
-    .bind(paid_at.timestamp_millis())
+    .bind(&w.provider_txn_id)
+    .bind(w.paid_at_ms)
     .bind(now)
-    .bind(&order.order_no)
-    .bind(evidence.amount_fen)
-    .execute(&mut *tx)
+    .bind(&w.order_no)
+    .bind(w.amount_fen)
+    .fetch_optional(&mut *conn)
     .await?;
-    if updated.rows_affected() == 0 {
-        tx.rollback().await?;
+    let Some(late) = late else {
         return Ok(PaidOutcome::AlreadyPaid);
-    }
-    // The audit row of the notification that made it paid, in the same commit (one fsync).
+    };
+    // The audit row of the notification that made it paid, in the same commit.
     sqlx::query("INSERT INTO notifications (id, provider, order_no, outcome, received_at_ms) VALUES ($1, $2, $3, 'Paid', $4) ON CONFLICT (id) DO NOTHING")
-        .bind(format!("{}:{}:{}", evidence.provider, order.order_no, evidence.provider_txn_id))
-        .bind(&evidence.provider)
-        .bind(&order.order_no)
+        .bind(format!("{}:{}:{}", w.provider, w.order_no, w.provider_txn_id))
+        .bind(&w.provider)
+        .bind(&w.order_no)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     sqlx::query("INSERT INTO receipts (order_no, account_id, key_id, signed_json, created_at_ms) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&order.order_no)
-        .bind(&order.account_id)
-        .bind(signer.key_id())
-        .bind(&signed_json)
+        .bind(&w.order_no)
+        .bind(&w.account_id)
+        .bind(&w.key_id)
+        .bind(&w.signed_json)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
-    if order.status != "PENDING" {
-        tracing::warn!(order_no = %order.order_no, status = %order.status, "late payment recorded");
+    if late != 0 {
+        tracing::warn!(order_no = %w.order_no, "late payment recorded");
     }
     Ok(PaidOutcome::Paid)
+}
+
+/// Marks an order paid once and issues its receipt in the same transaction.
+/// Evidence that does not match the order (amount, currency, provider) is
+/// rejected and changes nothing.
+pub async fn mark_paid(
+    db: &Db,
+    signer: &ReceiptSigner,
+    evidence: &PaymentEvidence,
+) -> Result<PaidOutcome, ApiError> {
+    let Some(write) = prepare_paid(db, signer, evidence).await? else {
+        return Ok(PaidOutcome::AlreadyPaid);
+    };
+    let mut tx = db.begin().await?;
+    let outcome = write_paid(&mut tx, &write, now_ms()).await?;
+    tx.commit().await?;
+    Ok(outcome)
 }

@@ -376,7 +376,7 @@ async fn bad_notifications_are_rejected_and_change_nothing() {
     assert_eq!(c.get(&format!("/v1/orders/{no}")).await.1["status"], "paid");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_duplicate_notifications_make_one_paid_transition_and_one_receipt() {
     let (s, _dir) = server().await;
     let c = register(&s).await;
@@ -394,9 +394,8 @@ async fn a_hundred_duplicate_notifications_make_one_paid_transition_and_one_rece
             provider_txn_id: "T-dup".into(),
             paid_at: chrono::Utc::now(),
         };
-        tasks.push(tokio::spawn(async move {
-            orders::mark_paid(&state.db, &state.signer, &evidence).await
-        }));
+        // The path notifications take: grouped commits on SQLite, parallel on PostgreSQL.
+        tasks.push(tokio::spawn(async move { state.paid(&evidence).await }));
     }
     let mut paid = 0;
     for t in tasks {
@@ -411,6 +410,105 @@ async fn a_hundred_duplicate_notifications_make_one_paid_transition_and_one_rece
         .await
         .unwrap();
     assert_eq!(receipts, 1);
+}
+
+fn evidence_for(no: &str, amount_fen: i64, txn: &str) -> PaymentEvidence {
+    PaymentEvidence {
+        provider: "sandbox".into(),
+        order_no: no.to_string(),
+        amount_fen,
+        currency: "CNY".into(),
+        provider_txn_id: txn.into(),
+        paid_at: chrono::Utc::now(),
+    }
+}
+
+/// Ten orders, ten duplicate notifications each, all at once: on SQLite they
+/// share commits, and still every order is paid once with one receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicates_of_many_orders_at_once_each_pay_once() {
+    let (s, _dir) = server().await;
+    let c = register(&s).await;
+    let mut nos = Vec::new();
+    for _ in 0..10 {
+        let order = c.order("credits_100").await;
+        nos.push(order["order_no"].as_str().unwrap().to_string());
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        for no in &nos {
+            let state = s.state.clone();
+            let evidence = evidence_for(no, 1000, &format!("T-{no}"));
+            tasks.push(tokio::spawn(async move {
+                (evidence.order_no.clone(), state.paid(&evidence).await)
+            }));
+        }
+    }
+    let mut paid = std::collections::HashMap::new();
+    for t in tasks {
+        let (no, outcome) = t.await.unwrap();
+        if outcome.unwrap() == PaidOutcome::Paid {
+            *paid.entry(no).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(paid.len(), 10, "{paid:?}");
+    assert!(paid.values().all(|n| *n == 1), "{paid:?}");
+    for no in &nos {
+        let (_, order) = c.get(&format!("/v1/orders/{no}")).await;
+        assert_eq!(order["status"], "paid");
+        assert!(order["receipt"].is_object(), "{order}");
+    }
+    let receipts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM receipts WHERE account_id = $1")
+        .bind(&c.account_id)
+        .fetch_one(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(receipts, 10);
+}
+
+/// A write that fails inside a shared commit does not take the others down with
+/// it, and leaves its own order as it was.
+#[tokio::test]
+async fn one_failing_write_in_a_group_commit_fails_alone() {
+    let (s, _dir) = server().await;
+    let c = register(&s).await;
+    let mut nos = Vec::new();
+    for _ in 0..3 {
+        let order = c.order("credits_100").await;
+        nos.push(order["order_no"].as_str().unwrap().to_string());
+    }
+    let mut writes = Vec::new();
+    for no in &nos {
+        let w = orders::prepare_paid(&s.state.db, &s.state.signer, &evidence_for(no, 1000, "T"))
+            .await
+            .unwrap()
+            .expect("unpaid order");
+        writes.push(w);
+    }
+    // A stray receipt row makes the middle order's receipt insert fail.
+    sqlx::query("INSERT INTO receipts (order_no, account_id, key_id, signed_json, created_at_ms) VALUES ($1, $2, 'k', '{}', 0)")
+        .bind(&nos[1])
+        .bind(&c.account_id)
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+    let outcomes = inkstone_server::settlement::write_batch(&s.state.db, &writes).await;
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes[0].as_ref().unwrap(), &PaidOutcome::Paid);
+    assert!(outcomes[1].is_err(), "{:?}", outcomes[1]);
+    assert_eq!(outcomes[2].as_ref().unwrap(), &PaidOutcome::Paid);
+    assert_eq!(
+        c.get(&format!("/v1/orders/{}", nos[0])).await.1["status"],
+        "paid"
+    );
+    assert_eq!(
+        c.get(&format!("/v1/orders/{}", nos[1])).await.1["status"],
+        "pending"
+    );
+    assert_eq!(
+        c.get(&format!("/v1/orders/{}", nos[2])).await.1["status"],
+        "paid"
+    );
 }
 
 #[tokio::test]
