@@ -107,7 +107,7 @@ async fn the_report_flow() {
         .wait(user, &o.order.order_no, Duration::from_secs(10))
         .await
         .unwrap();
-    assert!(matches!(settled, Settled::Applied(_)));
+    assert!(matches!(settled, Settled::Applied { .. }));
     assert_eq!(credits(s.db.clone()).await, 200);
 
     // A month of membership: generations cost nothing.

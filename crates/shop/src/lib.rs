@@ -46,8 +46,9 @@ impl ShopError {
 /// What happened to an order the writer is waiting on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settled {
-    /// Paid, and its receipt is now credited (or was already).
-    Applied(Order),
+    /// Paid, and its receipt is credited. `newly`: by this very call, so this is
+    /// the moment to tell the writer (once per purchase, however often it is asked).
+    Applied { order: Order, newly: bool },
     /// Expired or closed without payment.
     Ended(Order),
     /// Still pending after this wait.
@@ -150,20 +151,28 @@ impl Shop {
             "closed" => OrderStatus::Closed,
             _ => OrderStatus::Pending,
         };
+        let mut newly = false;
         if status == OrderStatus::Paid {
             let receipt = server.receipt.as_ref().ok_or(ShopError::Inconsistent)?;
             // Verification, the account check and once-only all happen here.
-            match purchases::apply_receipt(&self.db, profile_id, &self.keys, receipt, Utc::now())
-                .await?
+            newly = match purchases::apply_receipt(
+                &self.db,
+                profile_id,
+                &self.keys,
+                receipt,
+                Utc::now(),
+            )
+            .await?
             {
-                ApplyOutcome::Applied { .. } | ApplyOutcome::AlreadyApplied { .. } => {}
-            }
+                ApplyOutcome::Applied { .. } => true,
+                ApplyOutcome::AlreadyApplied { .. } => false,
+            };
         }
         let order =
             orders::update_status(&self.db, profile_id, &server.order_no, status, Utc::now())
                 .await?;
         Ok(match order.status {
-            OrderStatus::Paid if order.applied => Settled::Applied(order),
+            OrderStatus::Paid if order.applied => Settled::Applied { order, newly },
             OrderStatus::Expired | OrderStatus::Closed => Settled::Ended(order),
             _ => Settled::Pending(order),
         })

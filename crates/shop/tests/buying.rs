@@ -87,7 +87,10 @@ async fn buying_100_credits_adds_exactly_110_and_shows_the_order_number() {
         .wait(w.user, &order.order_no, Duration::from_secs(10))
         .await
         .unwrap();
-    assert!(matches!(settled, Settled::Applied(_)), "{settled:?}");
+    assert!(
+        matches!(settled, Settled::Applied { newly: true, .. }),
+        "{settled:?}"
+    );
     assert_eq!(credits(&w.db, w.user).await, 210);
     let rows = ledger::transactions(
         &w.db,
@@ -105,10 +108,18 @@ async fn buying_100_credits_adds_exactly_110_and_shows_the_order_number() {
     .unwrap();
     let kinds: Vec<(TxKind, i64)> = rows.items.iter().map(|t| (t.kind, t.delta)).collect();
     assert_eq!(kinds, vec![(TxKind::Bonus, 10), (TxKind::Recharge, 100)]);
-    // Waiting again changes nothing.
-    shop.wait(w.user, &order.order_no, Duration::from_secs(1))
-        .await
-        .unwrap();
+    // Waiting or checking again changes nothing, and is not news.
+    for again in [
+        shop.wait(w.user, &order.order_no, Duration::from_secs(1))
+            .await
+            .unwrap(),
+        shop.check(w.user, &order.order_no).await.unwrap(),
+    ] {
+        assert!(
+            matches!(again, Settled::Applied { newly: false, .. }),
+            "{again:?}"
+        );
+    }
     assert_eq!(credits(&w.db, w.user).await, 210);
     assert!(ledger::audit(&w.db).await.unwrap().is_empty());
 }
@@ -126,7 +137,7 @@ async fn a_month_of_membership_makes_generations_free() {
         shop.wait(w.user, &order.order_no, Duration::from_secs(10))
             .await
             .unwrap(),
-        Settled::Applied(_)
+        Settled::Applied { .. }
     ));
     let status = purchases::membership_status(&w.db, w.user, Utc::now())
         .await
@@ -160,7 +171,7 @@ async fn killed_after_payment_before_the_receipt_credits_exactly_once_on_restart
     );
     let resumed = shop.resume().await.unwrap();
     assert_eq!(resumed.len(), 1);
-    assert!(matches!(resumed[0], Settled::Applied(_)));
+    assert!(matches!(resumed[0], Settled::Applied { newly: true, .. }));
     assert!(shop.resume().await.unwrap().is_empty());
     assert_eq!(credits(&db, w.user).await, 210);
 }
@@ -189,7 +200,7 @@ async fn the_server_going_down_is_a_typed_error_and_waiting_resumes_when_it_is_b
         .wait(w.user, &order.order_no, Duration::from_secs(10))
         .await
         .unwrap();
-    assert!(matches!(settled, Settled::Applied(_)), "{settled:?}");
+    assert!(matches!(settled, Settled::Applied { .. }), "{settled:?}");
     assert_eq!(credits(&w.db, w.user).await, 110);
     server.shutdown().await;
 }

@@ -21,7 +21,7 @@ pub struct OrderState {
 
 fn view(s: Settled) -> OrderState {
     match s {
-        Settled::Applied(order) => OrderState {
+        Settled::Applied { order, .. } => OrderState {
             state: "applied",
             order,
         },
@@ -66,9 +66,10 @@ pub async fn order_wait<R: Runtime>(
 }
 
 /// A desktop notification when a purchase has just been credited: the writer may have turned
-/// to their phone and away from the window. Best effort: no notification daemon, no message.
+/// to their phone and away from the window. Only the call that credited it announces it, so
+/// asking again never repeats the news. Best effort: no notification daemon, no message.
 fn announce<R: Runtime>(app: &AppHandle<R>, state: &AppState, settled: &Settled) {
-    let Settled::Applied(order) = settled else {
+    let Settled::Applied { order, newly: true } = settled else {
         return;
     };
     let locale = super::settings::load(app, &super::settings::store_path(state)).locale;
