@@ -307,13 +307,9 @@ async fn grants_that_make_no_sense_are_refused() {
     assert_eq!(snapshot(&db).await, before);
 }
 
-/// The race: 100 generations at once on 100 credits, on a real file
-/// with several connections. Exactly ten win; nobody goes negative.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn hundred_concurrent_consumers_on_a_hundred_credits() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = open(&dir.path().join("app.db")).await.unwrap();
-    let p = profile_with(&db, "writer", 100).await;
+/// Starts 100 charges of 10 credits on `p` at once; how many went through.
+/// Each either succeeds or says the credits are insufficient, never anything else.
+async fn hundred_charges_at_once(db: &inkstone_core::Database, p: i64) -> usize {
     let mut tasks = Vec::new();
     for i in 0..100 {
         let db = db.clone();
@@ -332,7 +328,17 @@ async fn hundred_concurrent_consumers_on_a_hundred_credits() {
             Err(other) => panic!("unexpected error {other:?}"),
         }
     }
-    assert_eq!(ok, 10);
+    ok
+}
+
+/// The race: 100 generations at once on 100 credits, on a real file
+/// with several connections. Exactly ten win; nobody goes negative.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hundred_concurrent_consumers_on_a_hundred_credits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(&dir.path().join("app.db")).await.unwrap();
+    let p = profile_with(&db, "writer", 100).await;
+    assert_eq!(hundred_charges_at_once(&db, p).await, 10);
     assert_eq!(ledger::balance(&db, p, t0()).await.unwrap().credits, 0);
     assert_sound(&db).await;
 }
@@ -352,22 +358,7 @@ async fn concurrent_consumers_on_bonus_and_bought_credits() {
         expires_at: Some(t0() + Duration::days(30)),
     };
     ledger::add_credits(&db, p, &bonus, t0()).await.unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..100 {
-        let db = db.clone();
-        tasks.push(tokio::spawn(async move {
-            ledger::check_and_consume(&db, p, "article", &format!("task {i}"), t0()).await
-        }));
-    }
-    let mut ok = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => ok += 1,
-            Err(CoreError::InsufficientCredits { .. }) => {}
-            Err(other) => panic!("unexpected error {other:?}"),
-        }
-    }
-    assert_eq!(ok, 10);
+    assert_eq!(hundred_charges_at_once(&db, p).await, 10);
     let b = ledger::balance(&db, p, t0() + Duration::days(31))
         .await
         .unwrap();
