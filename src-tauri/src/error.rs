@@ -23,6 +23,9 @@ pub enum AppError {
     /// Occurs when the settings file cannot be read or written.
     #[error("the settings file failed: {0}")]
     Storage(String),
+    /// Occurs when an export cannot be written (disk full, no permission, interrupted).
+    #[error("the export failed: {0}")]
+    Export(&'static str),
     /// Occurs when a command argument is outside what the command accepts.
     #[error("invalid argument {field}: {reason}")]
     InvalidArgument {
@@ -39,6 +42,7 @@ impl AppError {
             Self::Desktop(error) => error.kind(),
             Self::NotSignedIn => "not_signed_in",
             Self::Storage(_) => "storage",
+            Self::Export(_) => "export_failed",
             Self::InvalidArgument { .. } => "invalid_argument",
         }
     }
@@ -108,6 +112,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(AppError::NotSignedIn).unwrap(),
             json!({"kind": "not_signed_in", "message": "no profile is signed in"})
+        );
+        assert_eq!(
+            serde_json::to_value(AppError::Export("cannot write to the exports folder")).unwrap(),
+            json!({"kind": "export_failed", "message": "the export failed: cannot write to the exports folder"})
         );
     }
 

@@ -224,16 +224,11 @@ pub async fn history_export_to(
     let written =
         tokio::task::spawn_blocking(move || write_export(&exports, &files_root, &g, format, now))
             .await
-            .map_err(|_| AppError::InvalidArgument {
-                field: "export",
-                reason: "the export was interrupted",
-            })?
+            .map_err(|_| AppError::Export("the export was interrupted"))?
             .map_err(|error| {
+                // The path and the OS error stay in the log.
                 tracing::error!(%error, "cannot write the export");
-                AppError::InvalidArgument {
-                    field: "export",
-                    reason: "cannot write to the exports folder",
-                }
+                AppError::Export("cannot write to the exports folder")
             })?;
     Ok(written.to_string_lossy().into_owned())
 }

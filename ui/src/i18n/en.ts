@@ -194,6 +194,7 @@ const en: MessageSchema = {
   plans: { month: 'Monthly', quarter: 'Quarterly', year: 'Yearly' },
   errors: {
     ipc: 'Cannot reach the app core: {message}',
+    export_failed: 'The export failed; check disk space and folder permissions.',
     database: 'The local database failed; please try again.',
     unknown: 'Something went wrong: {message}',
     invalid_input: 'The input did not pass the checks; please correct it and try again.',

@@ -77,7 +77,7 @@ describe('history drawer', { timeout: 30_000 }, () => {
 
   it('shows a failed export in the writer language', async () => {
     mockBackend(() => {
-      throw { kind: 'invalid_argument', message: 'invalid argument export: cannot write to the exports folder' }
+      throw { kind: 'export_failed', message: 'the export failed: cannot write to the exports folder' }
     })
     const { wrapper } = await openFirst()
     ;(document.querySelector('[data-testid="history-export-txt"]') as HTMLElement).click()
