@@ -93,6 +93,16 @@ pub struct Options {
     pub demo_tokens_per_second: f64,
 }
 
+/// Where purchases go, for the purchase pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentInfo {
+    pub server_url: Option<String>,
+    /// Purchases are test payments (the sandbox provider): the UI labels them so.
+    pub sandbox: bool,
+    /// `sandbox`, `wechat`, `alipay` as offered; `None` when the endpoint could not be asked.
+    pub providers: Option<Vec<String>>,
+}
+
 /// Whether a DashScope key is set, without showing it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyStatus {
@@ -257,10 +267,41 @@ impl Services {
             .ok_or_else(|| DesktopError::PaymentsUnavailable("no payment endpoint".into()))
     }
 
-    pub async fn payment_server_url(&self) -> Option<String> {
-        self.shop
-            .as_ref()
-            .map(|s| s.client().base_url().to_string())
+    /// Where purchases go and which ways to pay it offers. The embedded endpoint is
+    /// the sandbox and nothing else; a deployed one is asked, and when it cannot be
+    /// reached `providers` is `None` (the page offers the usual ones, and the order
+    /// itself then says the server is down).
+    pub async fn payment_info(&self) -> PaymentInfo {
+        let Some(shop) = &self.shop else {
+            return PaymentInfo {
+                server_url: None,
+                sandbox: false,
+                providers: Some(Vec::new()),
+            };
+        };
+        let server_url = Some(shop.client().base_url().to_string());
+        if self.embedded.lock().await.is_some() {
+            return PaymentInfo {
+                server_url,
+                sandbox: true,
+                providers: Some(vec!["sandbox".into()]),
+            };
+        }
+        match shop.client().providers().await {
+            Ok(offered) => PaymentInfo {
+                server_url,
+                sandbox: offered.sandbox,
+                providers: Some(offered.names().into_iter().map(String::from).collect()),
+            },
+            Err(error) => {
+                tracing::info!(%error, "cannot ask the payment endpoint for its providers");
+                PaymentInfo {
+                    server_url,
+                    sandbox: false,
+                    providers: None,
+                }
+            }
+        }
     }
 
     // --- keys and models -------------------------------------------------

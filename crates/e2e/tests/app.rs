@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fantoccini::Client;
-use inkstone_e2e::{app_pids, click, launch, sign_in, type_into, wait_css, wait_text, R};
+use inkstone_e2e::{app_pids, click, launch, sign_in, text_of, type_into, wait_css, wait_text, R};
 use serde_json::json;
 
 fn shots_dir() -> PathBuf {
@@ -219,6 +219,11 @@ async fn flow(c: &Client) -> R<()> {
     // 4. Buy 100 credits in the sandbox: exactly 110 more.
     click(c, "[data-testid=nav-recharge]").await?;
     click(c, "[data-testid=package-credits_100]").await?;
+    // The ways to pay come from the endpoint; the sandbox is the only one it offers.
+    wait_css(c, "[data-testid=provider-sandbox]").await?;
+    if text_of(c, "[data-testid=provider-wechat]").await?.is_some() {
+        return Err("WeChat Pay offered by an endpoint that has no WeChat merchant".into());
+    }
     click(c, "[data-testid=buy]").await?;
     wait_css(c, "[data-testid=sandbox-label]").await?;
     scan_and_pay(c, "07-recharge-qr").await?;
@@ -228,6 +233,7 @@ async fn flow(c: &Client) -> R<()> {
     // 5. A monthly membership: active, with its end date.
     click(c, "[data-testid=nav-membership]").await?;
     wait_text(c, "[data-testid=member-preview]", |t| !t.is_empty()).await?;
+    wait_css(c, "[data-testid=provider-sandbox]").await?;
     click(c, "[data-testid=buy-member]").await?;
     scan_and_pay(c, "09-membership-qr").await?;
     wait_text(c, "[data-testid=member-status]", |t| t.contains("有效期至")).await?;
@@ -527,6 +533,8 @@ async fn buying_survives_a_server_outage_and_a_killed_app() -> R<()> {
         balance(&c, "100").await?;
         click(&c, "[data-testid=nav-recharge]").await?;
         click(&c, "[data-testid=package-credits_100]").await?;
+        // Asked of the external endpoint, not guessed from its address.
+        wait_css(&c, "[data-testid=provider-sandbox]").await?;
         click(&c, "[data-testid=buy]").await?;
         let url = scan(&c, "40-outage-qr").await?;
         endpoint.stop();

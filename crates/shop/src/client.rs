@@ -35,6 +35,31 @@ impl ClientError {
     }
 }
 
+/// The ways to pay this endpoint offers (its `/healthz` answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub struct Providers {
+    #[serde(default)]
+    pub sandbox: bool,
+    #[serde(default)]
+    pub wechat: bool,
+    #[serde(default)]
+    pub alipay: bool,
+}
+
+impl Providers {
+    /// The offered providers by name, in the order a writer sees them.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            ("sandbox", self.sandbox),
+            ("wechat", self.wechat),
+            ("alipay", self.alipay),
+        ]
+        .into_iter()
+        .filter_map(|(name, offered)| offered.then_some(name))
+        .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ServerOrder {
     pub order_no: String,
@@ -136,6 +161,22 @@ impl PaymentClient {
             Self::SHORT,
         )
         .await
+    }
+
+    /// Which providers the endpoint offers. Asked while a purchase page opens,
+    /// so it gives up sooner than other calls.
+    pub async fn providers(&self) -> Result<Providers, ClientError> {
+        #[derive(Deserialize)]
+        struct Health {
+            providers: Providers,
+        }
+        let health: Health = self
+            .send(
+                self.http.get(format!("{}/healthz", self.base)),
+                Duration::from_secs(5),
+            )
+            .await?;
+        Ok(health.providers)
     }
 
     pub async fn public_keys(&self) -> Result<Vec<PublicKeyInfo>, ClientError> {

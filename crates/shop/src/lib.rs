@@ -17,7 +17,7 @@ use inkstone_core::{catalog, profiles, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
 use inkstone_pay::receipt::TrustedKeys;
 
-pub use client::{ClientError, PaymentClient, ServerOrder};
+pub use client::{ClientError, PaymentClient, Providers, ServerOrder};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {

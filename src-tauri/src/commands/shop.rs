@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use inkstone_core::orders::Order;
 use inkstone_desktop::preferences::Locale;
-use inkstone_desktop::{DesktopError, OrderWithQr};
+use inkstone_desktop::{DesktopError, OrderWithQr, PaymentInfo};
 use inkstone_shop::Settled;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_notification::NotificationExt;
@@ -123,20 +123,8 @@ pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<usiz
         .map_err(DesktopError::from)?)
 }
 
-#[derive(serde::Serialize)]
-pub struct PaymentInfo {
-    pub server_url: Option<String>,
-    /// The embedded sandbox: the UI labels every purchase 沙箱 / sandbox.
-    pub sandbox: bool,
-}
-
+/// Where purchases go and which ways to pay are offered.
 #[tauri::command]
 pub async fn payment_info(state: State<'_, AppState>) -> CommandResult<PaymentInfo> {
-    let url = state.services.payment_server_url().await;
-    Ok(PaymentInfo {
-        sandbox: url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("http://127.0.0.1")),
-        server_url: url,
-    })
+    Ok(state.services.payment_info().await)
 }

@@ -58,7 +58,8 @@ export interface Order {
 }
 export interface OrderWithQr { order: Order; qr_svg: string; sandbox: boolean }
 export interface OrderState { state: 'applied' | 'ended' | 'pending'; order: Order }
-export interface PaymentInfo { server_url: string | null; sandbox: boolean }
+/** `providers`: what the endpoint offers (`sandbox`, `wechat`, `alipay`); null when it could not be asked. */
+export interface PaymentInfo { server_url: string | null; sandbox: boolean; providers: string[] | null }
 
 export const login = (username: string, password: string) => call<Profile>('login', { username, password })
 export const logout = () => call<void>('logout')

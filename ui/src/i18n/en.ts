@@ -70,6 +70,7 @@ const en: MessageSchema = {
     description: 'Description',
     orderNo: 'Order no.',
     more: 'Load more',
+    noProviders: 'The payment server offers no way to pay yet.',
     sandbox: 'Sandbox (test, no real money)',
     wechat: 'WeChat Pay',
     alipay: 'Alipay',

@@ -69,6 +69,7 @@ const zhCN = {
     description: '说明',
     orderNo: '订单号',
     more: '加载更多',
+    noProviders: '支付服务器目前没有开通任何支付方式。',
     sandbox: '沙箱（测试，不扣真钱）',
     wechat: '微信支付',
     alipay: '支付宝',

@@ -23,7 +23,7 @@ describe('recharge: restore purchases', { timeout: 30_000 }, () => {
         case 'credit_prices':
           return { catalog: { credit_packages: [{ sku: 'credits_100', credits: 100, bonus_credits: 10, price_fen: 1000 }], membership_plans: [] }, fetched_at: null }
         case 'payment_info':
-          return { server_url: 'http://127.0.0.1:1', sandbox: true }
+          return { server_url: 'http://127.0.0.1:1', sandbox: true, providers: ['sandbox'] }
         case 'restore_purchases':
           credits = 210
           return 1
@@ -37,6 +37,53 @@ describe('recharge: restore purchases', { timeout: 30_000 }, () => {
     await vi.waitFor(() => expect(wrapper.find('[data-testid=balance-value]').text()).toBe('210'))
     expect(calls).toContain('restore_purchases')
     await vi.waitFor(() => expect(document.body.textContent).toContain('已恢复 1 笔购买'))
+    wrapper.unmount()
+  })
+})
+
+describe('recharge: ways to pay', { timeout: 30_000 }, () => {
+  function backend(providers: string[] | null) {
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case 'session_info':
+          return { profile: { id: 1, username: 'test_user', is_admin: false, server_account_id: null, created_at: '2026-01-01T00:00:00Z' }, demo: false }
+        case 'credit_balance':
+          return { profile_id: 1, credits: 100, is_member: false, member_until: null }
+        case 'credit_prices':
+          return { catalog: { credit_packages: [{ sku: 'credits_100', credits: 100, bonus_credits: 10, price_fen: 1000 }], membership_plans: [] }, fetched_at: null }
+        case 'payment_info':
+          return { server_url: 'https://pay.example.com', sandbox: false, providers }
+      }
+      throw { kind: 'unknown_command', message: cmd }
+    })
+  }
+
+  it('offers only what the endpoint offers, the first one chosen', async () => {
+    backend(['alipay'])
+    const { wrapper } = await mountApp('/recharge')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=provider-alipay]').exists()).toBe(true))
+    expect(wrapper.find('[data-testid=provider-wechat]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid=provider-sandbox]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid=provider-alipay] input').element).toHaveProperty('checked', true)
+    expect(wrapper.find('[data-testid=buy]').attributes('disabled')).toBeUndefined()
+    wrapper.unmount()
+  })
+
+  it('offers WeChat Pay and Alipay when the endpoint could not be asked', async () => {
+    backend(null)
+    const { wrapper } = await mountApp('/recharge')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=provider-wechat]').exists()).toBe(true))
+    expect(wrapper.find('[data-testid=provider-alipay]').exists()).toBe(true)
+    expect(wrapper.find('[data-testid=provider-sandbox]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('says so and cannot buy when no way to pay is offered', async () => {
+    backend([])
+    const { wrapper } = await mountApp('/recharge')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=no-providers]').exists()).toBe(true))
+    expect(wrapper.find('[data-testid=no-providers]').text()).toContain('没有开通任何支付方式')
+    expect(wrapper.find('[data-testid=buy]').attributes('disabled')).toBeDefined()
     wrapper.unmount()
   })
 })

@@ -196,7 +196,7 @@ describe('not enough credits', { timeout: 30_000 }, () => {
         if (cmd.startsWith('generate_')) throw { kind: 'insufficient_credits', message: 'not enough credits', missing: 7 }
         // What the recharge page asks for once the button took the writer there.
         if (cmd === 'credit_prices') return { catalog: { credit_packages: [], membership_plans: [] }, fetched_at: null }
-        if (cmd === 'payment_info') return { server_url: null, sandbox: true }
+        if (cmd === 'payment_info') return { server_url: null, sandbox: true, providers: ['sandbox'] }
         return null
       })
       const { wrapper, router } = await mountApp(page)

@@ -1,0 +1,93 @@
+//! What the purchase pages are told: where purchases go and which ways to pay exist.
+
+use std::sync::Arc;
+
+use inkstone_core::open;
+use inkstone_desktop::{Options, PaymentInfo, Services};
+use inkstone_keychain::MemoryStore;
+use inkstone_pay::receipt::TrustedKeys;
+use inkstone_server::{start, Config};
+
+async fn services(dir: &std::path::Path, options: Options) -> Services {
+    let db = open(&dir.join("inkstone.db")).await.unwrap();
+    let options = Options {
+        data_dir: dir.to_path_buf(),
+        ..options
+    };
+    Services::start(db, options, Arc::new(MemoryStore::default()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_embedded_endpoint_is_the_sandbox_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(
+        dir.path(),
+        Options {
+            demo: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let info = s.payment_info().await;
+    assert!(info.sandbox);
+    assert_eq!(info.providers, Some(vec!["sandbox".to_string()]));
+    assert!(info.server_url.unwrap().starts_with("http://127.0.0.1:"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_deployed_endpoint_is_asked_and_an_unreachable_one_is_not_guessed() {
+    let server_dir = tempfile::tempdir().unwrap();
+    // A deployed endpoint with the sandbox turned off and no merchant keys: it offers nothing.
+    let server = start(Config {
+        bind: ([127, 0, 0, 1], 0).into(),
+        database_url: format!(
+            "sqlite://{}?mode=rwc",
+            server_dir.path().join("server.db").display()
+        ),
+        receipt_key_file: Some(server_dir.path().join("key.b64")),
+        sandbox: false,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(
+        dir.path(),
+        Options {
+            payment_server_url: Some(server.base_url.clone()),
+            payment_server_keys: Some(TrustedKeys::new(server.public_keys.clone())),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        s.payment_info().await,
+        PaymentInfo {
+            server_url: Some(server.base_url.clone()),
+            sandbox: false,
+            providers: Some(Vec::new()),
+        }
+    );
+    server.shutdown().await;
+    let offline = s.payment_info().await;
+    assert_eq!(offline.providers, None, "unknown, not 'none offered'");
+    assert!(!offline.sandbox);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn without_an_endpoint_nothing_is_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path(), Options::default()).await;
+    assert_eq!(
+        s.payment_info().await,
+        PaymentInfo {
+            server_url: None,
+            sandbox: false,
+            providers: Some(Vec::new()),
+        }
+    );
+}
