@@ -66,22 +66,32 @@ pub async fn order_wait<R: Runtime>(
 }
 
 /// A desktop notification when a purchase has just been credited: the writer may have turned
-/// to their phone and away from the window. Only the call that credited it announces it, so
-/// asking again never repeats the news. Best effort: no notification daemon, no message.
+/// to their phone and away from the window. Best effort: no notification daemon, no message.
 fn announce<R: Runtime>(app: &AppHandle<R>, state: &AppState, settled: &Settled) {
-    let Settled::Applied { order, newly: true } = settled else {
+    if !matches!(settled, Settled::Applied { newly: true, .. }) {
         return;
-    };
+    }
     let locale = super::settings::load(app, &super::settings::store_path(state)).locale;
-    let (title, body) = match (locale, order.kind.as_str()) {
-        (Locale::En, "membership") => ("Payment received", "Your membership is active."),
-        (Locale::En, _) => ("Payment received", "Your credits have arrived."),
-        (Locale::ZhCn, "membership") => ("支付成功", "会员已开通。"),
-        (Locale::ZhCn, _) => ("支付成功", "积分已到账。"),
+    let Some((title, body)) = announcement(settled, locale) else {
+        return;
     };
     if let Err(error) = app.notification().builder().title(title).body(body).show() {
         tracing::info!(%error, "no desktop notification");
     }
+}
+
+/// The notification's title and text, or none: only the call that credited a purchase
+/// announces it, so asking about a paid order again never repeats the news.
+fn announcement(settled: &Settled, locale: Locale) -> Option<(&'static str, &'static str)> {
+    let Settled::Applied { order, newly: true } = settled else {
+        return None;
+    };
+    Some(match (locale, order.kind.as_str()) {
+        (Locale::En, "membership") => ("Payment received", "Your membership is active."),
+        (Locale::En, _) => ("Payment received", "Your credits have arrived."),
+        (Locale::ZhCn, "membership") => ("支付成功", "会员已开通。"),
+        (Locale::ZhCn, _) => ("支付成功", "积分已到账。"),
+    })
 }
 
 /// "I have paid, check again".
@@ -127,4 +137,53 @@ pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<usiz
 #[tauri::command]
 pub async fn payment_info(state: State<'_, AppState>) -> CommandResult<PaymentInfo> {
     Ok(state.services.payment_info().await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inkstone_core::orders::OrderStatus;
+
+    fn order(kind: &str) -> Order {
+        let now = chrono::Utc::now();
+        Order {
+            order_no: "IK20261125000000ABCDEFGHJK".into(),
+            profile_id: 1,
+            kind: kind.into(),
+            sku: "x".into(),
+            provider: "sandbox".into(),
+            amount_fen: 990,
+            qr_payload: "http://127.0.0.1/sandbox/pay/x".into(),
+            status: OrderStatus::Paid,
+            expires_at: now,
+            created_at: now,
+            updated_at: now,
+            applied: true,
+        }
+    }
+
+    #[test]
+    fn a_purchase_is_announced_once_in_the_writers_language() {
+        let newly = |kind: &str| Settled::Applied {
+            order: order(kind),
+            newly: true,
+        };
+        assert_eq!(
+            announcement(&newly("credits"), Locale::ZhCn),
+            Some(("支付成功", "积分已到账。"))
+        );
+        assert_eq!(
+            announcement(&newly("membership"), Locale::En),
+            Some(("Payment received", "Your membership is active."))
+        );
+        let again = Settled::Applied {
+            order: order("credits"),
+            newly: false,
+        };
+        assert_eq!(announcement(&again, Locale::ZhCn), None);
+        assert_eq!(
+            announcement(&Settled::Pending(order("credits")), Locale::ZhCn),
+            None
+        );
+    }
 }
