@@ -14,6 +14,10 @@ pub struct Config {
     pub public_url: String,
     /// `sqlite://file.db?mode=rwc` or `postgres://user:pass@host/db`.
     pub database_url: String,
+    /// Pooled database connections per instance; unset: 4 for SQLite (one writer anyway),
+    /// 8 for PostgreSQL (about four per core of a small host: more only queue inside
+    /// PostgreSQL, where they compete for the same cores).
+    pub database_connections: Option<u32>,
     /// Ed25519 receipt key, base64 of 32 bytes. If unset, `receipt_key_file`
     /// is read, or created with a fresh key on first start.
     pub receipt_key: Option<String>,
@@ -86,6 +90,7 @@ impl Default for Config {
             bind: ([127, 0, 0, 1], 8787).into(),
             public_url: "http://127.0.0.1:8787".into(),
             database_url: "sqlite://inkstone-server.db?mode=rwc".into(),
+            database_connections: None,
             receipt_key: None,
             receipt_key_file: Some(PathBuf::from("receipt-key.b64")),
             sandbox_secret: None,
@@ -159,6 +164,11 @@ impl Config {
         if let Some(v) = env("DATABASE_URL") {
             config.database_url = v;
         }
+        if let Some(v) = env("DATABASE_CONNECTIONS") {
+            config.database_connections = Some(v.parse().map_err(|_| {
+                ConfigError::Invalid("INKSTONE_SERVER_DATABASE_CONNECTIONS".into())
+            })?);
+        }
         if let Some(v) = env("RECEIPT_KEY") {
             config.receipt_key = Some(v);
         }
@@ -174,6 +184,42 @@ impl Config {
                 "order_ttl_secs >= 60 and 1 <= wait_max_secs <= 60".into(),
             ));
         }
+        if config
+            .database_connections
+            .is_some_and(|n| !(1..=256).contains(&n))
+        {
+            return Err(ConfigError::Invalid(
+                "1 <= database_connections <= 256".into(),
+            ));
+        }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, toml).expect("write");
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn the_pool_size_is_checked() {
+        assert_eq!(
+            load("database_connections = 16").unwrap().database_connections,
+            Some(16)
+        );
+        assert_eq!(load("").unwrap().database_connections, None);
+        for bad in [
+            "database_connections = 0",
+            "database_connections = 1000",
+            "database_connections = -1",
+        ] {
+            assert!(load(bad).is_err(), "{bad}");
+        }
     }
 }

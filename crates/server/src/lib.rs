@@ -77,7 +77,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
-    let db = store::open(&config.database_url).await?;
+    let db = store::open(&config.database_url, config.database_connections).await?;
     let signer = load_signer(&config)?;
     let sandbox = match &config.sandbox_secret {
         Some(s) => sandbox::SandboxKey::new(s.as_bytes()),

@@ -34,7 +34,7 @@ async fn run() -> Result<(), String> {
         let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
         let cat: catalog::Catalog = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         cat.validate()?;
-        let db = store::open(&config.database_url)
+        let db = store::open(&config.database_url, config.database_connections)
             .await
             .map_err(|e| e.to_string())?;
         catalog::store(&db, &cat, chrono::Utc::now().timestamp_millis())

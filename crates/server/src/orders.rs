@@ -97,7 +97,10 @@ fn row(r: &sqlx::any::AnyRow) -> Result<OrderRow, sqlx::Error> {
     })
 }
 
-pub(crate) async fn fetch(db: &Db, order_no: &str) -> Result<Option<OrderRow>, sqlx::Error> {
+pub(crate) async fn fetch<'e, E>(db: E, order_no: &str) -> Result<Option<OrderRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let r = sqlx::query(&format!("SELECT {COLUMNS} FROM orders WHERE order_no = $1"))
         .bind(order_no)
         .fetch_optional(db)
@@ -219,11 +222,14 @@ impl PaidWrite {
 /// Reads only: the order's amount, currency, provider, account and purchase never
 /// change once it exists, and whether it is still unpaid is decided by the write.
 /// Evidence that does not match the order is rejected here and changes nothing.
-pub async fn prepare_paid(
-    db: &Db,
+pub async fn prepare_paid<'e, E>(
+    db: E,
     signer: &ReceiptSigner,
     evidence: &PaymentEvidence,
-) -> Result<Option<PaidWrite>, ApiError> {
+) -> Result<Option<PaidWrite>, ApiError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let order = fetch(db, &evidence.order_no)
         .await?
         .ok_or_else(|| ApiError::Rejected("unknown order".into()))?;
@@ -329,10 +335,12 @@ pub async fn mark_paid(
     signer: &ReceiptSigner,
     evidence: &PaymentEvidence,
 ) -> Result<PaidOutcome, ApiError> {
-    let Some(write) = prepare_paid(db, signer, evidence).await? else {
+    // One connection for the read and the write: under load, waiting for the pool twice
+    // per notification doubles the queueing.
+    let mut conn = db.acquire().await?;
+    let Some(write) = prepare_paid(&mut *conn, signer, evidence).await? else {
         return Ok(PaidOutcome::AlreadyPaid);
     };
-    let mut conn = db.acquire().await?;
     if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
         return Ok(write_paid_postgres(&mut conn, &write, now_ms()).await?);
     }

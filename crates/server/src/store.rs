@@ -11,12 +11,13 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/serv
 
 pub type Db = AnyPool;
 
-/// Opens and migrates `url` (`sqlite://path?mode=rwc` or `postgres://…`).
-pub async fn open(url: &str) -> Result<Db, sqlx::Error> {
+/// Opens and migrates `url` (`sqlite://path?mode=rwc` or `postgres://…`) with at
+/// most `connections` pooled connections (see `Config::database_connections`).
+pub async fn open(url: &str, connections: Option<u32>) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let sqlite = url.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()
-        .max_connections(if sqlite { 4 } else { 16 })
+        .max_connections(connections.unwrap_or(if sqlite { 4 } else { 8 }))
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if sqlite {
