@@ -210,7 +210,9 @@ mod tests {
     #[test]
     fn the_pool_size_is_checked() {
         assert_eq!(
-            load("database_connections = 16").unwrap().database_connections,
+            load("database_connections = 16")
+                .unwrap()
+                .database_connections,
             Some(16)
         );
         assert_eq!(load("").unwrap().database_connections, None);
