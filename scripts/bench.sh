@@ -19,11 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup-system.sh
+# setup-system.sh installed Rust (with rustfmt and clippy) when it was missing; this shell
+# still needs its PATH.
 export PATH="$HOME/.cargo/bin:$PATH"
-if ! command -v cargo >/dev/null; then
-  echo "cargo is required (https://rustup.rs)" >&2
-  exit 1
-fi
 PARTS="${BENCH_PARTS:-crates app}"
 OUT=target/bench
 mkdir -p "$OUT"

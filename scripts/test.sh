@@ -6,12 +6,9 @@ cd "$(dirname "$0")/.."
 # First: system packages (WebKitGTK for src-tauri, Xvfb and WebKitWebDriver for E2E), Node.js,
 # Rust and tauri-driver, each only when missing. `cargo test --workspace` compiles the Tauri shell.
 ./scripts/setup-system.sh
+# setup-system.sh installed Rust (with rustfmt and clippy) when it was missing; this shell
+# still needs its PATH.
 export PATH="$HOME/.cargo/bin:$PATH"
-if ! command -v cargo >/dev/null; then
-  echo "cargo is required (https://rustup.rs)" >&2
-  exit 1
-fi
-rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 echo "== UI: npm ci (when the lock file changed) and vite build (src-tauri embeds ui/dist)"
 ./scripts/setup-ui.sh

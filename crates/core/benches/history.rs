@@ -49,10 +49,7 @@ async fn start_up(path: &std::path::Path, profile: i64) -> Duration {
         &db,
         profile,
         &HistoryFilter::default(),
-        PageRequest {
-            limit: 50,
-            before_id: None,
-        },
+        PageRequest::first(50),
     )
     .await
     .expect("page");
@@ -142,17 +139,9 @@ async fn main() {
         let mut samples = Vec::with_capacity(SAMPLES);
         for _ in 0..SAMPLES {
             let start = Instant::now();
-            generations::history(
-                &db,
-                profile,
-                filter,
-                PageRequest {
-                    limit: 50,
-                    before_id: None,
-                },
-            )
-            .await
-            .expect("search");
+            generations::history(&db, profile, filter, PageRequest::first(50))
+                .await
+                .expect("search");
             samples.push(start.elapsed());
         }
         samples.sort();

@@ -677,6 +677,16 @@ pub struct PageRequest {
     pub before_id: Option<i64>,
 }
 
+impl PageRequest {
+    /// The newest `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        PageRequest {
+            limit,
+            before_id: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TxPage {
     pub items: Vec<Transaction>,

@@ -39,21 +39,13 @@ async fn search(db: &Database, p: i64, text: &str) -> Vec<i64> {
         text: Some(text.into()),
         ..Default::default()
     };
-    generations::history(
-        db,
-        p,
-        &filter,
-        PageRequest {
-            limit: 100,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap()
-    .items
-    .into_iter()
-    .map(|s| s.id)
-    .collect()
+    generations::history(db, p, &filter, PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
 }
 
 #[tokio::test]
@@ -82,10 +74,7 @@ async fn a_successful_generation_is_charged_once_and_kept() {
             kinds: vec![TxKind::Consume],
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();
@@ -393,17 +382,9 @@ async fn history_finds_chinese_words_filters_and_pages() {
         statuses: vec![Status::Failed],
         ..Default::default()
     };
-    let page = generations::history(
-        &db,
-        p,
-        &failed,
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    let page = generations::history(&db, p, &failed, PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(
         page.items.iter().map(|s| s.id).collect::<Vec<_>>(),
         vec![autumn]

@@ -66,10 +66,7 @@ async fn a_member_pays_nothing_but_the_use_is_recorded() {
             kinds: vec![TxKind::Consume],
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();
@@ -131,18 +128,10 @@ async fn refund_gives_back_exactly_once() {
 async fn refund_of_something_that_is_not_a_consumption_is_refused() {
     let db = db().await;
     let p = profile_with(&db, "writer", 30).await;
-    let recharge_row = ledger::transactions(
-        &db,
-        p,
-        &TxFilter::default(),
-        PageRequest {
-            limit: 1,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap()
-    .items[0]
+    let recharge_row = ledger::transactions(&db, p, &TxFilter::default(), PageRequest::first(1))
+        .await
+        .unwrap()
+        .items[0]
         .id;
     let before = snapshot(&db).await;
     for id in [recharge_row, 0, -1, 999_999] {
@@ -241,10 +230,7 @@ async fn bonus_expires_and_is_spent_before_it_expires() {
             kinds: vec![TxKind::Expire],
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();
@@ -438,36 +424,20 @@ async fn history_filters_search_and_pages_newest_first() {
         text: Some("文章 1".into()),
         ..Default::default()
     };
-    let found = ledger::transactions(
-        &db,
-        p,
-        &text,
-        PageRequest {
-            limit: 100,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    let found = ledger::transactions(&db, p, &text, PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(found.items.len(), 11, "文章 1 and 文章 10..19");
     // LIKE wildcards in the search text are literal.
     let wild = TxFilter {
         text: Some("%".into()),
         ..Default::default()
     };
-    assert!(ledger::transactions(
-        &db,
-        p,
-        &wild,
-        PageRequest {
-            limit: 100,
-            before_id: None
-        }
-    )
-    .await
-    .unwrap()
-    .items
-    .is_empty());
+    assert!(ledger::transactions(&db, p, &wild, PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 
     let range = TxFilter {
         kinds: vec![TxKind::Consume],
@@ -475,17 +445,9 @@ async fn history_filters_search_and_pages_newest_first() {
         to: Some(t0() + Duration::hours(8)),
         text: None,
     };
-    let ranged = ledger::transactions(
-        &db,
-        p,
-        &range,
-        PageRequest {
-            limit: 100,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    let ranged = ledger::transactions(&db, p, &range, PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(ranged.items.len(), 3);
     assert!(ranged.items.iter().all(|t| t.profile_id == p));
 
@@ -588,16 +550,8 @@ async fn the_row_a_write_returns_is_the_row_that_was_stored() {
         expires_at: None,
     };
     let written = ledger::add_credits(&db, p, &grant, t0()).await.unwrap();
-    let page = ledger::transactions(
-        &db,
-        p,
-        &TxFilter::default(),
-        PageRequest {
-            limit: 1,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    let page = ledger::transactions(&db, p, &TxFilter::default(), PageRequest::first(1))
+        .await
+        .unwrap();
     assert_eq!(page.items, vec![written]);
 }

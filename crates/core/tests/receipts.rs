@@ -49,10 +49,7 @@ async fn a_credit_receipt_adds_recharge_and_bonus_once() {
             text: Some("ORD20261101A".into()),
             ..Default::default()
         },
-        ledger::PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        ledger::PageRequest::first(10),
     )
     .await
     .unwrap();

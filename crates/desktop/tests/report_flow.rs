@@ -76,21 +76,14 @@ async fn the_report_flow() {
         .unwrap();
     assert_eq!((failed.status, failed.refunded), (Status::Failed, true));
     assert_eq!(credits(s.db.clone()).await, 90);
-    let kinds: Vec<TxKind> = ledger::transactions(
-        &s.db,
-        user,
-        &TxFilter::default(),
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap()
-    .items
-    .iter()
-    .map(|t| t.kind)
-    .collect();
+    let kinds: Vec<TxKind> =
+        ledger::transactions(&s.db, user, &TxFilter::default(), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|t| t.kind)
+            .collect();
     assert_eq!(&kinds[..2], &[TxKind::Refund, TxKind::Consume]);
 
     // Buy 100 credits in the sandbox, as a phone would after scanning.
@@ -145,10 +138,7 @@ async fn the_report_flow() {
             text: Some("散文".into()),
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();
@@ -227,10 +217,7 @@ async fn a_generation_killed_mid_stream_is_refunded_once_at_the_next_start() {
             statuses: vec![Status::Interrupted],
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();
@@ -243,10 +230,7 @@ async fn a_generation_killed_mid_stream_is_refunded_once_at_the_next_start() {
             kinds: vec![TxKind::Refund],
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();
@@ -340,16 +324,8 @@ async fn outside_demo_mode_there_is_no_demo_model_and_no_built_in_payment_endpoi
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "payments_unavailable", "{err}");
-    let page = ledger::transactions(
-        &s.db,
-        me.id,
-        &TxFilter::default(),
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap();
+    let page = ledger::transactions(&s.db, me.id, &TxFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap();
     assert!(page.items.is_empty(), "nothing was charged");
 }

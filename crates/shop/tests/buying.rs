@@ -99,10 +99,7 @@ async fn buying_100_credits_adds_exactly_110_and_shows_the_order_number() {
             text: Some(order.order_no.clone()),
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();

@@ -164,10 +164,7 @@ async fn a_failure_mid_way_is_refunded_and_keeps_the_partial_text() {
         studio.database(),
         p,
         &TxFilter::default(),
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();

@@ -85,21 +85,14 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
             .credits,
         90
     );
-    let kinds: Vec<TxKind> = ledger::transactions(
-        &db,
-        user.id,
-        &TxFilter::default(),
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
-    )
-    .await
-    .unwrap()
-    .items
-    .iter()
-    .map(|t| t.kind)
-    .collect();
+    let kinds: Vec<TxKind> =
+        ledger::transactions(&db, user.id, &TxFilter::default(), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|t| t.kind)
+            .collect();
     assert_eq!(
         kinds,
         vec![
@@ -118,10 +111,7 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
             text: Some("散文".into()),
             ..Default::default()
         },
-        PageRequest {
-            limit: 10,
-            before_id: None,
-        },
+        PageRequest::first(10),
     )
     .await
     .unwrap();

@@ -501,14 +501,9 @@ mod tests {
         let exports = dir.path().join("exports");
         let g = generation("article", Vec::new());
         let now = chrono::Utc::now();
-        let md = write_export(
-            &exports,
-            &dir.path().join("files"),
-            &g,
-            ExportFormat::Markdown,
-            now,
-        )
-        .unwrap();
+        let files = dir.path().join("files");
+        let export = |format| write_export(&exports, &files, &g, format, now).unwrap();
+        let md = export(ExportFormat::Markdown);
         assert!(
             md.starts_with(&exports) && md.extension().unwrap() == "md",
             "{md:?}"
@@ -518,23 +513,9 @@ mod tests {
             text.contains("> 写一首诗") && text.contains("床前明月光"),
             "{text}"
         );
-        let again = write_export(
-            &exports,
-            &dir.path().join("files"),
-            &g,
-            ExportFormat::Markdown,
-            now,
-        )
-        .unwrap();
+        let again = export(ExportFormat::Markdown);
         assert_ne!(md, again, "an earlier export is not overwritten");
-        let txt = write_export(
-            &exports,
-            &dir.path().join("files"),
-            &g,
-            ExportFormat::Text,
-            now,
-        )
-        .unwrap();
+        let txt = export(ExportFormat::Text);
         assert_eq!(std::fs::read_to_string(txt).unwrap(), "床前明月光");
     }
 
