@@ -94,19 +94,60 @@ async fn balance(c: &Client, want: &str) -> R<()> {
     Ok(())
 }
 
-/// Reads the QR code off a screenshot, as a phone camera would; returns the URL it holds.
-async fn scan(c: &Client, name: &str) -> R<String> {
-    wait_css(c, "[data-testid=qr-code] svg").await?;
-    let png = shot(c, name).await?;
+/// Runs zbarimg on a PNG; returns what it read (empty when it found no code) and its stderr.
+fn zbar(png: &Path) -> R<(String, String)> {
     let out = std::process::Command::new("zbarimg")
         .args(["--quiet", "--raw"])
-        .arg(&png)
+        .arg(png)
         .output()?;
-    let url = String::from_utf8(out.stdout)?.trim().to_string();
-    if !url.starts_with("http://127.0.0.1:") {
-        return Err(format!("QR held {url:?} ({})", String::from_utf8_lossy(&out.stderr)).into());
+    Ok((
+        String::from_utf8(out.stdout)?.trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    ))
+}
+
+/// Reads the QR code off a screenshot of the window, as a phone camera would; returns the URL
+/// it holds. Like a camera it keeps looking for a few seconds. CI once read nothing off the
+/// window right after a purchase (twice, both times the second order of a session, and never
+/// here), so if the window shot never yields a code, the code's own element is shot before
+/// giving up, and the log says which one was read; a code that is gone from the page fails
+/// with what the purchase area says instead.
+async fn scan(c: &Client, name: &str) -> R<String> {
+    let qr = wait_css(c, "[data-testid=qr-code] svg").await?;
+    let me = vec![serde_json::to_value(&qr)?];
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", me.clone())
+        .await?;
+    let mut last = String::new();
+    for attempt in 0..20 {
+        if attempt > 0 {
+            eprintln!("{name}: no code read off the window yet ({last}), looking again");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let (url, err) = zbar(&shot(c, name).await?)?;
+        if url.starts_with("http://127.0.0.1:") {
+            return Ok(url);
+        }
+        last = format!("{url:?} {err}");
     }
-    Ok(url)
+    let state = c
+        .execute(
+            "const r = arguments[0].getBoundingClientRect(); \
+             const area = document.querySelector('[data-testid=qr-purchase]'); \
+             return JSON.stringify({rect: [r.x, r.y, r.width, r.height], \
+             viewport: [innerWidth, innerHeight], connected: arguments[0].isConnected, \
+             text: area ? area.innerText : null})",
+            me,
+        )
+        .await;
+    eprintln!("{name}: the window shot held no code ({last}); the code: {state:?}");
+    let png = shots_dir().join(format!("{name}-element.png"));
+    std::fs::write(&png, qr.screenshot().await?)?;
+    let (url, err) = zbar(&png)?;
+    if url.starts_with("http://127.0.0.1:") {
+        eprintln!("{name}: read off the code's element screenshot instead");
+        return Ok(url);
+    }
+    Err(format!("QR held {last} (element shot: {url:?} {err}); the code: {state:?}").into())
 }
 
 /// Opens the sandbox payment page the QR code names and presses its confirm button.
