@@ -159,4 +159,17 @@ mod tests {
         // The full text is still there for the log.
         assert!(error.to_string().contains("secret_table"));
     }
+
+    #[test]
+    fn a_picture_that_cannot_be_kept_is_a_storage_error_naming_the_file_only() {
+        let error = AppError::from(DesktopError::Studio(inkstone_studio::StudioError::Files(
+            "窗外.png".into(),
+        )));
+        let value = serde_json::to_value(&error).unwrap();
+        assert_eq!(value["kind"], "storage");
+        assert_eq!(
+            value["message"],
+            "cannot keep a copy of 窗外.png in the app's files folder"
+        );
+    }
 }

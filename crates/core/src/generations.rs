@@ -64,7 +64,21 @@ pub struct NewGeneration {
     /// Set for "regenerate": the run this one replaces (charged again).
     #[serde(default)]
     pub regenerated_from: Option<i64>,
+    /// Files the writer gave the run (the picture of a vision run), already copied into the
+    /// app's files folder.
+    #[serde(default)]
+    pub inputs: Vec<InputFile>,
 }
+
+/// A file the writer gave a generation: the app's copy, and the name the writer knew it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    pub path: String,
+    pub name: String,
+}
+
+/// At most this many input files per generation.
+pub const MAX_INPUTS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Started {
@@ -90,6 +104,8 @@ pub struct Generation {
     pub output_text: String,
     /// Paths of files the run produced (images, video, .pptx), in order.
     pub files: Vec<String>,
+    /// Files the writer gave it (the picture a vision run was about).
+    pub inputs: Vec<InputFile>,
     pub usage: Usage,
     /// Credits taken; 0 for a member.
     pub cost: i64,
@@ -104,7 +120,7 @@ pub struct Generation {
 
 const COLUMNS: &str = "id, profile_id, tool, model, prompt, params_json, status, output_text, \
      files_json, input_tokens, output_tokens, cost, consume_id, refund_id, error_kind, \
-     error_message, regenerated_from, created_at_ms, finished_at_ms";
+     error_message, regenerated_from, created_at_ms, finished_at_ms, inputs_json";
 
 fn corrupt(e: serde_json::Error) -> CoreError {
     CoreError::Corrupt(e.to_string())
@@ -121,6 +137,7 @@ fn row_to_generation(row: &sqlx::sqlite::SqliteRow) -> CoreResult<Generation> {
         status: Status::parse(row.try_get("status")?)?,
         output_text: row.try_get("output_text")?,
         files: serde_json::from_str(row.try_get("files_json")?).map_err(corrupt)?,
+        inputs: serde_json::from_str(row.try_get("inputs_json")?).map_err(corrupt)?,
         usage: Usage {
             input_tokens: row.try_get("input_tokens")?,
             output_tokens: row.try_get("output_tokens")?,
@@ -157,7 +174,8 @@ fn check_text(
     Ok(())
 }
 
-fn validate(new: &NewGeneration) -> CoreResult<String> {
+/// The checked params and inputs, as stored.
+fn validate(new: &NewGeneration) -> CoreResult<(String, String)> {
     ledger::cost_of(&new.tool)?;
     check_text("model", &new.model, 100, false)?;
     check_text("prompt", &new.prompt, MAX_PROMPT_CHARS, true)?;
@@ -170,7 +188,15 @@ fn validate(new: &NewGeneration) -> CoreResult<String> {
     if json.len() > MAX_PARAMS_BYTES {
         return Err(invalid("params", "too large"));
     }
-    Ok(json)
+    if new.inputs.len() > MAX_INPUTS {
+        return Err(invalid("inputs", "at most 8 files"));
+    }
+    for input in &new.inputs {
+        check_text("inputs.path", &input.path, 4096, false)?;
+        check_text("inputs.name", &input.name, 255, false)?;
+    }
+    let inputs = serde_json::to_string(&new.inputs).map_err(corrupt)?;
+    Ok((json, inputs))
 }
 
 async fn index(conn: &mut SqliteConnection, id: i64, prompt: &str, output: &str) -> CoreResult<()> {
@@ -190,7 +216,7 @@ async fn index(conn: &mut SqliteConnection, id: i64, prompt: &str, output: &str)
 /// Charges (unless member) and records the run as `running`, atomically:
 /// either both happen or neither. `InsufficientCredits` charges nothing.
 pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> CoreResult<Started> {
-    let params_json = validate(new)?;
+    let (params_json, inputs_json) = validate(new)?;
     let mut tx = begin_write(db).await?;
     if let Some(from) = new.regenerated_from {
         let owner: Option<i64> =
@@ -203,15 +229,16 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
         }
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO generations (profile_id, tool, model, prompt, params_json, status,
-                                  regenerated_from, created_at_ms)
-         VALUES (?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
+        "INSERT INTO generations (profile_id, tool, model, prompt, params_json, inputs_json,
+                                  status, regenerated_from, created_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
     )
     .bind(new.profile_id)
     .bind(&new.tool)
     .bind(&new.model)
     .bind(&new.prompt)
     .bind(&params_json)
+    .bind(&inputs_json)
     .bind(new.regenerated_from)
     .bind(to_ms(now))
     .fetch_one(&mut *tx)
@@ -655,6 +682,12 @@ pub fn export_markdown(g: &Generation) -> String {
         out.push_str("> ");
         out.push_str(line);
         out.push('\n');
+    }
+    // The picture the run was about, next to the question.
+    for input in &g.inputs {
+        let alt = input.name.replace('[', "\\[").replace(']', "\\]");
+        let path = input.path.replace('<', "%3C").replace('>', "%3E");
+        out.push_str(&format!(">\n> ![{alt}](<{path}>)\n"));
     }
     out.push('\n');
     out.push_str(&g.output_text);

@@ -3,7 +3,9 @@
 
 mod support;
 
-use inkstone_core::generations::{self, HistoryFilter, NewGeneration, Outcome, Status, Usage};
+use inkstone_core::generations::{
+    self, HistoryFilter, InputFile, NewGeneration, Outcome, Status, Usage,
+};
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
 use inkstone_core::{demo, open, profiles, Database};
 use support::*;
@@ -16,6 +18,14 @@ fn article(profile_id: i64, prompt: &str) -> NewGeneration {
         prompt: prompt.into(),
         params: serde_json::json!({"tone": "warm", "length": 800}),
         regenerated_from: None,
+        inputs: Vec::new(),
+    }
+}
+
+fn picture(name: &str) -> InputFile {
+    InputFile {
+        path: "/data/files/inputs/0a1b.png".into(),
+        name: name.into(),
     }
 }
 
@@ -218,6 +228,30 @@ async fn bad_requests_are_refused_before_anything_is_written() {
             "huge prompt",
             NewGeneration {
                 prompt: "字".repeat(100_001),
+                ..article(p, "x")
+            },
+            "invalid_input",
+        ),
+        (
+            "input without a name",
+            NewGeneration {
+                inputs: vec![picture(" ")],
+                ..article(p, "x")
+            },
+            "invalid_input",
+        ),
+        (
+            "input name with a newline",
+            NewGeneration {
+                inputs: vec![picture("a\nb.png")],
+                ..article(p, "x")
+            },
+            "invalid_input",
+        ),
+        (
+            "too many inputs",
+            NewGeneration {
+                inputs: vec![picture("a.png"); generations::MAX_INPUTS + 1],
                 ..article(p, "x")
             },
             "invalid_input",
@@ -464,4 +498,36 @@ async fn delete_removes_history_but_never_money_rows() {
     );
     assert_eq!(credits(&db, p).await, 90);
     assert_sound(&db).await;
+}
+
+#[tokio::test]
+async fn the_picture_a_run_was_about_is_kept_with_it() {
+    let db = db().await;
+    let p = profile_with(&db, "writer", 100).await;
+    let new = NewGeneration {
+        tool: "vision".into(),
+        inputs: vec![picture("窗外 [1].png")],
+        ..article(p, "图里有什么？")
+    };
+    let s = generations::start(&db, &new, t0()).await.unwrap();
+    let running = generations::get(&db, p, s.generation_id).await.unwrap();
+    assert_eq!(
+        running.inputs, new.inputs,
+        "kept from the start, not only when it ends"
+    );
+    let g = generations::finish(&db, s.generation_id, ok("一只猫"), t0())
+        .await
+        .unwrap();
+    assert_eq!(g.inputs, new.inputs);
+    let md = generations::export_markdown(&g);
+    assert!(
+        md.contains("> ![窗外 \\[1\\].png](</data/files/inputs/0a1b.png>)"),
+        "{md}"
+    );
+    // A run without one has none.
+    let plain = generations::start(&db, &article(p, "写诗"), t0())
+        .await
+        .unwrap();
+    let plain = generations::get(&db, p, plain.generation_id).await.unwrap();
+    assert!(plain.inputs.is_empty());
 }

@@ -57,7 +57,7 @@ impl DesktopError {
     pub fn kind(&self) -> &'static str {
         match self {
             DesktopError::Core(e) => e.kind(),
-            DesktopError::Studio(StudioError::Core(e)) => e.kind(),
+            DesktopError::Studio(e) => e.kind(),
             DesktopError::Shop(e) => e.kind(),
             DesktopError::Qwen(e) => e.kind(),
             DesktopError::Keychain(e) => e.kind(),
@@ -505,20 +505,35 @@ impl Services {
 
     /// Image understanding: a writing tool with an image attached (qwen-vl-*). The image
     /// arrives as bytes (the webview has no file paths); not an image or larger than 10 MB is
-    /// a typed `invalid_input` before anything is charged or sent.
+    /// a typed `invalid_input` before anything is charged or sent. A copy is kept with the
+    /// generation (under the writer's `file_name`), so history shows what was asked about.
     pub async fn write_about_image(
         &self,
         request: WriteRequest,
         image: Vec<u8>,
+        file_name: &str,
         sink: &mut (dyn FnMut(Update) + Send),
     ) -> DesktopResult<inkstone_core::generations::Generation> {
         let image = ImageInput::from_bytes(image)?;
+        let extension = match image.mime {
+            "image/jpeg" => "jpg",
+            other => other.strip_prefix("image/").unwrap_or("img"),
+        };
+        let studio = self.studio.clone();
+        let name = file_name.to_string();
+        let (kept, image) = tokio::task::spawn_blocking(move || {
+            (studio.keep_input(&image.bytes, extension, &name), image)
+        })
+        .await
+        .map_err(|e| DesktopError::Studio(StudioError::Files(e.to_string())))?;
+        let kept = kept?;
         let model = self.text_model(None, vec![image]).await?;
         Ok(self
             .studio
             .write(
                 WriteRequest {
                     tool: "vision".into(),
+                    inputs: vec![kept],
                     ..request
                 },
                 &model,

@@ -21,6 +21,7 @@ fn article(profile_id: i64, input: &str) -> WriteRequest {
         input: input.into(),
         params: serde_json::json!({"tone": "warm"}),
         regenerated_from: None,
+        inputs: Vec::new(),
     }
 }
 
@@ -262,15 +263,21 @@ async fn image_understanding_charges_streams_and_refuses_a_non_image_before_char
         input: input.into(),
         params: serde_json::json!({}),
         regenerated_from: None,
+        inputs: Vec::new(),
     };
     let png = inkstone_fake_dashscope::png::gradient(64, 7);
     let mut streamed = String::new();
     let g = s
-        .write_about_image(ask("图里有什么？"), png, &mut |u| {
-            if let Update::Text { text } = u {
-                streamed.push_str(&text)
-            }
-        })
+        .write_about_image(
+            ask("图里有什么？"),
+            png.clone(),
+            "窗外.png",
+            &mut |u| {
+                if let Update::Text { text } = u {
+                    streamed.push_str(&text)
+                }
+            },
+        )
         .await
         .unwrap();
     assert_eq!(g.status, Status::Succeeded);
@@ -280,18 +287,44 @@ async fn image_understanding_charges_streams_and_refuses_a_non_image_before_char
     let balance = ledger::balance(&s.db, user, Utc::now()).await.unwrap();
     assert_eq!(balance.credits, 90);
 
+    // History keeps the picture the answer was about, under the writer's name, in the app's
+    // own files (the original may be moved or deleted later).
+    let stored = generations::get(&s.db, user, g.id).await.unwrap();
+    assert_eq!(stored.inputs, g.inputs);
+    assert_eq!(stored.inputs.len(), 1);
+    assert_eq!(stored.inputs[0].name, "窗外.png");
+    let kept = std::path::Path::new(&stored.inputs[0].path);
+    assert!(kept.starts_with(dir.path().join("files")), "{kept:?}");
+    assert_eq!(kept.extension().unwrap(), "png");
+    assert_eq!(std::fs::read(kept).unwrap(), png);
+    // The same picture asked about again is kept once.
+    let again = s
+        .write_about_image(ask("再看一次"), png.clone(), "copy.png", &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.inputs[0].path, stored.inputs[0].path);
+    assert_eq!(again.inputs[0].name, "copy.png");
+    let inputs_dir = dir.path().join("files").join("inputs");
+    assert_eq!(std::fs::read_dir(&inputs_dir).unwrap().count(), 1);
+
     // Not an image: a typed error before any charge.
     let err = s
         .write_about_image(
             ask("这是什么？"),
             b"%PDF-1.7 not an image".to_vec(),
+            "doc.pdf",
             &mut |_| {},
         )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "invalid_input", "{err}");
     let balance = ledger::balance(&s.db, user, Utc::now()).await.unwrap();
-    assert_eq!(balance.credits, 90);
+    assert_eq!(balance.credits, 80);
+    assert_eq!(
+        std::fs::read_dir(&inputs_dir).unwrap().count(),
+        1,
+        "nothing kept of a refused file"
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures_util::StreamExt;
-use inkstone_core::generations::{self, Generation, NewGeneration, Outcome, Usage};
+use inkstone_core::generations::{self, Generation, InputFile, NewGeneration, Outcome, Usage};
 use inkstone_core::{prompts, CoreError, Database};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -41,6 +41,20 @@ pub enum StudioError {
     /// or the database failed.
     #[error(transparent)]
     Core(#[from] CoreError),
+    /// Occurs when a file the writer gave cannot be kept in the app's files folder (disk
+    /// full, permissions); nothing was charged. The OS error is in the log.
+    #[error("cannot keep a copy of {0} in the app's files folder")]
+    Files(String),
+}
+
+impl StudioError {
+    /// Stable machine name for the UI.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StudioError::Core(e) => e.kind(),
+            StudioError::Files(_) => "storage",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -54,6 +68,9 @@ pub struct WriteRequest {
     /// "Regenerate": charged again, linked to the run it replaces.
     #[serde(default)]
     pub regenerated_from: Option<i64>,
+    /// Files the writer gave the run, kept by [`Studio::keep_input`].
+    #[serde(default)]
+    pub inputs: Vec<InputFile>,
 }
 
 /// Runs generations; one per app, shared by every window.
@@ -92,6 +109,46 @@ impl Studio {
 
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// Keeps the app's own copy of a file the writer gave (the picture a vision run is
+    /// about), so history shows it after the original is moved or deleted. Stored under
+    /// `inputs/` by content (SHA-256), so the same picture asked about twice is kept once
+    /// and the writer's file name never becomes a path.
+    pub fn keep_input(
+        &self,
+        bytes: &[u8],
+        extension: &str,
+        name: &str,
+    ) -> Result<InputFile, StudioError> {
+        use sha2::Digest;
+        if !extension.chars().all(|c| c.is_ascii_alphanumeric()) || extension.is_empty() {
+            return Err(CoreError::InvalidInput {
+                field: "extension",
+                reason: "letters and digits only",
+            }
+            .into());
+        }
+        let digest = sha2::Sha256::digest(bytes);
+        let hex = hex::encode(digest);
+        let dir = self.files_root.join("inputs");
+        let path = dir.join(format!("{hex}.{extension}"));
+        let failed = |error: std::io::Error| {
+            tracing::error!(%error, path = %path.display(), "cannot keep an input file");
+            StudioError::Files(name.to_string())
+        };
+        if !path.is_file() {
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+            // Written whole under a temporary name, then renamed: a crash never leaves half a
+            // picture under the name history points to.
+            let partial = dir.join(format!("{hex}.{extension}.partial"));
+            std::fs::write(&partial, bytes).map_err(failed)?;
+            std::fs::rename(&partial, &path).map_err(failed)?;
+        }
+        Ok(InputFile {
+            path: path.to_string_lossy().into_owned(),
+            name: name.to_string(),
+        })
     }
 
     /// Presses stop on a running generation; false when it is not running here.
@@ -248,6 +305,7 @@ impl Studio {
             prompt: request.input,
             params: request.params,
             regenerated_from: request.regenerated_from,
+            inputs: request.inputs,
         };
         let (id, token, _guard) = self.begin(new, sink).await?;
         let outcome = self.stream_text(id, &token, model, messages, sink).await;
@@ -280,6 +338,7 @@ impl Studio {
             prompt: topic,
             params,
             regenerated_from: None,
+            inputs: Vec::new(),
         };
         let (id, token, _guard) = self.begin(new, sink).await?;
         let outcome = match self.stream_text(id, &token, model, messages, sink).await {
@@ -360,6 +419,7 @@ impl Studio {
             prompt: prompt.clone(),
             params: params.clone(),
             regenerated_from: None,
+            inputs: Vec::new(),
         };
         let (id, token, _guard) = self.begin(new, sink).await?;
         let dest_dir = self.files_root.join(id.to_string());

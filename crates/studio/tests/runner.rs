@@ -100,6 +100,7 @@ fn article(profile_id: i64) -> WriteRequest {
         input: "写一篇关于春天的短文".into(),
         params: serde_json::json!({"tone": "warm"}),
         regenerated_from: None,
+        inputs: Vec::new(),
     }
 }
 
@@ -240,12 +241,8 @@ async fn refusals_happen_before_any_charge() {
         .write(article(p), &model, &mut sink)
         .await
         .unwrap_err();
-    assert_eq!(
-        match &err {
-            StudioError::Core(e) => e.kind(),
-        },
-        "insufficient_credits"
-    );
+    assert!(matches!(err, StudioError::Core(_)), "{err}");
+    assert_eq!(err.kind(), "insufficient_credits");
     let bad = WriteRequest {
         params: serde_json::json!({"tone": "angry"}),
         ..article(p)
@@ -431,4 +428,50 @@ async fn images_report_progress_and_failures_are_refunded() {
         .await;
     assert!(err.is_err());
     assert_eq!(credits(studio.database(), p).await, before);
+}
+
+#[tokio::test]
+async fn a_given_file_is_kept_by_content_and_its_name_never_becomes_a_path() {
+    let (studio, _p, dir) = setup(0).await;
+    let a = studio
+        .keep_input(b"picture bytes", "png", "../../etc/passwd")
+        .unwrap();
+    let path = std::path::Path::new(&a.path);
+    assert!(path.starts_with(dir.path().join("inputs")), "{path:?}");
+    assert!(!a.path.contains("passwd"));
+    assert_eq!(a.name, "../../etc/passwd", "the name is only shown");
+    assert_eq!(std::fs::read(path).unwrap(), b"picture bytes");
+    let b = studio.keep_input(b"picture bytes", "png", "b.png").unwrap();
+    assert_eq!(a.path, b.path, "the same picture is kept once");
+    let c = studio.keep_input(b"another", "png", "c.png").unwrap();
+    assert_ne!(a.path, c.path);
+    // No temporary copies left behind.
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("inputs"))
+            .unwrap()
+            .count(),
+        2
+    );
+
+    for bad in ["", "png/../x", "p.g"] {
+        assert_eq!(
+            studio.keep_input(b"x", bad, "x").unwrap_err().kind(),
+            "invalid_input",
+            "{bad:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_kept_is_a_storage_error() {
+    let db = open_in_memory().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The files folder is a plain file: nothing can be written under it.
+    let blocked = dir.path().join("files");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let studio = Studio::new(db, blocked);
+    let err = studio.keep_input(b"x", "png", "猫.png").unwrap_err();
+    assert!(matches!(err, StudioError::Files(_)), "{err}");
+    assert_eq!(err.kind(), "storage");
+    assert!(err.to_string().contains("猫.png"), "{err}");
 }

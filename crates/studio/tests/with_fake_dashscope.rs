@@ -29,6 +29,7 @@ fn article(profile_id: i64, input: &str) -> WriteRequest {
         input: input.into(),
         params: serde_json::Value::Null,
         regenerated_from: None,
+        inputs: Vec::new(),
     }
 }
 

@@ -45,6 +45,7 @@ pub async fn generate_writing(
         input: input.input,
         params: input.params,
         regenerated_from: input.regenerated_from,
+        inputs: Vec::new(),
     };
     let mut sink = forward(on_event);
     Ok(state
@@ -111,11 +112,12 @@ pub async fn generate_vision(
         input: input.input,
         params: input.params,
         regenerated_from: None,
+        inputs: Vec::new(),
     };
     let mut sink = forward(on_event);
     Ok(state
         .services
-        .write_about_image(request, image, &mut sink)
+        .write_about_image(request, image, &file_name, &mut sink)
         .await?)
 }
 
@@ -292,7 +294,7 @@ fn write_export(
             format!("{suffix}{ext}")
         })
     };
-    if g.files.is_empty() {
+    if g.files.is_empty() && g.inputs.is_empty() {
         for suffix in fresh(format!(".{}", format.extension())) {
             let path = exports.join(format!("{stem}{suffix}"));
             match std::fs::OpenOptions::new()
@@ -325,28 +327,52 @@ fn write_export(
     }
     let folder = folder.ok_or(std::io::ErrorKind::AlreadyExists)?;
     let root = files_root.canonicalize().ok();
-    let mut copied = Vec::new();
-    for (i, file) in g.files.iter().enumerate() {
+    let mut copied: Vec<String> = Vec::new();
+    // Copies one of the app's files into the folder under `name` (made unique); None for a
+    // file that is gone or not the app's own.
+    let mut copy_in = |file: &str, name: String, n: usize| -> std::io::Result<Option<String>> {
         let Ok(source) = Path::new(file).canonicalize() else {
-            continue;
+            return Ok(None);
         };
         if !root.as_ref().is_some_and(|r| source.starts_with(r)) || !source.is_file() {
-            continue;
+            return Ok(None);
         }
-        let name = source
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| format!("file-{}", i + 1));
         let name = if copied.contains(&name) {
-            format!("{}-{name}", i + 1)
+            format!("{n}-{name}")
         } else {
             name
         };
         std::fs::copy(&source, folder.join(&name))?;
-        copied.push(name);
+        copied.push(name.clone());
+        Ok(Some(name))
+    };
+    let mut inputs = Vec::new();
+    for (i, input) in g.inputs.iter().enumerate() {
+        // The writer's name for it, without any folder part.
+        let name = Path::new(&input.name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("input-{}", i + 1));
+        if let Some(name) = copy_in(&input.path, name, i + 1)? {
+            inputs.push(generations::InputFile {
+                path: name,
+                name: input.name.clone(),
+            });
+        }
+    }
+    let mut files = Vec::new();
+    for (i, file) in g.files.iter().enumerate() {
+        let name = Path::new(file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("file-{}", i + 1));
+        if let Some(name) = copy_in(file, name, i + 1)? {
+            files.push(name);
+        }
     }
     let listed = Generation {
-        files: copied,
+        files,
+        inputs,
         ..g.clone()
     };
     std::fs::write(
@@ -391,6 +417,8 @@ pub async fn generated_file(state: State<'_, AppState>, path: String) -> Command
         Some("png") => "image/png",
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        Some("bmp") => "image/bmp",
         Some("mp4") => "video/mp4",
         _ => "application/octet-stream",
     };
@@ -471,6 +499,7 @@ mod tests {
             status: Status::Succeeded,
             output_text: "床前明月光".into(),
             files,
+            inputs: Vec::new(),
             usage: Usage::default(),
             cost: 10,
             refunded: false,
@@ -561,5 +590,56 @@ mod tests {
         let text = std::fs::read_to_string(folder.join(md)).unwrap();
         assert!(text.contains("- image-1.png"), "{text}");
         assert!(!text.contains("secret"), "{text}");
+    }
+
+    #[test]
+    fn a_vision_generation_exports_its_picture_under_the_writers_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = dir.path().join("files");
+        std::fs::create_dir_all(files.join("inputs")).unwrap();
+        let kept = files.join("inputs").join("0a1b.png");
+        std::fs::write(&kept, PNG).unwrap();
+        let g = Generation {
+            inputs: vec![
+                generations::InputFile {
+                    path: kept.to_string_lossy().into_owned(),
+                    // A name with a folder part exports under its last part only.
+                    name: "../../猫 [1].png".into(),
+                },
+                generations::InputFile {
+                    path: dir
+                        .path()
+                        .join("elsewhere.png")
+                        .to_string_lossy()
+                        .into_owned(),
+                    name: "elsewhere.png".into(),
+                },
+            ],
+            ..generation("vision", Vec::new())
+        };
+        let exports = dir.path().join("exports");
+        let folder = write_export(
+            &exports,
+            &files,
+            &g,
+            ExportFormat::Markdown,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(folder.join("猫 [1].png")).unwrap(), PNG);
+        assert!(
+            !folder.join("elsewhere.png").exists(),
+            "only the app's own files"
+        );
+        let md = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "md"))
+            .unwrap();
+        let text = std::fs::read_to_string(md).unwrap();
+        assert!(
+            text.contains("> ![../../猫 \\[1\\].png](<猫 [1].png>)"),
+            "the picture sits with the question, linked to its copy: {text}"
+        );
     }
 }

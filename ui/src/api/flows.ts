@@ -18,9 +18,11 @@ export interface MembershipPlan { sku: string; plan: string; days: number; price
 export interface CachedCatalog { catalog: { credit_packages: CreditPackage[]; membership_plans: MembershipPlan[] }; fetched_at: string | null }
 export interface MembershipStatus { is_member: boolean; member_until: string | null; days_left: number }
 export type GenerationStatus = 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted'
+/** A file the writer gave a generation (the picture a vision run was about): the app's copy. */
+export interface InputFile { path: string; name: string }
 export interface Generation {
   id: number; profile_id: number; tool: string; model: string; prompt: string; params: unknown; status: GenerationStatus
-  output_text: string; files: string[]; usage: { input_tokens: number | null; output_tokens: number | null }; cost: number
+  output_text: string; files: string[]; inputs: InputFile[]; usage: { input_tokens: number | null; output_tokens: number | null }; cost: number
   refunded: boolean; error_kind: string | null; error_message: string | null; created_at: string; finished_at: string | null
 }
 export interface HistoryItem {

@@ -196,6 +196,7 @@ const en: MessageSchema = {
   errors: {
     ipc: 'Cannot reach the app core: {message}',
     export_failed: 'The export failed; check disk space and folder permissions.',
+    storage: 'Could not save to the app\'s files; check disk space and folder permissions.',
     database: 'The local database failed; please try again.',
     unknown: 'Something went wrong: {message}',
     invalid_input: 'The input did not pass the checks; please correct it and try again.',

@@ -195,6 +195,7 @@ const zhCN = {
   errors: {
     ipc: '无法与应用核心通信：{message}',
     export_failed: '导出失败，请检查磁盘空间和文件夹权限。',
+    storage: '无法保存到应用的文件夹，请检查磁盘空间和文件夹权限。',
     database: '本地数据库出错，请重试。',
     unknown: '出错了：{message}',
     invalid_input: '输入的内容未通过检查，请修改后重试。',

@@ -7,11 +7,18 @@ import type { Generation } from '../api/flows'
 const FILES = ['/data/files/5/image-1.png', '/data/files/5/gone.png', '/data/files/5/clip.mp4']
 const IMAGE = { id: 5, tool: 'image', model: 'wanx', status: 'succeeded', prompt: '一只猫', output: '', file_count: 3, cost: 10, refunded: false, created_at: '2026-03-01T00:00:00Z' }
 
+const VISION: Partial<Generation> = {
+  tool: 'vision', model: 'qwen-vl-plus', prompt: '图里有什么？', output_text: '一只猫坐在窗台上。', files: [],
+  inputs: [{ path: '/data/files/inputs/0a1b.png', name: '窗外.png' }],
+}
+
+let answer: Partial<Generation> = {}
+
 function generation(): Generation {
   return {
     id: 5, profile_id: 1, tool: 'image', model: 'wanx', prompt: '一只猫', params: {}, status: 'succeeded', output_text: '', files: FILES,
-    usage: { input_tokens: null, output_tokens: null }, cost: 10, refunded: false, error_kind: null, error_message: null,
-    created_at: '2026-03-01T00:00:00Z', finished_at: null,
+    inputs: [], usage: { input_tokens: null, output_tokens: null }, cost: 10, refunded: false, error_kind: null, error_message: null,
+    created_at: '2026-03-01T00:00:00Z', finished_at: null, ...answer,
   }
 }
 
@@ -38,6 +45,7 @@ function mockBackend(exportAnswer: () => unknown) {
 }
 
 afterEach(() => {
+  answer = {}
   clearMocks()
   document.body.innerHTML = ''
 })
@@ -47,7 +55,7 @@ async function openFirst() {
   await vi.waitFor(() => expect(document.querySelector('[data-testid="history-table"] tbody tr')).not.toBeNull())
   ;(document.querySelector('[data-testid="history-table"] tbody tr') as HTMLElement).click()
   await flushPromises()
-  await vi.waitFor(() => expect(document.querySelector('[data-testid="history-files"]')).not.toBeNull())
+  await vi.waitFor(() => expect(document.querySelector('[data-testid="history-prompt"]')).not.toBeNull())
   return app
 }
 
@@ -60,6 +68,30 @@ describe('history drawer', { timeout: 30_000 }, () => {
     expect(document.querySelector('[data-testid="history-video"]')?.getAttribute('src')).toBe('data:video/mp4;base64,AAAA')
     expect(document.querySelector('[data-testid="history-file-missing"]')?.textContent).toContain('文件无法读取')
     expect(calls.filter(([c]) => c === 'generated_file').map(([, a]) => a.path)).toEqual(FILES)
+    wrapper.unmount()
+  })
+
+  it('shows the question and the picture a vision run was about, under the writer file name', async () => {
+    answer = VISION
+    mockBackend(() => '')
+    const { wrapper } = await openFirst()
+    expect(document.querySelector('[data-testid="history-prompt"]')?.textContent).toBe('图里有什么？')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="history-input-image"]')).not.toBeNull())
+    const img = document.querySelector('[data-testid="history-input-image"]')
+    expect(img?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=')
+    expect(img?.getAttribute('alt')).toBe('窗外.png')
+    expect(document.querySelector('[data-testid="history-input"] figcaption')?.textContent).toBe('窗外.png')
+    expect(calls.filter(([c]) => c === 'generated_file').map(([, a]) => a.path)).toEqual(['/data/files/inputs/0a1b.png'])
+    expect(document.querySelector('[data-testid="history-files"]')).toBeNull()
+    wrapper.unmount()
+  })
+
+  it('says so when the kept picture cannot be read', async () => {
+    answer = { ...VISION, inputs: [{ path: FILES[1], name: '窗外.png' }] }
+    mockBackend(() => '')
+    const { wrapper } = await openFirst()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="history-input-missing"]')).not.toBeNull())
+    expect(document.querySelector('[data-testid="history-input-image"]')).toBeNull()
     wrapper.unmount()
   })
 

@@ -11,6 +11,7 @@ const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0
 function generation(tool: string, text: string): Generation {
   return {
     id: 42, profile_id: 1, tool, model: 'qwen-plus', prompt: 'p', params: {}, status: 'succeeded', output_text: text, files: [],
+    inputs: [],
     usage: { input_tokens: 1, output_tokens: 2 }, cost: 10, refunded: false, error_kind: null, error_message: null,
     created_at: '2026-03-01T00:00:00Z', finished_at: '2026-03-01T00:00:01Z',
   }
