@@ -525,7 +525,10 @@ impl Services {
             (studio.keep_input(&image.bytes, extension, &name), image)
         })
         .await
-        .map_err(|e| DesktopError::Studio(StudioError::Files(e.to_string())))?;
+        .map_err(|error| {
+            tracing::error!(%error, "keeping the picture was interrupted");
+            DesktopError::Studio(StudioError::Files(file_name.to_string()))
+        })?;
         let kept = kept?;
         let model = self.text_model(None, vec![image]).await?;
         Ok(self

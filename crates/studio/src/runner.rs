@@ -68,8 +68,9 @@ pub struct WriteRequest {
     /// "Regenerate": charged again, linked to the run it replaces.
     #[serde(default)]
     pub regenerated_from: Option<i64>,
-    /// Files the writer gave the run, kept by [`Studio::keep_input`].
-    #[serde(default)]
+    /// Files the writer gave the run, kept by [`Studio::keep_input`]; never taken from a
+    /// deserialised request, so a path always names the app's own copy.
+    #[serde(skip)]
     pub inputs: Vec<InputFile>,
 }
 
@@ -139,11 +140,17 @@ impl Studio {
         };
         if !path.is_file() {
             std::fs::create_dir_all(&dir).map_err(failed)?;
-            // Written whole under a temporary name, then renamed: a crash never leaves half a
-            // picture under the name history points to.
+            // Written whole and synced under a temporary name, then renamed: a crash or a
+            // power cut never leaves half a picture under the name history points to.
             let partial = dir.join(format!("{hex}.{extension}.partial"));
-            std::fs::write(&partial, bytes).map_err(failed)?;
-            std::fs::rename(&partial, &path).map_err(failed)?;
+            let write = || -> std::io::Result<()> {
+                use std::io::Write;
+                let mut file = std::fs::File::create(&partial)?;
+                file.write_all(bytes)?;
+                file.sync_all()?;
+                std::fs::rename(&partial, &path)
+            };
+            write().map_err(failed)?;
         }
         Ok(InputFile {
             path: path.to_string_lossy().into_owned(),
