@@ -60,6 +60,10 @@ pub fn configure<R: Runtime>(
             if let Err(error) = state.services.set_preferences(&prefs) {
                 tracing::warn!(%error, "stored region ignored");
             }
+            // Paid while the app was closed: credited just now by resuming the order.
+            for purchase in state.services.take_resumed_purchases() {
+                commands::shop::announce(&handle, &state, &purchase);
+            }
             app.manage(state);
             Ok(())
         })

@@ -21,7 +21,7 @@ use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
 };
 use inkstone_server::RunningServer;
-use inkstone_shop::{PaymentClient, Shop, ShopError};
+use inkstone_shop::{PaymentClient, Settled, Shop, ShopError};
 use inkstone_studio::{MediaKind, QwenMedia, QwenText, Studio, StudioError, Update, WriteRequest};
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -132,6 +132,9 @@ pub struct Services {
     demo_fake: Mutex<Option<FakeHandle>>,
     /// The DashScope host from the writer's region setting (`options.dashscope_base_url` wins).
     region_base_url: std::sync::RwLock<Option<String>>,
+    /// Purchases a start credited (paid while the app was closed), until the shell has
+    /// announced them.
+    resumed: std::sync::Mutex<Vec<Settled>>,
     options: Options,
 }
 
@@ -215,6 +218,7 @@ impl Services {
             embedded: Mutex::new(embedded),
             demo_fake: Mutex::new(None),
             region_base_url: std::sync::RwLock::new(None),
+            resumed: std::sync::Mutex::new(Vec::new()),
             options,
         };
         services.resume_orders().await;
@@ -248,17 +252,33 @@ impl Services {
         Ok(())
     }
 
-    /// Orders left waiting by an earlier run: settled now if the server knows more.
+    /// Orders left waiting by an earlier run: settled now if the server knows more. The
+    /// purchases this credits are kept for [`Services::take_resumed_purchases`].
     pub async fn resume_orders(&self) {
         if let Some(shop) = &self.shop {
             match shop.resume().await {
                 Ok(settled) if !settled.is_empty() => {
-                    tracing::info!(count = settled.len(), "resumed orders")
+                    tracing::info!(count = settled.len(), "resumed orders");
+                    let credited = settled
+                        .into_iter()
+                        .filter(|s| matches!(s, Settled::Applied { newly: true, .. }));
+                    if let Ok(mut resumed) = self.resumed.lock() {
+                        resumed.extend(credited);
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "could not resume orders now; will retry"),
             }
         }
+    }
+
+    /// The purchases credited by resuming orders (paid while the app was closed), each
+    /// handed out once, so the shell tells the writer about them once.
+    pub fn take_resumed_purchases(&self) -> Vec<Settled> {
+        self.resumed
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
     }
 
     pub fn shop(&self) -> DesktopResult<&Shop> {

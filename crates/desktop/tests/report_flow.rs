@@ -362,3 +362,51 @@ async fn outside_demo_mode_there_is_no_demo_model_and_no_built_in_payment_endpoi
         .unwrap();
     assert!(page.items.is_empty(), "nothing was charged");
 }
+
+#[tokio::test]
+async fn a_purchase_paid_while_the_app_was_closed_is_credited_and_announced_once_at_the_next_start()
+{
+    let dir = tempfile::tempdir().unwrap();
+    // The keychain outlives the app: it holds the payment account's token.
+    let keychain = Arc::new(MemoryStore::default());
+    let s = services(dir.path(), keychain.clone(), 1000.0).await;
+    let user = profiles::login(&s.db, "test_user", "test123456")
+        .await
+        .unwrap()
+        .id;
+    assert!(s.take_resumed_purchases().is_empty(), "nothing was waiting");
+    let o = s.start_order(user, "credits_100", "sandbox").await.unwrap();
+    // The writer pays on the phone; the app never hears of it before it closes.
+    reqwest::Client::new()
+        .post(format!("{}/confirm", o.order.qr_payload))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    s.shutdown().await;
+    drop(s);
+
+    let again = services(dir.path(), keychain.clone(), 1000.0).await;
+    let credits = |db| async move {
+        ledger::balance(&db, user, Utc::now())
+            .await
+            .unwrap()
+            .credits
+    };
+    assert_eq!(credits(again.db.clone()).await, 210);
+    let news = again.take_resumed_purchases();
+    assert_eq!(news.len(), 1, "{news:?}");
+    assert!(
+        matches!(&news[0], Settled::Applied { order, newly: true } if order.order_no == o.order.order_no),
+        "{news:?}"
+    );
+    assert!(again.take_resumed_purchases().is_empty(), "handed out once");
+    again.shutdown().await;
+    drop(again);
+
+    let third = services(dir.path(), keychain.clone(), 1000.0).await;
+    assert_eq!(credits(third.db.clone()).await, 210, "credited once");
+    assert!(third.take_resumed_purchases().is_empty(), "not news twice");
+    third.shutdown().await;
+}

@@ -3,6 +3,8 @@
 //! benchmark (`examples/bench_app.rs`, scripts/bench.sh). Everything here acts as a user
 //! would: it finds elements by `data-testid`, types, clicks and reads what is on screen.
 
+pub mod notifications;
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fantoccini::Client;
+use inkstone_e2e::notifications::Notifications;
 use inkstone_e2e::{app_pids, click, launch, sign_in, text_of, type_into, wait_css, wait_text, R};
 use serde_json::json;
 
@@ -150,6 +151,35 @@ async fn scan(c: &Client, name: &str) -> R<String> {
     Err(format!("QR held {last} (element shot: {url:?} {err}); the code: {state:?}").into())
 }
 
+const CREDITS_ARRIVED: (&str, &str) = ("支付成功", "积分已到账。");
+const MEMBERSHIP_ACTIVE: (&str, &str) = ("支付成功", "会员已开通。");
+
+/// Checks that the app, since the last check, asked the session's notification server to show
+/// exactly `want` (title, text), in order, as inkstone-app. Waits up to 10 s for them
+/// to arrive, then a little longer, so a repeat would be seen too.
+async fn told(want: &[(&str, &str)]) -> R<()> {
+    let server = Notifications::get()?;
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got.extend(server.take());
+        if got.len() >= want.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    got.extend(server.take());
+    let got: Vec<(String, String, String)> = got
+        .into_iter()
+        .map(|s| (s.app_name, s.summary, s.body))
+        .collect();
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(t, b)| ("inkstone-app".into(), t.to_string(), b.to_string()))
+        .collect();
+    ensure_eq(got, want, "desktop notifications")
+}
+
 /// Opens the sandbox payment page the QR code names and presses its confirm button.
 async fn confirm_payment(url: &str) -> R<()> {
     let page = reqwest::get(url).await?.text().await?;
@@ -202,6 +232,8 @@ async fn write(c: &Client, prompt: &str) -> R<()> {
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
 async fn the_report_test_flow_in_the_real_window() -> R<()> {
+    // Before the app starts, so its notifications come here.
+    Notifications::get()?.take();
     let data = tempfile::tempdir()?;
     let c = session(data.path()).await?;
     let result = flow(&c).await;
@@ -270,6 +302,8 @@ async fn flow(c: &Client) -> R<()> {
     scan_and_pay(c, "07-recharge-qr").await?;
     balance(c, "200").await?;
     shot(c, "08-recharged").await?;
+    // The writer may be looking at the phone: the desktop says so too, once.
+    told(&[CREDITS_ARRIVED]).await?;
 
     // 5. A monthly membership: active, with its end date.
     click(c, "[data-testid=nav-membership]").await?;
@@ -280,6 +314,7 @@ async fn flow(c: &Client) -> R<()> {
     wait_text(c, "[data-testid=member-status]", |t| t.contains("有效期至")).await?;
     wait_text(c, "[data-testid=member-badge]", |t| t == "会员").await?;
     shot(c, "10-member").await?;
+    told(&[MEMBERSHIP_ACTIVE]).await?;
 
     // 6. As a member, a generation costs nothing.
     write(c, "会员写作测试").await?;
@@ -565,6 +600,7 @@ async fn buying_survives_a_server_outage_and_a_killed_app() -> R<()> {
         endpoint.pinned_keys().await?,
     ];
     let data = tempfile::tempdir()?;
+    Notifications::get()?.take();
 
     // 1. The server goes down while the order waits: the page says so, and carries on by
     //    itself when the server is back.
@@ -587,6 +623,7 @@ async fn buying_survives_a_server_outage_and_a_killed_app() -> R<()> {
         wait_css(&c, "[data-testid=pay-success]").await?;
         balance(&c, "210").await?;
         shot(&c, "42-resumed-and-paid").await?;
+        told(&[CREDITS_ARRIVED]).await?;
 
         // 2. Buy again on the same page and leave the new code on screen. (The paid order's
         //    code is gone, so the one scanned next is the new order's.)
@@ -603,12 +640,18 @@ async fn buying_survives_a_server_outage_and_a_killed_app() -> R<()> {
     let _ = c.close().await;
     confirm_payment(&url?).await?;
 
-    // 4. Two starts: the receipt is applied once, at the first.
+    // 4. Two starts: the receipt is applied once, at the first, and the writer is told then
+    //    (paid while the app was closed), and not again.
     for round in 1..=2 {
         let c = session_with(data.path(), &args).await?;
         let outcome = recorded(&c, &format!("killed-buyer-restart{round}"), || async {
             login(&c, "test_user", "test123456").await?;
             balance(&c, "320").await?;
+            if round == 1 {
+                told(&[CREDITS_ARRIVED]).await?;
+            } else {
+                told(&[]).await?;
+            }
             click(&c, "[data-testid=nav-transactions]").await?;
             wait_css(&c, "[data-testid=tx-kind-RECHARGE]").await?;
             let rows = c

@@ -67,7 +67,7 @@ pub async fn order_wait<R: Runtime>(
 
 /// A desktop notification when a purchase has just been credited: the writer may have turned
 /// to their phone and away from the window. Best effort: no notification daemon, no message.
-fn announce<R: Runtime>(app: &AppHandle<R>, state: &AppState, settled: &Settled) {
+pub(crate) fn announce<R: Runtime>(app: &AppHandle<R>, state: &AppState, settled: &Settled) {
     if !matches!(settled, Settled::Applied { newly: true, .. }) {
         return;
     }
