@@ -548,6 +548,17 @@ mod tests {
         assert_eq!(std::fs::read_to_string(txt).unwrap(), "床前明月光");
     }
 
+    fn markdown_export(exports: &Path, files: &Path, g: &Generation) -> PathBuf {
+        write_export(
+            exports,
+            files,
+            g,
+            ExportFormat::Markdown,
+            chrono::Utc::now(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_media_generation_exports_a_folder_with_copies_of_its_own_files_only() {
         let dir = tempfile::tempdir().unwrap();
@@ -566,14 +577,7 @@ mod tests {
             ],
         );
         let exports = dir.path().join("exports");
-        let folder = write_export(
-            &exports,
-            &files,
-            &g,
-            ExportFormat::Markdown,
-            chrono::Utc::now(),
-        )
-        .unwrap();
+        let folder = markdown_export(&exports, &files, &g);
         assert!(
             folder.is_dir() && folder.starts_with(&exports),
             "{folder:?}"
@@ -618,14 +622,7 @@ mod tests {
             ..generation("vision", Vec::new())
         };
         let exports = dir.path().join("exports");
-        let folder = write_export(
-            &exports,
-            &files,
-            &g,
-            ExportFormat::Markdown,
-            chrono::Utc::now(),
-        )
-        .unwrap();
+        let folder = markdown_export(&exports, &files, &g);
         assert_eq!(std::fs::read(folder.join("猫 [1].png")).unwrap(), PNG);
         assert!(
             !folder.join("elsewhere.png").exists(),
