@@ -13,11 +13,11 @@ fi
 # (secret service for the keychain, zbar to read payment QR codes back), and a CJK font so
 # the E2E screenshots show Chinese text instead of boxes.
 PACKAGES=(
-  build-essential curl file pkg-config libssl-dev
+  build-essential curl file pkg-config libssl-dev mold
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   webkit2gtk-driver xvfb xauth
   gnome-keyring dbus-x11 libsecret-tools zbar-tools
-  fonts-wqy-microhei
+  fonts-wqy-microhei faketime
 )
 
 as_root() {

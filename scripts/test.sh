@@ -1,34 +1,43 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Works on a fresh Debian 12 clone, with or without CI=true.
+# Prints how long each stage took at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# First: system packages (WebKitGTK for src-tauri, Xvfb and WebKitWebDriver for E2E), Node.js,
-# Rust and tauri-driver, each only when missing. `cargo test --workspace` compiles the Tauri shell.
-./scripts/setup-system.sh
+TIMES=()
+stage() {
+  local name=$1 start
+  shift
+  echo "== $name"
+  start=$(date +%s)
+  "$@"
+  TIMES+=("$(printf '%6ss  %s' "$(($(date +%s) - start))" "$name")")
+}
+report() {
+  echo "== stage times"
+  printf '%s\n' "${TIMES[@]}"
+}
+trap report EXIT
+
+# First: system packages (WebKitGTK for src-tauri, Xvfb and WebKitWebDriver for E2E, mold,
+# libfaketime), Node.js, Rust and tauri-driver, each only when missing.
+stage "system packages" ./scripts/setup-system.sh
 # setup-system.sh installed Rust (with rustfmt and clippy) when it was missing; this shell
 # still needs its PATH.
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== UI: npm ci (when the lock file changed) and vite build (src-tauri embeds ui/dist)"
-./scripts/setup-ui.sh
+stage "UI: npm ci (when the lock file changed) and vite build (src-tauri embeds ui/dist)" \
+  ./scripts/setup-ui.sh
+stage "cargo fmt --check" cargo fmt --all --check
+stage "cargo clippy (warnings denied)" cargo clippy --workspace --all-targets -- -D warnings
+stage "cargo test" cargo test --workspace
+stage "the time-judging crates again, two years ahead" ./scripts/two-years-ahead.sh
+ui_tests() { (cd ui && npm run --silent typecheck && npx --no-install vitest run); }
+stage "UI: type-check (vue-tsc) and unit tests (Vitest)" ui_tests
 
-echo "== cargo fmt --check"
-cargo fmt --all --check
-echo "== cargo clippy (warnings denied)"
-cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo test"
-cargo test --workspace
-
-echo "== UI: type-check (vue-tsc) and unit tests (Vitest)"
-(cd ui && npm run --silent typecheck && npx --no-install vitest run)
-
-# Extra checks (Python cross-checks, PostgreSQL, keychain) live in scripts/checks/.
-if [ -d scripts/checks ]; then
-  for check in scripts/checks/*.sh; do
-    [ -x "$check" ] || continue
-    echo "== $check"
-    "$check"
-  done
-fi
+# Extra checks (Python cross-checks, PostgreSQL, keychain, E2E) live in scripts/checks/.
+for check in scripts/checks/*.sh; do
+  [ -x "$check" ] || continue
+  stage "$check" "$check"
+done
 echo "== all tests passed"

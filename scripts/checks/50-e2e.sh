@@ -16,16 +16,19 @@ TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,
 mkdir -p target/e2e
 export INKSTONE_APP="$TARGET/debug/inkstone-app" INKSTONE_SERVER_BIN="$TARGET/debug/inkstone-server"
 export INKSTONE_DEMO_TOKENS_PER_SECOND=60
+# tauri-driver's port and WebKitWebDriver's (the next one); E2E_FILTER runs some tests only.
+export E2E_PORT="${E2E_PORT:-4444}" E2E_FILTER="${E2E_FILTER:-}"
+export INKSTONE_E2E_DRIVER="http://127.0.0.1:$E2E_PORT"
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 KEYRING_HOME=$(mktemp -d)
 trap 'rm -rf "$KEYRING_HOME"' EXIT
 HOME="$KEYRING_HOME" XDG_DATA_HOME="$KEYRING_HOME/.local/share" dbus-run-session -- \
   xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
   echo -n "inkstone-e2e" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  tauri-driver --port 4444 > target/e2e/tauri-driver.log 2>&1 &
+  tauri-driver --port "$E2E_PORT" --native-port "$((E2E_PORT + 1))" > target/e2e/tauri-driver.log 2>&1 &
   DRIVER=$!
   trap "kill $DRIVER 2>/dev/null || true" EXIT
-  for _ in $(seq 1 50); do curl -sf http://127.0.0.1:4444/status >/dev/null && break; sleep 0.2; done
-  cargo test -q -p inkstone-e2e --test app -- --ignored --test-threads=1
+  for _ in $(seq 1 50); do curl -sf "$INKSTONE_E2E_DRIVER/status" >/dev/null && break; sleep 0.2; done
+  cargo test -q -p inkstone-e2e --test app -- --ignored --test-threads=1 $E2E_FILTER
 '
 echo "50-e2e: screenshots in target/e2e/"

@@ -118,6 +118,7 @@ async fn start<R: Runtime>(
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(40.0),
+        clock: inkstone_core::Clock::system(),
     };
     // Keys live in the OS keychain; a data folder other than the default gets its own entries.
     let secrets = if options.data_dir.is_none() && !demo {

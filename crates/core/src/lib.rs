@@ -43,6 +43,7 @@ pub mod prompts;
 pub mod purchases;
 pub mod search;
 mod time;
+pub use time::Clock;
 
 pub use db::{open, open_in_memory, Database};
 pub use error::{CoreError, CoreResult};

@@ -73,7 +73,7 @@ async fn a_member_pays_nothing_but_the_use_is_recorded() {
     assert_eq!(page.items.len(), 2);
     assert!(page.items.iter().all(|t| t.delta == 0));
     // Membership ends by the clock, with no background job.
-    let after_end = inkstone_core::demo::demo_admin_member_until() + Duration::seconds(1);
+    let after_end = inkstone_core::demo::demo_admin_member_until(t0()) + Duration::seconds(1);
     let charge = ledger::check_and_consume(&db, admin.id, "article", "x", after_end)
         .await
         .unwrap();

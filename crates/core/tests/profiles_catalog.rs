@@ -88,10 +88,10 @@ async fn demo_mode_seeds_the_reports_users_once() {
             .await
             .unwrap()
             .member_until,
-        Some(demo::demo_admin_member_until())
+        Some(demo::demo_admin_member_until(t0()))
     );
     assert_eq!(
-        demo::demo_admin_member_until().to_rfc3339(),
+        demo::seed_report_member_until().to_rfc3339(),
         "2026-12-31T15:59:59+00:00"
     );
     assert_sound(&db).await;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use inkstone_core::models::{self, ModelConfig};
 use inkstone_core::orders::Order;
-use inkstone_core::{demo, CoreError, Database};
+use inkstone_core::{demo, Clock, CoreError, Database};
 use inkstone_fake_dashscope::FakeHandle;
 use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName};
 use inkstone_pay::receipt::TrustedKeys;
@@ -91,6 +91,8 @@ pub struct Options {
     pub dashscope_base_url: Option<String>,
     /// Streaming pace of the demo model, tokens per second.
     pub demo_tokens_per_second: f64,
+    /// Where "now" comes from (the system clock unless a test fixes it).
+    pub clock: Clock,
 }
 
 /// Where purchases go, for the purchase pages.
@@ -156,11 +158,12 @@ impl Services {
         options: Options,
         secrets: Arc<dyn SecretStore>,
     ) -> DesktopResult<Self> {
-        let now = chrono::Utc::now();
+        let clock = options.clock.clone();
         if options.demo {
-            demo::seed_demo(&db, now).await?;
+            demo::seed_demo(&db, clock.now()).await?;
         }
-        let studio = Studio::new(db.clone(), options.data_dir.join("files"));
+        let studio =
+            Studio::new(db.clone(), options.data_dir.join("files")).with_clock(clock.clone());
         let recovered = studio.recover().await?;
         if !recovered.is_empty() {
             tracing::warn!(
@@ -173,7 +176,10 @@ impl Services {
                 let client =
                     PaymentClient::new(url).map_err(|e| DesktopError::Start(e.to_string()))?;
                 (
-                    Some(Shop::new(db.clone(), client, keys.clone(), secrets.clone())),
+                    Some(
+                        Shop::new(db.clone(), client, keys.clone(), secrets.clone())
+                            .with_clock(clock.clone()),
+                    ),
                     None,
                 )
             }
@@ -199,7 +205,10 @@ impl Services {
                             .map_err(|e| DesktopError::Start(e.to_string()))?;
                         let keys = TrustedKeys::new(server.public_keys.clone());
                         (
-                            Some(Shop::new(db.clone(), client, keys, secrets.clone())),
+                            Some(
+                                Shop::new(db.clone(), client, keys, secrets.clone())
+                                    .with_clock(clock.clone()),
+                            ),
                             Some(server),
                         )
                     }
@@ -223,6 +232,11 @@ impl Services {
         };
         services.resume_orders().await;
         Ok(services)
+    }
+
+    /// The time every rule of this app runs on (the system clock unless a test fixes it).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.options.clock.now()
     }
 
     /// The OS keychain, for the app's own data folder.

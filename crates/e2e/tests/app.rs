@@ -25,7 +25,10 @@ async fn session(data_dir: &Path) -> R<Client> {
 }
 
 async fn session_with(data_dir: &Path, extra: &[String]) -> R<Client> {
-    launch("http://127.0.0.1:4444", data_dir, extra).await
+    // 50-e2e.sh picks the port (E2E_PORT), so two suites can run on one machine.
+    let driver = std::env::var("INKSTONE_E2E_DRIVER")
+        .unwrap_or_else(|_| "http://127.0.0.1:4444".to_string());
+    launch(&driver, data_dir, extra).await
 }
 
 /// Runs `steps`; on failure saves what the user saw (`<name>-failure.png/.html`) for the CI log.

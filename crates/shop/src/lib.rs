@@ -10,10 +10,9 @@ mod client;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::purchases::{self, ApplyOutcome};
-use inkstone_core::{catalog, profiles, CoreError, Database};
+use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
 use inkstone_pay::receipt::TrustedKeys;
 
@@ -58,6 +57,7 @@ pub enum Settled {
 #[derive(Clone)]
 pub struct Shop {
     db: Database,
+    clock: Clock,
     client: PaymentClient,
     keys: Arc<TrustedKeys>,
     secrets: Arc<dyn SecretStore>,
@@ -74,10 +74,17 @@ impl Shop {
     ) -> Self {
         Shop {
             db,
+            clock: Clock::system(),
             client,
             keys: Arc::new(keys),
             secrets,
         }
+    }
+
+    /// The same shop reading `clock` whenever it records or applies something.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn client(&self) -> &PaymentClient {
@@ -107,7 +114,7 @@ impl Shop {
     pub async fn refresh_catalog(&self) -> Result<catalog::CachedCatalog, ShopError> {
         match self.client.catalog().await {
             Ok(fresh) => {
-                catalog::store_catalog(&self.db, &fresh, Utc::now()).await?;
+                catalog::store_catalog(&self.db, &fresh, self.clock.now()).await?;
             }
             Err(e) => tracing::info!(error = %e, "catalog refresh failed; showing the cached one"),
         }
@@ -137,10 +144,10 @@ impl Shop {
             status: OrderStatus::Pending,
             expires_at: o.expires_at,
             created_at: o.created_at,
-            updated_at: Utc::now(),
+            updated_at: self.clock.now(),
             applied: false,
         };
-        Ok(orders::record_order(&self.db, &order, Utc::now()).await?)
+        Ok(orders::record_order(&self.db, &order, self.clock.now()).await?)
     }
 
     /// Takes the server's view of an order: applies its receipt if paid.
@@ -160,7 +167,7 @@ impl Shop {
                 profile_id,
                 &self.keys,
                 receipt,
-                Utc::now(),
+                self.clock.now(),
             )
             .await?
             {
@@ -168,9 +175,14 @@ impl Shop {
                 ApplyOutcome::AlreadyApplied { .. } => false,
             };
         }
-        let order =
-            orders::update_status(&self.db, profile_id, &server.order_no, status, Utc::now())
-                .await?;
+        let order = orders::update_status(
+            &self.db,
+            profile_id,
+            &server.order_no,
+            status,
+            self.clock.now(),
+        )
+        .await?;
         Ok(match order.status {
             OrderStatus::Paid if order.applied => Settled::Applied { order, newly },
             OrderStatus::Expired | OrderStatus::Closed => Settled::Ended(order),
@@ -221,9 +233,14 @@ impl Shop {
         let token = self.token(profile_id).await?;
         let mut applied = 0;
         for receipt in self.client.receipts(&token).await? {
-            if let ApplyOutcome::Applied { .. } =
-                purchases::apply_receipt(&self.db, profile_id, &self.keys, &receipt, Utc::now())
-                    .await?
+            if let ApplyOutcome::Applied { .. } = purchases::apply_receipt(
+                &self.db,
+                profile_id,
+                &self.keys,
+                &receipt,
+                self.clock.now(),
+            )
+            .await?
             {
                 applied += 1;
             }

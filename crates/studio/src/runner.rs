@@ -3,10 +3,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures_util::StreamExt;
 use inkstone_core::generations::{self, Generation, InputFile, NewGeneration, Outcome, Usage};
-use inkstone_core::{prompts, CoreError, Database};
+use inkstone_core::{prompts, Clock, CoreError, Database};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -78,6 +77,7 @@ pub struct WriteRequest {
 #[derive(Clone)]
 pub struct Studio {
     db: Database,
+    clock: Clock,
     files_root: PathBuf,
     jobs: Arc<Mutex<HashMap<i64, CancellationToken>>>,
 }
@@ -103,9 +103,16 @@ impl Studio {
     pub fn new(db: Database, files_root: PathBuf) -> Self {
         Studio {
             db,
+            clock: Clock::system(),
             files_root,
             jobs: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// The same studio reading `clock` for every charge, finish and recovery.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn database(&self) -> &Database {
@@ -176,7 +183,7 @@ impl Studio {
 
     /// Runs still marked running belong to a previous process that died.
     pub async fn recover(&self) -> Result<Vec<Generation>, StudioError> {
-        Ok(generations::recover_interrupted(&self.db, Utc::now()).await?)
+        Ok(generations::recover_interrupted(&self.db, self.clock.now()).await?)
     }
 
     async fn begin(
@@ -184,7 +191,7 @@ impl Studio {
         new: NewGeneration,
         sink: Sink<'_>,
     ) -> Result<(i64, CancellationToken, JobGuard), StudioError> {
-        let started = generations::start(&self.db, &new, Utc::now()).await?;
+        let started = generations::start(&self.db, &new, self.clock.now()).await?;
         let id = started.generation_id;
         let token = CancellationToken::new();
         if let Ok(mut jobs) = self.jobs.lock() {
@@ -212,7 +219,7 @@ impl Studio {
         outcome: Outcome,
         sink: Sink<'_>,
     ) -> Result<Generation, StudioError> {
-        let generation = generations::finish(&self.db, id, outcome, Utc::now()).await?;
+        let generation = generations::finish(&self.db, id, outcome, self.clock.now()).await?;
         sink(Update::Finished {
             generation: Box::new(generation.clone()),
         });

@@ -12,6 +12,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use inkstone_core::generations::Status;
 use inkstone_core::ledger::{self, Grant, GrantKind, PageRequest, TxFilter, TxKind};
 use inkstone_core::prompts::Message;
+use inkstone_core::Clock;
 use inkstone_core::{open_in_memory, profiles, Database};
 use inkstone_studio::*;
 use tokio_util::sync::CancellationToken;
@@ -72,9 +73,16 @@ impl TextModel for Scripted {
     }
 }
 
+/// The day these tests run on, whatever the machine's clock says: the demo admin's
+/// membership and every charge are judged at this time.
+fn now() -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 11, 29, 4, 0, 0).unwrap()
+}
+
 async fn setup(credits: i64) -> (Studio, i64, tempfile::TempDir) {
     let db = open_in_memory().await.unwrap();
-    let p = profiles::create_profile(&db, "writer", "password123", false, Utc::now())
+    let p = profiles::create_profile(&db, "writer", "password123", false, now())
         .await
         .unwrap();
     if credits > 0 {
@@ -85,12 +93,14 @@ async fn setup(credits: i64) -> (Studio, i64, tempfile::TempDir) {
             order_no: None,
             expires_at: None,
         };
-        ledger::add_credits(&db, p.id, &g, Utc::now())
-            .await
-            .unwrap();
+        ledger::add_credits(&db, p.id, &g, now()).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
-    (Studio::new(db, dir.path().to_path_buf()), p.id, dir)
+    (
+        Studio::new(db, dir.path().to_path_buf()).with_clock(Clock::manual(now())),
+        p.id,
+        dir,
+    )
 }
 
 fn article(profile_id: i64) -> WriteRequest {
@@ -105,7 +115,7 @@ fn article(profile_id: i64) -> WriteRequest {
 }
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+    ledger::balance(db, p, now()).await.unwrap().credits
 }
 
 fn collect() -> (Arc<Mutex<Vec<Update>>>, impl FnMut(Update) + Send) {
@@ -469,7 +479,7 @@ async fn a_file_that_cannot_be_kept_is_a_storage_error() {
     // The files folder is a plain file: nothing can be written under it.
     let blocked = dir.path().join("files");
     std::fs::write(&blocked, "not a folder").unwrap();
-    let studio = Studio::new(db, blocked);
+    let studio = Studio::new(db, blocked).with_clock(Clock::manual(now()));
     let err = studio.keep_input(b"x", "png", "猫.png").unwrap_err();
     assert!(matches!(err, StudioError::Files(_)), "{err}");
     assert_eq!(err.kind(), "storage");

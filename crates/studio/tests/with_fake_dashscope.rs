@@ -6,10 +6,18 @@ use std::sync::Arc;
 use chrono::Utc;
 use inkstone_core::generations::{self, HistoryFilter, Status};
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
+use inkstone_core::Clock;
 use inkstone_core::{demo, open_in_memory, profiles};
 use inkstone_fake_dashscope::{spawn, FakeConfig, DEFAULT_KEY};
 use inkstone_qwen::{ChatParams, DashScope, Settings};
 use inkstone_studio::*;
+
+/// The day these tests run on, whatever the machine's clock says: the demo admin's
+/// membership and every charge are judged at this time.
+fn now() -> chrono::DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 11, 29, 4, 0, 0).unwrap()
+}
 
 fn text_model(base: &str) -> QwenText {
     let client = DashScope::new(base, DEFAULT_KEY, Settings::default()).unwrap();
@@ -37,12 +45,12 @@ fn article(profile_id: i64, input: &str) -> WriteRequest {
 async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again() {
     let fake = spawn(FakeConfig::default()).await.unwrap();
     let db = open_in_memory().await.unwrap();
-    demo::seed_demo(&db, Utc::now()).await.unwrap();
+    demo::seed_demo(&db, now()).await.unwrap();
     let user = profiles::login(&db, "test_user", "test123456")
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let studio = Studio::new(db.clone(), dir.path().to_path_buf());
+    let studio = Studio::new(db.clone(), dir.path().to_path_buf()).with_clock(Clock::manual(now()));
     let model = text_model(&fake.base_url);
     let texts = std::sync::atomic::AtomicUsize::new(0);
     let mut sink = |u: Update| {
@@ -59,10 +67,7 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
     assert!(ok.output_text.contains("春天"));
     assert!(ok.usage.output_tokens.unwrap_or(0) > 0);
     assert_eq!(
-        ledger::balance(&db, user.id, Utc::now())
-            .await
-            .unwrap()
-            .credits,
+        ledger::balance(&db, user.id, now()).await.unwrap().credits,
         90
     );
 
@@ -80,10 +85,7 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
     );
     assert!(!failed.output_text.is_empty(), "the partial text is kept");
     assert_eq!(
-        ledger::balance(&db, user.id, Utc::now())
-            .await
-            .unwrap()
-            .credits,
+        ledger::balance(&db, user.id, now()).await.unwrap().credits,
         90
     );
     let kinds: Vec<TxKind> =
@@ -130,10 +132,7 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
         assert_eq!((g.status, g.cost), (Status::Succeeded, 0));
     }
     assert_eq!(
-        ledger::balance(&db, admin.id, Utc::now())
-            .await
-            .unwrap()
-            .credits,
+        ledger::balance(&db, admin.id, now()).await.unwrap().credits,
         1000
     );
     assert!(ledger::audit(&db).await.unwrap().is_empty());
@@ -143,12 +142,12 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
 async fn images_and_slides_through_the_fake() {
     let fake = spawn(FakeConfig::default()).await.unwrap();
     let db = open_in_memory().await.unwrap();
-    demo::seed_demo(&db, Utc::now()).await.unwrap();
+    demo::seed_demo(&db, now()).await.unwrap();
     let user = profiles::login(&db, "test_user", "test123456")
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let studio = Studio::new(db.clone(), dir.path().to_path_buf());
+    let studio = Studio::new(db.clone(), dir.path().to_path_buf()).with_clock(Clock::manual(now()));
     let settings = Settings {
         task_poll: std::time::Duration::from_millis(5),
         ..Settings::default()
@@ -191,10 +190,7 @@ async fn images_and_slides_through_the_fake() {
     assert_eq!(deck.status, Status::Succeeded, "{:?}", deck.error_message);
     assert!(deck.files[0].ends_with(".pptx"));
     assert_eq!(
-        ledger::balance(&db, user.id, Utc::now())
-            .await
-            .unwrap()
-            .credits,
+        ledger::balance(&db, user.id, now()).await.unwrap().credits,
         80
     );
 }

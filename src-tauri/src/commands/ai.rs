@@ -40,7 +40,7 @@ pub async fn ai_model_add(
     state: State<'_, AppState>,
     model: ModelInput,
 ) -> CommandResult<ModelConfig> {
-    Ok(models::add_model(&state.db, &model, chrono::Utc::now().timestamp_millis()).await?)
+    Ok(models::add_model(&state.db, &model, state.services.now().timestamp_millis()).await?)
 }
 
 #[tauri::command]

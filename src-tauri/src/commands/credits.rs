@@ -13,7 +13,7 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn credit_balance(state: State<'_, AppState>) -> CommandResult<Balance> {
-    Ok(ledger::balance(&state.db, state.profile()?, Utc::now()).await?)
+    Ok(ledger::balance(&state.db, state.profile()?, state.services.now()).await?)
 }
 
 #[tauri::command]
@@ -62,14 +62,14 @@ pub async fn credit_statistics(
     } else {
         Some(me.id)
     };
-    let to = to.unwrap_or_else(|| Utc::now() + Duration::days(1));
+    let to = to.unwrap_or_else(|| state.services.now() + Duration::days(1));
     let from = from.unwrap_or(to - Duration::days(30));
     Ok(ledger::statistics(&state.db, scope, from, to).await?)
 }
 
 #[tauri::command]
 pub async fn membership_status(state: State<'_, AppState>) -> CommandResult<MembershipStatus> {
-    Ok(purchases::membership_status(&state.db, state.profile()?, Utc::now()).await?)
+    Ok(purchases::membership_status(&state.db, state.profile()?, state.services.now()).await?)
 }
 
 /// What a membership plan bought now would end at (shown before paying).
@@ -84,11 +84,12 @@ pub async fn membership_preview(
             reason: "1 to 3650",
         });
     }
-    let status = purchases::membership_status(&state.db, state.profile()?, Utc::now()).await?;
+    let status =
+        purchases::membership_status(&state.db, state.profile()?, state.services.now()).await?;
     Ok(purchases::extended_until(
         status.member_until,
         days,
-        Utc::now(),
+        state.services.now(),
     ))
 }
 
@@ -113,5 +114,5 @@ pub async fn membership_statistics(
             reason: "admins only",
         });
     }
-    Ok(purchases::membership_statistics(&state.db, Utc::now()).await?)
+    Ok(purchases::membership_statistics(&state.db, state.services.now()).await?)
 }

@@ -43,7 +43,7 @@ pub async fn register_profile(
         username.trim(),
         &password,
         false,
-        chrono::Utc::now(),
+        state.services.now(),
     )
     .await?;
     state.set_profile(Some(profile.id));

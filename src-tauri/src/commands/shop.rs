@@ -145,7 +145,7 @@ mod tests {
     use inkstone_core::orders::OrderStatus;
 
     fn order(kind: &str) -> Order {
-        let now = chrono::Utc::now();
+        let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 0, 0, 0).unwrap();
         Order {
             order_no: "IK20261125000000ABCDEFGHJK".into(),
             profile_id: 1,

@@ -222,7 +222,7 @@ pub async fn history_export_to(
     let g = generations::get(&state.db, state.profile()?, id).await?;
     let exports = state.data_dir.join("exports");
     let files_root = state.data_dir.join("files");
-    let now = chrono::Utc::now();
+    let now = state.services.now();
     let written =
         tokio::task::spawn_blocking(move || write_export(&exports, &files_root, &g, format, now))
             .await
@@ -431,6 +431,10 @@ pub async fn generated_file(state: State<'_, AppState>, path: String) -> Command
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixed_now() -> chrono::DateTime<chrono::Utc> {
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 8, 0, 0).unwrap()
+    }
     use base64::engine::general_purpose::STANDARD;
     use inkstone_core::generations::{Status, Usage};
 
@@ -507,7 +511,7 @@ mod tests {
             error_kind: None,
             error_message: None,
             regenerated_from: None,
-            created_at: chrono::Utc::now(),
+            created_at: fixed_now(),
             finished_at: None,
         }
     }
@@ -529,7 +533,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let exports = dir.path().join("exports");
         let g = generation("article", Vec::new());
-        let now = chrono::Utc::now();
+        let now = fixed_now();
         let files = dir.path().join("files");
         let export = |format| write_export(&exports, &files, &g, format, now).unwrap();
         let md = export(ExportFormat::Markdown);
@@ -549,14 +553,7 @@ mod tests {
     }
 
     fn markdown_export(exports: &Path, files: &Path, g: &Generation) -> PathBuf {
-        write_export(
-            exports,
-            files,
-            g,
-            ExportFormat::Markdown,
-            chrono::Utc::now(),
-        )
-        .unwrap()
+        write_export(exports, files, g, ExportFormat::Markdown, fixed_now()).unwrap()
     }
 
     #[test]
