@@ -28,4 +28,9 @@ trap 'run_pg "$PGBIN/pg_ctl" -D "$ROOT/data" -m fast stop >/dev/null 2>&1 || tru
 run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U inkstone inkstone
 export DATABASE_URL="postgres://inkstone@127.0.0.1:$PORT/inkstone"
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PORT"
-cargo test -q -p inkstone-server --tests
+# The binaries the workspace test stage built: `cargo test -p` would rebuild with other features.
+status=0
+for bin in $(scripts/lib/built.sh server tests); do
+  (cd crates/server && "$bin" -q) || status=1
+done
+exit $status

@@ -5,5 +5,5 @@ cd "$(dirname "$0")/../.."
 VENV=target/venv-pay
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import wechatpayv3, alipay' 2>/dev/null || "$VENV/bin/pip" install -q wechatpayv3 python-alipay-sdk
-cargo build -q -p inkstone-pay --features testkit --example xcheck
-"$VENV/bin/python" scripts/checks/pay_xcheck.py "${CARGO_TARGET_DIR:-target}/debug/examples/xcheck" crates/pay/tests/keys
+XCHECK=$(scripts/lib/built.sh pay example xcheck)
+"$VENV/bin/python" scripts/checks/pay_xcheck.py "$XCHECK" crates/pay/tests/keys

@@ -5,8 +5,7 @@ cd "$(dirname "$0")/../.."
 VENV=target/venv-dashscope
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import dashscope' 2>/dev/null || "$VENV/bin/pip" install -q dashscope
-cargo build -q -p inkstone-fake-dashscope --bin fake-dashscope
-BIN="${CARGO_TARGET_DIR:-target}/debug/fake-dashscope"
+BIN=$(scripts/lib/built.sh fake-dashscope bin fake-dashscope)
 KEY=sk-inkstone-sdk-check
 OUT=$(mktemp)
 "$BIN" --port 0 --key "$KEY" >"$OUT" &

@@ -11,12 +11,13 @@ if [ "${#need[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-cargo test -q -p inkstone-keychain --test secret_service --no-run
+export TEST_BIN
+TEST_BIN=$(scripts/lib/built.sh keychain test secret_service)
 # A fresh HOME for the keyring, but the same Rust toolchain.
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 HOME_DIR=$(mktemp -d)
 trap 'rm -rf "$HOME_DIR"' EXIT
 HOME="$HOME_DIR" XDG_DATA_HOME="$HOME_DIR/.local/share" dbus-run-session -- sh -c '
   echo -n "inkstone-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  cargo test -q -p inkstone-keychain --test secret_service -- --ignored
+  cd crates/keychain && "$TEST_BIN" -q --ignored
 '

@@ -13,4 +13,5 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -c 'import pptx' 2>/dev/null || "$VENV/bin/pip" install -q python-pptx
-PPTX_PYTHON="$PWD/$VENV/bin/python" cargo test -p inkstone-pptx --test libreoffice -- --ignored
+TEST_BIN=$(scripts/lib/built.sh pptx test libreoffice)
+(cd crates/pptx && PPTX_PYTHON="$PWD/../../$VENV/bin/python" "$TEST_BIN" --ignored)

@@ -10,11 +10,15 @@ for tool in xvfb-run tauri-driver WebKitWebDriver zbarimg dbus-run-session gnome
   command -v "$tool" >/dev/null || { echo "50-e2e: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
 done
 ./scripts/setup-ui.sh
-cargo build -q -p inkstone-app -p inkstone-server
-cargo test -q -p inkstone-e2e --no-run
+# The app binary is the one thing the test stage does not build (src-tauri has no integration
+# tests); the same features as the workspace build, so only the shell crate is compiled.
+cargo build -q -p inkstone-app
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 mkdir -p target/e2e
-export INKSTONE_APP="$TARGET/debug/inkstone-app" INKSTONE_SERVER_BIN="$TARGET/debug/inkstone-server"
+export INKSTONE_APP="$TARGET/debug/inkstone-app"
+export INKSTONE_SERVER_BIN E2E_BIN
+INKSTONE_SERVER_BIN=$(scripts/lib/built.sh server bin inkstone-server)
+E2E_BIN=$(scripts/lib/built.sh e2e test app)
 export INKSTONE_DEMO_TOKENS_PER_SECOND=60
 # tauri-driver's port and WebKitWebDriver's (the next one); E2E_FILTER runs some tests only.
 export E2E_PORT="${E2E_PORT:-4444}" E2E_FILTER="${E2E_FILTER:-}"
@@ -29,6 +33,6 @@ HOME="$KEYRING_HOME" XDG_DATA_HOME="$KEYRING_HOME/.local/share" dbus-run-session
   DRIVER=$!
   trap "kill $DRIVER 2>/dev/null || true" EXIT
   for _ in $(seq 1 50); do curl -sf "$INKSTONE_E2E_DRIVER/status" >/dev/null && break; sleep 0.2; done
-  cargo test -q -p inkstone-e2e --test app -- --ignored --test-threads=1 $E2E_FILTER
+  cd crates/e2e && "$E2E_BIN" -q --ignored --test-threads=1 $E2E_FILTER
 '
 echo "50-e2e: screenshots in target/e2e/"
