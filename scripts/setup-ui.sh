@@ -14,6 +14,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 if [ "${1:-}" != "--deps-only" ]; then
-  echo "setup-ui: vite build"
-  npx --no-install vite build --logLevel warn
+  # Only when a source is newer than the last build: a fresh dist/ would change nothing but its
+  # file times, and those make cargo compile the shell (which embeds dist/) again.
+  if [ ! -f dist/index.html ] ||
+    [ -n "$(find src public index.html vite.config.ts tsconfig.json package.json package-lock.json \
+      -newer dist/index.html -print -quit 2>/dev/null)" ]; then
+    echo "setup-ui: vite build"
+    npx --no-install vite build --logLevel warn
+  else
+    echo "setup-ui: ui/dist is up to date"
+  fi
 fi

@@ -10,13 +10,12 @@ for tool in xvfb-run tauri-driver WebKitWebDriver zbarimg dbus-run-session gnome
   command -v "$tool" >/dev/null || { echo "50-e2e: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
 done
 ./scripts/setup-ui.sh
-# The app binary is the one thing the test stage does not build (src-tauri has no integration
-# tests); the same features as the workspace build, so only the shell crate is compiled.
-cargo build -q -p inkstone-app
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 mkdir -p target/e2e
-export INKSTONE_APP="$TARGET/debug/inkstone-app"
-export INKSTONE_SERVER_BIN E2E_BIN
+# The binaries the test stage built (src-tauri/tests/launch.rs makes it build the app), so the
+# shell is not compiled a second time with other features.
+export INKSTONE_APP INKSTONE_SERVER_BIN E2E_BIN
+INKSTONE_APP=$(scripts/lib/built.sh src-tauri bin inkstone-app)
 INKSTONE_SERVER_BIN=$(scripts/lib/built.sh server bin inkstone-server)
 E2E_BIN=$(scripts/lib/built.sh e2e test app)
 export INKSTONE_DEMO_TOKENS_PER_SECOND=60
