@@ -379,7 +379,8 @@ async fn a_generation_killed_mid_stream_is_refunded_exactly_once_after_restart()
         write(&c, "写一个很长的冬天的故事").await?;
         wait_css(&c, "[data-testid=stop]").await?;
         wait_text(&c, "[data-testid=output]", |t| !t.is_empty()).await?;
-        shot(&c, "20-before-kill").await?;
+        // Killed at once: the demo answer lasts a few seconds, and a screenshot here took
+        // longer than that on a loaded machine, so the run had finished before the kill.
         Ok(())
     })
     .await?;
