@@ -4,6 +4,7 @@
 
 const COMMANDS: &[&str] = &[
     "app_version",
+    "open_link",
     "login",
     "logout",
     "register_profile",
@@ -36,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "ai_models",
     "ai_model_add",
     "ai_model_update",
+    "ai_model_has_key",
     "ai_model_activate",
     "ai_model_delete",
     "order_create",

@@ -50,6 +50,21 @@ img = ImageSynthesis.call(model="wanx2.1-t2i-turbo", prompt="一只奔跑的猫"
 assert img.status_code == HTTPStatus.OK, (img.status_code, img.code, img.message)
 assert img.output.task_status == "SUCCEEDED", img.output
 assert len(img.output.results) == 2 and img.output.results[0].url.startswith(base)
+# Result links are OSS objects with a signed query, as in Alibaba's documented examples;
+# the link downloads as it is, and the same object without its signature is refused.
+from urllib.parse import urlsplit, parse_qs
+import urllib.request, urllib.error
+link = img.output.results[0].url
+query = parse_qs(urlsplit(link).query)
+assert {"Expires", "OSSAccessKeyId", "Signature"} <= set(query), link
+assert int(query["Expires"][0]) > 0, link
+with urllib.request.urlopen(link) as resp:
+    assert resp.status == 200 and resp.read(8) == b"\x89PNG\r\n\x1a\n", link
+try:
+    urllib.request.urlopen(link.split("?")[0])
+    raise AssertionError("an unsigned result link was served")
+except urllib.error.HTTPError as e:
+    assert e.code == 403, e.code
 failed = ImageSynthesis.call(model="wanx2.1-t2i-turbo", prompt="[[fault:task_fail]]", n=1, size="1024*1024", api_key=key)
 assert failed.output.task_status == "FAILED", failed.output
 

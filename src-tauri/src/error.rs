@@ -26,6 +26,9 @@ pub enum AppError {
     /// Occurs when an export cannot be written (disk full, no permission, interrupted).
     #[error("the export failed: {0}")]
     Export(&'static str),
+    /// Occurs when the system browser cannot be asked to open a link.
+    #[error("cannot open the link: {0}")]
+    Open(String),
     /// Occurs when a command argument is outside what the command accepts.
     #[error("invalid argument {field}: {reason}")]
     InvalidArgument {
@@ -43,6 +46,7 @@ impl AppError {
             Self::NotSignedIn => "not_signed_in",
             Self::Storage(_) => "storage",
             Self::Export(_) => "export_failed",
+            Self::Open(_) => "open_failed",
             Self::InvalidArgument { .. } => "invalid_argument",
         }
     }

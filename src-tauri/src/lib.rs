@@ -9,6 +9,7 @@
 pub mod commands;
 pub mod error;
 pub mod logging;
+pub mod navigation;
 pub mod options;
 pub mod state;
 
@@ -40,6 +41,12 @@ pub enum StartupError {
     /// Occurs when the app's services (payments, studio) cannot start.
     #[error(transparent)]
     Services(#[from] inkstone_desktop::DesktopError),
+    /// Occurs when another Inkstone already runs on this data folder (or it cannot be locked).
+    #[error("{0}. 墨砚已在使用这个数据文件夹，请切换到已打开的窗口。")]
+    DataFolder(#[from] inkstone_desktop::LockError),
+    /// Occurs when the main window cannot be made.
+    #[error("cannot open the window: {0}")]
+    Window(String),
 }
 
 /// Registers the commands and the start-up on `builder` (the real or the mock runtime).
@@ -47,8 +54,24 @@ pub fn configure<R: Runtime>(
     builder: tauri::Builder<R>,
     options: LaunchOptions,
 ) -> tauri::Builder<R> {
+    // A second launch through the desktop (same app, default data folder) focuses the first
+    // window instead of starting. A launch with its own `--data-dir` is another app's data;
+    // the data folder lock (`start`) refuses a second process on the same folder either way.
+    let builder = if options.data_dir.is_none() {
+        builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+    } else {
+        builder
+    };
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
+        // Links from model output open in the system browser, from Rust only (`open_link`).
+        .plugin(tauri_plugin_opener::init())
         // Used from Rust only (a purchase credited); the webview gets no notification API.
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(commands::handler())
@@ -65,8 +88,34 @@ pub fn configure<R: Runtime>(
                 commands::shop::announce(&handle, &state, &purchase);
             }
             app.manage(state);
+            main_window(app.handle())?;
             Ok(())
         })
+}
+
+/// The main window, made here rather than from the config so it gets the navigation guard:
+/// whatever the page does, the window stays on the app's own pages.
+fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+        .ok_or_else(|| StartupError::Window("no main window in tauri.conf.json".into()))?;
+    tauri::WebviewWindowBuilder::from_config(app, &config)
+        .map_err(|e| StartupError::Window(e.to_string()))?
+        .on_navigation(|url| {
+            let allowed = navigation::is_app_page(url);
+            if !allowed {
+                tracing::warn!(url = %url, "kept the window on the app (navigation blocked)");
+            }
+            allowed
+        })
+        .build()
+        .map_err(|e| StartupError::Window(e.to_string()))?;
+    Ok(())
 }
 
 async fn start<R: Runtime>(
@@ -89,6 +138,9 @@ async fn start<R: Runtime>(
             source,
         })?;
     }
+    // Before the log, the database and start-up recovery: a second process on this folder
+    // stops here and touches nothing of the first one's.
+    let data_lock = std::sync::Arc::new(inkstone_desktop::DataLock::acquire(&data_dir)?);
     let guard = logging::init(&log_dir)?;
     app.manage(guard);
     tracing::info!(
@@ -119,6 +171,7 @@ async fn start<R: Runtime>(
             .and_then(|v| v.parse().ok())
             .unwrap_or(40.0),
         clock: inkstone_core::Clock::system(),
+        data_lock: Some(data_lock),
     };
     // Keys live in the OS keychain; a data folder other than the default gets its own entries.
     let secrets = if options.data_dir.is_none() && !demo {

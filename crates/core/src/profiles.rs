@@ -99,6 +99,34 @@ pub async fn create_profile(
 }
 
 /// Checks a username and password; the same error for an unknown user and a wrong password.
+/// Registers a profile from the sign-in page. The first profile of a data folder is its owner
+/// (an admin: the one who changes AI models and keys); every later one is a writer. Decided in
+/// the same statement as the insert, so two registrations at once cannot both become owner.
+pub async fn register(
+    db: &Database,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> CoreResult<Profile> {
+    validate_username(username)?;
+    validate_password(password)?;
+    let hash = hash_password(password)?;
+    let result = sqlx::query(
+        "INSERT INTO profiles (username, password_hash, is_admin, created_at_ms)
+         SELECT ?, ?, NOT EXISTS (SELECT 1 FROM profiles), ?
+         WHERE true ON CONFLICT(username) DO NOTHING",
+    )
+    .bind(username)
+    .bind(&hash)
+    .bind(to_ms(now))
+    .execute(db)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(CoreError::UsernameTaken);
+    }
+    get_profile(db, result.last_insert_rowid()).await
+}
+
 pub async fn login(db: &Database, username: &str, password: &str) -> CoreResult<Profile> {
     let row = sqlx::query(&format!(
         "SELECT {PROFILE_COLUMNS}, password_hash FROM profiles WHERE username = ?"

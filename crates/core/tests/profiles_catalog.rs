@@ -146,3 +146,22 @@ async fn the_catalog_cache_keeps_what_the_server_said_and_when() {
     assert!(catalog::store_catalog(&db, &dup, t0()).await.is_err());
     assert_eq!(catalog::cached_catalog(&db).await.unwrap().catalog, fresh);
 }
+
+#[tokio::test]
+async fn the_first_registered_profile_owns_the_install_and_later_ones_do_not() {
+    let db = db().await;
+    let owner = profiles::register(&db, "owner", "correct horse", t0())
+        .await
+        .unwrap();
+    assert!(owner.is_admin, "the first profile is the owner");
+    let writer = profiles::register(&db, "writer", "correct horse", t0())
+        .await
+        .unwrap();
+    assert!(!writer.is_admin);
+    assert!(matches!(
+        profiles::register(&db, "writer", "another one", t0()).await,
+        Err(inkstone_core::CoreError::UsernameTaken)
+    ));
+    assert!(profiles::register(&db, "x", "", t0()).await.is_err());
+    assert_eq!(profiles::list_profiles(&db).await.unwrap().len(), 2);
+}

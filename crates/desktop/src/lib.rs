@@ -5,13 +5,16 @@
 //! Tauri commands in `src-tauri` call these methods and do nothing else.
 #![forbid(unsafe_code)]
 
+pub mod lock;
 pub mod preferences;
+
+pub use lock::{DataLock, LockError};
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use inkstone_core::models::{self, ModelConfig};
+use inkstone_core::models::{self, ModelConfig, ModelInput};
 use inkstone_core::orders::Order;
 use inkstone_core::{demo, Clock, CoreError, Database};
 use inkstone_fake_dashscope::FakeHandle;
@@ -50,6 +53,16 @@ pub enum DesktopError {
     PaymentsUnavailable(String),
     #[error("cannot start: {0}")]
     Start(String),
+    /// Occurs when another Inkstone holds the data folder, or it cannot be locked.
+    #[error(transparent)]
+    DataFolder(#[from] LockError),
+    /// Occurs when a profile that is not the owner (an admin) tries to change AI models or keys.
+    #[error("only the owner (an admin profile) may change AI models and keys")]
+    OwnerOnly,
+    /// Occurs when the DashScope key would go to a host that is not DashScope's (a custom
+    /// region or a model's own URL): refused before any request.
+    #[error("the DashScope key is only sent to DashScope hosts, not to {host}")]
+    KeyHostRefused { host: String },
 }
 
 impl DesktopError {
@@ -64,6 +77,10 @@ impl DesktopError {
             DesktopError::NoApiKey => "no_api_key",
             DesktopError::PaymentsUnavailable(_) => "payments_unavailable",
             DesktopError::Start(_) => "start_failed",
+            DesktopError::DataFolder(LockError::AlreadyRunning { .. }) => "already_running",
+            DesktopError::DataFolder(LockError::Io { .. }) => "storage",
+            DesktopError::OwnerOnly => "owner_only",
+            DesktopError::KeyHostRefused { .. } => "key_host_refused",
         }
     }
 }
@@ -93,6 +110,9 @@ pub struct Options {
     pub demo_tokens_per_second: f64,
     /// Where "now" comes from (the system clock unless a test fixes it).
     pub clock: Clock,
+    /// The lock on `data_dir` when the caller took it already (the shell does, before it
+    /// opens the database); otherwise [`Services::start`] takes it.
+    pub data_lock: Option<Arc<DataLock>>,
 }
 
 /// Where purchases go, for the purchase pages.
@@ -138,6 +158,24 @@ pub struct Services {
     /// announced them.
     resumed: std::sync::Mutex<Vec<Settled>>,
     options: Options,
+    /// Held for as long as the services run: one app per data folder.
+    _data_lock: Arc<DataLock>,
+}
+
+/// The host of `url` for a message (never its path or query, which may carry secrets).
+fn host_of(url: &str) -> String {
+    url.split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(url)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(100)
+        .collect()
 }
 
 /// Renders `text` as an SVG QR code.
@@ -158,6 +196,17 @@ impl Services {
         options: Options,
         secrets: Arc<dyn SecretStore>,
     ) -> DesktopResult<Self> {
+        // First of all: a second app on this folder must not run recovery below, which would
+        // close and refund the first one's running generations.
+        let data_lock = match &options.data_lock {
+            Some(lock) if lock.dir() == options.data_dir => lock.clone(),
+            Some(_) => {
+                return Err(DesktopError::Start(
+                    "the data folder lock is for another folder".into(),
+                ))
+            }
+            None => Arc::new(DataLock::acquire(&options.data_dir)?),
+        };
         let clock = options.clock.clone();
         if options.demo {
             demo::seed_demo(&db, clock.now()).await?;
@@ -229,6 +278,7 @@ impl Services {
             region_base_url: std::sync::RwLock::new(None),
             resumed: std::sync::Mutex::new(Vec::new()),
             options,
+            _data_lock: data_lock,
         };
         services.resume_orders().await;
         Ok(services)
@@ -349,16 +399,164 @@ impl Services {
         })
     }
 
-    /// Stores the key in the keychain (only there) after checking its form.
-    pub fn set_api_key(&self, key: &str) -> DesktopResult<KeyStatus> {
+    /// The signed-in profile when it is the owner (an admin): only the owner changes AI
+    /// models and keys, since they decide where the writers' texts and the keys go.
+    pub async fn require_owner(&self, profile_id: Option<i64>) -> DesktopResult<i64> {
+        let id = profile_id.ok_or(DesktopError::OwnerOnly)?;
+        let profile = inkstone_core::profiles::get_profile(&self.db, id).await?;
+        if !profile.is_admin {
+            return Err(DesktopError::OwnerOnly);
+        }
+        Ok(id)
+    }
+
+    /// Stores the key in the keychain (only there) after checking its form. Owner only.
+    pub async fn set_api_key(
+        &self,
+        profile_id: Option<i64>,
+        key: &str,
+    ) -> DesktopResult<KeyStatus> {
+        self.require_owner(profile_id).await?;
         inkstone_qwen::validate::api_key(key.trim())?;
         self.secrets.set(&SecretName::DashScopeKey, key.trim())?;
         self.key_status()
     }
 
-    pub fn delete_api_key(&self) -> DesktopResult<KeyStatus> {
+    /// Owner only.
+    pub async fn delete_api_key(&self, profile_id: Option<i64>) -> DesktopResult<KeyStatus> {
+        self.require_owner(profile_id).await?;
         self.secrets.delete(&SecretName::DashScopeKey)?;
         self.key_status()
+    }
+
+    /// Checks a model before it is stored: an OpenAI-compatible endpoint needs https unless
+    /// it runs on this machine; a DashScope model's own URL must be a DashScope host (it gets
+    /// the DashScope key).
+    fn check_model_input(input: &ModelInput) -> DesktopResult<()> {
+        let url = input
+            .base_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        match (input.provider.as_str(), url) {
+            ("openai", Some(url)) => {
+                inkstone_qwen::validate::openai_base_url(url)?;
+            }
+            ("dashscope", Some(url)) if !inkstone_qwen::validate::is_dashscope_host(url) => {
+                return Err(DesktopError::KeyHostRefused { host: host_of(url) })
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Adds a model; an OpenAI-compatible one may bring its own key (kept in the keychain
+    /// under the model's id, never with the DashScope key). Owner only.
+    pub async fn add_model(
+        &self,
+        profile_id: Option<i64>,
+        input: &ModelInput,
+        api_key: Option<&str>,
+    ) -> DesktopResult<ModelConfig> {
+        self.require_owner(profile_id).await?;
+        Self::check_model_input(input)?;
+        let key = Self::model_key_input(input, api_key)?;
+        let model = models::add_model(&self.db, input, self.now().timestamp_millis()).await?;
+        if let Some(key) = key {
+            self.secrets
+                .set(&SecretName::ModelKey { model_id: model.id }, key)?;
+        }
+        Ok(model)
+    }
+
+    /// Edits a model; `api_key` replaces its own key when given. Owner only.
+    pub async fn update_model(
+        &self,
+        profile_id: Option<i64>,
+        id: i64,
+        input: &ModelInput,
+        api_key: Option<&str>,
+    ) -> DesktopResult<ModelConfig> {
+        self.require_owner(profile_id).await?;
+        Self::check_model_input(input)?;
+        let key = Self::model_key_input(input, api_key)?;
+        let model = models::update_model(&self.db, id, input).await?;
+        if model.provider != "openai" {
+            // A model that stopped being OpenAI-compatible keeps no key of its own.
+            self.secrets
+                .delete(&SecretName::ModelKey { model_id: id })?;
+        } else if let Some(key) = key {
+            self.secrets
+                .set(&SecretName::ModelKey { model_id: id }, key)?;
+        }
+        Ok(model)
+    }
+
+    /// The trimmed, checked key of an OpenAI-compatible model, if one was given.
+    fn model_key_input<'a>(
+        input: &ModelInput,
+        api_key: Option<&'a str>,
+    ) -> DesktopResult<Option<&'a str>> {
+        let Some(key) = api_key.map(str::trim).filter(|k| !k.is_empty()) else {
+            return Ok(None);
+        };
+        if input.provider != "openai" {
+            return Err(CoreError::InvalidInput {
+                field: "api_key",
+                reason: "only an OpenAI-compatible model has a key of its own",
+            }
+            .into());
+        }
+        inkstone_qwen::validate::api_key(key)?;
+        Ok(Some(key))
+    }
+
+    /// Owner only.
+    pub async fn activate_model(
+        &self,
+        profile_id: Option<i64>,
+        id: i64,
+    ) -> DesktopResult<ModelConfig> {
+        self.require_owner(profile_id).await?;
+        Ok(models::activate_model(&self.db, id).await?)
+    }
+
+    /// Deletes a model and its own key. Owner only.
+    pub async fn delete_model(&self, profile_id: Option<i64>, id: i64) -> DesktopResult<()> {
+        self.require_owner(profile_id).await?;
+        models::delete_model(&self.db, id).await?;
+        self.secrets
+            .delete(&SecretName::ModelKey { model_id: id })?;
+        Ok(())
+    }
+
+    /// Whether an OpenAI-compatible model has a key of its own in the keychain.
+    pub fn model_has_key(&self, id: i64) -> DesktopResult<bool> {
+        Ok(self
+            .secrets
+            .get(&SecretName::ModelKey { model_id: id })?
+            .is_some())
+    }
+
+    /// The DashScope key goes to DashScope's hosts, or to the host the person who launched
+    /// the app named (`dashscope_base_url`: tests and the E2E against a local fake), never to
+    /// a URL from the database or the UI.
+    fn check_key_host(&self, base: &str) -> DesktopResult<()> {
+        let launched_with = self
+            .options
+            .dashscope_base_url
+            .as_deref()
+            .and_then(|u| inkstone_qwen::validate::base_url(u).ok());
+        let normalised = inkstone_qwen::validate::base_url(base)?;
+        if inkstone_qwen::validate::is_dashscope_host(&normalised)
+            || launched_with.as_deref() == Some(normalised.as_str())
+        {
+            Ok(())
+        } else {
+            Err(DesktopError::KeyHostRefused {
+                host: host_of(base),
+            })
+        }
     }
 
     /// The demo model: the bundled fake DashScope, started on first use.
@@ -372,6 +570,7 @@ impl Services {
                     40.0
                 },
                 reply_tokens: 120,
+                clock: self.options.clock.clone(),
                 ..Default::default()
             };
             *guard = Some(
@@ -407,6 +606,7 @@ impl Services {
                     .clone()
                     .or(region)
                     .unwrap_or_else(|| inkstone_qwen::BEIJING.to_string());
+                self.check_key_host(&base)?;
                 Ok((base, key, model_id.to_string()))
             }
             None if !self.options.demo => Err(DesktopError::NoApiKey),
@@ -462,21 +662,27 @@ impl Services {
                 field: "base_url",
                 reason: "an OpenAI-compatible model needs its endpoint",
             })?;
-            let key = self
-                .secrets
-                .get(&SecretName::DashScopeKey)?
-                .unwrap_or_else(|| "sk-none".into());
-            (
-                Arc::new(OpenAiCompatible::new(&base, &key, settings)?),
-                m.model_id.clone(),
-            )
+            // Its own key, never the DashScope one; a local server may need none.
+            let provider = match self.secrets.get(&SecretName::ModelKey { model_id: m.id })? {
+                Some(key) => OpenAiCompatible::new(&base, &key, settings)?,
+                None => OpenAiCompatible::without_key(&base, settings)?,
+            };
+            (Arc::new(provider), m.model_id.clone())
         } else {
             let (base, key, label) = self.dashscope_target(&m.model_id).await?;
-            let base = m
+            let base = match m
                 .base_url
                 .clone()
                 .filter(|_| !label.starts_with(DEMO_LABEL))
-                .unwrap_or(base);
+            {
+                Some(own) => {
+                    // The model's own URL comes from the database: it gets the key only if
+                    // it is DashScope's.
+                    self.check_key_host(&own)?;
+                    own
+                }
+                None => base,
+            };
             (Arc::new(DashScope::new(&base, &key, settings)?), label)
         };
         Ok(QwenText {

@@ -22,8 +22,10 @@ pub enum Theme {
     Dark,
 }
 
-/// Which DashScope host answers: the writer picks a region, or a custom host
-/// (a proxy, or a local OpenAI-compatible gateway speaking DashScope).
+/// Which DashScope host answers: the writer picks a region, or another of DashScope's own
+/// hosts. The DashScope key goes with every request, so a custom host must be DashScope's
+/// (`https://dashscope*.aliyuncs.com`); a proxy or a local server is an OpenAI-compatible
+/// model with its own key instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", content = "url", rename_all = "lowercase")]
 pub enum Region {
@@ -34,12 +36,21 @@ pub enum Region {
 }
 
 impl Region {
-    /// The host URL; a custom one is checked (http/https, no credentials).
+    /// The host URL; a custom one is checked (a DashScope host, https, no credentials).
     pub fn base_url(&self) -> Result<String, inkstone_qwen::QwenError> {
         match self {
             Region::Beijing => Ok(inkstone_qwen::BEIJING.to_string()),
             Region::Singapore => Ok(inkstone_qwen::SINGAPORE.to_string()),
-            Region::Custom(url) => inkstone_qwen::validate::base_url(url),
+            Region::Custom(url) => {
+                let base = inkstone_qwen::validate::base_url(url)?;
+                if !inkstone_qwen::validate::is_dashscope_host(&base) {
+                    return Err(inkstone_qwen::QwenError::InvalidInput {
+                        field: "region",
+                        reason: "a custom region must be a DashScope host (https://dashscope….aliyuncs.com)".into(),
+                    });
+                }
+                Ok(base)
+            }
         }
     }
 }
@@ -104,15 +115,18 @@ mod tests {
         let p = Preferences {
             locale: Locale::En,
             theme: Theme::Dark,
-            region: Region::Custom("http://127.0.0.1:8080/".into()),
+            region: Region::Custom("https://dashscope-finance.aliyuncs.com/".into()),
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(
             v,
-            json!({"locale": "en", "theme": "dark", "region": {"kind": "custom", "url": "http://127.0.0.1:8080/"}})
+            json!({"locale": "en", "theme": "dark", "region": {"kind": "custom", "url": "https://dashscope-finance.aliyuncs.com/"}})
         );
         assert_eq!(Preferences::from_stored(Some(v)), p);
-        assert_eq!(p.region.base_url().unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(
+            p.region.base_url().unwrap(),
+            "https://dashscope-finance.aliyuncs.com"
+        );
     }
 
     #[test]
@@ -131,7 +145,16 @@ mod tests {
 
     #[test]
     fn rejects_a_custom_region_that_is_not_http() {
-        for url in ["ftp://x", "javascript:alert(1)", "http://user:pw@host", ""] {
+        for url in [
+            "ftp://x",
+            "javascript:alert(1)",
+            "http://user:pw@host",
+            "",
+            // Not DashScope's: the key would go there.
+            "http://127.0.0.1:8080/",
+            "https://proxy.example.com",
+            "http://dashscope.aliyuncs.com",
+        ] {
             let p = Preferences {
                 region: Region::Custom(url.into()),
                 ..Default::default()

@@ -148,15 +148,21 @@ async fn the_report_flow() {
         vec![g.id]
     );
 
-    // Keys: refused when malformed, stored and hinted, removed.
+    // Keys (the owner's to change): refused when malformed, stored and hinted, removed.
+    let owner = Some(
+        profiles::login(&s.db, "admin", "admin123456")
+            .await
+            .unwrap()
+            .id,
+    );
     assert_eq!(
-        s.set_api_key("sk bad key").unwrap_err().kind(),
+        s.set_api_key(owner, "sk bad key").await.unwrap_err().kind(),
         "invalid_input"
     );
-    let status = s.set_api_key("sk-0123456789abcdef").unwrap();
+    let status = s.set_api_key(owner, "sk-0123456789abcdef").await.unwrap();
     assert!(status.configured && !status.demo_model);
     assert_eq!(status.hint.as_deref(), Some("sk-…cdef"));
-    assert!(s.delete_api_key().unwrap().demo_model);
+    assert!(s.delete_api_key(owner).await.unwrap().demo_model);
     assert!(ledger::audit(&s.db).await.unwrap().is_empty());
     s.shutdown().await;
 }

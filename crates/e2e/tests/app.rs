@@ -424,7 +424,8 @@ async fn the_api_key_lives_in_the_os_keychain_and_nowhere_else() -> R<()> {
     let data = tempfile::tempdir()?;
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "keychain", || async {
-        login(&c, "test_user", "test123456").await?;
+        // Keys are the owner's to change (an admin profile).
+        login(&c, "admin", "admin123456").await?;
         click(&c, "[data-testid=nav-settings]").await?;
         // A setting changed, so the settings store file exists and is checked below.
         click(&c, "[data-testid=theme-dark]").await?;
@@ -443,7 +444,7 @@ async fn the_api_key_lives_in_the_os_keychain_and_nowhere_else() -> R<()> {
     // A new start still knows the key: it came from the keychain, the only place it is.
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "keychain-restart", || async {
-        login(&c, "test_user", "test123456").await?;
+        login(&c, "admin", "admin123456").await?;
         click(&c, "[data-testid=nav-settings]").await?;
         wait_text(&c, "[data-testid=key-status]", |t| t.contains("4242")).await?;
         let page = c.source().await?;
@@ -674,4 +675,135 @@ async fn buying_survives_a_server_outage_and_a_killed_app() -> R<()> {
         outcome?;
     }
     Ok(())
+}
+
+/// The link a `[[reply:link]]` answer of the demo model carries (crates/fake-dashscope).
+const LINK: &str = "https://example.com/inkstone-demo";
+
+/// Whether the window shows one of the app's own pages (the embedded UI).
+fn on_the_app(scheme: &str, host: Option<&str>) -> bool {
+    matches!(
+        (scheme, host),
+        ("tauri", Some("localhost")) | ("http" | "https", Some("tauri.localhost"))
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn a_link_in_an_answer_leaves_the_window_on_the_app() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "links", || async {
+        login(&c, "test_user", "test123456").await?;
+        write(&c, "推荐一个写作网站 [[reply:link]]").await?;
+        let link = format!("[data-testid=output] [data-testid=markdown] a[href='{LINK}']");
+        // The answer re-renders with every streamed frame: wait (by script, holding no element)
+        // until the run has finished and the link is there.
+        let mut done = false;
+        for _ in 0..600 {
+            let ready = c
+                .execute(
+                    "return !document.querySelector('[data-testid=stop]') && !!document.querySelector(arguments[0])",
+                    vec![json!(link)],
+                )
+                .await?;
+            if ready == json!(true) {
+                done = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !done {
+            return Err("the answer with a link never finished".into());
+        }
+        shot(&c, "60-answer-with-a-link").await?;
+        // Clicked: the writer is asked first, and the window does not move.
+        let mut clicked = click(&c, &link).await;
+        for _ in 0..5 {
+            if clicked.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            clicked = click(&c, &link).await;
+        }
+        clicked?;
+        wait_text(&c, "[data-testid=link-url]", |t| t == LINK).await?;
+        shot(&c, "61-link-confirm").await?;
+        click(&c, "[data-testid=link-cancel]").await?;
+        wait_gone(&c, "[data-testid=link-confirm]").await?;
+        let url = c.current_url().await?;
+        if !on_the_app(url.scheme(), url.host_str()) {
+            return Err(format!("the window left the app: {url}").into());
+        }
+        // Whatever the page does, Rust's navigation guard keeps the window on the app.
+        c.execute(&format!("window.location.href = '{LINK}'"), vec![])
+            .await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let url = c.current_url().await?;
+        if !on_the_app(url.scheme(), url.host_str()) {
+            return Err(format!("a script took the window off the app: {url}").into());
+        }
+        // Still the app, still signed in.
+        wait_css(&c, "[data-testid=balance-value]").await?;
+        shot(&c, "62-still-on-the-app").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn a_second_app_on_the_same_data_folder_is_refused_and_the_first_keeps_its_run() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "second-instance", || async {
+        login(&c, "test_user", "test123456").await?;
+        write(&c, "写一个很长的秋天的故事").await?;
+        wait_css(&c, "[data-testid=stop]").await?;
+        // Started another way (not through the desktop launcher): same data folder.
+        let app = std::env::var("INKSTONE_APP")?;
+        let mut second = std::process::Command::new(app)
+            .arg("--demo")
+            .arg("--data-dir")
+            .arg(data.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let mut status = None;
+        for _ in 0..600 {
+            status = second.try_wait()?;
+            if status.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let Some(status) = status else {
+            let _ = second.kill();
+            let _ = second.wait();
+            return Err("a second app on the same data folder kept running".into());
+        };
+        let mut stderr = String::new();
+        if let Some(mut pipe) = second.stderr.take() {
+            use std::io::Read;
+            pipe.read_to_string(&mut stderr)?;
+        }
+        if status.success() || !stderr.contains("already running") {
+            return Err(format!("second app: {status:?} {stderr}").into());
+        }
+        // The first window's run was not closed or refunded by the second start.
+        wait_gone(&c, "[data-testid=stop]").await?;
+        click(&c, "[data-testid=nav-history]").await?;
+        wait_text(&c, "[data-testid=history-table]", |t| {
+            t.contains("秋天") && t.contains("已完成")
+        })
+        .await?;
+        balance(&c, "90").await?;
+        shot(&c, "63-second-instance-refused").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
 }

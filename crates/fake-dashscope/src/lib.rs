@@ -12,7 +12,17 @@
 //! `[[fault:invalid_model]]`, `[[fault:error_after=N]]` (an `event:error`
 //! after N frames), `[[fault:disconnect_after=N]]` (connection cut),
 //! `[[fault:no_finish]]` (clean end without a finish reason),
-//! `[[fault:task_fail]]`. Global knobs live in [`FakeConfig`].
+//! `[[fault:task_fail]]`, `[[fault:link_expired]]` (a task whose result links were signed
+//! longer ago than they are valid, as when a client downloads a day late),
+//! `[[fault:empty]]` (an answer without a word), `[[fault:content_filter]]` (the
+//! compatible endpoint stops with `finish_reason: content_filter`).
+//! `[[reply:link]]` makes the answer carry a Markdown link and a bare URL.
+//! Global knobs live in [`FakeConfig`].
+//!
+//! Result files are served like Alibaba's OSS links: a signed query
+//! (`Expires`, `OSSAccessKeyId`, `Signature`) checked on every download, and
+//! `403 AccessDenied` ("Request has expired.") once the [`FakeConfig::clock`]
+//! it was given is past `Expires`.
 
 pub mod png;
 
@@ -21,16 +31,18 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
+use inkstone_core::Clock;
 use serde_json::{json, Value};
+use sha2::Digest;
 
 pub const DEFAULT_KEY: &str = "sk-inkstone-fake-0000000000000000";
 
@@ -49,6 +61,10 @@ pub struct FakeConfig {
     pub task_polls: u32,
     /// After this long a task id answers UNKNOWN, as the real one does after 24 h.
     pub task_ttl: Duration,
+    /// How long a result link works after the task succeeded (24 h at DashScope).
+    pub result_ttl: Duration,
+    /// The time tasks and signed result links are judged by.
+    pub clock: Clock,
 }
 
 impl Default for FakeConfig {
@@ -61,6 +77,8 @@ impl Default for FakeConfig {
             throttle_first: 0,
             task_polls: 2,
             task_ttl: Duration::from_secs(24 * 3600),
+            result_ttl: Duration::from_secs(24 * 3600),
+            clock: Clock::system(),
         }
     }
 }
@@ -75,14 +93,18 @@ pub struct Stats {
     pub client_disconnects: AtomicU64,
     pub tasks_created: AtomicU64,
     pub task_polls: AtomicU64,
+    /// Result downloads refused (expired, unsigned or a bad signature).
+    pub downloads_refused: AtomicU64,
 }
 
 struct Task {
-    created: Instant,
+    created: chrono::DateTime<chrono::Utc>,
     polls: u32,
     video: bool,
     n: u32,
     fail: bool,
+    /// Sign the results as if the task had finished longer ago than links live.
+    links_expired: bool,
 }
 
 struct Shared {
@@ -91,6 +113,8 @@ struct Shared {
     throttled: AtomicU32,
     tasks: Mutex<HashMap<String, Task>>,
     base_url: String,
+    /// This fake's "AccessKeySecret" for signing result links.
+    signing_secret: String,
 }
 
 pub struct FakeHandle {
@@ -123,6 +147,7 @@ pub async fn spawn_on(config: FakeConfig, addr: SocketAddr) -> std::io::Result<F
         throttled: AtomicU32::new(0),
         tasks: Mutex::new(HashMap::new()),
         base_url: base_url.clone(),
+        signing_secret: uuid::Uuid::new_v4().to_string(),
     });
     let app = Router::new()
         .route(
@@ -194,6 +219,9 @@ enum Fault {
     DisconnectAfter(usize),
     NoFinish,
     TaskFail,
+    LinkExpired,
+    Empty,
+    ContentFilter,
 }
 
 fn fault_in(text: &str) -> Option<Fault> {
@@ -212,6 +240,9 @@ fn fault_in(text: &str) -> Option<Fault> {
         "disconnect_after" => Fault::DisconnectAfter(n),
         "no_finish" => Fault::NoFinish,
         "task_fail" => Fault::TaskFail,
+        "link_expired" => Fault::LinkExpired,
+        "empty" => Fault::Empty,
+        "content_filter" => Fault::ContentFilter,
         _ => return None,
     })
 }
@@ -255,6 +286,10 @@ fn last_user_text(messages: &[Value]) -> String {
         .to_string()
 }
 
+/// The link a `[[reply:link]]` answer carries (the E2E test clicks it).
+pub const LINK_URL: &str = "https://example.com/inkstone-demo";
+const LINK_TITLE: &str = "演示链接 demo link";
+
 const CORPUS: &str = "春天来了，桃花盛开，小河解冻，燕子从南方飞回。写作是一种和自己对话的方式，\
 每一个字都在寻找它的位置。清晨的阳光落在书桌上，墨香在空气里慢慢散开。";
 
@@ -270,9 +305,16 @@ fn reply_tokens(system: &str, user: &str, count: usize) -> Vec<String> {
         while body.chars().count() < count * 2 {
             body.push_str(CORPUS);
         }
-        body.chars()
+        let mut body: String = body
+            .chars()
             .take(count * 2 + topic.chars().count() + 8)
-            .collect()
+            .collect();
+        if user.contains("[[reply:link]]") {
+            body.push_str(&format!(
+                "\n\n参考：[{LINK_TITLE}]({LINK_URL})，或直接访问 {LINK_URL}\n"
+            ));
+        }
+        body
     };
     let chars: Vec<char> = text.chars().collect();
     chars.chunks(2).map(|c| c.iter().collect()).collect()
@@ -424,7 +466,11 @@ async fn native(
     } else {
         last_user_text(&messages)
     };
-    let tokens = reply_tokens(&system, &user, shared.config.reply_tokens);
+    let tokens = if fault == Some(Fault::Empty) {
+        Vec::new()
+    } else {
+        reply_tokens(&system, &user, shared.config.reply_tokens)
+    };
     let input_tokens = text.chars().count().div_ceil(2);
     let params = body.get("parameters").cloned().unwrap_or(Value::Null);
     let message_format =
@@ -632,11 +678,15 @@ async fn compatible_chat(
         .filter(|m| m.get("role").and_then(Value::as_str) == Some("system"))
         .map(|m| all_text(&json!({"messages": [m]})))
         .collect();
-    let tokens = reply_tokens(
-        &system,
-        &last_user_text(&messages),
-        shared.config.reply_tokens,
-    );
+    let tokens = if fault == Some(Fault::Empty) {
+        Vec::new()
+    } else {
+        reply_tokens(
+            &system,
+            &last_user_text(&messages),
+            shared.config.reply_tokens,
+        )
+    };
     let input_tokens = text.chars().count().div_ceil(2);
     let id = format!("chatcmpl-{}", request_id());
     let created = std::time::SystemTime::now()
@@ -644,10 +694,17 @@ async fn compatible_chat(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let usage = json!({"prompt_tokens": input_tokens, "completion_tokens": tokens.len(), "total_tokens": input_tokens + tokens.len()});
+    // A content filter stops the answer part-way, as the documented `content_filter` reason says.
+    let (tokens, finish_reason) = if fault == Some(Fault::ContentFilter) {
+        let half = tokens.len() / 2;
+        (tokens[..half].to_vec(), "content_filter")
+    } else {
+        (tokens, "stop")
+    };
     if !body.get("stream").and_then(Value::as_bool).unwrap_or(false) {
         return Json(json!({
             "id": id, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": tokens.concat()}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": tokens.concat()}, "finish_reason": finish_reason}],
             "usage": usage,
         }))
         .into_response();
@@ -705,7 +762,7 @@ async fn compatible_chat(
         if fault == Some(Fault::NoFinish) {
             return;
         }
-        let _ = tx.send(Ok(chunk(json!({}), json!("stop")))).await;
+        let _ = tx.send(Ok(chunk(json!({}), json!(finish_reason)))).await;
         if include_usage {
             let v = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model, "choices": [], "usage": usage});
             let _ = tx.send(Ok(Bytes::from(format!("data: {v}\n\n")))).await;
@@ -797,11 +854,12 @@ fn create_task(shared: Arc<Shared>, headers: HeaderMap, body: Bytes, video: bool
         tasks.insert(
             id.clone(),
             Task {
-                created: Instant::now(),
+                created: shared.config.clock.now(),
                 polls: 0,
                 video,
                 n,
                 fail: fault == Some(Fault::TaskFail),
+                links_expired: fault == Some(Fault::LinkExpired),
             },
         );
     }
@@ -833,7 +891,9 @@ async fn get_task(
     let Some(task) = tasks.get_mut(&id) else {
         return Json(unknown).into_response();
     };
-    if task.created.elapsed() > shared.config.task_ttl {
+    let now = shared.config.clock.now();
+    let ttl = chrono::Duration::from_std(shared.config.task_ttl).unwrap_or(chrono::Duration::MAX);
+    if now.signed_duration_since(task.created) > ttl {
         return Json(unknown).into_response();
     }
     task.polls += 1;
@@ -851,14 +911,21 @@ async fn get_task(
             "code": "DataInspectionFailed", "message": "Output data may contain inappropriate content.", "submit_time": times, "end_time": times}}))
         .into_response();
     }
+    let expires = if task.links_expired {
+        now.timestamp() - 1
+    } else {
+        now.timestamp()
+            .saturating_add(i64::try_from(shared.config.result_ttl.as_secs()).unwrap_or(i64::MAX))
+    };
+    let link = |name: String| signed_link(&shared, &name, expires);
     if task.video {
-        let url = format!("{}/files/{id}-0.mp4", shared.base_url);
+        let url = link(format!("{id}-0.mp4"));
         return Json(json!({"request_id": request_id(), "output": {"task_id": id, "task_status": "SUCCEEDED",
             "submit_time": times, "end_time": times, "video_url": url}, "usage": {"video_count": 1, "video_duration": 5}}))
         .into_response();
     }
     let results: Vec<Value> = (0..task.n)
-        .map(|i| json!({"url": format!("{}/files/{id}-{i}.png", shared.base_url)}))
+        .map(|i| json!({"url": link(format!("{id}-{i}.png"))}))
         .collect();
     Json(json!({"request_id": request_id(), "output": {"task_id": id, "task_status": "SUCCEEDED", "submit_time": times,
         "end_time": times, "results": results, "task_metrics": {"TOTAL": task.n, "SUCCEEDED": task.n, "FAILED": 0}},
@@ -866,8 +933,96 @@ async fn get_task(
     .into_response()
 }
 
-/// Result files. Like the real OSS links they need no Authorization header.
-async fn get_file(Path(name): Path<String>) -> Result<Response, Infallible> {
+const OSS_ACCESS_KEY_ID: &str = "LTAI5tInkstoneFakeOss";
+
+/// `Signature` of a result link: a keyed digest of the object and its expiry (the real one is
+/// an HMAC-SHA1 of the same fields with the AccessKeySecret), base64 as OSS writes it.
+fn signature(shared: &Shared, name: &str, expires: i64) -> String {
+    use base64::Engine;
+    let digest = sha2::Sha256::digest(
+        format!("{}\nGET\n{expires}\n/files/{name}", shared.signing_secret).as_bytes(),
+    );
+    base64::engine::general_purpose::STANDARD.encode(&digest[..20])
+}
+
+/// Percent-encodes the three base64 characters that are not safe in a query.
+fn query_escape(value: &str) -> String {
+    value
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
+}
+
+/// A result link as DashScope hands them out: an OSS object with a signed query.
+fn signed_link(shared: &Shared, name: &str, expires: i64) -> String {
+    format!(
+        "{}/files/{name}?Expires={expires}&OSSAccessKeyId={OSS_ACCESS_KEY_ID}&Signature={}",
+        shared.base_url,
+        query_escape(&signature(shared, name, expires))
+    )
+}
+
+/// OSS's error document.
+fn oss_error(code: &str, message: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>{code}</Code>\n  <Message>{message}</Message>\n  <RequestId>{}</RequestId>\n  <HostId>inkstone-fake-oss</HostId>\n</Error>\n",
+        request_id()
+    );
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/xml")],
+        body,
+    )
+        .into_response()
+}
+
+/// The signed query of a download: refused unless complete, signed by this fake and not
+/// past `Expires` on the fake's clock.
+#[allow(clippy::result_large_err)] // an axum Response is the natural error of a handler helper
+fn check_signed(
+    shared: &Shared,
+    name: &str,
+    query: &HashMap<String, String>,
+) -> Result<(), Response> {
+    let (Some(expires), Some(key_id), Some(signature_given)) = (
+        query.get("Expires"),
+        query.get("OSSAccessKeyId"),
+        query.get("Signature"),
+    ) else {
+        return Err(oss_error(
+            "AccessDenied",
+            "You have no right to access this object because of bucket acl.",
+        ));
+    };
+    let Ok(expires) = expires.parse::<i64>() else {
+        return Err(oss_error("AccessDenied", "Invalid Expires."));
+    };
+    if key_id != OSS_ACCESS_KEY_ID || *signature_given != signature(shared, name, expires) {
+        return Err(oss_error(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        ));
+    }
+    if shared.config.clock.now().timestamp() > expires {
+        return Err(oss_error("AccessDenied", "Request has expired."));
+    }
+    Ok(())
+}
+
+/// Result files. Like the real OSS links they need no Authorization header: the signed
+/// query is the permission.
+async fn get_file(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Infallible> {
+    if let Err(refused) = check_signed(&shared, &name, &query) {
+        shared
+            .stats
+            .downloads_refused
+            .fetch_add(1, Ordering::Relaxed);
+        return Ok(refused);
+    }
     if let Some(stem) = name.strip_suffix(".png") {
         let seed = stem.bytes().fold(0u8, |a, b| a.wrapping_add(b));
         return Ok((

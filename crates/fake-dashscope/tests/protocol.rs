@@ -155,3 +155,102 @@ async fn image_tasks_need_async_and_end_with_downloadable_pngs() {
         "UNKNOWN"
     );
 }
+
+/// Creates an image task and polls it to the end; returns its result links.
+async fn finished_image_links(base: &str, prompt: &str) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let created: Value = client
+        .post(format!("{base}/api/v1/services/aigc/text2image/image-synthesis"))
+        .bearer_auth(DEFAULT_KEY)
+        .header("X-DashScope-Async", "enable")
+        .json(&json!({"model": "wanx2.1-t2i-turbo", "input": {"prompt": prompt}, "parameters": {"n": 1}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["output"]["task_id"].as_str().unwrap().to_string();
+    let done: Value = client
+        .get(format!("{base}/api/v1/tasks/{id}"))
+        .bearer_auth(DEFAULT_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["output"]["task_status"], "SUCCEEDED", "{done}");
+    done["output"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let r = reqwest::get(url).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn result_links_are_signed_like_oss_and_refused_once_the_given_clock_passes_expires() {
+    use chrono::TimeZone;
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 29, 4, 0, 0).unwrap();
+    let clock = inkstone_core::Clock::manual(start);
+    let fake = spawn(FakeConfig {
+        task_polls: 0,
+        clock: clock.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let links = finished_image_links(&fake.base_url, "一只猫").await;
+    let url = reqwest::Url::parse(&links[0]).unwrap();
+    let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    // As in Alibaba's documented examples: `…png?Expires=…&OSSAccessKeyId=…&Signature=…`.
+    assert_eq!(
+        query.get("Expires").map(String::as_str),
+        Some((start.timestamp() + 24 * 3600).to_string().as_str())
+    );
+    assert!(query.contains_key("OSSAccessKeyId") && query.contains_key("Signature"));
+    assert!(url.path().ends_with(".png"), "{url}");
+
+    let (status, _) = get(url.as_str()).await;
+    assert_eq!(status, 200, "a fresh link downloads");
+    // Not signed, or signed for something else: refused like OSS does.
+    let bare = format!("{}{}", fake.base_url, url.path());
+    assert_eq!(get(&bare).await.0, 403);
+    let tampered = url.as_str().replace(
+        &format!("Expires={}", query["Expires"]),
+        &format!("Expires={}", start.timestamp() + 365 * 24 * 3600),
+    );
+    let (status, body) = get(&tampered).await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("<Code>SignatureDoesNotMatch</Code>"),
+        "{body}"
+    );
+
+    // Still valid at the last second, refused after it.
+    clock.advance(chrono::Duration::hours(24));
+    assert_eq!(get(url.as_str()).await.0, 200);
+    clock.advance(chrono::Duration::seconds(1));
+    let (status, body) = get(url.as_str()).await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("<Code>AccessDenied</Code>") && body.contains("Request has expired."),
+        "{body}"
+    );
+    assert_eq!(
+        fake.stats
+            .downloads_refused
+            .load(std::sync::atomic::Ordering::SeqCst),
+        3
+    );
+
+    // `[[fault:link_expired]]`: links signed longer ago than they live, as a day-late download sees them.
+    let late = finished_image_links(&fake.base_url, "[[fault:link_expired]] 猫").await;
+    assert_eq!(get(&late[0]).await.0, 403, "links signed too long ago");
+}

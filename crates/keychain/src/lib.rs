@@ -19,6 +19,8 @@ pub enum SecretName {
     DashScopeKey,
     /// The payment endpoint's token for one local profile.
     AccountToken { profile_id: i64 },
+    /// The own key of one OpenAI-compatible model (by its id in `ai_models`).
+    ModelKey { model_id: i64 },
 }
 
 impl SecretName {
@@ -28,6 +30,7 @@ impl SecretName {
             SecretName::AccountToken { profile_id } => {
                 format!("payment-account-token-{profile_id}")
             }
+            SecretName::ModelKey { model_id } => format!("model-api-key-{model_id}"),
         }
     }
 }

@@ -299,8 +299,10 @@ async fn attempt_stream(
     }
     // Some OpenAI-compatible servers end right after the finish reason.
     if let Some(reason) = state.finish_reason.take() {
-        state.send_end(reason, tx).await;
-        return Ok(());
+        return state
+            .end_openai(reason, tx)
+            .await
+            .map_err(|e| (e, state.delivered));
     }
     Err((QwenError::Truncated, state.delivered))
 }
@@ -429,6 +431,20 @@ impl StreamState {
         let _ = tx.send(Ok(ChatEvent::Finished { reason })).await;
     }
 
+    /// The end of an OpenAI-compatible stream. A content filter that stopped the answer
+    /// (`finish_reason: content_filter`) or an answer without a word is a failure, never a
+    /// finished generation the writer pays for.
+    async fn end_openai(&mut self, reason: String, tx: &Tx) -> Result<(), QwenError> {
+        if reason == "content_filter" {
+            return Err(QwenError::Moderation);
+        }
+        if !self.delivered {
+            return Err(QwenError::EmptyAnswer);
+        }
+        self.send_end(reason, tx).await;
+        Ok(())
+    }
+
     /// Handles one event; `Ok(true)` when the stream is complete.
     async fn handle(&mut self, event: Event, dialect: Dialect, tx: &Tx) -> Result<bool, QwenError> {
         match dialect {
@@ -479,7 +495,7 @@ impl StreamState {
             Dialect::OpenAi => {
                 if event.data.trim() == "[DONE]" {
                     let reason = self.finish_reason.take().ok_or(QwenError::Truncated)?;
-                    self.send_end(reason, tx).await;
+                    self.end_openai(reason, tx).await?;
                     return Ok(true);
                 }
                 let v: Value = serde_json::from_str(&event.data)
@@ -709,7 +725,8 @@ pub(crate) async fn request_json(
 pub struct OpenAiCompatible {
     http: reqwest::Client,
     base: String,
-    key: String,
+    /// Its own key; `None` for a local server that needs none (no Authorization header).
+    key: Option<String>,
     settings: Settings,
 }
 
@@ -722,14 +739,26 @@ impl std::fmt::Debug for OpenAiCompatible {
 }
 
 impl OpenAiCompatible {
-    /// `base_url` ends with the API version, e.g. `https://dashscope.aliyuncs.com/compatible-mode/v1`.
+    /// `base_url` ends with the API version, e.g. `https://dashscope.aliyuncs.com/compatible-mode/v1`;
+    /// https unless the server runs on this machine, so the key never crosses a network in clear.
     pub fn new(base_url: &str, api_key: &str, settings: Settings) -> Result<Self, QwenError> {
         validate::api_key(api_key)?;
-        let base = validate::base_url(base_url)?;
+        let base = validate::openai_base_url(base_url)?;
         Ok(OpenAiCompatible {
             http: http_client(&settings)?,
             base,
-            key: api_key.to_string(),
+            key: Some(api_key.to_string()),
+            settings,
+        })
+    }
+
+    /// An endpoint that needs no key (a local server): no Authorization header is sent.
+    pub fn without_key(base_url: &str, settings: Settings) -> Result<Self, QwenError> {
+        let base = validate::openai_base_url(base_url)?;
+        Ok(OpenAiCompatible {
+            http: http_client(&settings)?,
+            base,
+            key: None,
             settings,
         })
     }
@@ -785,10 +814,12 @@ impl ChatProvider for OpenAiCompatible {
         let body = Self::body(model, messages, params, true);
         let (http, key) = (self.http.clone(), self.key.clone());
         let build = move || {
-            http.post(&url)
-                .bearer_auth(&key)
-                .header("Accept", "text/event-stream")
-                .json(&body)
+            let request = http.post(&url);
+            let request = match &key {
+                Some(key) => request.bearer_auth(key),
+                None => request,
+            };
+            request.header("Accept", "text/event-stream").json(&body)
         };
         spawn_stream(build, Dialect::OpenAi, self.settings)
     }
@@ -805,7 +836,14 @@ impl ChatProvider for OpenAiCompatible {
         let (http, key, settings) = (self.http.clone(), self.key.clone(), self.settings);
         Box::pin(async move {
             checked?;
-            let build = || http.post(&url).bearer_auth(&key).json(&body);
+            let build = || {
+                let request = http.post(&url);
+                match &key {
+                    Some(key) => request.bearer_auth(key),
+                    None => request,
+                }
+                .json(&body)
+            };
             let v = request_json(build, &settings, Dialect::OpenAi).await?;
             let text = v
                 .pointer("/choices/0/message/content")
@@ -817,6 +855,9 @@ impl ChatProvider for OpenAiCompatible {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
+            if finish == "content_filter" {
+                return Err(QwenError::Moderation);
+            }
             let (input_tokens, output_tokens) = usage_of(&v).unwrap_or((0, 0));
             Ok(ChatResponse {
                 text,

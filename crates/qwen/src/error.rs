@@ -42,6 +42,13 @@ pub enum QwenError {
     TaskFailed { code: String, message: String },
     #[error("the task is no longer known to the service")]
     TaskExpired,
+    /// Occurs when a finished task's result link is refused by its storage host (403/404:
+    /// the signed link expired, typically 24 h after the task, or was withdrawn).
+    #[error("the result link expired before the file was saved (HTTP {status})")]
+    ResultExpired { status: u16 },
+    /// Occurs when the model finished without a word of answer.
+    #[error("the model returned an empty answer")]
+    EmptyAnswer,
     #[error("cancelled")]
     Cancelled,
 }
@@ -67,6 +74,8 @@ impl QwenError {
             Self::Malformed(_) => "malformed_response",
             Self::TaskFailed { .. } => "task_failed",
             Self::TaskExpired => "task_expired",
+            Self::ResultExpired { .. } => "result_expired",
+            Self::EmptyAnswer => "empty_answer",
             Self::Cancelled => "cancelled",
         }
     }
@@ -101,6 +110,10 @@ impl QwenError {
             Self::Malformed(_) => "模型服务返回了无法识别的数据。".into(),
             Self::TaskFailed { message, .. } => format!("生成任务失败：{message}"),
             Self::TaskExpired => "生成任务已过期，请重新生成。".into(),
+            Self::ResultExpired { .. } => {
+                "生成结果的下载链接已过期，文件没能保存；本次不扣积分，请重新生成。".into()
+            }
+            Self::EmptyAnswer => "模型没有返回任何内容；本次不扣积分，请重试。".into(),
             Self::Cancelled => "已停止。".into(),
         }
     }
@@ -136,6 +149,12 @@ impl QwenError {
             Self::Malformed(_) => "The model service sent something unexpected.".into(),
             Self::TaskFailed { message, .. } => format!("The generation task failed: {message}"),
             Self::TaskExpired => "The task expired. Please generate again.".into(),
+            Self::ResultExpired { .. } => {
+                "The result's download link expired before the file was saved. You were not charged; please generate again.".into()
+            }
+            Self::EmptyAnswer => {
+                "The model returned an empty answer. You were not charged; please try again.".into()
+            }
             Self::Cancelled => "Stopped.".into(),
         }
     }

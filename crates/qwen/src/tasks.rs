@@ -185,8 +185,11 @@ impl DashScope {
         index: usize,
         kind: TaskKind,
     ) -> Result<PathBuf, QwenError> {
-        validate::base_url(url)
-            .map_err(|_| QwenError::Malformed("a result URL that is not http(s)".into()))?;
+        // OSS links carry their signature in the query (`Expires`, `OSSAccessKeyId`,
+        // `Signature`); the check is only that this is a plain http(s) link to a host.
+        let url = validate::result_url(url).map_err(|_| {
+            QwenError::Malformed("a result URL that is not an http(s) link to a host".into())
+        })?;
         // Result links are pre-signed: no Authorization header goes to the storage host.
         let response = self
             .http
@@ -194,8 +197,21 @@ impl DashScope {
             .send()
             .await
             .map_err(|e| QwenError::Network(e.without_url().to_string()))?;
-        if !response.status().is_success() {
-            return Err(QwenError::TaskExpired);
+        let status = response.status().as_u16();
+        match status {
+            200..=299 => {}
+            // OSS answers 403 AccessDenied "Request has expired" after `Expires`.
+            403 | 404 | 410 => return Err(QwenError::ResultExpired { status }),
+            s if s >= 500 => {
+                return Err(QwenError::Server {
+                    code: s.to_string(),
+                })
+            }
+            s => {
+                return Err(QwenError::Malformed(format!(
+                    "the result download answered HTTP {s}"
+                )))
+            }
         }
         let content_type = response
             .headers()

@@ -39,6 +39,67 @@ pub fn base_url(url: &str) -> Result<String, QwenError> {
     Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
+/// A result link from a finished task (an OSS object): http(s), a host, no credentials.
+/// The signed query (`Expires`, `OSSAccessKeyId`, `Signature`) is what makes it work, so a
+/// query is expected here, unlike in a base URL.
+pub fn result_url(url: &str) -> Result<reqwest::Url, QwenError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| bad("result_url", "not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad(
+            "result_url",
+            "must be an http or https URL with a host",
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("result_url", "must not carry credentials"));
+    }
+    Ok(parsed)
+}
+
+/// Whether `host` is the machine itself (`localhost`, 127.0.0.0/8, ::1).
+pub fn is_loopback_host(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether `url` is one of Alibaba's DashScope endpoints (`https://dashscope*.aliyuncs.com`,
+/// e.g. Beijing, Singapore): the only hosts the DashScope key may be sent to.
+pub fn is_dashscope_host(url: &str) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url.trim()) else {
+        return false;
+    };
+    // The URL parser lower-cases domain names.
+    let Some(host) = parsed.host_str() else {
+        return false;
+    };
+    parsed.scheme() == "https"
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && host
+            .strip_suffix(".aliyuncs.com")
+            .is_some_and(|name| name.starts_with("dashscope") && !name.contains('.'))
+}
+
+/// The base URL of an OpenAI-compatible endpoint: [`base_url`], and https unless the host is
+/// the machine itself (a local server), so its key never crosses a network in clear.
+pub fn openai_base_url(url: &str) -> Result<String, QwenError> {
+    let base = base_url(url)?;
+    let parsed = reqwest::Url::parse(&base).map_err(|_| bad("base_url", "not a URL"))?;
+    if parsed.scheme() != "https" && !is_loopback_host(&parsed) {
+        return Err(bad(
+            "base_url",
+            "must be https unless the server runs on this machine (localhost)",
+        ));
+    }
+    Ok(base)
+}
+
 pub fn model_name(model: &str) -> Result<(), QwenError> {
     if model.trim().is_empty() || model.len() > 100 {
         return Err(bad("model", "empty or longer than 100 characters"));
@@ -96,6 +157,20 @@ mod tests {
             assert!(base_url(u).is_err(), "{u}");
         }
         assert!(model_name("qwen-plus").is_ok());
+        // A result link is checked by its own rule: the signed query is fine.
+        let oss = "https://dashscope-result-bj.oss-cn-beijing.aliyuncs.com/1d/a.png?Expires=1761123456&OSSAccessKeyId=LTAI5t&Signature=abc%2Bdef%3D";
+        assert!(base_url(oss).is_err(), "a base URL takes no query");
+        assert_eq!(result_url(oss).unwrap().as_str(), oss);
+        for u in [
+            "ftp://x/a.png",
+            "file:///etc/passwd",
+            "http://u:p@h/a.png?Expires=1",
+            "https://user@h/a.png",
+            "data:image/png;base64,AAAA",
+            "/files/a.png",
+        ] {
+            assert!(result_url(u).is_err(), "{u}");
+        }
         assert!(model_name("qwen\u{0}plus").is_err() && model_name("").is_err());
         assert_eq!(image_mime(b"\x89PNG\r\n\x1a\nrest").unwrap(), "image/png");
         assert!(image_mime(b"%PDF-1.7").is_err());
@@ -126,5 +201,50 @@ mod tests {
         let mut edge = b"\x89PNG\r\n\x1a\n".to_vec();
         edge.resize(MAX_IMAGE_BYTES, 0);
         assert!(crate::ImageInput::from_bytes(edge).is_ok());
+    }
+
+    #[test]
+    fn the_dashscope_key_goes_only_to_dashscope_hosts() {
+        for u in [
+            crate::BEIJING,
+            crate::SINGAPORE,
+            "https://dashscope.aliyuncs.com/compatible-mode/v1",
+            "https://DashScope-intl.aliyuncs.com",
+        ] {
+            assert!(is_dashscope_host(u), "{u}");
+        }
+        for u in [
+            "http://dashscope.aliyuncs.com",
+            "https://dashscope.aliyuncs.com.evil.example",
+            "https://evil.example/dashscope.aliyuncs.com",
+            "https://evil.dashscope.aliyuncs.com",
+            "https://oss-cn-beijing.aliyuncs.com",
+            "https://u:p@dashscope.aliyuncs.com",
+            "http://127.0.0.1:8080",
+            "https://api.openai.com/v1",
+            "not a url",
+        ] {
+            assert!(!is_dashscope_host(u), "{u}");
+        }
+    }
+
+    #[test]
+    fn an_openai_compatible_endpoint_needs_https_unless_it_is_local() {
+        for u in [
+            "https://api.example.com/v1",
+            "http://127.0.0.1:11434/v1",
+            "http://localhost:8000/v1",
+            "http://[::1]:8000/v1",
+        ] {
+            assert!(openai_base_url(u).is_ok(), "{u}");
+        }
+        for u in [
+            "http://api.example.com/v1",
+            "http://192.168.1.10:11434/v1",
+            "http://localhost.evil.example/v1",
+            "ftp://localhost/v1",
+        ] {
+            assert!(openai_base_url(u).is_err(), "{u}");
+        }
     }
 }

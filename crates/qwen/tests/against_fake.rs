@@ -296,3 +296,73 @@ async fn an_image_task_runs_to_downloaded_files_with_progress() {
         .unwrap();
     assert_eq!(files[0].extension().unwrap(), "mp4");
 }
+
+#[tokio::test]
+async fn a_result_link_that_expired_before_the_download_is_a_typed_error() {
+    let fake = spawn(FakeConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ignore = |_: u8, _: String| {};
+    let err = native(&fake)
+        .run_task(
+            &image_request("[[fault:link_expired]] 一只猫"),
+            dir.path(),
+            &mut ignore,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, QwenError::ResultExpired { status: 403 });
+    assert_eq!(err.kind(), "result_expired");
+    assert!(err.user_message_zh().contains("过期") && err.user_message_en().contains("expired"));
+    assert_eq!(fake.stats.downloads_refused.load(Ordering::SeqCst), 1);
+    // Nothing half-written is left where the results go.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+fn compatible(fake: &FakeHandle) -> OpenAiCompatible {
+    OpenAiCompatible::new(
+        &format!("{}/compatible-mode/v1", fake.base_url),
+        DEFAULT_KEY,
+        fast(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_empty_or_filtered_answer_from_an_openai_compatible_endpoint_is_an_error() {
+    let fake = spawn(FakeConfig::default()).await.unwrap();
+    let (text, _, err) = collect(compatible(&fake).chat_stream(
+        "qwen-plus",
+        &ask("[[fault:content_filter]] 写一段"),
+        &ChatParams::default(),
+    ))
+    .await;
+    assert!(!text.is_empty(), "the filter stopped the answer part-way");
+    assert_eq!(err, Some(QwenError::Moderation));
+    let (text, events, err) = collect(compatible(&fake).chat_stream(
+        "qwen-plus",
+        &ask("[[fault:empty]]"),
+        &ChatParams::default(),
+    ))
+    .await;
+    assert_eq!((text.as_str(), events.len()), ("", 0), "{events:?}");
+    assert_eq!(err, Some(QwenError::EmptyAnswer));
+    assert_eq!(err.unwrap().kind(), "empty_answer");
+    // Not streamed: the same rule.
+    let err = compatible(&fake)
+        .chat(
+            "qwen-plus",
+            &ask("[[fault:content_filter]]"),
+            &ChatParams::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err, QwenError::Moderation);
+    // A normal answer still finishes.
+    let (text, events, err) =
+        collect(compatible(&fake).chat_stream("qwen-plus", &ask("春天"), &ChatParams::default()))
+            .await;
+    assert!(err.is_none() && !text.is_empty());
+    assert!(matches!(events.last(), Some(ChatEvent::Finished { reason }) if reason == "stop"));
+}

@@ -270,6 +270,24 @@ impl Studio {
                         output_tokens: Some(output_tokens),
                     };
                 }
+                // Whatever the provider called it, an answer a content filter stopped or one
+                // without a word is a failure, refunded like any other.
+                Some(Ok(TextEvent::Finished { reason })) if reason == "content_filter" => {
+                    break Outcome::Failed {
+                        error_kind: "moderation".into(),
+                        error_message:
+                            "内容安全过滤中止了回答 / a content filter stopped the answer".into(),
+                        partial_text: text.clone(),
+                    };
+                }
+                Some(Ok(TextEvent::Finished { .. })) if text.trim().is_empty() => {
+                    break Outcome::Failed {
+                        error_kind: "empty_answer".into(),
+                        error_message: "模型没有返回任何内容 / the model returned an empty answer"
+                            .into(),
+                        partial_text: text.clone(),
+                    };
+                }
                 Some(Ok(TextEvent::Finished { .. })) => {
                     break Outcome::Succeeded {
                         output_text: text.clone(),

@@ -22,6 +22,8 @@ enum Step {
     Delta(&'static str),
     Fail(&'static str),
     Finish,
+    /// Finishes with this `finish_reason`.
+    FinishWith(&'static str),
     Hang,
 }
 
@@ -60,6 +62,12 @@ impl TextModel for Scripted {
                 Step::Finish => Some((
                     Ok(TextEvent::Finished {
                         reason: "stop".into(),
+                    }),
+                    (steps, flag),
+                )),
+                Step::FinishWith(reason) => Some((
+                    Ok(TextEvent::Finished {
+                        reason: reason.into(),
                     }),
                     (steps, flag),
                 )),
@@ -484,4 +492,45 @@ async fn a_file_that_cannot_be_kept_is_a_storage_error() {
     assert!(matches!(err, StudioError::Files(_)), "{err}");
     assert_eq!(err.kind(), "storage");
     assert!(err.to_string().contains("猫.png"), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_or_filtered_answer_is_a_failure_and_refunded() {
+    let (studio, p, _dir) = setup(100).await;
+    let cases = [
+        (vec![Step::Finish], "empty_answer", ""),
+        (
+            vec![Step::Delta(" \n "), Step::Finish],
+            "empty_answer",
+            " \n ",
+        ),
+        (
+            vec![Step::Delta("春天"), Step::FinishWith("content_filter")],
+            "moderation",
+            "春天",
+        ),
+    ];
+    for (steps, kind, partial) in cases {
+        let g = studio
+            .write(article(p), &Scripted::new(steps), &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            (g.status, g.refunded, g.error_kind.as_deref()),
+            (Status::Failed, true, Some(kind))
+        );
+        assert_eq!(g.output_text, partial);
+        assert_eq!(credits(studio.database(), p).await, 100, "{kind}: refunded");
+    }
+    // A real answer that ended for length is still a success, and charged.
+    let g = studio
+        .write(
+            article(p),
+            &Scripted::new(vec![Step::Delta("春"), Step::FinishWith("length")]),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!((g.status, g.refunded), (Status::Succeeded, false));
+    assert_eq!(credits(studio.database(), p).await, 90);
 }

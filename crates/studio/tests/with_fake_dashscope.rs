@@ -194,3 +194,117 @@ async fn images_and_slides_through_the_fake() {
         80
     );
 }
+
+async fn demo_user(db: &inkstone_core::Database) -> i64 {
+    demo::seed_demo(db, now()).await.unwrap();
+    profiles::login(db, "test_user", "test123456")
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn an_image_whose_result_link_expired_before_the_download_fails_clearly_and_is_refunded() {
+    let fake = spawn(FakeConfig::default()).await.unwrap();
+    let db = open_in_memory().await.unwrap();
+    let user = demo_user(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::new(db.clone(), dir.path().to_path_buf()).with_clock(Clock::manual(now()));
+    let media = QwenMedia {
+        client: DashScope::new(
+            &fake.base_url,
+            DEFAULT_KEY,
+            Settings {
+                task_poll: std::time::Duration::from_millis(5),
+                ..Settings::default()
+            },
+        )
+        .unwrap(),
+        model: "wanx2.1-t2i-turbo".into(),
+        label: "wanx2.1-t2i-turbo".into(),
+    };
+    // The task succeeds; its signed OSS link is past `Expires` when the download starts.
+    let g = studio
+        .media(
+            user,
+            MediaKind::Image,
+            "一只猫 [[fault:link_expired]]".into(),
+            serde_json::json!({"size": "1024*1024", "n": 1}),
+            &media,
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (g.status, g.refunded, g.error_kind.as_deref()),
+        (Status::Failed, true, Some("result_expired"))
+    );
+    let message = g.error_message.unwrap_or_default();
+    assert!(
+        message.contains("过期") && message.contains("expired"),
+        "{message}"
+    );
+    assert!(g.files.is_empty());
+    assert_eq!(
+        fake.stats
+            .downloads_refused
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert_eq!(
+        ledger::balance(&db, user, now()).await.unwrap().credits,
+        100,
+        "charged and refunded"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_or_filtered_answer_on_an_openai_compatible_endpoint_is_failed_and_refunded() {
+    let fake = spawn(FakeConfig::default()).await.unwrap();
+    let db = open_in_memory().await.unwrap();
+    let user = demo_user(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let studio = Studio::new(db.clone(), dir.path().to_path_buf()).with_clock(Clock::manual(now()));
+    let compatible = inkstone_qwen::OpenAiCompatible::new(
+        &format!("{}/compatible-mode/v1", fake.base_url),
+        DEFAULT_KEY,
+        Settings::default(),
+    )
+    .unwrap();
+    let model = QwenText {
+        provider: Arc::new(compatible),
+        model: "qwen-plus".into(),
+        params: ChatParams::default(),
+        images: vec![],
+        label: "qwen-plus (compatible)".into(),
+    };
+    for (marker, kind) in [
+        ("[[fault:content_filter]]", "moderation"),
+        ("[[fault:empty]]", "empty_answer"),
+    ] {
+        let g = studio
+            .write(
+                article(user, &format!("春天 {marker}")),
+                &model,
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (g.status, g.refunded, g.error_kind.as_deref()),
+            (Status::Failed, true, Some(kind)),
+            "{marker}"
+        );
+        assert_eq!(
+            ledger::balance(&db, user, now()).await.unwrap().credits,
+            100,
+            "{marker}: refunded"
+        );
+    }
+    let ok = studio
+        .write(article(user, "春天"), &model, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(ok.status, Status::Succeeded);
+    assert_eq!(ledger::balance(&db, user, now()).await.unwrap().credits, 90);
+}

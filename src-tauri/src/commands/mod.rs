@@ -16,6 +16,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 {
     tauri::generate_handler![
         app::app_version,
+        app::open_link,
         session::login,
         session::logout,
         session::register_profile,
@@ -48,6 +49,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         ai::ai_models,
         ai::ai_model_add,
         ai::ai_model_update,
+        ai::ai_model_has_key,
         ai::ai_model_activate,
         ai::ai_model_delete,
         shop::order_create,

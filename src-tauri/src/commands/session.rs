@@ -38,14 +38,9 @@ pub async fn register_profile(
     username: String,
     password: String,
 ) -> CommandResult<Profile> {
-    let profile = profiles::create_profile(
-        &state.db,
-        username.trim(),
-        &password,
-        false,
-        state.services.now(),
-    )
-    .await?;
+    // The first profile of this data folder owns it (changes AI models and keys).
+    let profile =
+        profiles::register(&state.db, username.trim(), &password, state.services.now()).await?;
     state.set_profile(Some(profile.id));
     Ok(profile)
 }

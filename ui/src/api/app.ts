@@ -5,3 +5,8 @@ import { call } from './core'
 export function appVersion(): Promise<string> {
   return call<string>('app_version')
 }
+
+/** Opens a web link in the system browser (Rust checks it is http(s)); ask the writer first. */
+export function openLink(url: string): Promise<void> {
+  return call<void>('open_link', { url })
+}

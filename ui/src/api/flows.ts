@@ -117,8 +117,12 @@ export const aiDeleteKey = () => call<KeyStatus>('ai_delete_key')
 export const aiTestConnection = () => call<string>('ai_test_connection')
 export const aiModels = () => call<ModelConfig[]>('ai_models')
 export const aiModelActivate = (id: number) => call<ModelConfig>('ai_model_activate', { id })
-export const aiModelAdd = (model: ModelInput) => call<ModelConfig>('ai_model_add', { model })
-export const aiModelUpdate = (id: number, model: ModelInput) => call<ModelConfig>('ai_model_update', { id, model })
+/** `apiKey`: an OpenAI-compatible model's own key, stored in the keychain by Rust (never read back). */
+export const aiModelAdd = (model: ModelInput, apiKey?: string) =>
+  call<ModelConfig>('ai_model_add', apiKey ? { model, apiKey } : { model })
+export const aiModelUpdate = (id: number, model: ModelInput, apiKey?: string) =>
+  call<ModelConfig>('ai_model_update', apiKey ? { id, model, apiKey } : { id, model })
+export const aiModelHasKey = (id: number) => call<boolean>('ai_model_has_key', { id })
 export const aiModelDelete = (id: number) => call<void>('ai_model_delete', { id })
 export const orderCreate = (sku: string, provider: string) => call<OrderWithQr>('order_create', { sku, provider })
 export const orderWait = (orderNo: string) => call<OrderState>('order_wait', { orderNo })

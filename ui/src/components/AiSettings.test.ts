@@ -103,6 +103,28 @@ describe('model management', { timeout: 30_000 }, () => {
     wrapper.unmount()
   })
 
+  it('sends an OpenAI-compatible model its own key and refuses plain http to another machine', async () => {
+    const wrapper = await mountSettings()
+    await click('model-add')
+    await type('model-name', '远程模型')
+    await click('model-provider-openai')
+    await type('model-id', 'gpt-writer')
+    await type('model-base-url', 'http://api.example.com/v1')
+    await type('model-api-key', ' sk-own-key ')
+    await click('model-save')
+    await flushPromises()
+    expect(sent('ai_model_add')).toHaveLength(0)
+    await vi.waitFor(() => expect(document.body.textContent).toContain('必须使用 https://'))
+    await type('model-base-url', 'https://api.example.com/v1')
+    await click('model-save')
+    await vi.waitFor(() => expect(sent('ai_model_add')).toHaveLength(1))
+    expect(sent('ai_model_add')[0]).toEqual({
+      model: { name: '远程模型', provider: 'openai', model_id: 'gpt-writer', kind: 'text', base_url: 'https://api.example.com/v1', params: {} },
+      apiKey: 'sk-own-key',
+    })
+    wrapper.unmount()
+  })
+
   it('validates the form before calling Rust', async () => {
     const wrapper = await mountSettings()
     await click('model-add')

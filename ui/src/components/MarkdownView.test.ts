@@ -1,24 +1,79 @@
-import { describe, expect, it } from 'vitest'
-import { mount } from '@vue/test-utils'
+import { afterEach, describe, expect, it } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import ElementPlus from 'element-plus'
 import MarkdownView from './MarkdownView.vue'
+import { createAppI18n } from '../i18n'
+
+function render(source: string) {
+  return mount(MarkdownView, { props: { source }, attachTo: document.body, global: { plugins: [createAppI18n('zh-CN'), ElementPlus] } })
+}
+
+afterEach(() => clearMocks())
 
 describe('MarkdownView', () => {
   it('renders Markdown', () => {
-    const w = mount(MarkdownView, { props: { source: '# 春天\n\n**桃花**' } })
+    const w = render('# 春天\n\n**桃花**')
     expect(w.find('h1').text()).toBe('春天')
     expect(w.find('strong').text()).toBe('桃花')
+    w.unmount()
   })
 
   it('shows raw HTML from a model as text and runs nothing', () => {
     ;(window as unknown as { pwned?: boolean }).pwned = false
     const evil = '<img src=x onerror="window.pwned=true"> <script>window.pwned=true</script> [x](javascript:window.pwned=true)'
-    const w = mount(MarkdownView, { props: { source: evil }, attachTo: document.body })
+    const w = render(evil)
     expect(w.find('img').exists()).toBe(false)
     expect(w.find('script').exists()).toBe(false)
     expect(w.element.querySelectorAll('[onerror]').length).toBe(0)
     expect(w.find('a[href^="javascript"]').exists()).toBe(false)
     expect(w.text()).toContain('<img src=x onerror=')
     expect((window as unknown as { pwned?: boolean }).pwned).toBe(false)
+    w.unmount()
+  })
+
+  it('opens a web link only after the writer confirms, through Rust, never in the window', async () => {
+    const calls: Array<[string, unknown]> = []
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args])
+      return null
+    })
+    const before = window.location.href
+    const w = render('参考 [墨砚](https://example.com/inkstone-demo)')
+    await w.find('a').trigger('click')
+    expect(window.location.href).toBe(before)
+    expect(w.find('[data-testid="link-url"]').text()).toBe('https://example.com/inkstone-demo')
+    expect(calls).toEqual([])
+    // Cancel: nothing opens.
+    await w.find('[data-testid="link-cancel"]').trigger('click')
+    expect(w.find('[data-testid="link-confirm"]').exists()).toBe(false)
+    expect(calls).toEqual([])
+    // Confirm: Rust opens it.
+    await w.find('a').trigger('click')
+    await w.find('[data-testid="link-open"]').trigger('click')
+    await flushPromises()
+    expect(calls).toEqual([['open_link', { url: 'https://example.com/inkstone-demo' }]])
+    expect(window.location.href).toBe(before)
+    w.unmount()
+  })
+
+  it('offers nothing for a link that is not a web link', async () => {
+    mockIPC(() => null)
+    const w = render('[本地](file:///etc/passwd) [页](#/settings)')
+    for (const a of w.findAll('a')) await a.trigger('click')
+    expect(w.find('[data-testid="link-confirm"]').exists()).toBe(false)
+    w.unmount()
+  })
+
+  it('says why when the link cannot be opened', async () => {
+    mockIPC(() => {
+      throw { kind: 'open_failed', message: 'no browser' }
+    })
+    const w = render('<https://example.com/x>')
+    await w.find('a').trigger('click')
+    await w.find('[data-testid="link-open"]').trigger('click')
+    await flushPromises()
+    expect(w.find('[data-testid="link-error"]').text()).toContain('浏览器')
     w.unmount()
   })
 })

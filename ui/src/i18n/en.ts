@@ -111,7 +111,16 @@ const en: MessageSchema = {
     active: 'In use',
     activate: 'Use',
   },
+  links: {
+    confirm: 'Open this link in the system browser?',
+    open: 'Open',
+    cancel: 'Cancel',
+  },
   models: {
+    apiKey: "This model's API key",
+    apiKeyHint: 'OpenAI-compatible endpoints only; kept in the system keychain. Leave empty to keep it unchanged',
+    apiKeyStored: 'Key stored',
+    httpsRequired: 'Must use https:// unless it runs on this machine (localhost)',
     add: 'Add model',
     edit: 'Edit',
     delete: 'Delete',
@@ -220,6 +229,12 @@ const en: MessageSchema = {
     no_api_key: 'No DashScope API key is set yet: add one in Settings.',
     payments_unavailable: 'Payments are unavailable: no payment server is configured.',
     server_unreachable: 'The payment server cannot be reached right now; please try again later.',
+    result_expired: "The result's download link expired before the file was saved. You were not charged; please generate again.",
+    empty_answer: 'The model returned an empty answer. You were not charged; please try again.',
+    owner_only: 'Only the owner (an admin profile) can change AI models and keys.',
+    key_host_refused: 'The DashScope API key is only sent to DashScope addresses; this address was refused.',
+    already_running: 'Inkstone is already running on this data folder; switch to its window.',
+    open_failed: 'The link could not be opened in the system browser.',
   },
 }
 

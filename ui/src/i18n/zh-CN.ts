@@ -110,7 +110,16 @@ const zhCN = {
     active: '当前使用',
     activate: '使用',
   },
+  links: {
+    confirm: '在系统浏览器中打开这个链接？',
+    open: '打开',
+    cancel: '取消',
+  },
   models: {
+    apiKey: '此模型的 API Key',
+    apiKeyHint: '仅 OpenAI 兼容接口；保存在系统钥匙串中，留空则不修改',
+    apiKeyStored: '已保存密钥',
+    httpsRequired: '除本机（localhost）外必须使用 https://',
     add: '添加模型',
     edit: '编辑',
     delete: '删除',
@@ -219,6 +228,12 @@ const zhCN = {
     no_api_key: '还没有设置 DashScope API Key，请在“设置”中填写。',
     payments_unavailable: '支付暂不可用：没有配置支付服务器。',
     server_unreachable: '支付服务器暂时无法连接，请稍后再试。',
+    result_expired: '生成结果的下载链接已过期，文件没能保存；本次不扣积分，请重新生成。',
+    empty_answer: '模型没有返回任何内容；本次不扣积分，请重试。',
+    owner_only: '只有管理员（本机的所有者）可以修改 AI 模型和密钥。',
+    key_host_refused: 'DashScope API Key 只会发送到阿里云 DashScope 的地址，此地址已被拒绝。',
+    already_running: '墨砚已在使用这个数据文件夹，请切换到已打开的窗口。',
+    open_failed: '无法用系统浏览器打开这个链接。',
   },
 }
 
