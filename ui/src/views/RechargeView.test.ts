@@ -26,7 +26,7 @@ describe('recharge: restore purchases', { timeout: 30_000 }, () => {
           return { server_url: 'http://127.0.0.1:1', sandbox: true, providers: ['sandbox'] }
         case 'restore_purchases':
           credits = 210
-          return 1
+          return { applied: 1, failures: [] }
       }
       throw { kind: 'unknown_command', message: cmd }
     })
