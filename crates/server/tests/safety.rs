@@ -41,6 +41,7 @@ struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
+    account_id: String,
 }
 
 async fn register(s: &RunningServer) -> Client {
@@ -57,6 +58,7 @@ async fn register(s: &RunningServer) -> Client {
         http,
         base: s.base_url.clone(),
         token: r["token"].as_str().unwrap().into(),
+        account_id: r["account_id"].as_str().unwrap().into(),
     }
 }
 
@@ -295,11 +297,14 @@ async fn pending_orders_and_order_creation_are_capped_per_account() {
     assert_eq!(c.order("credits_10", "sandbox").await.0, 201);
     let (status, body) = c.order("credits_10", "sandbox").await;
     assert_eq!((status, body["kind"].as_str()), (429, Some("rate_limited")));
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE status = 'PENDING'")
-        .fetch_one(&s.state.db)
-        .await
-        .unwrap();
-    assert_eq!(pending, 4);
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE status = 'PENDING' AND account_id = $1",
+    )
+    .bind(&c.account_id)
+    .fetch_one(&s.state.db)
+    .await
+    .unwrap();
+    assert_eq!(pending, 3, "three pending: the cancelled one is closed");
     s.shutdown().await;
 }
 
@@ -450,6 +455,11 @@ async fn refused_notifications_are_audited_and_counted_and_extreme_timestamps_ar
     let body = serde_json::to_vec(&json!({"order_no": no, "amount_fen": 1000, "currency": "CNY", "txn_id": "T1", "paid_at": 1}))
         .unwrap();
     let key = SandboxKey::new(SECRET.as_bytes());
+    // On PostgreSQL the database is shared with the other test binaries: count the new rows.
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refused_notifications")
+        .fetch_one(&s.state.db)
+        .await
+        .unwrap();
     let post = |ts: String, sig: String, body: Vec<u8>| {
         reqwest::Client::new()
             .post(format!("{}/notify/sandbox", s.base_url))
@@ -468,11 +478,13 @@ async fn refused_notifications_are_audited_and_counted_and_extreme_timestamps_ar
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT provider, reason FROM refused_notifications ORDER BY id")
-            .fetch_all(&s.state.db)
-            .await
-            .unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT provider, reason FROM refused_notifications ORDER BY id LIMIT 100 OFFSET $1",
+    )
+    .bind(before)
+    .fetch_all(&s.state.db)
+    .await
+    .unwrap();
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|(p, r)| p == "sandbox" && !r.is_empty()));
     assert_eq!(health(&s).await["refused_notifications"], 4);
@@ -481,4 +493,27 @@ async fn refused_notifications_are_audited_and_counted_and_extreme_timestamps_ar
         "pending"
     );
     s.shutdown().await;
+}
+
+#[test]
+fn the_command_line_prints_its_usage_and_refuses_unknown_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_inkstone-server"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("INKSTONE_SERVER_SANDBOX")
+            .output()
+            .unwrap()
+    };
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("usage:"));
+    for bad in [&["--sandbox"][..], &["serve"], &["--config"]] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("usage:"));
+    }
+    // Nothing was started: no database, no key file in the current folder.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
