@@ -575,13 +575,15 @@ async fn wait_order(
                 .min(s.config.wait_max_secs),
         );
     // Ownership first: only then does the order get a waiter entry.
-    let mut view = current(&s, &account_id, &order_no).await?;
+    current(&s, &account_id, &order_no).await?;
     let waiter = s.waiter(&order_no);
     let query_every = Duration::from_secs(s.config.query_interval_secs.max(1) as u64);
     let mut next_query = Instant::now();
     let mut check_failed = false;
     loop {
+        // Listening before reading: a change in between still wakes us.
         let notified = waiter.notify.notified();
+        let mut view = current(&s, &account_id, &order_no).await?;
         if view.status != "pending" || Instant::now() >= deadline {
             view.check_failed = check_failed && view.status == "pending";
             return Ok(Json(view));
@@ -595,7 +597,6 @@ async fn wait_order(
                 Ok(paid) => {
                     check_failed = false;
                     if paid {
-                        view = current(&s, &account_id, &order_no).await?;
                         continue;
                     }
                 }
@@ -607,7 +608,6 @@ async fn wait_order(
         }
         let poll = Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now()));
         let _ = tokio::time::timeout(poll, notified).await;
-        view = current(&s, &account_id, &order_no).await?;
     }
 }
 
@@ -970,6 +970,30 @@ async fn alipay_notify(State(s): State<AppState>, body: String) -> Response {
                 s.refused("alipay", &e.to_string(), body.as_bytes()).await;
             }
             (StatusCode::BAD_REQUEST, "fail").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any X-Forwarded-For bytes from any peer: an address, never a panic; an
+        /// untrusted peer is always itself.
+        #[test]
+        fn forwarded_headers_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300), trusted in any::<bool>()) {
+            let peer: IpAddr = "10.0.0.2".parse().unwrap_or(IpAddr::from([10, 0, 0, 2]));
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_bytes(&raw) {
+                h.insert("x-forwarded-for", v);
+            }
+            let proxies = if trusted { vec![peer] } else { Vec::new() };
+            let ip = client_ip(peer, &h, &proxies);
+            if !trusted {
+                prop_assert_eq!(ip, peer);
+            }
         }
     }
 }

@@ -117,4 +117,15 @@ mod tests {
         );
         assert!(p(&["set-catalog", "a", "b"]).is_err());
     }
+
+    proptest::proptest! {
+        /// Any arguments: a command or a typed error, never a panic; nothing unknown is
+        /// taken for "serve".
+        #[test]
+        fn any_arguments_parse_or_are_refused(args in proptest::collection::vec(".{0,12}", 0..5)) {
+            if let Ok(Command::Serve { .. }) = parse(&args) {
+                proptest::prop_assert!(args.iter().all(|a| a == "--config") || args.len() == 2);
+            }
+        }
+    }
 }
