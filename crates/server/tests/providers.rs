@@ -23,6 +23,8 @@ struct Provider {
     fail_queries: AtomicBool,
     /// Order creation answers 500 with a body that must never reach a client.
     fail_create: AtomicBool,
+    /// Order creation hangs for 3 seconds.
+    slow_create: AtomicBool,
     queries: AtomicUsize,
 }
 
@@ -42,6 +44,9 @@ fn signed_json(value: Value) -> Response {
 }
 
 async fn wx_create(State(p): State<Arc<Provider>>, body: String) -> Response {
+    if p.slow_create.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
     if p.fail_create.load(Ordering::SeqCst) {
         return (
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -830,4 +835,42 @@ async fn instances_share_the_sweep_without_doubling_it() {
     );
     retire(s, &nos.iter().map(String::as_str).collect::<Vec<_>>()).await;
     second.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_handler_that_takes_too_long_is_cut_off_with_a_typed_error() {
+    let st = setup().await;
+    let s = start(Config {
+        handler_timeout_secs: 1,
+        ..st.config()
+    })
+    .await
+    .unwrap();
+    let (http, token) = account(&s).await;
+    st.provider.slow_create.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let r = http
+        .post(format!("{}/v1/orders", s.base_url))
+        .bearer_auth(&token)
+        .json(&json!({"sku": "credits_100", "provider": "wechat"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 408);
+    assert!(started.elapsed() < std::time::Duration::from_millis(2_500));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["kind"], "timeout");
+    assert!(!v["request_id"].as_str().unwrap_or("").is_empty());
+    // The long-poll has its own budget on top: a 2-second wait is not cut off.
+    st.provider.slow_create.store(false, Ordering::SeqCst);
+    let o = order(&s, &http, &token, "wechat").await;
+    let no = o["order_no"].as_str().unwrap();
+    let r = http
+        .get(format!("{}/v1/orders/{no}/wait?timeout=2", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    s.shutdown().await;
 }
