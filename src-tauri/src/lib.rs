@@ -89,6 +89,22 @@ pub fn configure<R: Runtime>(
             }
             app.manage(state);
             main_window(app.handle())?;
+            // Expired and closed orders are asked about again for 48 hours (the services
+            // back off per order); a late payment is credited and announced like one
+            // credited at start.
+            let follow = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    let Some(state) = follow.try_state::<AppState>() else {
+                        return;
+                    };
+                    state.services.follow_up_orders().await;
+                    for purchase in state.services.take_resumed_purchases() {
+                        commands::shop::announce(&follow, &state, &purchase);
+                    }
+                }
+            });
             Ok(())
         })
 }

@@ -216,3 +216,56 @@ pub async fn list_orders(
     .await?;
     rows.iter().map(row_to_order).collect()
 }
+
+/// How long an expired or closed order is still asked about: a payment can land after
+/// the code's end (the writer scanned it just before), and must still be credited.
+pub const FOLLOW_UP_HOURS: i64 = 48;
+
+/// The wait before the next ask after `attempts` asks: 1 minute, doubling, at most 2 hours.
+pub fn follow_up_backoff(attempts: i64) -> chrono::Duration {
+    let minutes = 1i64 << attempts.clamp(0, 7);
+    chrono::Duration::minutes(minutes.min(120))
+}
+
+/// Expired or closed orders not yet credited here, ended less than 48 hours ago: all of
+/// them (`due_only` false, at start), or only those whose backoff has run out.
+pub async fn follow_up_orders(
+    db: &Database,
+    now: DateTime<Utc>,
+    due_only: bool,
+) -> CoreResult<Vec<Order>> {
+    let since = to_ms(now - chrono::Duration::hours(FOLLOW_UP_HOURS));
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM orders o
+         WHERE o.status IN ('expired', 'closed')
+           AND o.expires_at_ms >= ?
+           AND (? = 0 OR o.next_followup_at_ms <= ?)
+           AND NOT EXISTS(SELECT 1 FROM purchases p WHERE p.order_no = o.order_no)
+         ORDER BY o.created_at_ms"
+    ))
+    .bind(since)
+    .bind(i64::from(due_only))
+    .bind(to_ms(now))
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(row_to_order).collect()
+}
+
+/// Records one more ask about an ended order and schedules the next one (backing off).
+pub async fn followed_up(db: &Database, order_no: &str, now: DateTime<Utc>) -> CoreResult<()> {
+    let attempts: Option<i64> =
+        sqlx::query_scalar("SELECT followup_attempts FROM orders WHERE order_no = ?")
+            .bind(order_no)
+            .fetch_optional(db)
+            .await?;
+    let attempts = attempts.ok_or(invalid("order_no", "unknown order"))?;
+    sqlx::query(
+        "UPDATE orders SET followup_attempts = ?, next_followup_at_ms = ? WHERE order_no = ?",
+    )
+    .bind(attempts.saturating_add(1))
+    .bind(to_ms(now + follow_up_backoff(attempts)))
+    .bind(order_no)
+    .execute(db)
+    .await?;
+    Ok(())
+}

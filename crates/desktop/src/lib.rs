@@ -24,7 +24,7 @@ use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
 };
 use inkstone_server::RunningServer;
-use inkstone_shop::{PaymentClient, Settled, Shop, ShopError};
+use inkstone_shop::{PaymentClient, ResumeReport, Settled, Shop, ShopError};
 use inkstone_studio::{MediaKind, QwenMedia, QwenText, Studio, StudioError, Update, WriteRequest};
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -224,13 +224,15 @@ impl Services {
             (Some(url), Some(keys)) => {
                 let client =
                     PaymentClient::new(url).map_err(|e| DesktopError::Start(e.to_string()))?;
-                (
-                    Some(
-                        Shop::new(db.clone(), client, keys.clone(), secrets.clone())
-                            .with_clock(clock.clone()),
-                    ),
-                    None,
-                )
+                let shop = Shop::new(db.clone(), client, keys.clone(), secrets.clone())
+                    .with_clock(clock.clone());
+                // Test money only in demo mode: a release never buys or credits the sandbox.
+                let shop = if options.demo {
+                    shop.allow_sandbox()
+                } else {
+                    shop
+                };
+                (Some(shop), None)
             }
             (Some(_), None) => {
                 return Err(DesktopError::Start(
@@ -252,11 +254,19 @@ impl Services {
                     Ok(server) => {
                         let client = PaymentClient::new(&server.base_url)
                             .map_err(|e| DesktopError::Start(e.to_string()))?;
-                        let keys = TrustedKeys::new(server.public_keys.clone());
+                        // Demo mode only (checked above): the sandbox key is pinned too.
+                        let keys = TrustedKeys::new(
+                            server
+                                .public_keys
+                                .iter()
+                                .chain(server.sandbox_public_key.iter())
+                                .cloned(),
+                        );
                         (
                             Some(
                                 Shop::new(db.clone(), client, keys, secrets.clone())
-                                    .with_clock(clock.clone()),
+                                    .with_clock(clock.clone())
+                                    .allow_sandbox(),
                             ),
                             Some(server),
                         )
@@ -316,23 +326,54 @@ impl Services {
         Ok(())
     }
 
-    /// Orders left waiting by an earlier run: settled now if the server knows more. The
-    /// purchases this credits are kept for [`Services::take_resumed_purchases`].
-    pub async fn resume_orders(&self) {
-        if let Some(shop) = &self.shop {
-            match shop.resume().await {
-                Ok(settled) if !settled.is_empty() => {
-                    tracing::info!(count = settled.len(), "resumed orders");
-                    let credited = settled
-                        .into_iter()
-                        .filter(|s| matches!(s, Settled::Applied { newly: true, .. }));
-                    if let Ok(mut resumed) = self.resumed.lock() {
-                        resumed.extend(credited);
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "could not resume orders now; will retry"),
+    /// Orders left waiting by an earlier run, and orders that ended in the last 48 hours:
+    /// settled now if the server knows more. The purchases this credits are kept for
+    /// [`Services::take_resumed_purchases`]. Returns what happened, failures by kind.
+    pub async fn resume_orders(&self) -> ResumeReport {
+        let Some(shop) = &self.shop else {
+            return ResumeReport::default();
+        };
+        match shop.resume().await {
+            Ok(report) => {
+                self.keep_credited(&report);
+                report
             }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not resume orders now; will retry");
+                ResumeReport::default()
+            }
+        }
+    }
+
+    /// Asks again about ended orders whose backoff ran out (the shell calls this every
+    /// minute): a late payment is credited and kept for the announcement.
+    pub async fn follow_up_orders(&self) -> ResumeReport {
+        let Some(shop) = &self.shop else {
+            return ResumeReport::default();
+        };
+        match shop.follow_up().await {
+            Ok(report) => {
+                self.keep_credited(&report);
+                report
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not follow up ended orders now");
+                ResumeReport::default()
+            }
+        }
+    }
+
+    fn keep_credited(&self, report: &ResumeReport) {
+        for f in &report.failures {
+            tracing::warn!(order_no = %f.order_no, kind = f.kind, "order not settled now");
+        }
+        let credited = report
+            .settled
+            .iter()
+            .filter(|s| matches!(s, Settled::Applied { newly: true, .. }))
+            .cloned();
+        if let Ok(mut resumed) = self.resumed.lock() {
+            resumed.extend(credited);
         }
     }
 
@@ -372,11 +413,15 @@ impl Services {
             };
         }
         match shop.client().providers().await {
-            Ok(offered) => PaymentInfo {
-                server_url,
-                sandbox: offered.sandbox,
-                providers: Some(offered.names().into_iter().map(String::from).collect()),
-            },
+            Ok(mut offered) => {
+                // Outside demo mode the sandbox is never offered to the writer.
+                offered.sandbox &= shop.sandbox_allowed();
+                PaymentInfo {
+                    server_url,
+                    sandbox: offered.sandbox,
+                    providers: Some(offered.names().into_iter().map(String::from).collect()),
+                }
+            }
             Err(error) => {
                 tracing::info!(%error, "cannot ask the payment endpoint for its providers");
                 PaymentInfo {

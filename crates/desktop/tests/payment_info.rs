@@ -91,3 +91,50 @@ async fn without_an_endpoint_nothing_is_offered() {
         }
     );
 }
+
+#[tokio::test]
+async fn outside_demo_mode_the_sandbox_is_never_offered_or_bought() {
+    let server_dir = tempfile::tempdir().unwrap();
+    // A deployed endpoint that (wrongly, for a release) offers the sandbox.
+    let server = start(Config {
+        bind: ([127, 0, 0, 1], 0).into(),
+        database_url: format!(
+            "sqlite://{}?mode=rwc",
+            server_dir.path().join("server.db").display()
+        ),
+        receipt_key_file: Some(server_dir.path().join("key.b64")),
+        sandbox: true,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(
+        dir.path(),
+        Options {
+            payment_server_url: Some(server.base_url.clone()),
+            payment_server_keys: Some(TrustedKeys::new(server.public_keys.clone())),
+            ..Default::default()
+        },
+    )
+    .await;
+    let info = s.payment_info().await;
+    assert!(!info.sandbox);
+    assert_eq!(info.providers, Some(Vec::new()));
+    let profile = inkstone_core::profiles::create_profile(
+        &s.db,
+        "writer",
+        "password123",
+        false,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let err = s
+        .start_order(profile.id, "credits_100", "sandbox")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "sandbox_refused");
+    s.shutdown().await;
+    server.shutdown().await;
+}

@@ -501,6 +501,7 @@ struct Endpoint {
 }
 
 const RECEIPT_KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+const SANDBOX_RECEIPT_KEY: &str = "ICAfHh0cGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
 
 impl Endpoint {
     fn start(dir: &Path, port: u16) -> R<Endpoint> {
@@ -515,6 +516,10 @@ impl Endpoint {
                 format!("sqlite://{}?mode=rwc", dir.join("server.db").display()),
             )
             .env("INKSTONE_SERVER_RECEIPT_KEY", RECEIPT_KEY)
+            // The app runs in demo mode here: the sandbox is chosen explicitly, with its own
+            // fixed key so that a restart keeps signing with the key the app pinned.
+            .env("INKSTONE_SERVER_SANDBOX", "1")
+            .env("INKSTONE_SERVER_SANDBOX_RECEIPT_KEY", SANDBOX_RECEIPT_KEY)
             .env(
                 "INKSTONE_SERVER_SANDBOX_SECRET",
                 "e2e-sandbox-secret-0123456789abcdef",

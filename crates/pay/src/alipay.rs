@@ -227,6 +227,10 @@ impl App {
                 "error_response".into(),
             ),
         };
+        // A duplicated key anywhere would let the signed object (the first) differ from
+        // the one a JSON parser keeps (the last): refused before anything is read.
+        serde_json::from_str::<NoDuplicateKeys>(raw)
+            .map_err(|e| AlipayError::Malformed(e.to_string()))?;
         let whole: Value =
             serde_json::from_str(raw).map_err(|e| AlipayError::Malformed(e.to_string()))?;
         let sign = whole
@@ -276,16 +280,25 @@ impl App {
     }
 
     /// A paid trade of this app from a verified notification or query answer.
-    pub fn paid(&self, fields: &dyn Fn(&str) -> String) -> Result<PaidTransaction, AlipayError> {
+    /// `require_ids`: the message must name this app and seller (notifications, which
+    /// anyone's Alipay app could have sent us); a query answer answers our own signed
+    /// call and carries them only sometimes, so there they are checked when present.
+    pub fn paid(
+        &self,
+        fields: &dyn Fn(&str) -> String,
+        require_ids: bool,
+    ) -> Result<PaidTransaction, AlipayError> {
         let app_id = fields("app_id");
-        if !app_id.is_empty() && app_id != self.app_id {
+        if (require_ids || !app_id.is_empty()) && app_id != self.app_id {
             return Err(AlipayError::Mismatch("app_id"));
         }
-        if let Some(seller) = &self.seller_id {
-            let got = fields("seller_id");
-            if !got.is_empty() && &got != seller {
+        let seller = fields("seller_id");
+        match &self.seller_id {
+            Some(ours) if (require_ids || !seller.is_empty()) && &seller != ours => {
                 return Err(AlipayError::Mismatch("seller_id"));
             }
+            None if require_ids => return Err(AlipayError::Mismatch("seller_id")),
+            _ => {}
         }
         let status = fields("trade_status");
         if status != "TRADE_SUCCESS" && status != "TRADE_FINISHED" {
@@ -313,16 +326,73 @@ impl App {
     }
 
     pub fn paid_from_notify(&self, n: &Notify) -> Result<PaidTransaction, AlipayError> {
-        self.paid(&|k| n.get(k).to_string())
+        self.paid(&|k| n.get(k).to_string(), true)
     }
 
     pub fn paid_from_query(&self, answer: &Value) -> Result<PaidTransaction, AlipayError> {
-        self.paid(&|k| {
-            answer
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        })
+        self.paid(
+            &|k| {
+                answer
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            },
+            false,
+        )
+    }
+}
+
+/// Deserialises any JSON and fails on a key that appears twice in one object, at any depth.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeysVisitor)
+    }
+}
+
+struct NoDuplicateKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeysVisitor {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON without duplicated keys")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key) {
+                return Err(serde::de::Error::custom("duplicated key"));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
     }
 }

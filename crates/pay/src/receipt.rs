@@ -235,6 +235,19 @@ pub fn key_id_of(key: &VerifyingKey) -> String {
     format!("ed25519-{}", hex::encode(&digest[..8]))
 }
 
+/// The key id of a published public key (base64 of 32 bytes), checking that it is one.
+pub fn key_id_of_public(public_key_b64: &str) -> Result<String, ReceiptError> {
+    let bytes = B64
+        .decode(public_key_b64.trim())
+        .map_err(|_| ReceiptError::Malformed("public key"))?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| ReceiptError::Malformed("public key"))?;
+    let key =
+        VerifyingKey::from_bytes(&bytes).map_err(|_| ReceiptError::Malformed("public key"))?;
+    Ok(key_id_of(&key))
+}
+
 /// The server's signing half. Holds the private key; lives only on the server.
 pub struct ReceiptSigner {
     key: SigningKey,

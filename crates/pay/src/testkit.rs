@@ -104,7 +104,7 @@ impl WechatPlatform {
 pub fn wechat_transaction(order_no: &str, total_fen: i64) -> Transaction {
     serde_json::from_value(json!({
         "appid": WECHAT_APPID, "mchid": WECHAT_MCHID, "out_trade_no": order_no,
-        "transaction_id": format!("42000000{}", order_no.len()), "trade_type": "NATIVE", "trade_state": "SUCCESS",
+        "transaction_id": format!("4200{order_no}"), "trade_type": "NATIVE", "trade_state": "SUCCESS",
         "success_time": "2026-11-25T12:03:10+08:00",
         "amount": {"total": total_fen, "payer_total": total_fen, "currency": "CNY"},
     }))
@@ -163,7 +163,6 @@ pub fn alipay_paid_params(order_no: &str, total_amount: &str) -> BTreeMap<String
         ("version", "1.0"),
         ("app_id", ALIPAY_APP_ID),
         ("auth_app_id", ALIPAY_APP_ID),
-        ("trade_no", "2026112522001400000000000001"),
         ("out_trade_no", order_no),
         ("seller_id", ALIPAY_SELLER_ID),
         ("buyer_id", "2088102122524333"),
@@ -176,5 +175,7 @@ pub fn alipay_paid_params(order_no: &str, total_amount: &str) -> BTreeMap<String
     ] {
         p.insert(k.to_string(), v.to_string());
     }
+    // One trade per order, as Alipay numbers them.
+    p.insert("trade_no".into(), format!("20261125220014{order_no}"));
     p
 }

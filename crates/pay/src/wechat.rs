@@ -115,6 +115,12 @@ struct NotificationEnvelope {
     resource: Resource,
 }
 
+/// `time_expire` as WeChat Pay takes it: RFC 3339 in whole seconds with the offset
+/// (`2026-11-25T12:15:00+08:00`), never a fraction.
+pub fn time_expire_text(t: DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// A merchant's credentials and the platform keys it trusts.
 pub struct Merchant {
     pub mchid: String,
@@ -231,7 +237,7 @@ impl Merchant {
     ) -> Result<HttpRequest, WechatError> {
         let body = json!({
             "appid": self.appid, "mchid": self.mchid, "description": description.chars().take(127).collect::<String>(),
-            "out_trade_no": order_no, "time_expire": time_expire.to_rfc3339(), "notify_url": notify_url,
+            "out_trade_no": order_no, "time_expire": time_expire_text(time_expire), "notify_url": notify_url,
             "amount": {"total": amount_fen, "currency": "CNY"},
         });
         self.request(
@@ -279,7 +285,8 @@ impl Merchant {
             .trim()
             .parse()
             .map_err(|_| WechatError::Stale)?;
-        if (now - ts).abs() >= WINDOW_SECS {
+        // abs_diff: no overflow or panic for any i64 in the header (i64::MIN included).
+        if now.abs_diff(ts) >= WINDOW_SECS.unsigned_abs() {
             return Err(WechatError::Stale);
         }
         let key = self
@@ -355,6 +362,10 @@ impl Merchant {
         }
         if t.trade_state != "SUCCESS" {
             return Err(WechatError::NotPaid(t.trade_state.clone()));
+        }
+        // We only sell by QR code: a paid JSAPI or APP trade is not one of our orders.
+        if t.trade_type.as_deref() != Some("NATIVE") {
+            return Err(WechatError::Mismatch("trade_type"));
         }
         let amount = t
             .amount

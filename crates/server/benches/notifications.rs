@@ -28,6 +28,8 @@ async fn server(database_url: String, dir: &std::path::Path) -> RunningServer {
         database_url,
         receipt_key_file: Some(dir.join("key.b64")),
         sandbox_secret: Some(SECRET.into()),
+        sandbox: true,
+        sweep_interval_secs: 0,
         rate_per_minute_ip: u32::MAX,
         rate_per_minute_account: u32::MAX,
         ..Config::default()

@@ -2,12 +2,15 @@
 //! never sees another's orders or receipts (they are "not found").
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,21 +22,32 @@ use tokio::sync::Notify;
 
 use crate::catalog;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, REQUEST_ID};
 use crate::orders::{self, now_ms, OrderView, PaidOutcome};
 use crate::sandbox::{self, SandboxKey};
 use crate::settlement::Settler;
 use crate::store::Db;
+
+/// Per order: who to wake and how many wait (the entry goes with the last one).
+type Waiters = Arc<Mutex<HashMap<String, (Arc<Notify>, usize)>>>;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub signer: Arc<ReceiptSigner>,
     pub sandbox: SandboxKey,
+    /// The sandbox's own receipt key; `None` when the sandbox is off, and then no
+    /// sandbox evidence is ever turned into a receipt.
+    pub sandbox_signer: Option<Arc<ReceiptSigner>>,
+    /// Keys signed with before a rotation, still listed so old receipts verify.
+    pub retired_keys: Arc<Vec<PublicKeyInfo>>,
     pub config: Arc<Config>,
+    /// Notifications refused since start (each is also a row in `refused_notifications`).
+    pub refused_notifications: Arc<AtomicU64>,
     /// Wakes waiters of this instance at once; other instances see the
-    /// change on their next database poll.
-    waiters: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+    /// change on their next database poll. An entry exists only while someone
+    /// who owns the order waits on it (the count), so its size is bounded by them.
+    waiters: Waiters,
     limiter: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
     /// SQLite only: its one writer commits PAID transitions in groups (see
     /// `settlement`). Started on first use, inside the runtime.
@@ -60,6 +74,9 @@ impl AppState {
             db,
             signer: Arc::new(signer),
             sandbox,
+            sandbox_signer: None,
+            retired_keys: Default::default(),
+            refused_notifications: Default::default(),
             config: Arc::new(config),
             settler: sqlite.then(Default::default),
             wechat: wechat.map(Arc::new),
@@ -69,12 +86,37 @@ impl AppState {
         }
     }
 
+    /// The sandbox on, with its own receipt key (see `load_sandbox_signer`).
+    pub fn with_sandbox_signer(mut self, signer: Option<ReceiptSigner>) -> Self {
+        self.sandbox_signer = signer.map(Arc::new);
+        self
+    }
+
+    pub fn with_retired_keys(mut self, keys: Vec<PublicKeyInfo>) -> Self {
+        self.retired_keys = Arc::new(keys);
+        self
+    }
+
+    pub fn sandbox_on(&self) -> bool {
+        self.config.sandbox && self.sandbox_signer.is_some()
+    }
+
     /// Provider-verified evidence → PAID once (with receipt and audit row).
+    /// Sandbox evidence is signed with the sandbox key, and refused when the sandbox
+    /// is off: an old sandbox order can never be paid by a server that no longer offers it.
     pub async fn paid(&self, evidence: &orders::PaymentEvidence) -> Result<PaidOutcome, ApiError> {
-        let Some(settler) = &self.settler else {
-            return orders::mark_paid(&self.db, &self.signer, evidence).await;
+        let signer = if evidence.provider == sandbox::PROVIDER {
+            self.sandbox_signer
+                .as_deref()
+                .filter(|_| self.config.sandbox)
+                .ok_or_else(|| ApiError::Rejected("the sandbox is off".into()))?
+        } else {
+            &self.signer
         };
-        let Some(write) = orders::prepare_paid(&self.db, &self.signer, evidence).await? else {
+        let Some(settler) = &self.settler else {
+            return orders::mark_paid(&self.db, signer, evidence).await;
+        };
+        let Some(write) = orders::prepare_paid(&self.db, signer, evidence).await? else {
             return Ok(PaidOutcome::AlreadyPaid);
         };
         settler
@@ -85,16 +127,52 @@ impl AppState {
 
     fn notify(&self, order_no: &str) {
         if let Ok(w) = self.waiters.lock() {
-            if let Some(n) = w.get(order_no) {
+            if let Some((n, _)) = w.get(order_no) {
                 n.notify_waiters();
             }
         }
     }
 
-    fn waiter(&self, order_no: &str) -> Arc<Notify> {
-        match self.waiters.lock() {
-            Ok(mut w) => w.entry(order_no.to_string()).or_default().clone(),
+    /// Registers a waiter of an order whose ownership was checked; the entry goes
+    /// when the last waiter's guard is dropped.
+    fn waiter(&self, order_no: &str) -> WaiterGuard {
+        let notify = match self.waiters.lock() {
+            Ok(mut w) => {
+                let entry = w.entry(order_no.to_string()).or_default();
+                entry.1 += 1;
+                entry.0.clone()
+            }
             Err(_) => Arc::new(Notify::new()),
+        };
+        WaiterGuard {
+            waiters: self.waiters.clone(),
+            order_no: order_no.to_string(),
+            notify,
+        }
+    }
+
+    /// How many orders have a waiter on this instance (for tests and metrics).
+    pub fn waiter_entries(&self) -> usize {
+        self.waiters.lock().map(|w| w.len()).unwrap_or(0)
+    }
+
+    /// A notification that was refused: written to the audit table with its reason,
+    /// and counted. Best effort: an audit row that cannot be written is logged.
+    pub async fn refused(&self, provider: &str, reason: &str, body: &[u8]) {
+        self.refused_notifications.fetch_add(1, Ordering::Relaxed);
+        let reason: String = reason.chars().take(300).collect();
+        tracing::warn!(provider, %reason, "notification refused");
+        let result = sqlx::query(
+            "INSERT INTO refused_notifications (provider, reason, body_sha256, received_at_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(provider)
+        .bind(&reason)
+        .bind(hex::encode(Sha256::digest(body)))
+        .bind(now_ms())
+        .execute(&self.db)
+        .await;
+        if let Err(error) = result {
+            tracing::error!(%error, "cannot audit a refused notification");
         }
     }
 
@@ -120,9 +198,68 @@ impl AppState {
     }
 }
 
+/// Removes its order's waiter entry when the last waiter leaves (also on a timeout
+/// or a dropped connection, which drop the handler's future).
+struct WaiterGuard {
+    waiters: Waiters,
+    order_no: String,
+    notify: Arc<Notify>,
+}
+
+impl Drop for WaiterGuard {
+    fn drop(&mut self) {
+        if let Ok(mut w) = self.waiters.lock() {
+            if let Some(entry) = w.get_mut(&self.order_no) {
+                entry.1 = entry.1.saturating_sub(1);
+                if entry.1 == 0 {
+                    w.remove(&self.order_no);
+                }
+            }
+        }
+    }
+}
+
+/// Every request: an id (answered in `x-request-id` and in every error), the body read
+/// within `body_timeout_secs` and at most `body_limit_bytes`, and the handler within
+/// `handler_timeout_secs` (the long-poll: plus `wait_max_secs`).
+async fn limits(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut idb = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut idb);
+    let id = hex::encode(idb);
+    let work = async {
+        let (parts, body) = req.into_parts();
+        let body_timeout = Duration::from_secs(s.config.body_timeout_secs);
+        let bytes = match tokio::time::timeout(
+            body_timeout,
+            axum::body::to_bytes(body, s.config.body_limit_bytes),
+        )
+        .await
+        {
+            Err(_) => return ApiError::Timeout.into_response(),
+            Ok(Err(_)) => return ApiError::TooLarge.into_response(),
+            Ok(Ok(b)) => b,
+        };
+        let long_poll = parts.uri.path().ends_with("/wait");
+        let budget = Duration::from_secs(
+            s.config.handler_timeout_secs + if long_poll { s.config.wait_max_secs } else { 0 },
+        );
+        let req = Request::from_parts(parts, Body::from(bytes));
+        match tokio::time::timeout(budget, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::Timeout.into_response(),
+        }
+    };
+    let mut response = REQUEST_ID.scope(id.clone(), work).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
+
 pub fn router(state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
-    Router::new()
+    let sandbox = state.sandbox_on();
+    let mut router = Router::new()
         .route("/healthz", get(health))
         .route("/v1/accounts", post(register))
         .route("/v1/catalog", get(get_catalog))
@@ -133,25 +270,60 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{order_no}/cancel", post(cancel_order))
         .route("/v1/orders/{order_no}/check", post(check_order))
         .route("/v1/receipts", get(list_receipts))
-        .route("/sandbox/pay/{order_no}", get(sandbox_page))
-        .route("/sandbox/pay/{order_no}/confirm", post(sandbox_confirm))
-        .route("/notify/sandbox", post(sandbox_notify))
         .route("/notify/wechat", post(wechat_notify))
-        .route("/notify/alipay", post(alipay_notify))
+        .route("/notify/alipay", post(alipay_notify));
+    // Off means absent: no page, no confirm, no notification route.
+    if sandbox {
+        router = router
+            .route("/sandbox/pay/{order_no}", get(sandbox_page))
+            .route("/sandbox/pay/{order_no}/confirm", post(sandbox_confirm))
+            .route("/notify/sandbox", post(sandbox_notify));
+    }
+    router
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits))
         .with_state(state)
 }
 
 async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     sqlx::query("SELECT 1").execute(&s.db).await?;
-    Ok(Json(
-        serde_json::json!({"status": "ok", "sandbox": s.config.sandbox,
-            "providers": {"sandbox": s.config.sandbox, "wechat": s.wechat.is_some(), "alipay": s.alipay.is_some()}}),
-    ))
+    let sandbox = s.sandbox_on();
+    Ok(Json(serde_json::json!({"status": "ok", "sandbox": sandbox,
+            "providers": {"sandbox": sandbox, "wechat": s.wechat.is_some(), "alipay": s.alipay.is_some()},
+            "refused_notifications": s.refused_notifications.load(Ordering::Relaxed)})))
 }
 
-fn ip_of(connect: &ConnectInfo<SocketAddr>) -> String {
-    connect.0.ip().to_string()
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy (entries
+/// further left were written by the client and prove nothing).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted.contains(&ip) {
+                    break;
+                }
+            }
+            // A garbled entry: stop at the last address we could trust.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+fn ip_of(s: &AppState, headers: &HeaderMap, connect: &ConnectInfo<SocketAddr>) -> String {
+    client_ip(connect.0.ip(), headers, &s.config.trusted_proxies).to_string()
 }
 
 fn token_hash(token: &str) -> String {
@@ -165,7 +337,7 @@ async fn account(
     connect: &ConnectInfo<SocketAddr>,
 ) -> Result<String, ApiError> {
     s.allow(
-        format!("ip:{}", ip_of(connect)),
+        format!("ip:{}", ip_of(s, headers, connect)),
         s.config.rate_per_minute_ip,
     )?;
     let token = headers
@@ -184,10 +356,11 @@ async fn account(
 
 async fn register(
     State(s): State<AppState>,
+    headers: HeaderMap,
     connect: ConnectInfo<SocketAddr>,
 ) -> Result<Response, ApiError> {
     // Registration is cheap to abuse: a tighter limit per IP.
-    s.allow(format!("register:{}", ip_of(&connect)), 30)?;
+    s.allow(format!("register:{}", ip_of(&s, &headers, &connect)), 30)?;
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
@@ -226,8 +399,35 @@ async fn get_catalog(State(s): State<AppState>, headers: HeaderMap) -> Result<Re
         .into_response())
 }
 
-async fn keys(State(s): State<AppState>) -> Json<Vec<PublicKeyInfo>> {
-    Json(vec![s.signer.public_key()])
+/// A published receipt key: what a desktop pins (`key_id`, `public_key`) and what it is.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct KeyListing {
+    pub key_id: String,
+    pub public_key: String,
+    /// Signs only sandbox receipts (test money): a release desktop never pins it.
+    pub sandbox: bool,
+    /// Signed before a rotation; still valid for the receipts it signed.
+    pub retired: bool,
+}
+
+async fn keys(State(s): State<AppState>) -> Json<Vec<KeyListing>> {
+    let listing = |k: PublicKeyInfo, sandbox, retired| KeyListing {
+        key_id: k.key_id,
+        public_key: k.public_key,
+        sandbox,
+        retired,
+    };
+    let mut out = vec![listing(s.signer.public_key(), false, false)];
+    out.extend(
+        s.retired_keys
+            .iter()
+            .cloned()
+            .map(|k| listing(k, false, true)),
+    );
+    if let Some(sandbox) = s.sandbox_signer.as_ref().filter(|_| s.config.sandbox) {
+        out.push(listing(sandbox.public_key(), true, false));
+    }
+    Json(out)
 }
 
 #[derive(Deserialize)]
@@ -245,6 +445,22 @@ async fn create_order(
 ) -> Result<Response, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
     let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    // Each order is a signed call to the provider: capped per account.
+    s.allow(
+        format!("orders:{account_id}"),
+        s.config.orders_per_minute_per_account,
+    )?;
+    let now = now_ms();
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE account_id = $1 AND status = 'PENDING' AND expires_at_ms > $2",
+    )
+    .bind(&account_id)
+    .bind(now)
+    .fetch_one(&s.db)
+    .await?;
+    if pending >= i64::from(s.config.max_pending_orders_per_account) {
+        return Err(ApiError::TooManyPending);
+    }
     let (cat, _, _) = catalog::load(&s.db).await?;
     let (kind, purchase, amount) =
         if let Some(p) = cat.credit_packages.iter().find(|p| p.sku == req.sku) {
@@ -265,12 +481,11 @@ async fn create_order(
             return Err(ApiError::BadRequest("unknown sku".into()));
         };
     let order_no = orders::new_order_no();
-    let now = now_ms();
     let expires_at = now + s.config.order_ttl_secs * 1000;
     let subject = format!("墨石 Inkstone {}", req.sku);
     // The provider's order first: only an order with a QR code is stored.
     let qr = match req.provider.as_str() {
-        sandbox::PROVIDER if s.config.sandbox => {
+        sandbox::PROVIDER if s.sandbox_on() => {
             format!("{}/sandbox/pay/{order_no}", s.config.public_url)
         }
         "wechat" => match &s.wechat {
@@ -323,7 +538,7 @@ async fn create_order(
 async fn current(s: &AppState, account_id: &str, order_no: &str) -> Result<OrderView, ApiError> {
     let mut order = orders::fetch_owned(&s.db, account_id, order_no).await?;
     if orders::expire_if_due(&s.db, &mut order, now_ms()).await? {
-        close_at_provider(s, &order.provider, &order.order_no);
+        finish_at_provider(s, &order.order_no);
     }
     orders::view(&s.db, order).await
 }
@@ -359,21 +574,36 @@ async fn wait_order(
                 .unwrap_or(s.config.wait_max_secs)
                 .min(s.config.wait_max_secs),
         );
-    let notify = s.waiter(&order_no);
+    // Ownership first: only then does the order get a waiter entry.
+    current(&s, &account_id, &order_no).await?;
+    let waiter = s.waiter(&order_no);
     let query_every = Duration::from_secs(s.config.query_interval_secs.max(1) as u64);
     let mut next_query = Instant::now();
+    let mut check_failed = false;
     loop {
-        let notified = notify.notified();
-        let view = current(&s, &account_id, &order_no).await?;
+        // Listening before reading: a change in between still wakes us.
+        let notified = waiter.notify.notified();
+        let mut view = current(&s, &account_id, &order_no).await?;
         if view.status != "pending" || Instant::now() >= deadline {
+            view.check_failed = check_failed && view.status == "pending";
             return Ok(Json(view));
         }
         // A waiting desktop is a reason to ask the provider; across waiters and
-        // instances the database claim in `reconcile` limits it per order.
+        // instances the database claim in `reconcile` limits it per order. A failed
+        // query never ends the wait: the writer may be paying right now.
         if Instant::now() >= next_query {
             next_query = Instant::now() + query_every;
-            if reconcile(&s, &order_no).await? {
-                continue;
+            match reconcile(&s, &order_no).await {
+                Ok(paid) => {
+                    check_failed = false;
+                    if paid {
+                        continue;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%order_no, %error, "asking the provider failed; still waiting");
+                    check_failed = true;
+                }
             }
         }
         let poll = Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now()));
@@ -399,23 +629,33 @@ pub async fn reconcile(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
     let Some(order) = orders::fetch(&s.db, order_no).await? else {
         return Ok(false);
     };
-    let evidence = match order.provider.as_str() {
-        "wechat" => match &s.wechat {
-            Some(w) => w.query(order_no).await?,
-            None => None,
-        },
-        "alipay" => match &s.alipay {
-            Some(a) => a.query(order_no).await?,
-            None => None,
-        },
-        _ => sandbox_query(s, order_no).await?,
-    };
-    let Some(evidence) = evidence else {
+    let Some(evidence) = query_provider(s, &order.provider, order_no).await? else {
         return Ok(false);
     };
     let outcome = s.paid(&evidence).await?;
     s.notify(order_no);
     Ok(outcome == PaidOutcome::Paid)
+}
+
+/// What the order's provider says: `Some` when paid. A provider this server no longer
+/// offers (the sandbox turned off, merchant keys removed) is never asked: `None`.
+pub(crate) async fn query_provider(
+    s: &AppState,
+    provider: &str,
+    order_no: &str,
+) -> Result<Option<orders::PaymentEvidence>, ApiError> {
+    match provider {
+        "wechat" => match &s.wechat {
+            Some(w) => w.query(order_no).await,
+            None => Ok(None),
+        },
+        "alipay" => match &s.alipay {
+            Some(a) => a.query(order_no).await,
+            None => Ok(None),
+        },
+        sandbox::PROVIDER if s.sandbox_on() => sandbox_query(s, order_no).await,
+        _ => Ok(None),
+    }
 }
 
 /// The sandbox provider's order query: its own books.
@@ -443,21 +683,46 @@ async fn sandbox_query(
     )
 }
 
-/// An expired or cancelled order is closed at the provider too, in the
-/// background; a payment that still lands is recorded as late, never lost.
-fn close_at_provider(s: &AppState, provider: &str, order_no: &str) {
-    let (wechat, alipay, no) = (s.wechat.clone(), s.alipay.clone(), order_no.to_string());
-    let provider = provider.to_string();
+/// Wakes this instance's waiters of an order (the sweeper found it changed).
+pub(crate) fn wake(s: &AppState, order_no: &str) {
+    s.notify(order_no);
+}
+
+/// An expired or cancelled order is asked about once more and then closed at the
+/// provider, in the background. Until both succeeded its `close_state` stays
+/// `pending`, and the sweeper tries again: a payment that still lands is recorded as
+/// late, never lost.
+fn finish_at_provider(s: &AppState, order_no: &str) {
+    let (s, no) = (s.clone(), order_no.to_string());
     tokio::spawn(async move {
-        let result = match (provider.as_str(), wechat, alipay) {
-            ("wechat", Some(w), _) => w.close(&no).await,
-            ("alipay", _, Some(a)) => a.close(&no).await,
-            _ => Ok(()),
-        };
-        if let Err(e) = result {
-            tracing::warn!(order_no = %no, error = %e, "closing at the provider failed");
+        if let Err(error) = finish_order(&s, &no).await {
+            tracing::warn!(order_no = %no, %error, "closing at the provider failed; the sweeper retries");
         }
     });
+}
+
+/// The last query and the close of an ended order; `close_state` becomes `done`.
+/// True when the query found it paid (late) and this call recorded it.
+pub(crate) async fn finish_order(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
+    let Some(order) = orders::fetch(&s.db, order_no).await? else {
+        return Ok(false);
+    };
+    let mut paid = false;
+    if let Some(evidence) = query_provider(s, &order.provider, order_no).await? {
+        paid = s.paid(&evidence).await? == PaidOutcome::Paid;
+        s.notify(order_no);
+    } else {
+        match (order.provider.as_str(), &s.wechat, &s.alipay) {
+            ("wechat", Some(w), _) => w.close(order_no).await?,
+            ("alipay", _, Some(a)) => a.close(order_no).await?,
+            _ => {}
+        }
+    }
+    sqlx::query("UPDATE orders SET close_state = 'done' WHERE order_no = $1")
+        .bind(order_no)
+        .execute(&s.db)
+        .await?;
+    Ok(paid)
 }
 
 async fn check_order(
@@ -468,8 +733,17 @@ async fn check_order(
 ) -> Result<Json<OrderView>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
     orders::fetch_owned(&s.db, &account_id, &order_no).await?;
-    reconcile(&s, &order_no).await?;
-    Ok(Json(current(&s, &account_id, &order_no).await?))
+    // A provider that cannot be asked now is said so; the order stays as it is.
+    let failed = match reconcile(&s, &order_no).await {
+        Ok(_) => false,
+        Err(error) => {
+            tracing::warn!(%order_no, %error, "asking the provider failed");
+            true
+        }
+    };
+    let mut view = current(&s, &account_id, &order_no).await?;
+    view.check_failed = failed && view.status == "pending";
+    Ok(Json(view))
 }
 
 async fn cancel_order(
@@ -480,7 +754,7 @@ async fn cancel_order(
 ) -> Result<Json<OrderView>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
     orders::fetch_owned(&s.db, &account_id, &order_no).await?;
-    let done = sqlx::query("UPDATE orders SET status = 'CLOSED', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
+    let done = sqlx::query("UPDATE orders SET status = 'CLOSED', close_state = 'pending', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
         .bind(now_ms())
         .bind(&order_no)
         .execute(&s.db)
@@ -488,8 +762,7 @@ async fn cancel_order(
     if done.rows_affected() == 0 {
         return Err(ApiError::Conflict);
     }
-    let order = orders::fetch_owned(&s.db, &account_id, &order_no).await?;
-    close_at_provider(&s, &order.provider, &order_no);
+    finish_at_provider(&s, &order_no);
     s.notify(&order_no);
     Ok(Json(current(&s, &account_id, &order_no).await?))
 }
@@ -627,13 +900,19 @@ async fn sandbox_notify(
             .unwrap_or("")
             .to_string()
     };
-    handle_sandbox_notification(
+    if let Err(e) = handle_sandbox_notification(
         &s,
         &get(sandbox::TIMESTAMP_HEADER),
         &get(sandbox::SIGNATURE_HEADER),
         &body,
     )
-    .await?;
+    .await
+    {
+        if !matches!(e, ApiError::Internal(_)) {
+            s.refused(sandbox::PROVIDER, &e.to_string(), &body).await;
+        }
+        return Err(e);
+    }
     Ok((StatusCode::OK, "success").into_response())
 }
 
@@ -655,10 +934,11 @@ async fn wechat_notify(
     match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "wechat notification refused");
             let status = if matches!(e, ApiError::Internal(_)) {
+                tracing::warn!(error = %e, "wechat notification not taken now");
                 StatusCode::INTERNAL_SERVER_ERROR
             } else {
+                s.refused("wechat", &e.to_string(), &body).await;
                 StatusCode::BAD_REQUEST
             };
             (
@@ -684,8 +964,36 @@ async fn alipay_notify(State(s): State<AppState>, body: String) -> Response {
     match result {
         Ok(()) => (StatusCode::OK, inkstone_pay::alipay::NOTIFY_SUCCESS).into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "alipay notification refused");
+            if matches!(e, ApiError::Internal(_)) {
+                tracing::warn!(error = %e, "alipay notification not taken now");
+            } else {
+                s.refused("alipay", &e.to_string(), body.as_bytes()).await;
+            }
             (StatusCode::BAD_REQUEST, "fail").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any X-Forwarded-For bytes from any peer: an address, never a panic; an
+        /// untrusted peer is always itself.
+        #[test]
+        fn forwarded_headers_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300), trusted in any::<bool>()) {
+            let peer: IpAddr = "10.0.0.2".parse().unwrap_or(IpAddr::from([10, 0, 0, 2]));
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_bytes(&raw) {
+                h.insert("x-forwarded-for", v);
+            }
+            let proxies = if trusted { vec![peer] } else { Vec::new() };
+            let ip = client_ip(peer, &h, &proxies);
+            if !trusted {
+                prop_assert_eq!(ip, peer);
+            }
         }
     }
 }

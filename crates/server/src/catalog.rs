@@ -1,6 +1,7 @@
 //! What can be bought and for how much. The server owns this; clients only
 //! ever name a sku. Same JSON shape as the desktop's cached catalog.
 
+use inkstone_pay::receipt::{Purchase, Receipt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -59,10 +60,35 @@ pub fn default_catalog() -> Catalog {
     }
 }
 
+/// Whether a receipt for `purchase` at `price_fen` could be signed: an item a receipt
+/// would refuse is never sold (the order would be paid and then have no receipt).
+fn receipt_would_accept(purchase: Purchase, price_fen: i64) -> Result<(), String> {
+    let receipt = Receipt {
+        order_no: "IK00000000000000000000000000".into(),
+        account_id: "acct_check".into(),
+        purchase,
+        amount_fen: price_fen,
+        currency: "CNY".into(),
+        provider: "check".into(),
+        provider_txn_id: "check".into(),
+        paid_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+    };
+    receipt.validate().map_err(|e| e.to_string())
+}
+
 impl Catalog {
     pub fn validate(&self) -> Result<(), String> {
         let mut skus = std::collections::HashSet::new();
         for p in &self.credit_packages {
+            receipt_would_accept(
+                Purchase::Credits {
+                    sku: p.sku.clone(),
+                    credits: p.credits,
+                    bonus_credits: p.bonus_credits,
+                },
+                p.price_fen,
+            )
+            .map_err(|e| format!("credit package {:?}: {e}", p.sku))?;
             if !skus.insert(&p.sku)
                 || p.sku.is_empty()
                 || p.price_fen <= 0
@@ -73,6 +99,15 @@ impl Catalog {
             }
         }
         for m in &self.membership_plans {
+            receipt_would_accept(
+                Purchase::Membership {
+                    sku: m.sku.clone(),
+                    plan: m.plan.clone(),
+                    days: m.days,
+                },
+                m.price_fen,
+            )
+            .map_err(|e| format!("membership plan {:?}: {e}", m.sku))?;
             if !skus.insert(&m.sku)
                 || m.sku.is_empty()
                 || m.price_fen <= 0
@@ -125,4 +160,47 @@ pub async fn store(db: &Db, catalog: &Catalog, now_ms: i64) -> Result<(), sqlx::
     .execute(db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_catalog_is_valid() {
+        assert_eq!(default_catalog().validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_catalog_refuses_what_a_receipt_would_refuse() {
+        let base = default_catalog();
+        let mut long_sku = base.clone();
+        long_sku.credit_packages[0].sku = "x".repeat(129);
+        let mut control = base.clone();
+        control.membership_plans[0].sku = "member\nmonth".into();
+        let mut too_many_credits = base.clone();
+        too_many_credits.credit_packages[0].credits = 100_000_001;
+        let mut too_much_bonus = base.clone();
+        too_much_bonus.credit_packages[0].bonus_credits = 100_000_001;
+        let mut too_many_days = base.clone();
+        too_many_days.membership_plans[0].days = 3661;
+        let mut no_plan = base.clone();
+        no_plan.membership_plans[0].plan = String::new();
+        let mut duplicate = base.clone();
+        duplicate.membership_plans[0].sku = "credits_10".into();
+        let mut free = base.clone();
+        free.credit_packages[0].price_fen = 0;
+        for (name, bad) in [
+            ("long sku", long_sku),
+            ("control character", control),
+            ("credits", too_many_credits),
+            ("bonus", too_much_bonus),
+            ("days", too_many_days),
+            ("plan", no_plan),
+            ("duplicate", duplicate),
+            ("free", free),
+        ] {
+            assert!(bad.validate().is_err(), "{name}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Configuration: a TOML file, then `INKSTONE_SERVER_*` environment
 //! variables on top (secrets usually come from the environment).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -18,14 +18,41 @@ pub struct Config {
     /// 8 for PostgreSQL (about four per core of a small host: more only queue inside
     /// PostgreSQL, where they compete for the same cores).
     pub database_connections: Option<u32>,
-    /// Ed25519 receipt key, base64 of 32 bytes. If unset, `receipt_key_file`
-    /// is read, or created with a fresh key on first start.
+    /// Ed25519 receipt key, base64 of 32 bytes (better given as
+    /// INKSTONE_SERVER_RECEIPT_KEY). If unset, `receipt_key_file` is read. With a real
+    /// provider configured one of the two is required and the file must exist at an
+    /// absolute path: every instance must sign with the key the desktops pinned.
     pub receipt_key: Option<String>,
     pub receipt_key_file: Option<PathBuf>,
+    /// Public keys (base64 of 32 bytes) this server signed with before a rotation: listed
+    /// in `/v1/keys` as retired so that old receipts still verify.
+    pub retired_receipt_public_keys: Vec<String>,
     /// HMAC secret of sandbox notifications; random per start when unset.
     pub sandbox_secret: Option<String>,
-    /// Offer the sandbox provider (on by default when no merchant keys are configured).
+    /// Offer the sandbox provider: test payments anyone can confirm. Off unless chosen
+    /// (`sandbox = true` or INKSTONE_SERVER_SANDBOX=1).
     pub sandbox: bool,
+    /// The sandbox together with a real provider: refused unless this is set too.
+    pub allow_sandbox_with_real_providers: bool,
+    /// The sandbox's own receipt key (never the production one): base64, or a file
+    /// (created when missing); a fresh key per start when neither is set.
+    pub sandbox_receipt_key: Option<String>,
+    pub sandbox_receipt_key_file: Option<PathBuf>,
+    /// Peers whose `X-Forwarded-For` is believed (the reverse proxy); nobody else's.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Orders one account may have pending at once.
+    pub max_pending_orders_per_account: u32,
+    /// Orders one account may create per minute (each is a signed provider call).
+    pub orders_per_minute_per_account: u32,
+    /// Seconds a client has to send its request headers; then the connection is closed.
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send its request body.
+    pub body_timeout_secs: u64,
+    /// Seconds any handler may take (the long-poll: `wait_max_secs` more).
+    pub handler_timeout_secs: u64,
+    /// Seconds between two rounds of the sweeper (pending orders about to expire, closes
+    /// that failed); 0 turns it off.
+    pub sweep_interval_secs: u64,
     pub order_ttl_secs: i64,
     pub wait_max_secs: u64,
     /// Minimum seconds between two active queries of one order.
@@ -71,7 +98,7 @@ fn wechat_host() -> String {
 pub struct AlipayConfig {
     pub app_id: String,
     /// The merchant's Alipay user id (2088…), checked in notifications.
-    pub seller_id: Option<String>,
+    pub seller_id: String,
     pub app_private_key_file: PathBuf,
     pub alipay_public_key_file: PathBuf,
     /// `<public_url>/notify/alipay`.
@@ -92,9 +119,20 @@ impl Default for Config {
             database_url: "sqlite://inkstone-server.db?mode=rwc".into(),
             database_connections: None,
             receipt_key: None,
-            receipt_key_file: Some(PathBuf::from("receipt-key.b64")),
+            receipt_key_file: None,
+            retired_receipt_public_keys: Vec::new(),
             sandbox_secret: None,
-            sandbox: true,
+            sandbox: false,
+            allow_sandbox_with_real_providers: false,
+            sandbox_receipt_key: None,
+            sandbox_receipt_key_file: None,
+            trusted_proxies: Vec::new(),
+            max_pending_orders_per_account: 5,
+            orders_per_minute_per_account: 10,
+            header_timeout_secs: 10,
+            body_timeout_secs: 15,
+            handler_timeout_secs: 20,
+            sweep_interval_secs: 30,
             order_ttl_secs: 15 * 60,
             wait_max_secs: 30,
             query_interval_secs: 5,
@@ -116,6 +154,12 @@ impl std::fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("receipt_key", &self.receipt_key.as_ref().map(|_| "<set>"))
             .field("sandbox", &self.sandbox)
+            .field(
+                "allow_sandbox_with_real_providers",
+                &self.allow_sandbox_with_real_providers,
+            )
+            .field("receipt_key_file", &self.receipt_key_file)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("wechat", &self.wechat.as_ref().map(|w| &w.mchid))
             .field("alipay", &self.alipay.as_ref().map(|a| &a.app_id))
             .finish_non_exhaustive()
@@ -172,6 +216,16 @@ impl Config {
         if let Some(v) = env("RECEIPT_KEY") {
             config.receipt_key = Some(v);
         }
+        if let Some(v) = env("RECEIPT_KEY_FILE") {
+            config.receipt_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("SANDBOX_RECEIPT_KEY") {
+            config.sandbox_receipt_key = Some(v);
+        }
+        if let Some(v) = env("SANDBOX") {
+            config.sandbox = parse_flag(&v)
+                .ok_or_else(|| ConfigError::Invalid("INKSTONE_SERVER_SANDBOX: 1 or 0".into()))?;
+        }
         if let Some(v) = env("SANDBOX_SECRET") {
             config.sandbox_secret = Some(v);
         }
@@ -179,6 +233,39 @@ impl Config {
             w.apiv3_key = k;
         }
         config.public_url = config.public_url.trim_end_matches('/').to_string();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks settings that do not depend on files (also run by `start`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let config = self;
+        if config.sandbox
+            && (config.wechat.is_some() || config.alipay.is_some())
+            && !config.allow_sandbox_with_real_providers
+        {
+            return Err(ConfigError::Invalid(
+                "sandbox = true with a real provider needs allow_sandbox_with_real_providers = true"
+                    .into(),
+            ));
+        }
+        if config.max_pending_orders_per_account == 0 || config.orders_per_minute_per_account == 0 {
+            return Err(ConfigError::Invalid(
+                "max_pending_orders_per_account and orders_per_minute_per_account >= 1".into(),
+            ));
+        }
+        if [
+            config.header_timeout_secs,
+            config.body_timeout_secs,
+            config.handler_timeout_secs,
+        ]
+        .iter()
+        .any(|t| !(1..=600).contains(t))
+        {
+            return Err(ConfigError::Invalid(
+                "1 <= header_timeout_secs, body_timeout_secs, handler_timeout_secs <= 600".into(),
+            ));
+        }
         if config.order_ttl_secs < 60 || config.wait_max_secs == 0 || config.wait_max_secs > 60 {
             return Err(ConfigError::Invalid(
                 "order_ttl_secs >= 60 and 1 <= wait_max_secs <= 60".into(),
@@ -192,7 +279,15 @@ impl Config {
                 "1 <= database_connections <= 256".into(),
             ));
         }
-        Ok(config)
+        Ok(())
+    }
+}
+
+fn parse_flag(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
     }
 }
 

@@ -15,13 +15,16 @@
 
 pub mod app;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod orders;
 pub mod providers;
 pub mod sandbox;
+mod serve;
 pub mod settlement;
 pub mod store;
+pub mod sweeper;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -39,33 +42,112 @@ pub enum StartError {
     Key(String),
     #[error("payment provider: {0}")]
     Provider(String),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
 
-/// The receipt key from the config, or the key file (created on first start).
+/// The production receipt key. With a real provider it must be chosen: the
+/// environment or config (`receipt_key`), or an existing file at an absolute path
+/// (`receipt_key_file`); a missing one is an error naming the setting, never a fresh
+/// key (two instances would sign with different keys and paid customers be refused).
+/// Without one (sandbox or nothing offered) a missing file is created, and no file at
+/// all means a throwaway key for this start.
 pub fn load_signer(config: &Config) -> Result<ReceiptSigner, StartError> {
+    let real = config.wechat.is_some() || config.alipay.is_some();
     if let Some(k) = &config.receipt_key {
         return ReceiptSigner::from_base64_secret(k.trim())
-            .map_err(|e| StartError::Key(e.to_string()));
+            .map_err(|e| StartError::Key(format!("receipt_key: {e}")));
     }
     let Some(path) = &config.receipt_key_file else {
+        if real {
+            return Err(StartError::Key(
+                "a real payment provider needs its receipt key: set receipt_key \
+                 (INKSTONE_SERVER_RECEIPT_KEY) or receipt_key_file (an absolute path to an existing \
+                 file; `inkstone-server gen-receipt-key FILE` makes one)"
+                    .into(),
+            ));
+        }
+        tracing::warn!("no receipt key configured: a throwaway key for this start");
         return Ok(ReceiptSigner::generate());
     };
+    if real && !path.is_absolute() {
+        return Err(StartError::Key(format!(
+            "receipt_key_file must be an absolute path, not {}",
+            path.display()
+        )));
+    }
     match std::fs::read_to_string(path) {
         Ok(text) => ReceiptSigner::from_base64_secret(text.trim())
-            .map_err(|e| StartError::Key(e.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            .map_err(|e| StartError::Key(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !real => {
             let signer = ReceiptSigner::generate();
             write_private(path, &signer.secret_base64())
-                .map_err(|e| StartError::Key(e.to_string()))?;
+                .map_err(|e| StartError::Key(format!("{}: {e}", path.display())))?;
             Ok(signer)
         }
-        Err(e) => Err(StartError::Key(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StartError::Key(format!(
+            "receipt_key_file {} does not exist (set receipt_key or create the file with \
+             `inkstone-server gen-receipt-key FILE`)",
+            path.display()
+        ))),
+        Err(e) => Err(StartError::Key(format!("{}: {e}", path.display()))),
     }
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// The sandbox's own receipt key: configured, from its file (created when missing), or
+/// fresh. Never the production key, so a desktop that pins only production keys can
+/// never credit a sandbox receipt.
+pub fn load_sandbox_signer(
+    config: &Config,
+    production: &ReceiptSigner,
+) -> Result<ReceiptSigner, StartError> {
+    let signer = if let Some(k) = &config.sandbox_receipt_key {
+        ReceiptSigner::from_base64_secret(k.trim())
+            .map_err(|e| StartError::Key(format!("sandbox_receipt_key: {e}")))?
+    } else if let Some(path) = &config.sandbox_receipt_key_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => ReceiptSigner::from_base64_secret(text.trim())
+                .map_err(|e| StartError::Key(format!("{}: {e}", path.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let signer = ReceiptSigner::generate();
+                write_private(path, &signer.secret_base64())
+                    .map_err(|e| StartError::Key(format!("{}: {e}", path.display())))?;
+                signer
+            }
+            Err(e) => return Err(StartError::Key(format!("{}: {e}", path.display()))),
+        }
+    } else {
+        ReceiptSigner::generate()
+    };
+    if signer.key_id() == production.key_id() {
+        return Err(StartError::Key(
+            "the sandbox receipt key must differ from the production receipt key".into(),
+        ));
+    }
+    Ok(signer)
+}
+
+/// The retired public keys, checked (base64 of 32 bytes) and given their key ids.
+pub fn retired_keys(config: &Config) -> Result<Vec<PublicKeyInfo>, StartError> {
+    config
+        .retired_receipt_public_keys
+        .iter()
+        .map(|b64| {
+            let info = PublicKeyInfo {
+                key_id: String::new(),
+                public_key: b64.trim().to_string(),
+            };
+            inkstone_pay::receipt::key_id_of_public(&info.public_key)
+                .map(|key_id| PublicKeyInfo { key_id, ..info })
+                .map_err(|e| StartError::Key(format!("retired_receipt_public_keys: {e}")))
+        })
+        .collect()
+}
+
+/// Writes a secret to a new file only the owner can read (never over an existing one).
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -77,8 +159,28 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
-    let db = store::open(&config.database_url, config.database_connections).await?;
+    config.validate()?;
     let signer = load_signer(&config)?;
+    let sandbox_signer = if config.sandbox {
+        Some(load_sandbox_signer(&config, &signer)?)
+    } else {
+        None
+    };
+    let retired = retired_keys(&config)?;
+    let db = store::open(&config.database_url, config.database_connections).await?;
+    let real = config.wechat.is_some() || config.alipay.is_some();
+    if config.sandbox && real {
+        tracing::warn!(
+            "the sandbox is on next to a real provider (allow_sandbox_with_real_providers): \
+             anyone can confirm sandbox orders; their receipts use the sandbox key"
+        );
+    }
+    tracing::info!(
+        key_id = %signer.key_id(),
+        retired = ?retired.iter().map(|k| &k.key_id).collect::<Vec<_>>(),
+        sandbox_key_id = ?sandbox_signer.as_ref().map(|s| s.key_id().to_string()),
+        "receipt keys"
+    );
     let sandbox = match &config.sandbox_secret {
         Some(s) => sandbox::SandboxKey::new(s.as_bytes()),
         None => sandbox::SandboxKey::random(),
@@ -96,25 +198,30 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         .map(providers::Alipay::from_config)
         .transpose()
         .map_err(StartError::Provider)?;
-    Ok(AppState::with_providers(
-        db, signer, sandbox, config, wechat, alipay,
-    ))
+    Ok(
+        AppState::with_providers(db, signer, sandbox, config, wechat, alipay)
+            .with_sandbox_signer(sandbox_signer)
+            .with_retired_keys(retired),
+    )
 }
 
 /// A running server; dropping the handle does not stop it, `shutdown` does.
 pub struct RunningServer {
     pub base_url: String,
     pub addr: SocketAddr,
+    /// The production keys (current, then retired) a desktop pins.
     pub public_keys: Vec<PublicKeyInfo>,
+    /// The sandbox's key when the sandbox is on: pinned only by a desktop in demo mode.
+    pub sandbox_public_key: Option<PublicKeyInfo>,
     pub state: AppState,
-    shutdown: tokio::sync::oneshot::Sender<()>,
+    shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
     /// Stops accepting, lets requests in flight finish, then returns.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(());
+        let _ = self.shutdown.send(true);
         let _ = self.task.await;
     }
 }
@@ -128,28 +235,25 @@ pub async fn start(mut config: Config) -> Result<RunningServer, StartError> {
         config.public_url = base_url.clone();
     }
     let state = build_state(config).await?;
-    let public_keys = vec![state.signer.public_key()];
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let mut public_keys = vec![state.signer.public_key()];
+    public_keys.extend(state.retired_keys.iter().cloned());
+    let sandbox_public_key = state.sandbox_signer.as_ref().map(|s| s.public_key());
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let sweeper = sweeper::spawn(state.clone(), rx.clone());
+    let task = tokio::spawn(serve::serve(listener, state.clone(), rx, sweeper));
     Ok(RunningServer {
         base_url,
         addr,
         public_keys,
+        sandbox_public_key,
         state,
         shutdown: tx,
         task,
     })
 }
 
-/// The server inside the desktop app: 127.0.0.1, sandbox provider, SQLite
-/// and receipt key in `data_dir`. Purchases work out of the box.
+/// The server inside the desktop app (demo mode): 127.0.0.1, the sandbox provider turned
+/// on explicitly, SQLite and both receipt keys in `data_dir`. Purchases work out of the box.
 pub async fn start_embedded(
     data_dir: &Path,
     bind: SocketAddr,
@@ -163,6 +267,7 @@ pub async fn start_embedded(
             data_dir.join("payments.db").display()
         ),
         receipt_key_file: Some(data_dir.join("receipt-key.b64")),
+        sandbox_receipt_key_file: Some(data_dir.join("sandbox-receipt-key.b64")),
         sandbox: true,
         ..Config::default()
     };

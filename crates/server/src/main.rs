@@ -1,9 +1,6 @@
-//! `inkstone-server [--config server.toml]` serves;
-//! `inkstone-server set-catalog catalog.json [--config server.toml]` replaces the catalog.
+//! `inkstone-server --help` says it all (crates/server/src/cli.rs).
 
-use std::path::PathBuf;
-
-use inkstone_server::{catalog, store, Config};
+use inkstone_server::{catalog, cli, store, Config};
 
 #[tokio::main]
 async fn main() {
@@ -21,37 +18,53 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config_path = args
-        .iter()
-        .position(|a| a == "--config")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
-    let config = Config::load(config_path.as_deref()).map_err(|e| e.to_string())?;
-    if args.first().map(String::as_str) == Some("set-catalog") {
-        let file = args
-            .get(1)
-            .ok_or("usage: inkstone-server set-catalog FILE.json")?;
-        let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
-        let cat: catalog::Catalog = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        cat.validate()?;
-        let db = store::open(&config.database_url, config.database_connections)
-            .await
-            .map_err(|e| e.to_string())?;
-        catalog::store(&db, &cat, chrono::Utc::now().timestamp_millis())
-            .await
-            .map_err(|e| e.to_string())?;
-        println!("catalog updated");
-        return Ok(());
+    let command = match cli::parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("inkstone-server: {e}\n\n{}", cli::USAGE);
+            std::process::exit(2);
+        }
+    };
+    match command {
+        cli::Command::Help => {
+            println!("{}", cli::USAGE);
+            Ok(())
+        }
+        cli::Command::GenReceiptKey { file } => {
+            let signer = inkstone_pay::receipt::ReceiptSigner::generate();
+            inkstone_server::write_private(&file, &signer.secret_base64())
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let public = signer.public_key();
+            println!("key_id={} public_key={}", public.key_id, public.public_key);
+            Ok(())
+        }
+        cli::Command::SetCatalog { file, config } => {
+            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
+            let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+            let cat: catalog::Catalog = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            cat.validate()?;
+            let db = store::open(&config.database_url, config.database_connections)
+                .await
+                .map_err(|e| e.to_string())?;
+            catalog::store(&db, &cat, chrono::Utc::now().timestamp_millis())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("catalog updated");
+            Ok(())
+        }
+        cli::Command::Serve { config } => {
+            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
+            tracing::info!(config = ?config, "starting");
+            let server = inkstone_server::start(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(url = %server.base_url, "listening");
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            server.shutdown().await;
+            Ok(())
+        }
     }
-    tracing::info!(config = ?config, "starting");
-    let server = inkstone_server::start(config)
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::info!(url = %server.base_url, "listening");
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    server.shutdown().await;
-    Ok(())
 }
 
 /// SIGINT, or SIGTERM from systemd / a container runtime.

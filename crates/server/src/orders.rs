@@ -55,6 +55,9 @@ pub struct OrderView {
     /// Paid after it had expired or been closed: recorded, flagged, never lost.
     pub late_payment: bool,
     pub receipt: Option<SignedReceipt>,
+    /// Pending, and asking the provider failed just now: the order is still waiting
+    /// for payment, only the check did not work.
+    pub check_failed: bool,
 }
 
 pub(crate) struct OrderRow {
@@ -141,6 +144,7 @@ pub(crate) async fn view(db: &Db, order: OrderRow) -> Result<OrderView, ApiError
         paid_at: order.paid_at_ms.map(ms_to_utc),
         late_payment: order.late_payment != 0,
         receipt,
+        check_failed: false,
         order_no: order.order_no,
         sku: order.sku,
         kind: order.kind,
@@ -160,7 +164,7 @@ pub(crate) async fn expire_if_due(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     if order.status == "PENDING" && now >= order.expires_at_ms {
-        let done = sqlx::query("UPDATE orders SET status = 'EXPIRED', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
+        let done = sqlx::query("UPDATE orders SET status = 'EXPIRED', close_state = 'pending', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
             .bind(now)
             .bind(&order.order_no)
             .execute(db)

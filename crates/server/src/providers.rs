@@ -36,13 +36,13 @@ async fn send(
         .timeout(Duration::from_secs(10))
         .send()
         .await
-        .map_err(|e| ApiError::Internal(format!("provider unreachable: {}", e.without_url())))?;
+        .map_err(|e| ApiError::Provider(format!("provider unreachable: {}", e.without_url())))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp
         .bytes()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Provider(e.without_url().to_string()))?
         .to_vec();
     Ok((status, headers, body))
 }
@@ -65,8 +65,15 @@ pub struct Wechat {
     http: reqwest::Client,
 }
 
+/// A notification that fails a check: refused (and audited by the caller).
 fn wx(e: WechatError) -> ApiError {
     ApiError::Rejected(e.to_string())
+}
+
+/// An answer to our own call that fails a check: a provider error, whose text stays
+/// in the log (the client gets a kind and a request id).
+fn wx_call(e: WechatError) -> ApiError {
+    ApiError::Provider(format!("WeChat Pay: {e}"))
 }
 
 impl Wechat {
@@ -110,8 +117,9 @@ impl Wechat {
         amount_fen: i64,
         expires_at_ms: i64,
     ) -> Result<String, ApiError> {
+        // Whole seconds: WeChat Pay's time_expire has no fraction.
         let expire = FixedOffset::east_opt(8 * 3600)
-            .and_then(|tz| tz.timestamp_millis_opt(expires_at_ms).single())
+            .and_then(|tz| tz.timestamp_opt(expires_at_ms.div_euclid(1000), 0).single())
             .ok_or_else(|| ApiError::Internal("expiry time".into()))?;
         let req = self
             .merchant
@@ -123,20 +131,20 @@ impl Wechat {
                 &self.notify_url,
                 Utc::now().timestamp(),
             )
-            .map_err(wx)?;
+            .map_err(wx_call)?;
         let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
         if status != 200 {
-            return Err(ApiError::Internal(format!(
+            return Err(ApiError::Provider(format!(
                 "WeChat Pay create answered {status}"
             )));
         }
         self.verify_answer(&headers, &body)?;
         let v: serde_json::Value =
-            serde_json::from_slice(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+            serde_json::from_slice(&body).map_err(|e| ApiError::Provider(e.to_string()))?;
         v["code_url"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| ApiError::Internal("no code_url".into()))
+            .ok_or_else(|| ApiError::Provider("WeChat Pay: no code_url".into()))
     }
 
     fn verify_answer(
@@ -150,10 +158,10 @@ impl Wechat {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         })
-        .map_err(wx)?;
+        .map_err(wx_call)?;
         self.merchant
             .verify(&h, body, Utc::now().timestamp())
-            .map_err(wx)
+            .map_err(wx_call)
     }
 
     /// A notification: verified over the raw body, decrypted, checked against this merchant.
@@ -181,13 +189,13 @@ impl Wechat {
         let req = self
             .merchant
             .query(order_no, Utc::now().timestamp())
-            .map_err(wx)?;
+            .map_err(wx_call)?;
         let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
         if status == 404 {
             return Ok(None);
         }
         if status != 200 {
-            return Err(ApiError::Internal(format!(
+            return Err(ApiError::Provider(format!(
                 "WeChat Pay query answered {status}"
             )));
         }
@@ -197,15 +205,15 @@ impl Wechat {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         })
-        .map_err(wx)?;
+        .map_err(wx_call)?;
         let t = self
             .merchant
             .query_answer(&h, &body, Utc::now().timestamp())
-            .map_err(wx)?;
+            .map_err(wx_call)?;
         match self.merchant.paid(&t) {
             Ok(p) => Ok(Some(evidence("wechat", p))),
             Err(WechatError::NotPaid(_)) => Ok(None),
-            Err(e) => Err(wx(e)),
+            Err(e) => Err(wx_call(e)),
         }
     }
 
@@ -213,8 +221,15 @@ impl Wechat {
         let req = self
             .merchant
             .close(order_no, Utc::now().timestamp())
-            .map_err(wx)?;
-        send(&self.http, &req, &self.url(&req)).await.map(|_| ())
+            .map_err(wx_call)?;
+        let (status, _, _) = send(&self.http, &req, &self.url(&req)).await?;
+        // 204: closed; 400 ORDER_CLOSED / 404: nothing left to close.
+        if status >= 500 || status == 429 {
+            return Err(ApiError::Provider(format!(
+                "WeChat Pay close answered {status}"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -228,6 +243,10 @@ fn ali(e: AlipayError) -> ApiError {
     ApiError::Rejected(e.to_string())
 }
 
+fn ali_call(e: AlipayError) -> ApiError {
+    ApiError::Provider(format!("Alipay: {e}"))
+}
+
 impl Alipay {
     pub fn from_config(c: &AlipayConfig) -> Result<Self, String> {
         let mut app = alipay::App::new(
@@ -236,7 +255,10 @@ impl Alipay {
             &read(&c.alipay_public_key_file)?,
         )
         .map_err(|e| e.to_string())?;
-        app.seller_id = c.seller_id.clone();
+        if c.seller_id.trim().is_empty() || c.app_id.trim().is_empty() {
+            return Err("alipay: app_id and seller_id are required".into());
+        }
+        app.seller_id = Some(c.seller_id.clone());
         app.gateway = c.gateway.clone();
         Ok(Alipay {
             app,
@@ -245,14 +267,21 @@ impl Alipay {
         })
     }
 
-    async fn call(&self, req: HttpRequest, method: &str) -> Result<serde_json::Value, ApiError> {
+    /// Sends a gateway call: `Err` when Alipay cannot be reached or answers
+    /// other than 200; `Ok(Err(…))` for an answer that fails a check or is a
+    /// business error (the caller decides which are expected).
+    async fn call(
+        &self,
+        req: HttpRequest,
+        method: &str,
+    ) -> Result<Result<serde_json::Value, AlipayError>, ApiError> {
         let (status, _, body) = send(&self.http, &req, &req.url).await?;
         if status != 200 {
-            return Err(ApiError::Internal(format!("Alipay answered {status}")));
+            return Err(ApiError::Provider(format!("Alipay answered {status}")));
         }
         let raw = String::from_utf8(body)
-            .map_err(|_| ApiError::Internal("Alipay answer not UTF-8".into()))?;
-        self.app.verify_response(&raw, method).map_err(ali)
+            .map_err(|_| ApiError::Provider("Alipay answer not UTF-8".into()))?;
+        Ok(self.app.verify_response(&raw, method))
     }
 
     pub async fn create(
@@ -272,12 +301,15 @@ impl Alipay {
                 &self.notify_url,
                 Utc::now(),
             )
-            .map_err(ali)?;
-        let v = self.call(req, "alipay.trade.precreate").await?;
+            .map_err(ali_call)?;
+        let v = self
+            .call(req, "alipay.trade.precreate")
+            .await?
+            .map_err(ali_call)?;
         v["qr_code"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| ApiError::Internal("no qr_code".into()))
+            .ok_or_else(|| ApiError::Provider("Alipay: no qr_code".into()))
     }
 
     pub fn notification(&self, form_body: &str) -> Result<Option<PaymentEvidence>, ApiError> {
@@ -291,22 +323,27 @@ impl Alipay {
     }
 
     pub async fn query(&self, order_no: &str) -> Result<Option<PaymentEvidence>, ApiError> {
-        let req = self.app.query(order_no, Utc::now()).map_err(ali)?;
-        match self.call(req, "alipay.trade.query").await {
+        let req = self.app.query(order_no, Utc::now()).map_err(ali_call)?;
+        match self.call(req, "alipay.trade.query").await? {
             Ok(v) => match self.app.paid_from_query(&v) {
                 Ok(p) => Ok(Some(evidence("alipay", p))),
                 Err(AlipayError::NotPaid(_)) => Ok(None),
-                Err(e) => Err(ali(e)),
+                Err(e) => Err(ali_call(e)),
             },
             // Not scanned yet: Alipay has no trade for it.
-            Err(ApiError::Rejected(m)) if m.contains("ACQ.TRADE_NOT_EXIST") => Ok(None),
-            Err(e) => Err(e),
+            Err(AlipayError::Business { sub_code, .. }) if sub_code == "ACQ.TRADE_NOT_EXIST" => {
+                Ok(None)
+            }
+            Err(e) => Err(ali_call(e)),
         }
     }
 
     pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {
-        let req = self.app.close(order_no, Utc::now()).map_err(ali)?;
-        let _ = self.call(req, "alipay.trade.close").await;
-        Ok(())
+        let req = self.app.close(order_no, Utc::now()).map_err(ali_call)?;
+        match self.call(req, "alipay.trade.close").await? {
+            // Closed, or never scanned (nothing to close), or already final.
+            Ok(_) | Err(AlipayError::Business { .. }) => Ok(()),
+            Err(e) => Err(ali_call(e)),
+        }
     }
 }

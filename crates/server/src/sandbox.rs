@@ -67,7 +67,8 @@ impl SandboxKey {
             .trim()
             .parse()
             .map_err(|_| ApiError::Rejected("bad timestamp".into()))?;
-        if (now_secs - ts).abs() >= WINDOW_SECS {
+        // abs_diff: any i64 in the header is a 400, never an overflow.
+        if now_secs.abs_diff(ts) >= WINDOW_SECS.unsigned_abs() {
             return Err(ApiError::Rejected("stale or future timestamp".into()));
         }
         let sig = hex::decode(signature.trim())

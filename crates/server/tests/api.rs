@@ -25,6 +25,10 @@ async fn server() -> (RunningServer, tempfile::TempDir) {
         database_url,
         receipt_key_file: Some(dir.path().join("key.b64")),
         sandbox_secret: Some(SANDBOX_SECRET.into()),
+        sandbox: true,
+        // These tests are not about the per-account caps (tests/safety.rs is).
+        max_pending_orders_per_account: 100,
+        orders_per_minute_per_account: 100,
         ..Config::default()
     };
     (start(config).await.unwrap(), dir)
@@ -479,10 +483,14 @@ async fn one_failing_write_in_a_group_commit_fails_alone() {
     }
     let mut writes = Vec::new();
     for no in &nos {
-        let w = orders::prepare_paid(&s.state.db, &s.state.signer, &evidence_for(no, 1000, "T"))
-            .await
-            .unwrap()
-            .expect("unpaid order");
+        let w = orders::prepare_paid(
+            &s.state.db,
+            &s.state.signer,
+            &evidence_for(no, 1000, &format!("T-{no}")),
+        )
+        .await
+        .unwrap()
+        .expect("unpaid order");
         writes.push(w);
     }
     // A stray receipt row makes the middle order's receipt insert fail.

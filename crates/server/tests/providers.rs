@@ -2,6 +2,7 @@
 //! that sign like the real ones (crates/pay's testkit).
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -18,6 +19,13 @@ struct Provider {
     /// Orders the "buyer" paid (the provider's own books).
     paid: Mutex<HashSet<String>>,
     created: Mutex<Vec<String>>,
+    /// Queries answer 500 (the provider is having a bad day).
+    fail_queries: AtomicBool,
+    /// Order creation answers 500 with a body that must never reach a client.
+    fail_create: AtomicBool,
+    /// Order creation hangs for 3 seconds.
+    slow_create: AtomicBool,
+    queries: AtomicUsize,
 }
 
 fn signed_json(value: Value) -> Response {
@@ -36,6 +44,16 @@ fn signed_json(value: Value) -> Response {
 }
 
 async fn wx_create(State(p): State<Arc<Provider>>, body: String) -> Response {
+    if p.slow_create.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
+    if p.fail_create.load(Ordering::SeqCst) {
+        return (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "SECRET-PROVIDER-DETAIL mchid 1900000109",
+        )
+            .into_response();
+    }
     let v: Value = serde_json::from_str(&body).unwrap_or_default();
     p.created
         .lock()
@@ -47,6 +65,10 @@ async fn wx_create(State(p): State<Arc<Provider>>, body: String) -> Response {
 }
 
 async fn wx_query(State(p): State<Arc<Provider>>, Path(no): Path<String>) -> Response {
+    p.queries.fetch_add(1, Ordering::SeqCst);
+    if p.fail_queries.load(Ordering::SeqCst) {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
     let mut t = wechat_transaction(&no, 1000);
     if !p.paid.lock().unwrap().contains(&no) {
         t.trade_state = "NOTPAY".into();
@@ -74,7 +96,7 @@ async fn ali_gateway(State(p): State<Arc<Provider>>, body: String) -> Response {
             json!({"code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": format!("https://qr.alipay.com/{no}")})
         }
         "alipay.trade.query" if p.paid.lock().unwrap().contains(&no) => {
-            json!({"code": "10000", "msg": "Success", "trade_no": "2026112522001499", "out_trade_no": no,
+            json!({"code": "10000", "msg": "Success", "trade_no": format!("2026112522001499{no}"), "out_trade_no": no,
             "trade_status": "TRADE_SUCCESS", "total_amount": biz_amount(&p, &no)})
         }
         "alipay.trade.query" => {
@@ -96,6 +118,9 @@ struct Setup {
     provider: Arc<Provider>,
     _dir: tempfile::TempDir,
 }
+
+const RECEIPT_KEY_1: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+const RECEIPT_KEY_2: &str = "ICAfHh0cGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
 
 async fn setup() -> Setup {
     let provider = Arc::new(Provider::default());
@@ -122,7 +147,8 @@ async fn setup() -> Setup {
         public_url: String::new(),
         database_url: std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display())),
-        receipt_key_file: Some(dir.path().join("key.b64")),
+        receipt_key: Some(RECEIPT_KEY_1.into()),
+        sweep_interval_secs: 0,
         wechat: Some(WechatConfig {
             mchid: WECHAT_MCHID.into(),
             appid: WECHAT_APPID.into(),
@@ -137,7 +163,7 @@ async fn setup() -> Setup {
         }),
         alipay: Some(AlipayConfig {
             app_id: ALIPAY_APP_ID.into(),
-            seller_id: Some(ALIPAY_SELLER_ID.into()),
+            seller_id: ALIPAY_SELLER_ID.into(),
             app_private_key_file: write("ali_app.pem", ALIPAY_APP_PRIVATE),
             alipay_public_key_file: write("ali_platform.pem", ALIPAY_PLATFORM_PUBLIC),
             notify_url: "https://pay.example.com/notify/alipay".into(),
@@ -149,6 +175,18 @@ async fn setup() -> Setup {
         server: start(config).await.unwrap(),
         provider,
         _dir: dir,
+    }
+}
+
+impl Setup {
+    /// This setup's configuration (same database, keys and fake providers).
+    fn config(&self) -> Config {
+        let c = &self.server.state.config;
+        Config {
+            bind: ([127, 0, 0, 1], 0).into(),
+            public_url: String::new(),
+            ..(**c).clone()
+        }
     }
 }
 
@@ -392,4 +430,447 @@ async fn an_alipay_payment_without_notification_is_found_by_query() {
         .await
         .unwrap();
     assert_eq!(v["status"], "paid");
+}
+
+// --- issue 12 -----------------------------------------------------------------------
+
+use inkstone_pay::receipt::{ReceiptSigner, SignedReceipt, TrustedKeys};
+use inkstone_server::app::KeyListing;
+use inkstone_server::sweeper;
+
+async fn receipts(s: &RunningServer, http: &reqwest::Client, token: &str) -> Vec<SignedReceipt> {
+    http.get(format!("{}/v1/receipts", s.base_url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn pay_by_notification(s: &RunningServer, no: &str) {
+    let (h, body) = WechatPlatform::default().notification(
+        &wechat_transaction(no, 1000),
+        chrono::Utc::now().timestamp(),
+    );
+    assert_eq!(post_wechat(s, &h, body).await, 204);
+}
+
+#[tokio::test]
+async fn a_real_provider_never_runs_on_a_key_nobody_chose() {
+    let st = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = Config {
+        receipt_key: None,
+        ..st.config()
+    };
+    let missing = dir.path().join("receipt.key");
+    for (case, config, names) in [
+        ("no key at all", base.clone(), "receipt_key"),
+        (
+            "a relative path",
+            Config {
+                receipt_key_file: Some("receipt-key.b64".into()),
+                ..base.clone()
+            },
+            "absolute",
+        ),
+        (
+            "a missing file",
+            Config {
+                receipt_key_file: Some(missing.clone()),
+                ..base.clone()
+            },
+            "does not exist",
+        ),
+    ] {
+        let err = start(config).await.err().expect(case).to_string();
+        assert!(err.contains(names), "{case}: {err}");
+    }
+    assert!(!missing.exists(), "never generated silently");
+    // An existing absolute file is taken.
+    std::fs::write(&missing, RECEIPT_KEY_2).unwrap();
+    let s = start(Config {
+        receipt_key_file: Some(missing.clone()),
+        ..base.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.public_keys[0].key_id,
+        ReceiptSigner::from_base64_secret(RECEIPT_KEY_2)
+            .unwrap()
+            .key_id()
+    );
+    s.shutdown().await;
+    // The sandbox next to a real provider: only when allowed explicitly.
+    let err = start(Config {
+        sandbox: true,
+        ..st.config()
+    })
+    .await
+    .err()
+    .expect("sandbox with a real provider")
+    .to_string();
+    assert!(err.contains("allow_sandbox_with_real_providers"), "{err}");
+    let both = start(Config {
+        sandbox: true,
+        allow_sandbox_with_real_providers: true,
+        ..st.config()
+    })
+    .await
+    .unwrap();
+    let keys: Vec<KeyListing> = reqwest::get(format!("{}/v1/keys", both.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys.iter().filter(|k| k.sandbox).count(), 1);
+    both.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_key_rotation_keeps_every_receipt_valid() {
+    let st = setup().await;
+    let (http, token) = account(&st.server).await;
+    let old = order(&st.server, &http, &token, "wechat").await;
+    pay_by_notification(&st.server, old["order_no"].as_str().unwrap()).await;
+    let key1 = st.server.public_keys[0].clone();
+
+    // Step 1: a desktop release pins the new key next to the old one.
+    let key2 = ReceiptSigner::from_base64_secret(RECEIPT_KEY_2)
+        .unwrap()
+        .public_key();
+    let desktop = TrustedKeys::try_new([key1.clone(), key2.clone()]).unwrap();
+    // Step 2: the server switches, listing the old public key as retired.
+    let rotated = start(Config {
+        receipt_key: Some(RECEIPT_KEY_2.into()),
+        retired_receipt_public_keys: vec![key1.public_key.clone()],
+        ..st.config()
+    })
+    .await
+    .unwrap();
+    let listed: Vec<KeyListing> = reqwest::get(format!("{}/v1/keys", rotated.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|k| (k.key_id.as_str(), k.retired, k.sandbox))
+            .collect::<Vec<_>>(),
+        vec![
+            (key2.key_id.as_str(), false, false),
+            (key1.key_id.as_str(), true, false)
+        ]
+    );
+    assert_eq!(rotated.public_keys, vec![key2.clone(), key1.clone()]);
+    let new = order(&rotated, &http, &token, "wechat").await;
+    pay_by_notification(&rotated, new["order_no"].as_str().unwrap()).await;
+    // Step 3: every receipt of the account still verifies on the desktop, each under its key.
+    let all = receipts(&rotated, &http, &token).await;
+    assert_eq!(all.len(), 2);
+    let by_key: HashSet<_> = all.iter().map(|r| r.key_id.clone()).collect();
+    assert_eq!(
+        by_key,
+        HashSet::from([key1.key_id.clone(), key2.key_id.clone()])
+    );
+    for r in &all {
+        desktop.verify(r).unwrap();
+    }
+    // An old desktop (only key 1) refuses the new receipt instead of crediting anything odd.
+    let old_desktop = TrustedKeys::try_new([key1.clone()]).unwrap();
+    assert!(all.iter().any(|r| old_desktop.verify(r).is_err()));
+    // A malformed retired key is a start error.
+    let bad = start(Config {
+        retired_receipt_public_keys: vec!["not-a-key".into()],
+        ..st.config()
+    })
+    .await;
+    assert!(bad.is_err());
+    rotated.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failing_provider_query_never_ends_a_wait() {
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let o = order(s, &http, &token, "wechat").await;
+    let no = o["order_no"].as_str().unwrap().to_string();
+    st.provider.fail_queries.store(true, Ordering::SeqCst);
+    let r = http
+        .get(format!("{}/v1/orders/{no}/wait?timeout=2", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["check_failed"].as_bool()),
+        (Some("pending"), Some(true))
+    );
+    // "I have paid, check again" once the query interval has passed: the same answer.
+    tokio::time::sleep(std::time::Duration::from_millis(5_100)).await;
+    let r = http
+        .post(format!("{}/v1/orders/{no}/check", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["check_failed"].as_bool()),
+        (Some("pending"), Some(true))
+    );
+    // The provider recovers; the next wait finds the payment.
+    st.provider.fail_queries.store(false, Ordering::SeqCst);
+    st.provider.paid.lock().unwrap().insert(no.clone());
+    let v: Value = http
+        .get(format!("{}/v1/orders/{no}/wait?timeout=10", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["check_failed"].as_bool()),
+        (Some("paid"), Some(false))
+    );
+}
+
+#[tokio::test]
+async fn provider_error_text_never_reaches_a_client() {
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    st.provider.fail_create.store(true, Ordering::SeqCst);
+    let r = http
+        .post(format!("{}/v1/orders", s.base_url))
+        .bearer_auth(&token)
+        .json(&json!({"sku": "credits_100", "provider": "wechat"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    let header_id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains("SECRET") && !text.contains("1900000109"),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["kind"], "provider_error");
+    assert_eq!(v["request_id"].as_str(), Some(header_id.as_str()));
+    use sha2::Digest;
+    let orders: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders o JOIN accounts a ON a.id = o.account_id WHERE a.token_sha256 = $1",
+    )
+    .bind(hex::encode(sha2::Sha256::digest(token.as_bytes())))
+    .fetch_one(&s.state.db)
+    .await
+    .unwrap();
+    assert_eq!(orders, 0, "no order without a QR code");
+}
+
+/// The sweeper tests take turns: on PostgreSQL they share one database, and one test's
+/// sweep would work on another's orders (asking its own fake provider about them).
+static SWEEP_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Leaves no order due for a later sweep (of another test).
+async fn retire(s: &RunningServer, nos: &[&str]) {
+    for no in nos {
+        sqlx::query("UPDATE orders SET status = CASE WHEN status = 'PAID' THEN 'PAID' ELSE 'CLOSED' END, close_state = 'done' WHERE order_no = $1")
+            .bind(*no)
+            .execute(&s.state.db)
+            .await
+            .unwrap();
+    }
+}
+
+/// Ages an order: it expires `secs` from now (negative: already expired).
+async fn expires_in(s: &RunningServer, no: &str, secs: i64) {
+    sqlx::query("UPDATE orders SET expires_at_ms = $1 WHERE order_no = $2")
+        .bind(chrono::Utc::now().timestamp_millis() + secs * 1000)
+        .bind(no)
+        .execute(&s.state.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_sweeper_finds_payments_nobody_waited_for() {
+    let _turn = SWEEP_TURN.lock().await;
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let now = || chrono::Utc::now().timestamp_millis();
+    // 1. About to expire, paid at the provider, notification lost, nobody waiting.
+    let soon = order(s, &http, &token, "wechat").await["order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    expires_in(s, &soon, 20).await;
+    st.provider.paid.lock().unwrap().insert(soon.clone());
+    // 2. Expired unpaid: asked once more, then expired and closed.
+    let unpaid = order(s, &http, &token, "wechat").await["order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    expires_in(s, &unpaid, -1).await;
+    // 3. Far from expiry: left alone.
+    let later = order(s, &http, &token, "wechat").await["order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let round = sweeper::sweep(&s.state, now()).await.unwrap();
+    assert_eq!(
+        (round.paid, round.expired, round.failed),
+        (1, 1, 0),
+        "{round:?}"
+    );
+    assert_eq!(status(s, &http, &token, &soon).await, "paid");
+    assert_eq!(status(s, &http, &token, &unpaid).await, "expired");
+    assert_eq!(status(s, &http, &token, &later).await, "pending");
+    let close_state: String =
+        sqlx::query_scalar("SELECT close_state FROM orders WHERE order_no = $1")
+            .bind(&unpaid)
+            .fetch_one(&s.state.db)
+            .await
+            .unwrap();
+    assert_eq!(close_state, "done");
+    // 4. The expired one is paid late after all (the close raced the buyer): a cancelled
+    //    order whose close failed is asked about until it succeeds.
+    let cancelled = order(s, &http, &token, "wechat").await["order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    st.provider.fail_queries.store(true, Ordering::SeqCst);
+    http.post(format!("{}/v1/orders/{cancelled}/cancel", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    st.provider.paid.lock().unwrap().insert(cancelled.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let round = sweeper::sweep(&s.state, now()).await.unwrap();
+    assert!(round.failed >= 1, "{round:?}");
+    assert_eq!(status(s, &http, &token, &cancelled).await, "closed");
+    st.provider.fail_queries.store(false, Ordering::SeqCst);
+    // The claim of the failed attempt holds a minute; a later round takes it up.
+    let round = sweeper::sweep(&s.state, now() + 61_000).await.unwrap();
+    assert_eq!(round.paid, 1, "{round:?}");
+    let v: Value = http
+        .get(format!("{}/v1/orders/{cancelled}", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["status"].as_str(), v["late_payment"].as_bool()),
+        (Some("paid"), Some(true))
+    );
+    retire(s, &[&soon, &unpaid, &later, &cancelled]).await;
+}
+
+#[tokio::test]
+async fn a_failed_query_never_expires_an_order() {
+    let _turn = SWEEP_TURN.lock().await;
+    let st = setup().await;
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let no = order(s, &http, &token, "wechat").await["order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    expires_in(s, &no, -1).await;
+    st.provider.fail_queries.store(true, Ordering::SeqCst);
+    let round = sweeper::sweep(&s.state, chrono::Utc::now().timestamp_millis())
+        .await
+        .unwrap();
+    assert_eq!((round.expired, round.failed), (0, 1), "{round:?}");
+    let state: String = sqlx::query_scalar("SELECT status FROM orders WHERE order_no = $1")
+        .bind(&no)
+        .fetch_one(&s.state.db)
+        .await
+        .unwrap();
+    assert_eq!(state, "PENDING");
+    retire(s, &[&no]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_share_the_sweep_without_doubling_it() {
+    let _turn = SWEEP_TURN.lock().await;
+    let st = setup().await;
+    let second = start(st.config()).await.unwrap();
+    let (s, (http, token)) = (&st.server, account(&st.server).await);
+    let mut nos = Vec::new();
+    for _ in 0..5 {
+        let no = order(s, &http, &token, "wechat").await["order_no"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        expires_in(s, &no, 30).await;
+        nos.push(no);
+    }
+    let before = st.provider.queries.load(Ordering::SeqCst);
+    let now = chrono::Utc::now().timestamp_millis();
+    let (a, b) = tokio::join!(
+        sweeper::sweep(&s.state, now),
+        sweeper::sweep(&second.state, now)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.asked + b.asked >= 5, "{a:?} {b:?}");
+    assert_eq!(
+        st.provider.queries.load(Ordering::SeqCst) - before,
+        5,
+        "each order asked once"
+    );
+    retire(s, &nos.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    second.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_handler_that_takes_too_long_is_cut_off_with_a_typed_error() {
+    let st = setup().await;
+    let s = start(Config {
+        handler_timeout_secs: 1,
+        ..st.config()
+    })
+    .await
+    .unwrap();
+    let (http, token) = account(&s).await;
+    st.provider.slow_create.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let r = http
+        .post(format!("{}/v1/orders", s.base_url))
+        .bearer_auth(&token)
+        .json(&json!({"sku": "credits_100", "provider": "wechat"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 408);
+    assert!(started.elapsed() < std::time::Duration::from_millis(2_500));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["kind"], "timeout");
+    assert!(!v["request_id"].as_str().unwrap_or("").is_empty());
+    // The long-poll has its own budget on top: a 2-second wait is not cut off.
+    st.provider.slow_create.store(false, Ordering::SeqCst);
+    let o = order(&s, &http, &token, "wechat").await;
+    let no = o["order_no"].as_str().unwrap();
+    let r = http
+        .get(format!("{}/v1/orders/{no}/wait?timeout=2", s.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    s.shutdown().await;
 }

@@ -29,6 +29,11 @@ impl ClientError {
             ClientError::Unreachable(_) => "server_unreachable",
             ClientError::Refused { status: 401, .. } => "server_unauthorized",
             ClientError::Refused { status: 404, .. } => "order_not_found",
+            ClientError::Refused {
+                status: 429, kind, ..
+            } if kind == "too_many_pending_orders" => "too_many_pending_orders",
+            ClientError::Refused { status: 429, .. } => "rate_limited",
+            ClientError::Refused { status: 502, .. } => "provider_unavailable",
             ClientError::Refused { .. } => "server_refused",
             ClientError::Malformed(_) => "server_malformed",
         }
@@ -48,11 +53,13 @@ pub struct Providers {
 
 impl Providers {
     /// The offered providers by name, in the order a writer sees them.
+    /// Real providers first: a page preselecting the first never picks the sandbox
+    /// when a real way to pay is offered.
     pub fn names(&self) -> Vec<&'static str> {
         [
-            ("sandbox", self.sandbox),
             ("wechat", self.wechat),
             ("alipay", self.alipay),
+            ("sandbox", self.sandbox),
         ]
         .into_iter()
         .filter_map(|(name, offered)| offered.then_some(name))
@@ -75,6 +82,9 @@ pub struct ServerOrder {
     pub late_payment: bool,
     #[serde(default)]
     pub receipt: Option<SignedReceipt>,
+    /// Pending, and the server's query of the provider failed just now.
+    #[serde(default)]
+    pub check_failed: bool,
 }
 
 #[derive(Clone, Debug)]

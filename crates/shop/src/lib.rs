@@ -29,6 +29,9 @@ pub enum ShopError {
     /// The server answered with an order that does not match what was asked.
     #[error("the payment server sent an inconsistent order")]
     Inconsistent,
+    /// A sandbox receipt (test money) outside demo mode: never credited.
+    #[error("a sandbox (test) payment cannot be credited outside demo mode")]
+    SandboxRefused,
 }
 
 impl ShopError {
@@ -38,7 +41,39 @@ impl ShopError {
             ShopError::Server(e) => e.kind(),
             ShopError::Keychain(_) => "keychain_unavailable",
             ShopError::Inconsistent => "server_inconsistent",
+            ShopError::SandboxRefused => "sandbox_refused",
         }
+    }
+}
+
+/// An order that could not be settled now, and why (its error's kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFailure {
+    pub order_no: String,
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// What resuming orders did: each order settled, and each that failed (by kind). One
+/// failing order never stops the others.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResumeReport {
+    pub settled: Vec<Settled>,
+    pub failures: Vec<OrderFailure>,
+}
+
+/// What restoring purchases did: receipts newly applied, and each that failed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RestoreReport {
+    pub applied: usize,
+    pub failures: Vec<OrderFailure>,
+}
+
+fn failure(order_no: &str, e: &ShopError) -> OrderFailure {
+    OrderFailure {
+        order_no: order_no.to_string(),
+        kind: e.kind(),
+        message: e.to_string(),
     }
 }
 
@@ -50,8 +85,9 @@ pub enum Settled {
     Applied { order: Order, newly: bool },
     /// Expired or closed without payment.
     Ended(Order),
-    /// Still pending after this wait.
-    Pending(Order),
+    /// Still pending after this wait. `check_failed`: asking the provider failed just
+    /// now (the order still waits for payment; the page keeps its QR code and says so).
+    Pending { order: Order, check_failed: bool },
 }
 
 #[derive(Clone)]
@@ -61,6 +97,8 @@ pub struct Shop {
     client: PaymentClient,
     keys: Arc<TrustedKeys>,
     secrets: Arc<dyn SecretStore>,
+    /// Demo mode only: sandbox receipts may be credited. Off unless chosen.
+    allow_sandbox: bool,
 }
 
 impl Shop {
@@ -78,6 +116,7 @@ impl Shop {
             client,
             keys: Arc::new(keys),
             secrets,
+            allow_sandbox: false,
         }
     }
 
@@ -85,6 +124,33 @@ impl Shop {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Demo mode: the sandbox's test payments are bought and credited. Without this a
+    /// sandbox order is never started and a sandbox receipt never credited.
+    pub fn allow_sandbox(mut self) -> Self {
+        self.allow_sandbox = true;
+        self
+    }
+
+    pub fn sandbox_allowed(&self) -> bool {
+        self.allow_sandbox
+    }
+
+    /// Verification, the account check and once-only happen in `apply_receipt`; the
+    /// sandbox check is the shop's, before it.
+    async fn apply(
+        &self,
+        profile_id: i64,
+        receipt: &inkstone_pay::receipt::SignedReceipt,
+    ) -> Result<ApplyOutcome, ShopError> {
+        if receipt.receipt.provider == "sandbox" && !self.allow_sandbox {
+            return Err(ShopError::SandboxRefused);
+        }
+        Ok(
+            purchases::apply_receipt(&self.db, profile_id, &self.keys, receipt, self.clock.now())
+                .await?,
+        )
     }
 
     pub fn client(&self) -> &PaymentClient {
@@ -128,6 +194,9 @@ impl Shop {
         sku: &str,
         provider: &str,
     ) -> Result<Order, ShopError> {
+        if provider == "sandbox" && !self.allow_sandbox {
+            return Err(ShopError::SandboxRefused);
+        }
         let token = self.token(profile_id).await?;
         let o = self.client.create_order(&token, sku, provider).await?;
         if o.sku != sku || o.provider != provider || o.amount_fen <= 0 {
@@ -161,16 +230,10 @@ impl Shop {
         let mut newly = false;
         if status == OrderStatus::Paid {
             let receipt = server.receipt.as_ref().ok_or(ShopError::Inconsistent)?;
-            // Verification, the account check and once-only all happen here.
-            newly = match purchases::apply_receipt(
-                &self.db,
-                profile_id,
-                &self.keys,
-                receipt,
-                self.clock.now(),
-            )
-            .await?
-            {
+            if receipt.receipt.order_no != server.order_no {
+                return Err(ShopError::Inconsistent);
+            }
+            newly = match self.apply(profile_id, receipt).await? {
                 ApplyOutcome::Applied { .. } => true,
                 ApplyOutcome::AlreadyApplied { .. } => false,
             };
@@ -186,7 +249,10 @@ impl Shop {
         Ok(match order.status {
             OrderStatus::Paid if order.applied => Settled::Applied { order, newly },
             OrderStatus::Expired | OrderStatus::Closed => Settled::Ended(order),
-            _ => Settled::Pending(order),
+            _ => Settled::Pending {
+                order,
+                check_failed: server.check_failed,
+            },
         })
     }
 
@@ -215,36 +281,70 @@ impl Shop {
         self.settle(profile_id, &server).await
     }
 
-    /// After a start, a crash or a night offline: every unsettled order of
-    /// every profile is asked about once (no waiting) and settled.
-    pub async fn resume(&self) -> Result<Vec<Settled>, ShopError> {
-        let mut out = Vec::new();
-        for order in orders::unsettled_orders(&self.db).await? {
-            let token = self.token(order.profile_id).await?;
-            let server = self.client.get_order(&token, &order.order_no).await?;
-            out.push(self.settle(order.profile_id, &server).await?);
-        }
-        Ok(out)
+    /// After a start, a crash or a night offline: every unsettled order of every
+    /// profile, and every expired or closed one of the last 48 hours (a payment can
+    /// land late), is asked about once (no waiting) and settled. A failing order is
+    /// reported and the rest go on.
+    pub async fn resume(&self) -> Result<ResumeReport, ShopError> {
+        let mut todo = orders::unsettled_orders(&self.db).await?;
+        todo.extend(orders::follow_up_orders(&self.db, self.clock.now(), false).await?);
+        Ok(self.ask_about(todo).await)
     }
 
-    /// Applies every receipt of the profile's account that this machine lacks.
-    /// Returns how many were new.
-    pub async fn restore_purchases(&self, profile_id: i64) -> Result<usize, ShopError> {
-        let token = self.token(profile_id).await?;
-        let mut applied = 0;
-        for receipt in self.client.receipts(&token).await? {
-            if let ApplyOutcome::Applied { .. } = purchases::apply_receipt(
-                &self.db,
-                profile_id,
-                &self.keys,
-                &receipt,
-                self.clock.now(),
-            )
-            .await?
-            {
-                applied += 1;
+    /// The ended orders whose backoff has run out (see `orders::follow_up_backoff`):
+    /// asked about once more; a late receipt is credited (`Settled::Applied`).
+    pub async fn follow_up(&self) -> Result<ResumeReport, ShopError> {
+        let due = orders::follow_up_orders(&self.db, self.clock.now(), true).await?;
+        Ok(self.ask_about(due).await)
+    }
+
+    async fn ask_about(&self, todo: Vec<Order>) -> ResumeReport {
+        let mut report = ResumeReport::default();
+        for order in todo {
+            if matches!(order.status, OrderStatus::Expired | OrderStatus::Closed) {
+                // Counted before asking: a server that fails still backs off.
+                if let Err(e) =
+                    orders::followed_up(&self.db, &order.order_no, self.clock.now()).await
+                {
+                    report.failures.push(failure(&order.order_no, &e.into()));
+                    continue;
+                }
+            }
+            let result = async {
+                let token = self.token(order.profile_id).await?;
+                let server = self.client.get_order(&token, &order.order_no).await?;
+                if server.order_no != order.order_no {
+                    return Err(ShopError::Inconsistent);
+                }
+                self.settle(order.profile_id, &server).await
+            }
+            .await;
+            match result {
+                Ok(settled) => report.settled.push(settled),
+                Err(e) => {
+                    tracing::warn!(order_no = %order.order_no, kind = e.kind(), error = %e, "cannot settle this order now");
+                    report.failures.push(failure(&order.order_no, &e));
+                }
             }
         }
-        Ok(applied)
+        report
+    }
+
+    /// Applies every receipt of the profile's account that this machine lacks. A
+    /// receipt that cannot be applied is reported and the rest go on.
+    pub async fn restore_purchases(&self, profile_id: i64) -> Result<RestoreReport, ShopError> {
+        let token = self.token(profile_id).await?;
+        let mut report = RestoreReport::default();
+        for receipt in self.client.receipts(&token).await? {
+            match self.apply(profile_id, &receipt).await {
+                Ok(ApplyOutcome::Applied { .. }) => report.applied += 1,
+                Ok(ApplyOutcome::AlreadyApplied { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(order_no = %receipt.receipt.order_no, kind = e.kind(), "receipt not applied");
+                    report.failures.push(failure(&receipt.receipt.order_no, &e));
+                }
+            }
+        }
+        Ok(report)
     }
 }

@@ -45,12 +45,23 @@ async fn world() -> World {
 
 impl World {
     fn shop(&self) -> Shop {
-        let keys = TrustedKeys::new(self.server.public_keys.clone());
         Shop::new(
             self.db.clone(),
             PaymentClient::new(&self.server.base_url).unwrap(),
-            keys,
+            self.keys(),
             self.secrets.clone(),
+        )
+        .allow_sandbox()
+    }
+
+    /// What a demo desktop pins: the production keys and the sandbox's.
+    fn keys(&self) -> TrustedKeys {
+        TrustedKeys::new(
+            self.server
+                .public_keys
+                .iter()
+                .chain(self.server.sandbox_public_key.iter())
+                .cloned(),
         )
     }
 }
@@ -159,17 +170,21 @@ async fn killed_after_payment_before_the_receipt_credits_exactly_once_on_restart
     // The app dies here: nothing applied yet. It starts again:
     w.db.close().await;
     let db = open(&w.app_dir.path().join("app.db")).await.unwrap();
-    let keys = TrustedKeys::new(w.server.public_keys.clone());
     let shop = Shop::new(
         db.clone(),
         PaymentClient::new(&w.server.base_url).unwrap(),
-        keys,
+        w.keys(),
         w.secrets.clone(),
-    );
+    )
+    .allow_sandbox();
     let resumed = shop.resume().await.unwrap();
-    assert_eq!(resumed.len(), 1);
-    assert!(matches!(resumed[0], Settled::Applied { newly: true, .. }));
-    assert!(shop.resume().await.unwrap().is_empty());
+    assert_eq!(resumed.settled.len(), 1);
+    assert!(resumed.failures.is_empty());
+    assert!(matches!(
+        resumed.settled[0],
+        Settled::Applied { newly: true, .. }
+    ));
+    assert!(shop.resume().await.unwrap().settled.is_empty());
     assert_eq!(credits(&db, w.user).await, 210);
 }
 
@@ -211,7 +226,8 @@ async fn receipts_signed_by_another_key_are_refused_and_nothing_is_credited() {
         PaymentClient::new(&w.server.base_url).unwrap(),
         stranger,
         w.secrets.clone(),
-    );
+    )
+    .allow_sandbox();
     let order = shop
         .start_order(w.user, "credits_100", "sandbox")
         .await
@@ -266,11 +282,12 @@ async fn restore_purchases_on_a_new_machine_applies_what_is_missing_once() {
     let shop2 = Shop::new(
         db2.clone(),
         PaymentClient::new(&w.server.base_url).unwrap(),
-        TrustedKeys::new(w.server.public_keys.clone()),
+        w.keys(),
         secrets2,
-    );
-    assert_eq!(shop2.restore_purchases(p2).await.unwrap(), 2);
-    assert_eq!(shop2.restore_purchases(p2).await.unwrap(), 0);
+    )
+    .allow_sandbox();
+    assert_eq!(shop2.restore_purchases(p2).await.unwrap().applied, 2);
+    assert_eq!(shop2.restore_purchases(p2).await.unwrap().applied, 0);
     assert_eq!(credits(&db2, p2).await, 110);
     assert!(
         purchases::membership_status(&db2, p2, Utc::now())

@@ -17,6 +17,8 @@ pub struct OrderState {
     /// `applied`, `ended` or `pending`.
     pub state: &'static str,
     pub order: Order,
+    /// Pending, and asking the payment provider failed just now: still waiting.
+    pub check_failed: bool,
 }
 
 fn view(s: Settled) -> OrderState {
@@ -24,14 +26,20 @@ fn view(s: Settled) -> OrderState {
         Settled::Applied { order, .. } => OrderState {
             state: "applied",
             order,
+            check_failed: false,
         },
         Settled::Ended(order) => OrderState {
             state: "ended",
             order,
+            check_failed: false,
         },
-        Settled::Pending(order) => OrderState {
+        Settled::Pending {
+            order,
+            check_failed,
+        } => OrderState {
             state: "pending",
             order,
+            check_failed,
         },
     }
 }
@@ -123,14 +131,38 @@ pub async fn order_cancel(
     ))
 }
 
+#[derive(serde::Serialize)]
+pub struct Restored {
+    pub applied: usize,
+    /// Each receipt that could not be applied, by error kind (the rest were).
+    pub failures: Vec<RestoreFailure>,
+}
+
+#[derive(serde::Serialize)]
+pub struct RestoreFailure {
+    pub order_no: String,
+    pub kind: &'static str,
+}
+
 /// Applies every receipt of this profile's account that this machine lacks.
 #[tauri::command]
-pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<usize> {
+pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<Restored> {
     let shop = state.services.shop()?;
-    Ok(shop
+    let report = shop
         .restore_purchases(state.profile()?)
         .await
-        .map_err(DesktopError::from)?)
+        .map_err(DesktopError::from)?;
+    Ok(Restored {
+        applied: report.applied,
+        failures: report
+            .failures
+            .into_iter()
+            .map(|f| RestoreFailure {
+                order_no: f.order_no,
+                kind: f.kind,
+            })
+            .collect(),
+    })
 }
 
 /// Where purchases go and which ways to pay are offered.
@@ -182,7 +214,13 @@ mod tests {
         };
         assert_eq!(announcement(&again, Locale::ZhCn), None);
         assert_eq!(
-            announcement(&Settled::Pending(order("credits")), Locale::ZhCn),
+            announcement(
+                &Settled::Pending {
+                    order: order("credits"),
+                    check_failed: false
+                },
+                Locale::ZhCn
+            ),
             None
         );
     }

@@ -59,7 +59,10 @@ export interface Order {
   status: 'pending' | 'paid' | 'expired' | 'closed'; expires_at: string; created_at: string; applied: boolean
 }
 export interface OrderWithQr { order: Order; qr_svg: string; sandbox: boolean }
-export interface OrderState { state: 'applied' | 'ended' | 'pending'; order: Order }
+/** `check_failed`: pending, and asking the payment provider failed just now (still waiting). */
+export interface OrderState { state: 'applied' | 'ended' | 'pending'; order: Order; check_failed?: boolean }
+/** What restoring did: receipts applied, and each that could not be (by error kind). */
+export interface Restored { applied: number; failures: { order_no: string; kind: string }[] }
 /** `providers`: what the endpoint offers (`sandbox`, `wechat`, `alipay`); null when it could not be asked. */
 export interface PaymentInfo { server_url: string | null; sandbox: boolean; providers: string[] | null }
 
@@ -128,7 +131,7 @@ export const orderCreate = (sku: string, provider: string) => call<OrderWithQr>(
 export const orderWait = (orderNo: string) => call<OrderState>('order_wait', { orderNo })
 export const orderCheck = (orderNo: string) => call<OrderState>('order_check', { orderNo })
 export const orderCancel = (orderNo: string) => call<OrderState>('order_cancel', { orderNo })
-export const restorePurchases = () => call<number>('restore_purchases')
+export const restorePurchases = () => call<Restored>('restore_purchases')
 export const paymentInfo = () => call<PaymentInfo>('payment_info')
 
 /** A picked file as plain base64 (no `data:` prefix), for commands that take bytes. */
