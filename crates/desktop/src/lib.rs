@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod preferences;
+mod profiles_local;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +51,9 @@ pub enum DesktopError {
     PaymentsUnavailable(String),
     #[error("cannot start: {0}")]
     Start(String),
+    /// Occurs when a profile export cannot be written (disk full, no permission, interrupted).
+    #[error("the export failed: {0}")]
+    Export(&'static str),
 }
 
 impl DesktopError {
@@ -64,6 +68,7 @@ impl DesktopError {
             DesktopError::NoApiKey => "no_api_key",
             DesktopError::PaymentsUnavailable(_) => "payments_unavailable",
             DesktopError::Start(_) => "start_failed",
+            DesktopError::Export(_) => "export_failed",
         }
     }
 }

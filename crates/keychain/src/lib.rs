@@ -19,6 +19,9 @@ pub enum SecretName {
     DashScopeKey,
     /// The payment endpoint's token for one local profile.
     AccountToken { profile_id: i64 },
+    /// "Keep me signed in on this computer": the remembered session's secret (one per data
+    /// folder, as the service name is).
+    SignedIn,
 }
 
 impl SecretName {
@@ -28,6 +31,7 @@ impl SecretName {
             SecretName::AccountToken { profile_id } => {
                 format!("payment-account-token-{profile_id}")
             }
+            SecretName::SignedIn => "signed-in-session".into(),
         }
     }
 }

@@ -40,6 +40,7 @@ pub async fn ai_model_add(
     state: State<'_, AppState>,
     model: ModelInput,
 ) -> CommandResult<ModelConfig> {
+    state.services.require_owner(state.profile()?).await?;
     Ok(models::add_model(&state.db, &model, state.services.now().timestamp_millis()).await?)
 }
 
@@ -49,15 +50,18 @@ pub async fn ai_model_update(
     id: i64,
     model: ModelInput,
 ) -> CommandResult<ModelConfig> {
+    state.services.require_owner(state.profile()?).await?;
     Ok(models::update_model(&state.db, id, &model).await?)
 }
 
 #[tauri::command]
 pub async fn ai_model_activate(state: State<'_, AppState>, id: i64) -> CommandResult<ModelConfig> {
+    state.services.require_owner(state.profile()?).await?;
     Ok(models::activate_model(&state.db, id).await?)
 }
 
 #[tauri::command]
 pub async fn ai_model_delete(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
+    state.services.require_owner(state.profile()?).await?;
     Ok(models::delete_model(&state.db, id).await?)
 }
