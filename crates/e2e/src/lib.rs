@@ -17,14 +17,27 @@ pub type R<T> = Result<T, Box<dyn std::error::Error>>;
 /// the tauri-driver at `driver` (e.g. `http://127.0.0.1:4444`). The app binary is
 /// `INKSTONE_APP`.
 pub async fn launch(driver: &str, data_dir: &Path, extra: &[String]) -> R<Client> {
+    launch_mode(driver, data_dir, extra, true).await
+}
+
+/// Starts the app as a release runs it (no `--demo`: no demo users, no demo model, no
+/// embedded endpoint), on its own data folder with `extra` arguments.
+pub async fn launch_release(driver: &str, data_dir: &Path, extra: &[String]) -> R<Client> {
+    launch_mode(driver, data_dir, extra, false).await
+}
+
+async fn launch_mode(driver: &str, data_dir: &Path, extra: &[String], demo: bool) -> R<Client> {
     // Both rustls providers are in the dependency graph: pick one explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = std::env::var("INKSTONE_APP").map_err(|_| "INKSTONE_APP is not set")?;
-    let mut args = vec![
-        "--demo".to_string(),
+    let mut args = Vec::new();
+    if demo {
+        args.push("--demo".to_string());
+    }
+    args.extend([
         "--data-dir".to_string(),
         data_dir.to_string_lossy().into_owned(),
-    ];
+    ]);
     args.extend(extra.iter().cloned());
     let mut caps = serde_json::Map::new();
     caps.insert(
