@@ -21,6 +21,15 @@ pub enum ApiError {
     Rejected(String),
     #[error("internal error")]
     Internal(String),
+    /// Occurs when an account name and password (or a recovery code) sign in to no account.
+    #[error("wrong account name or password")]
+    BadCredentials,
+    /// Occurs when a sign-in comes while the wait after 5 failures in a row runs.
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: i64 },
+    /// Occurs when another account already uses the account name asked for.
+    #[error("this account name is taken")]
+    NameTaken,
 }
 
 impl ApiError {
@@ -33,6 +42,9 @@ impl ApiError {
             ApiError::RateLimited => "rate_limited",
             ApiError::Rejected(_) => "rejected",
             ApiError::Internal(_) => "internal",
+            ApiError::BadCredentials => "bad_credentials",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::NameTaken => "name_taken",
         }
     }
 }
@@ -50,7 +62,11 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) | ApiError::Rejected(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict => StatusCode::CONFLICT,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited | ApiError::TooManyAttempts { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::NameTaken => StatusCode::CONFLICT,
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -60,10 +76,10 @@ impl IntoResponse for ApiError {
             ApiError::Internal(_) => "internal error".to_string(),
             other => other.to_string(),
         };
-        (
-            status,
-            Json(serde_json::json!({"kind": self.kind(), "message": message})),
-        )
-            .into_response()
+        let mut body = serde_json::json!({"kind": self.kind(), "message": message});
+        if let ApiError::TooManyAttempts { retry_after_secs } = &self {
+            body["retry_after_secs"] = (*retry_after_secs).into();
+        }
+        (status, Json(body)).into_response()
     }
 }
