@@ -5,6 +5,21 @@
 use inkstone_server::{start, Config, RunningServer};
 use serde_json::{json, Value};
 
+/// A name no other test uses: on PostgreSQL every test shares one database.
+fn uniq(base: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{base}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 async fn server() -> (RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
@@ -116,6 +131,7 @@ impl Client {
 async fn an_account_with_a_name_and_password_can_be_signed_back_in_to() {
     let (s, _dir) = server().await;
     let c = register(&s).await;
+    let mail = uniq("writer") + "@example.com";
     let (status, account) = c.get("/v1/account").await;
     assert_eq!(status, 200);
     assert_eq!(account["account_id"], json!(c.account_id));
@@ -123,16 +139,16 @@ async fn an_account_with_a_name_and_password_can_be_signed_back_in_to() {
     assert_eq!(account["purchases"], json!(0));
 
     let (status, set) = c
-        .set_credentials("  Writer@Example.com ", "correct horse")
+        .set_credentials(&format!("  {} ", mail.to_uppercase()), "correct horse")
         .await;
     assert_eq!(status, 200, "{set}");
-    assert_eq!(set["login_name"], json!("writer@example.com"));
+    assert_eq!(set["login_name"], json!(mail));
     let code = set["recovery_code"].as_str().unwrap().to_string();
 
     // Another computer: the name (any case) and password give a fresh token of the same account.
     let (status, session) = sign_in(
         &s,
-        json!({"login_name": "WRITER@example.com", "password": "correct horse"}),
+        json!({"login_name": mail.to_uppercase(), "password": "correct horse"}),
     )
     .await;
     assert_eq!(status, 201, "{session}");
@@ -141,7 +157,7 @@ async fn an_account_with_a_name_and_password_can_be_signed_back_in_to() {
     assert_ne!(other.token, c.token);
     let (_, seen) = other.get("/v1/account").await;
     assert_eq!(seen["account_id"], json!(c.account_id));
-    assert_eq!(seen["login_name"], json!("writer@example.com"));
+    assert_eq!(seen["login_name"], json!(mail));
 
     // The recovery code signs in once.
     let (status, by_code) = sign_in(&s, json!({"recovery_code": code.to_lowercase()})).await;
@@ -159,10 +175,13 @@ async fn an_account_with_a_name_and_password_can_be_signed_back_in_to() {
 #[tokio::test]
 async fn bad_credentials_and_taken_names_are_typed_errors_that_change_nothing() {
     let (s, _dir) = server().await;
+    let writer = uniq("writer");
     let a = register(&s).await;
     let b = register(&s).await;
-    assert_eq!(a.set_credentials("writer", "password-a").await.0, 200);
-    let (status, taken) = b.set_credentials("WRITER", "password-b").await;
+    assert_eq!(a.set_credentials(&writer, "password-a").await.0, 200);
+    let (status, taken) = b
+        .set_credentials(&writer.to_uppercase(), "password-b")
+        .await;
     assert_eq!((status, taken["kind"].as_str()), (409, Some("name_taken")));
     for (name, password) in [
         ("", "password-b"),
@@ -180,49 +199,43 @@ async fn bad_credentials_and_taken_names_are_typed_errors_that_change_nothing() 
     assert_eq!(b_account["has_credentials"], json!(false));
     // A's password still works, B's never did.
     assert_eq!(
-        sign_in(
-            &s,
-            json!({"login_name": "writer", "password": "password-a"})
-        )
-        .await
-        .0,
+        sign_in(&s, json!({"login_name": writer, "password": "password-a"}))
+            .await
+            .0,
         201
     );
     assert_eq!(
-        sign_in(
-            &s,
-            json!({"login_name": "writer", "password": "password-b"})
-        )
-        .await
-        .0,
+        sign_in(&s, json!({"login_name": writer, "password": "password-b"}))
+            .await
+            .0,
         401
     );
     assert_eq!(
         sign_in(
             &s,
-            json!({"login_name": "nobody", "password": "password-b"})
+            json!({"login_name": uniq("nobody"), "password": "password-b"})
         )
         .await
         .0,
         401
     );
-    assert_eq!(sign_in(&s, json!({"login_name": "writer"})).await.0, 400);
+    assert_eq!(sign_in(&s, json!({"login_name": writer})).await.0, 400);
     assert_eq!(b.with_token("not-a-token").get("/v1/account").await.0, 401);
 }
 
 #[tokio::test]
 async fn five_wrong_passwords_make_the_next_attempt_wait_even_with_the_right_one() {
     let (s, _dir) = server().await;
+    let writer = uniq("writer");
     let c = register(&s).await;
-    c.set_credentials("writer", "the-right-one").await;
+    c.set_credentials(&writer, "the-right-one").await;
     for _ in 0..5 {
-        let (status, _) =
-            sign_in(&s, json!({"login_name": "writer", "password": "wrong-one"})).await;
+        let (status, _) = sign_in(&s, json!({"login_name": writer, "password": "wrong-one"})).await;
         assert_eq!(status, 401);
     }
     let (status, wait) = sign_in(
         &s,
-        json!({"login_name": "writer", "password": "the-right-one"}),
+        json!({"login_name": writer, "password": "the-right-one"}),
     )
     .await;
     assert_eq!(
@@ -233,12 +246,11 @@ async fn five_wrong_passwords_make_the_next_attempt_wait_even_with_the_right_one
     assert!((1..=30).contains(&secs), "{secs}");
     // Another account's name from the same address is not locked by these five.
     let other = register(&s).await;
-    other
-        .set_credentials("other-writer", "other-password")
-        .await;
+    let other_name = uniq("other-writer");
+    other.set_credentials(&other_name, "other-password").await;
     let (status, _) = sign_in(
         &s,
-        json!({"login_name": "other-writer", "password": "other-password"}),
+        json!({"login_name": other_name, "password": "other-password"}),
     )
     .await;
     assert_eq!(status, 201);
@@ -247,25 +259,18 @@ async fn five_wrong_passwords_make_the_next_attempt_wait_even_with_the_right_one
 #[tokio::test]
 async fn signing_out_everywhere_revokes_every_token_of_the_account() {
     let (s, _dir) = server().await;
+    let writer = uniq("writer");
     let c = register(&s).await;
     let bystander = register(&s).await;
-    c.set_credentials("writer", "password-1").await;
-    let (_, session) = sign_in(
-        &s,
-        json!({"login_name": "writer", "password": "password-1"}),
-    )
-    .await;
+    c.set_credentials(&writer, "password-1").await;
+    let (_, session) = sign_in(&s, json!({"login_name": writer, "password": "password-1"})).await;
     let second = c.with_token(session["token"].as_str().unwrap());
     assert_eq!(second.post("/v1/sessions/revoke", json!({})).await.0, 204);
     assert_eq!(c.get("/v1/account").await.0, 401);
     assert_eq!(second.get("/v1/account").await.0, 401);
     assert_eq!(bystander.get("/v1/account").await.0, 200);
     // Signing in again works and sees the same account.
-    let (_, fresh) = sign_in(
-        &s,
-        json!({"login_name": "writer", "password": "password-1"}),
-    )
-    .await;
+    let (_, fresh) = sign_in(&s, json!({"login_name": writer, "password": "password-1"})).await;
     assert_eq!(fresh["account_id"], json!(c.account_id));
 }
 

@@ -227,6 +227,12 @@ const en: MessageSchema = {
     delete: 'Delete this profile for good',
   },
   errors: {
+    account_sign_in_needed: 'This computer holds no token for your purchase account: sign in to it first, then buy or restore.',
+    account_mismatch: 'The stored purchase token belongs to another account; sign in to your purchase account again.',
+    account_has_purchases: 'This profile\'s purchase account has purchases and is not replaced by another account.',
+    account_bad_credentials: 'Wrong purchase account name or password.',
+    account_too_many_attempts: 'Too many attempts; please try again later.',
+    account_name_taken: 'This account name is taken.',
     bad_credentials: 'Wrong username or password.',
     username_taken: 'This username is already taken.',
     unknown_profile: 'This profile does not exist or was deleted.',

@@ -226,6 +226,12 @@ const zhCN = {
     delete: '永久删除此用户',
   },
   errors: {
+    account_sign_in_needed: '这台电脑上没有你的购买账户凭据：请先登录购买账户，再购买或恢复购买。',
+    account_mismatch: '保存的购买账户凭据属于另一个账户；请重新登录购买账户。',
+    account_has_purchases: '这个用户的购买账户已有购买记录，不会被替换为另一个账户。',
+    account_bad_credentials: '购买账户名或密码错误。',
+    account_too_many_attempts: '尝试次数过多，请稍后再试。',
+    account_name_taken: '这个账户名已被使用。',
     bad_credentials: '用户名或密码错误。',
     username_taken: '这个用户名已被使用。',
     unknown_profile: '这个用户不存在或已被删除。',
