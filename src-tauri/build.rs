@@ -46,6 +46,8 @@ const COMMANDS: &[&str] = &[
     "order_check",
     "order_cancel",
     "restore_purchases",
+    "account_set_credentials",
+    "account_sign_in",
     "payment_info",
     "settings_get",
     "settings_set",

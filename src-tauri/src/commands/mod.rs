@@ -58,6 +58,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         shop::order_check,
         shop::order_cancel,
         shop::restore_purchases,
+        shop::account_set_credentials,
+        shop::account_sign_in,
         shop::payment_info,
         settings::settings_get,
         settings::settings_set,

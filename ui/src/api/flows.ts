@@ -158,3 +158,9 @@ export async function fileToBase64(file: Blob): Promise<string> {
 export function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`
 }
+/** Gives the purchase account a name and password; resolves to the one-time recovery code. */
+export const accountSetCredentials = (loginName: string, password: string) =>
+  call<string>('account_set_credentials', { loginName, password })
+/** Signs the profile in to its purchase account; resolves to the account id. */
+export const accountSignIn = (how: { loginName: string; password: string } | { recoveryCode: string }) =>
+  call<string>('account_sign_in', how)
