@@ -105,10 +105,19 @@ pub async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> R<St
     Err(format!("{css}: text never matched, last {last:?}").into())
 }
 
-/// Signs in on the login page and waits until the header shows a balance.
+/// Signs in on the login page (not kept signed in) and waits until the header shows a balance.
 pub async fn sign_in(c: &Client, user: &str, password: &str) -> R<()> {
     type_into(c, "[data-testid=login-username]", user).await?;
     type_into(c, "[data-testid=login-password]", password).await?;
+    // "Keep me signed in" is on by default; these tests sign in at every start, so it is
+    // turned off here (the first-profile test keeps it on and checks the restart).
+    c.execute(
+        "const e = document.querySelector('[data-testid=login-remember]'); \
+         const box = e && (e.tagName === 'INPUT' ? e : e.querySelector('input')); \
+         if (box && box.checked) box.click();",
+        vec![],
+    )
+    .await?;
     click(c, "[data-testid=login-submit]").await?;
     wait_text(c, "[data-testid=balance-value]", |t| {
         t.parse::<i64>().is_ok()
