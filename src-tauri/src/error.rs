@@ -66,6 +66,19 @@ impl AppError {
         }
     }
 
+    /// For `too_many_attempts`: how many seconds until the next attempt may come.
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        let core = match self {
+            Self::Core(e) => e,
+            Self::Desktop(DesktopError::Core(e)) => e,
+            _ => return None,
+        };
+        match core {
+            CoreError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The text sent to the webview: the error's own text, except for storage failures whose
     /// details (paths, SQL) stay in the log.
     pub fn public_message(&self) -> String {
@@ -87,12 +100,18 @@ impl AppError {
 impl serde::Serialize for AppError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let missing = self.missing_credits();
-        let mut out =
-            serializer.serialize_struct("AppError", 2 + usize::from(missing.is_some()))?;
+        let retry_after = self.retry_after_secs();
+        let mut out = serializer.serialize_struct(
+            "AppError",
+            2 + usize::from(missing.is_some()) + usize::from(retry_after.is_some()),
+        )?;
         out.serialize_field("kind", self.kind())?;
         out.serialize_field("message", &self.public_message())?;
         if let Some(missing) = missing {
             out.serialize_field("missing", &missing)?;
+        }
+        if let Some(retry_after) = retry_after {
+            out.serialize_field("retry_after_secs", &retry_after)?;
         }
         out.end()
     }
@@ -120,6 +139,13 @@ mod tests {
         assert_eq!(
             serde_json::to_value(AppError::Export("cannot write to the exports folder")).unwrap(),
             json!({"kind": "export_failed", "message": "the export failed: cannot write to the exports folder"})
+        );
+        assert_eq!(
+            serde_json::to_value(AppError::from(CoreError::TooManyAttempts {
+                retry_after_secs: 30
+            }))
+            .unwrap(),
+            json!({"kind": "too_many_attempts", "message": "too many failed attempts; try again in 30 s", "retry_after_secs": 30})
         );
     }
 

@@ -196,12 +196,20 @@ async fn start<R: Runtime>(
         inkstone_desktop::Services::os_keychain_for(&data_dir)
     };
     let services = inkstone_desktop::Services::start(db.clone(), desktop_options, secrets).await?;
+    // "Keep me signed in on this computer": the keychain's secret signs the profile in again.
+    let remembered = match services.remembered_profile().await {
+        Ok(profile) => profile.map(|p| p.id),
+        Err(error) => {
+            tracing::warn!(%error, "the remembered session could not be checked");
+            None
+        }
+    };
     Ok(AppState {
         db,
         data_dir,
         demo,
         services: std::sync::Arc::new(services),
-        session: std::sync::Mutex::new(None),
+        session: std::sync::Mutex::new(remembered),
     })
 }
 

@@ -19,6 +19,17 @@ pub enum CoreError {
     /// Occurs when a username and password do not match a profile.
     #[error("wrong username or password")]
     BadCredentials,
+    /// Occurs when a sign-in (or a password check) comes while the delay after 5 failures in
+    /// a row runs.
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: i64 },
+    /// Occurs when the name typed to confirm deleting a profile is not its name.
+    #[error("the name typed does not match the profile")]
+    ConfirmationMismatch,
+    /// Occurs when a profile other than the computer's owner manages AI models or asks for
+    /// every profile's statistics.
+    #[error("only the owner of this computer can do this")]
+    OwnerOnly,
     /// Occurs when a new profile's username is already used.
     #[error("username already taken")]
     UsernameTaken,
@@ -66,6 +77,9 @@ impl CoreError {
             Self::UnknownProfile(_) => "unknown_profile",
             Self::BadCredentials => "bad_credentials",
             Self::UsernameTaken => "username_taken",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::ConfirmationMismatch => "confirmation_mismatch",
+            Self::OwnerOnly => "owner_only",
             Self::InvalidInput { .. } => "invalid_input",
             Self::UnknownTransaction(_) => "unknown_transaction",
             Self::AlreadyRefunded(_) => "already_refunded",

@@ -9,7 +9,9 @@
 //! * [`purchases`]: signed receipts applied once, membership status and sales;
 //! * [`catalog`]: the cached price list;
 //! * [`generations`]: one charged path for every tool, history and its search;
-//! * [`profiles`]: local accounts with argon2id passwords;
+//! * [`profiles`]: local accounts with argon2id passwords, the owner, deletion;
+//! * [`sign_in`]: slowed-down failed sign-ins and "keep me signed in" sessions;
+//! * [`profile_export`]: a profile's history and ledger, exported before deletion;
 //! * [`demo`]: the seed report's demo users (demo mode only).
 //!
 //! ```
@@ -38,10 +40,12 @@ pub mod generations;
 pub mod ledger;
 pub mod models;
 pub mod orders;
+pub mod profile_export;
 pub mod profiles;
 pub mod prompts;
 pub mod purchases;
 pub mod search;
+pub mod sign_in;
 mod time;
 pub use time::Clock;
 

@@ -326,3 +326,19 @@ pub async fn membership_statistics(
         by_plan,
     })
 }
+
+/// Whether this computer applied any receipt of `account_id` to the profile (its purchase
+/// account is then never replaced by signing in to another).
+pub async fn has_purchases_with_account(
+    db: &Database,
+    profile_id: i64,
+    account_id: &str,
+) -> CoreResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM purchases WHERE profile_id = ? AND account_id = ?)",
+    )
+    .bind(profile_id)
+    .bind(account_id)
+    .fetch_one(db)
+    .await?)
+}

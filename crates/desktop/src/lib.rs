@@ -7,6 +7,7 @@
 
 pub mod lock;
 pub mod preferences;
+mod profiles_local;
 
 pub use lock::{DataLock, LockError};
 
@@ -63,6 +64,9 @@ pub enum DesktopError {
     /// region or a model's own URL): refused before any request.
     #[error("the DashScope key is only sent to DashScope hosts, not to {host}")]
     KeyHostRefused { host: String },
+    /// Occurs when a profile export cannot be written (disk full, no permission, interrupted).
+    #[error("the export failed: {0}")]
+    Export(&'static str),
 }
 
 impl DesktopError {
@@ -81,6 +85,7 @@ impl DesktopError {
             DesktopError::DataFolder(LockError::Io { .. }) => "storage",
             DesktopError::OwnerOnly => "owner_only",
             DesktopError::KeyHostRefused { .. } => "key_host_refused",
+            DesktopError::Export(_) => "export_failed",
         }
     }
 }

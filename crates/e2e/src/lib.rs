@@ -17,14 +17,27 @@ pub type R<T> = Result<T, Box<dyn std::error::Error>>;
 /// the tauri-driver at `driver` (e.g. `http://127.0.0.1:4444`). The app binary is
 /// `INKSTONE_APP`.
 pub async fn launch(driver: &str, data_dir: &Path, extra: &[String]) -> R<Client> {
+    launch_mode(driver, data_dir, extra, true).await
+}
+
+/// Starts the app as a release runs it (no `--demo`: no demo users, no demo model, no
+/// embedded endpoint), on its own data folder with `extra` arguments.
+pub async fn launch_release(driver: &str, data_dir: &Path, extra: &[String]) -> R<Client> {
+    launch_mode(driver, data_dir, extra, false).await
+}
+
+async fn launch_mode(driver: &str, data_dir: &Path, extra: &[String], demo: bool) -> R<Client> {
     // Both rustls providers are in the dependency graph: pick one explicitly.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let app = std::env::var("INKSTONE_APP").map_err(|_| "INKSTONE_APP is not set")?;
-    let mut args = vec![
-        "--demo".to_string(),
+    let mut args = Vec::new();
+    if demo {
+        args.push("--demo".to_string());
+    }
+    args.extend([
         "--data-dir".to_string(),
         data_dir.to_string_lossy().into_owned(),
-    ];
+    ]);
     args.extend(extra.iter().cloned());
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -92,10 +105,19 @@ pub async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> R<St
     Err(format!("{css}: text never matched, last {last:?}").into())
 }
 
-/// Signs in on the login page and waits until the header shows a balance.
+/// Signs in on the login page (not kept signed in) and waits until the header shows a balance.
 pub async fn sign_in(c: &Client, user: &str, password: &str) -> R<()> {
     type_into(c, "[data-testid=login-username]", user).await?;
     type_into(c, "[data-testid=login-password]", password).await?;
+    // "Keep me signed in" is on by default; these tests sign in at every start, so it is
+    // turned off here (the first-profile test keeps it on and checks the restart).
+    c.execute(
+        "const e = document.querySelector('[data-testid=login-remember]'); \
+         const box = e && (e.tagName === 'INPUT' ? e : e.querySelector('input')); \
+         if (box && box.checked) box.click();",
+        vec![],
+    )
+    .await?;
     click(c, "[data-testid=login-submit]").await?;
     wait_text(c, "[data-testid=balance-value]", |t| {
         t.parse::<i64>().is_ok()

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use fantoccini::Client;
 use inkstone_e2e::notifications::Notifications;
-use inkstone_e2e::{app_pids, click, launch, sign_in, text_of, type_into, wait_css, wait_text, R};
+use inkstone_e2e::{
+    app_pids, click, launch, launch_release, sign_in, text_of, type_into, wait_css, wait_text, R,
+};
 use serde_json::json;
 
 fn shots_dir() -> PathBuf {
@@ -29,6 +31,13 @@ async fn session_with(data_dir: &Path, extra: &[String]) -> R<Client> {
     let driver = std::env::var("INKSTONE_E2E_DRIVER")
         .unwrap_or_else(|_| "http://127.0.0.1:4444".to_string());
     launch(&driver, data_dir, extra).await
+}
+
+/// The app without `--demo`, as a stranger's release build runs.
+async fn release_session(data_dir: &Path, extra: &[String]) -> R<Client> {
+    let driver = std::env::var("INKSTONE_E2E_DRIVER")
+        .unwrap_or_else(|_| "http://127.0.0.1:4444".to_string());
+    launch_release(&driver, data_dir, extra).await
 }
 
 /// Runs `steps`; on failure saves what the user saw (`<name>-failure.png/.html`) for the CI log.
@@ -806,6 +815,97 @@ async fn a_second_app_on_the_same_data_folder_is_refused_and_the_first_keeps_its
         .await?;
         balance(&c, "90").await?;
         shot(&c, "63-second-instance-refused").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
+
+/// Waits until the header names the signed-in profile.
+async fn signed_in_as(c: &Client, name: &str) -> R<()> {
+    wait_text(c, "[data-testid=username]", |t| t == name).await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver, the built app and a Secret Service: scripts/checks/50-e2e.sh"]
+async fn a_stranger_creates_the_first_profile_signs_out_and_in_and_stays_signed_in_across_a_restart(
+) -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = release_session(data.path(), &[]).await?;
+    let outcome = recorded(&c, "first-profile", || async {
+        // A fresh data folder: the welcome page, not a sign-in form with demo hints.
+        wait_css(&c, "[data-testid=welcome-title]").await?;
+        ensure_eq(
+            text_of(&c, "[data-testid=demo-hint]").await?,
+            None,
+            "demo hint",
+        )?;
+        type_into(&c, "[data-testid=login-username]", "writer").await?;
+        type_into(&c, "[data-testid=login-password]", "short").await?;
+        wait_text(&c, "[data-testid=password-strength]", |t| {
+            t.contains("太短")
+        })
+        .await?;
+        type_into(&c, "[data-testid=login-password]", "Tr0ub4dor&3").await?;
+        wait_text(&c, "[data-testid=password-strength]", |t| t.contains("强")).await?;
+        type_into(&c, "[data-testid=login-password2]", "Tr0ub4dor&3").await?;
+        shot(&c, "60-welcome").await?;
+        click(&c, "[data-testid=login-submit]").await?;
+        signed_in_as(&c, "writer").await?;
+        balance(&c, "0").await?;
+        // The first profile owns the computer: statistics of every profile.
+        click(&c, "[data-testid=nav-settings]").await?;
+        wait_css(&c, "[data-testid=profile-owner]").await?;
+        shot(&c, "61-owner").await?;
+        // Sign out: the sign-in page, no longer the welcome page.
+        click(&c, "[data-testid=logout]").await?;
+        wait_css(&c, "[data-testid=login-submit]").await?;
+        ensure_eq(
+            text_of(&c, "[data-testid=welcome-title]").await?,
+            None,
+            "welcome after sign-out",
+        )?;
+        type_into(&c, "[data-testid=login-username]", "writer").await?;
+        type_into(&c, "[data-testid=login-password]", "wrong-password").await?;
+        click(&c, "[data-testid=login-submit]").await?;
+        wait_text(&c, "[data-testid=login-error]", |t| {
+            t.contains("用户名或密码错误")
+        })
+        .await?;
+        // "Keep me signed in" is on by default.
+        type_into(&c, "[data-testid=login-password]", "Tr0ub4dor&3").await?;
+        click(&c, "[data-testid=login-submit]").await?;
+        signed_in_as(&c, "writer").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome?;
+
+    // A restart: signed in at once, from the secret in the keychain.
+    let c = release_session(data.path(), &[]).await?;
+    let outcome = recorded(&c, "first-profile-restart", || async {
+        signed_in_as(&c, "writer").await?;
+        shot(&c, "62-kept-signed-in").await?;
+        click(&c, "[data-testid=logout]").await?;
+        wait_css(&c, "[data-testid=login-submit]").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome?;
+
+    // Signed out: the next start asks again.
+    let c = release_session(data.path(), &[]).await?;
+    let outcome = recorded(&c, "first-profile-signed-out", || async {
+        wait_css(&c, "[data-testid=login-submit]").await?;
+        ensure_eq(
+            text_of(&c, "[data-testid=username]").await?,
+            None,
+            "signed in after sign-out",
+        )?;
         Ok(())
     })
     .await;

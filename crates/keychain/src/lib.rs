@@ -21,6 +21,9 @@ pub enum SecretName {
     AccountToken { profile_id: i64 },
     /// The own key of one OpenAI-compatible model (by its id in `ai_models`).
     ModelKey { model_id: i64 },
+    /// "Keep me signed in on this computer": the remembered session's secret (one per data
+    /// folder, as the service name is).
+    SignedIn,
 }
 
 impl SecretName {
@@ -31,6 +34,7 @@ impl SecretName {
                 format!("payment-account-token-{profile_id}")
             }
             SecretName::ModelKey { model_id } => format!("model-api-key-{model_id}"),
+            SecretName::SignedIn => "signed-in-session".into(),
         }
     }
 }

@@ -177,7 +177,7 @@ impl AppState {
     }
 
     /// A fixed one-minute window per key; enough to stop a runaway client.
-    fn allow(&self, key: String, per_minute: u32) -> Result<(), ApiError> {
+    pub(crate) fn allow(&self, key: String, per_minute: u32) -> Result<(), ApiError> {
         let mut map = self
             .limiter
             .lock()
@@ -271,7 +271,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{order_no}/check", post(check_order))
         .route("/v1/receipts", get(list_receipts))
         .route("/notify/wechat", post(wechat_notify))
-        .route("/notify/alipay", post(alipay_notify));
+        .route("/notify/alipay", post(alipay_notify))
+        .merge(crate::credentials::routes())
+        .merge(crate::claims::routes());
     // Off means absent: no page, no confirm, no notification route.
     if sandbox {
         router = router
@@ -322,16 +324,27 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     client
 }
 
-fn ip_of(s: &AppState, headers: &HeaderMap, connect: &ConnectInfo<SocketAddr>) -> String {
+pub(crate) fn ip_of(
+    s: &AppState,
+    headers: &HeaderMap,
+    connect: &ConnectInfo<SocketAddr>,
+) -> String {
     client_ip(connect.0.ip(), headers, &s.config.trusted_proxies).to_string()
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A fresh bearer token: 256 random bits, URL-safe base64.
+pub(crate) fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
 /// The account behind the bearer token, rate-limited per account and IP.
-async fn account(
+pub(crate) async fn account(
     s: &AppState,
     headers: &HeaderMap,
     connect: &ConnectInfo<SocketAddr>,
@@ -345,10 +358,14 @@ async fn account(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or(ApiError::Unauthorized)?;
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM accounts WHERE token_sha256 = $1")
-        .bind(token_hash(token.trim()))
-        .fetch_optional(&s.db)
-        .await?;
+    // The registration token, or one from POST /v1/sessions (credentials.rs).
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE token_sha256 = $1
+         UNION ALL SELECT account_id FROM account_sessions WHERE token_sha256 = $1",
+    )
+    .bind(token_hash(token.trim()))
+    .fetch_optional(&s.db)
+    .await?;
     let id = id.ok_or(ApiError::Unauthorized)?;
     s.allow(format!("acct:{id}"), s.config.rate_per_minute_account)?;
     Ok(id)
@@ -361,9 +378,7 @@ async fn register(
 ) -> Result<Response, ApiError> {
     // Registration is cheap to abuse: a tighter limit per IP.
     s.allow(format!("register:{}", ip_of(&s, &headers, &connect)), 30)?;
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+    let token = new_token();
     let mut idb = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut idb);
     let id = format!("acct_{}", hex::encode(idb));

@@ -43,6 +43,15 @@ pub enum ApiError {
     TooLarge,
     #[error("internal error")]
     Internal(String),
+    /// Occurs when an account name and password (or a recovery code) sign in to no account.
+    #[error("wrong account name or password")]
+    BadCredentials,
+    /// Occurs when a sign-in comes while the wait after 5 failures in a row runs.
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: i64 },
+    /// Occurs when another account already uses the account name asked for.
+    #[error("this account name is taken")]
+    NameTaken,
 }
 
 impl ApiError {
@@ -59,6 +68,9 @@ impl ApiError {
             ApiError::Timeout => "timeout",
             ApiError::TooLarge => "too_large",
             ApiError::Internal(_) => "internal",
+            ApiError::BadCredentials => "bad_credentials",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::NameTaken => "name_taken",
         }
     }
 }
@@ -84,7 +96,11 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) | ApiError::Rejected(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict => StatusCode::CONFLICT,
-            ApiError::RateLimited | ApiError::TooManyPending => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited | ApiError::TooManyPending | ApiError::TooManyAttempts { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::NameTaken => StatusCode::CONFLICT,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Provider(detail) => {
@@ -98,10 +114,11 @@ impl IntoResponse for ApiError {
         };
         // Display never includes the detail of Internal or Provider.
         let message = self.to_string();
-        (
-            status,
-            Json(serde_json::json!({"kind": self.kind(), "message": message, "request_id": request_id})),
-        )
-            .into_response()
+        let mut body =
+            serde_json::json!({"kind": self.kind(), "message": message, "request_id": request_id});
+        if let ApiError::TooManyAttempts { retry_after_secs } = &self {
+            body["retry_after_secs"] = (*retry_after_secs).into();
+        }
+        (status, Json(body)).into_response()
     }
 }

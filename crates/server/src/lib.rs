@@ -10,13 +10,18 @@
 //! `POST /v1/orders/{no}/check`, `GET /v1/receipts`; the sandbox provider's
 //! `GET /sandbox/pay/{no}`, `POST /sandbox/pay/{no}/confirm`,
 //! `POST /notify/sandbox`; WeChat Pay's `POST /notify/wechat` and Alipay's
-//! `POST /notify/alipay` when configured; `GET /healthz`.
+//! `POST /notify/alipay` when configured; `GET /healthz`. Signing back in to an account
+//! (`credentials`): `GET /v1/account`, `PUT /v1/account/credentials`, `POST /v1/sessions`,
+//! `POST /v1/sessions/revoke`; claims of credit receipts per installation (`claims`):
+//! `POST /v1/receipts/{no}/claim`.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod catalog;
+pub mod claims;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod orders;
 pub mod providers;

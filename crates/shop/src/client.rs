@@ -27,6 +27,13 @@ impl ClientError {
     pub fn kind(&self) -> &'static str {
         match self {
             ClientError::Unreachable(_) => "server_unreachable",
+            ClientError::Refused { kind, .. } if kind == "too_many_attempts" => {
+                "account_too_many_attempts"
+            }
+            ClientError::Refused { kind, .. } if kind == "bad_credentials" => {
+                "account_bad_credentials"
+            }
+            ClientError::Refused { kind, .. } if kind == "name_taken" => "account_name_taken",
             ClientError::Refused { status: 401, .. } => "server_unauthorized",
             ClientError::Refused { status: 404, .. } => "order_not_found",
             ClientError::Refused {
@@ -272,4 +279,80 @@ impl PaymentClient {
         )
         .await
     }
+
+    /// Which account `token` belongs to, and how many purchases it has (`GET /v1/account`).
+    pub async fn account(&self, token: &str) -> Result<ServerAccount, ClientError> {
+        self.send(
+            self.http
+                .get(format!("{}/v1/account", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    /// Gives the account a name and password; returns the new one-time recovery code.
+    pub async fn set_credentials(
+        &self,
+        token: &str,
+        login_name: &str,
+        password: &str,
+    ) -> Result<String, ClientError> {
+        let v: serde_json::Value = self
+            .send(
+                self.http
+                    .put(format!("{}/v1/account/credentials", self.base))
+                    .bearer_auth(token)
+                    .json(&json!({"login_name": login_name, "password": password})),
+                Self::SHORT,
+            )
+            .await?;
+        v["recovery_code"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ClientError::Malformed("credentials".into()))
+    }
+
+    /// Signs in to an account by name and password, or by recovery code: `(account_id, token)`.
+    pub async fn sign_in(&self, how: &AccountSignIn) -> Result<(String, String), ClientError> {
+        let body = match how {
+            AccountSignIn::Password {
+                login_name,
+                password,
+            } => json!({"login_name": login_name, "password": password}),
+            AccountSignIn::RecoveryCode(code) => json!({"recovery_code": code}),
+        };
+        let v: serde_json::Value = self
+            .send(
+                self.http
+                    .post(format!("{}/v1/sessions", self.base))
+                    .json(&body),
+                Self::SHORT,
+            )
+            .await?;
+        match (v["account_id"].as_str(), v["token"].as_str()) {
+            (Some(a), Some(t)) => Ok((a.to_string(), t.to_string())),
+            _ => Err(ClientError::Malformed("session".into())),
+        }
+    }
+}
+
+/// How a writer signs back in to a purchase account.
+#[derive(Debug, Clone)]
+pub enum AccountSignIn {
+    Password {
+        login_name: String,
+        password: String,
+    },
+    RecoveryCode(String),
+}
+
+/// `GET /v1/account`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServerAccount {
+    pub account_id: String,
+    #[serde(default)]
+    pub login_name: Option<String>,
+    #[serde(default)]
+    pub purchases: i64,
 }

@@ -16,7 +16,9 @@ use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
 use inkstone_pay::receipt::TrustedKeys;
 
-pub use client::{ClientError, PaymentClient, Providers, ServerOrder};
+pub use client::{
+    AccountSignIn, ClientError, PaymentClient, Providers, ServerAccount, ServerOrder,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
@@ -32,6 +34,17 @@ pub enum ShopError {
     /// A sandbox receipt (test money) outside demo mode: never credited.
     #[error("a sandbox (test) payment cannot be credited outside demo mode")]
     SandboxRefused,
+    /// Occurs when the profile has a purchase account but this computer holds no token for it
+    /// (a reinstall, a new keychain): the writer signs in to it instead of a new, empty account
+    /// being registered over it.
+    #[error("sign in to your purchase account first")]
+    SignInNeeded,
+    /// Occurs when the token held belongs to another account than the profile's.
+    #[error("the purchase account token belongs to another account")]
+    AccountMismatch,
+    /// Occurs when signing in would replace the profile's purchase account, which has purchases.
+    #[error("this profile's purchase account has purchases and is not replaced")]
+    AccountHasPurchases,
 }
 
 impl ShopError {
@@ -42,6 +55,9 @@ impl ShopError {
             ShopError::Keychain(_) => "keychain_unavailable",
             ShopError::Inconsistent => "server_inconsistent",
             ShopError::SandboxRefused => "sandbox_refused",
+            ShopError::SignInNeeded => "account_sign_in_needed",
+            ShopError::AccountMismatch => "account_mismatch",
+            ShopError::AccountHasPurchases => "account_has_purchases",
         }
     }
 }
@@ -165,8 +181,12 @@ impl Shop {
             .secrets
             .get(&name)
             .map_err(|e| ShopError::Keychain(e.to_string()))?;
-        if let (Some(_), Some(token)) = (&profile.server_account_id, stored) {
-            return Ok(token);
+        match (&profile.server_account_id, stored) {
+            (Some(_), Some(token)) => return Ok(token),
+            // Registering here would put a new, empty account over one that may have
+            // purchases: the writer signs back in to it instead.
+            (Some(_), None) => return Err(ShopError::SignInNeeded),
+            (None, _) => {}
         }
         let (account_id, token) = self.client.register().await?;
         self.secrets
@@ -198,6 +218,12 @@ impl Shop {
             return Err(ShopError::SandboxRefused);
         }
         let token = self.token(profile_id).await?;
+        // The token must belong to the profile's account before money is asked for.
+        let profile = profiles::get_profile(&self.db, profile_id).await?;
+        let account = self.client.account(&token).await?;
+        if profile.server_account_id.as_deref() != Some(account.account_id.as_str()) {
+            return Err(ShopError::AccountMismatch);
+        }
         let o = self.client.create_order(&token, sku, provider).await?;
         if o.sku != sku || o.provider != provider || o.amount_fen <= 0 {
             return Err(ShopError::Inconsistent);
@@ -328,6 +354,45 @@ impl Shop {
             }
         }
         report
+    }
+
+    /// Gives the profile's purchase account a name and password (registering the account
+    /// first if it has none yet); returns the one-time recovery code to show once.
+    pub async fn set_account_credentials(
+        &self,
+        profile_id: i64,
+        login_name: &str,
+        password: &str,
+    ) -> Result<String, ShopError> {
+        let token = self.token(profile_id).await?;
+        Ok(self
+            .client
+            .set_credentials(&token, login_name, password)
+            .await?)
+    }
+
+    /// Signs the profile in to a purchase account (another computer's, or after a
+    /// reinstall). A profile already linked to another account with purchases is never moved:
+    /// its token stays.
+    pub async fn sign_in_account(
+        &self,
+        profile_id: i64,
+        how: &AccountSignIn,
+    ) -> Result<String, ShopError> {
+        let profile = profiles::get_profile(&self.db, profile_id).await?;
+        let (account_id, token) = self.client.sign_in(how).await?;
+        if let Some(current) = profile.server_account_id.as_deref() {
+            if current != account_id
+                && purchases::has_purchases_with_account(&self.db, profile_id, current).await?
+            {
+                return Err(ShopError::AccountHasPurchases);
+            }
+        }
+        self.secrets
+            .set(&SecretName::AccountToken { profile_id }, &token)
+            .map_err(|e| ShopError::Keychain(e.to_string()))?;
+        profiles::set_server_account(&self.db, profile_id, &account_id).await?;
+        Ok(account_id)
     }
 
     /// Applies every receipt of the profile's account that this machine lacks. A

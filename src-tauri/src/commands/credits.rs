@@ -1,11 +1,11 @@
 //! Credits and membership, named after the report's API.
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_core::catalog;
 use inkstone_core::catalog::CachedCatalog;
 use inkstone_core::ledger::{self, Balance, PageRequest, Statistics, TxFilter, TxPage};
 use inkstone_core::orders::{self, Order};
 use inkstone_core::purchases::{self, MembershipStatistics, MembershipStatus};
-use inkstone_core::{catalog, profiles};
 use tauri::State;
 
 use crate::error::{AppError, CommandResult};
@@ -42,7 +42,7 @@ pub async fn membership_prices(state: State<'_, AppState>) -> CommandResult<Cach
     credit_prices(state).await
 }
 
-/// Totals per type and per day; an admin sees every profile.
+/// Totals per type and per day; the owner of this computer may ask for every profile.
 #[tauri::command]
 pub async fn credit_statistics(
     state: State<'_, AppState>,
@@ -50,17 +50,13 @@ pub async fn credit_statistics(
     to: Option<DateTime<Utc>>,
     all_profiles: Option<bool>,
 ) -> CommandResult<Statistics> {
-    let me = profiles::get_profile(&state.db, state.profile()?).await?;
+    let me = state.profile()?;
+    // The owner of this computer sees every profile; everyone else their own.
     let scope = if all_profiles.unwrap_or(false) {
-        if !me.is_admin {
-            return Err(AppError::InvalidArgument {
-                field: "all_profiles",
-                reason: "admins only",
-            });
-        }
+        state.services.require_owner(Some(me)).await?;
         None
     } else {
-        Some(me.id)
+        Some(me)
     };
     let to = to.unwrap_or_else(|| state.services.now() + Duration::days(1));
     let from = from.unwrap_or(to - Duration::days(30));
@@ -107,12 +103,6 @@ pub async fn credit_orders(state: State<'_, AppState>) -> CommandResult<Vec<Orde
 pub async fn membership_statistics(
     state: State<'_, AppState>,
 ) -> CommandResult<MembershipStatistics> {
-    let me = profiles::get_profile(&state.db, state.profile()?).await?;
-    if !me.is_admin {
-        return Err(AppError::InvalidArgument {
-            field: "profile",
-            reason: "admins only",
-        });
-    }
+    state.services.require_owner(Some(state.profile()?)).await?;
     Ok(purchases::membership_statistics(&state.db, state.services.now()).await?)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use inkstone_core::orders::Order;
 use inkstone_desktop::preferences::Locale;
 use inkstone_desktop::{DesktopError, OrderWithQr, PaymentInfo};
-use inkstone_shop::Settled;
+use inkstone_shop::{AccountSignIn, Settled};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_notification::NotificationExt;
 
@@ -163,6 +163,52 @@ pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<Rest
             })
             .collect(),
     })
+}
+
+/// Gives the signed-in profile's purchase account a name and password; returns the one-time
+/// recovery code (shown once).
+#[tauri::command]
+#[tracing::instrument(skip(state, password), err)]
+pub async fn account_set_credentials(
+    state: State<'_, AppState>,
+    login_name: String,
+    password: String,
+) -> CommandResult<String> {
+    let shop = state.services.shop()?;
+    Ok(shop
+        .set_account_credentials(state.profile()?, &login_name, &password)
+        .await
+        .map_err(DesktopError::from)?)
+}
+
+/// Signs the profile in to its purchase account (by name and password, or recovery code);
+/// returns the account id.
+#[tauri::command]
+#[tracing::instrument(skip(state, password, recovery_code), err)]
+pub async fn account_sign_in(
+    state: State<'_, AppState>,
+    login_name: Option<String>,
+    password: Option<String>,
+    recovery_code: Option<String>,
+) -> CommandResult<String> {
+    let how = match (login_name, password, recovery_code) {
+        (Some(login_name), Some(password), None) => AccountSignIn::Password {
+            login_name,
+            password,
+        },
+        (None, None, Some(code)) => AccountSignIn::RecoveryCode(code),
+        _ => {
+            return Err(crate::error::AppError::InvalidArgument {
+                field: "account",
+                reason: "a name and password, or a recovery code",
+            })
+        }
+    };
+    let shop = state.services.shop()?;
+    Ok(shop
+        .sign_in_account(state.profile()?, &how)
+        .await
+        .map_err(DesktopError::from)?)
 }
 
 /// Where purchases go and which ways to pay are offered.

@@ -9,6 +9,8 @@ export interface ErrorPayload {
   message: string
   /** `insufficient_credits` only: how many credits are missing. */
   missing?: number
+  /** `too_many_attempts` only: seconds until the next attempt may come. */
+  retry_after_secs?: number
 }
 
 /** A failed command. `kind` is stable; `message` is for logs and developers. */
@@ -16,12 +18,15 @@ export class AppError extends Error {
   readonly kind: string
   /** `insufficient_credits` only: how many credits are missing. */
   readonly missing: number | null
+  /** `too_many_attempts` only: seconds until the next attempt may come. */
+  readonly retryAfterSecs: number | null
 
-  constructor(kind: string, message: string, missing: number | null = null) {
+  constructor(kind: string, message: string, missing: number | null = null, retryAfterSecs: number | null = null) {
     super(message)
     this.name = 'AppError'
     this.kind = kind
     this.missing = missing
+    this.retryAfterSecs = retryAfterSecs
   }
 }
 
@@ -38,7 +43,12 @@ function isErrorPayload(value: unknown): value is ErrorPayload {
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error
   if (isErrorPayload(error)) {
-    return new AppError(error.kind, error.message, typeof error.missing === 'number' ? error.missing : null)
+    return new AppError(
+      error.kind,
+      error.message,
+      typeof error.missing === 'number' ? error.missing : null,
+      typeof error.retry_after_secs === 'number' ? error.retry_after_secs : null,
+    )
   }
   // Tauri itself rejects with a plain string when a command is unknown or not allowed.
   if (typeof error === 'string') return new AppError('ipc', error)

@@ -3,7 +3,9 @@ import { Channel } from '@tauri-apps/api/core'
 import { call } from './core'
 
 export interface Profile { id: number; username: string; is_admin: boolean; server_account_id: string | null; created_at: string }
-export interface SessionInfo { profile: Profile | null; demo: boolean }
+export interface SessionInfo { profile: Profile | null; demo: boolean; has_profiles: boolean }
+/** crates/core/src/profiles.rs `DeletedProfile`. */
+export interface DeletedProfile { profile_id: number; username: string; files: string[]; new_owner: number | null }
 export interface Balance { profile_id: number; credits: number; is_member: boolean; member_until: string | null }
 export type TxKind = 'RECHARGE' | 'CONSUME' | 'REFUND' | 'BONUS' | 'EXPIRE'
 export interface Transaction {
@@ -66,7 +68,15 @@ export interface Restored { applied: number; failures: { order_no: string; kind:
 /** `providers`: what the endpoint offers (`sandbox`, `wechat`, `alipay`); null when it could not be asked. */
 export interface PaymentInfo { server_url: string | null; sandbox: boolean; providers: string[] | null }
 
-export const login = (username: string, password: string) => call<Profile>('login', { username, password })
+/** `remember`: "keep me signed in on this computer" (the secret stays in the OS keychain). */
+export const login = (username: string, password: string, remember: boolean) => call<Profile>('login', { username, password, remember })
+/** The first profile on this computer is its owner. */
+export const registerProfile = (username: string, password: string, remember: boolean) =>
+  call<Profile>('register_profile', { username, password, remember })
+export const changePassword = (current: string, next: string) => call<void>('change_password', { current, new: next })
+/** Writes the signed-in profile's history, ledger and files under the exports folder; returns the folder. */
+export const profileExport = () => call<string>('profile_export')
+export const deleteProfile = (password: string, confirmation: string) => call<DeletedProfile>('delete_profile', { password, confirmation })
 export const logout = () => call<void>('logout')
 export const sessionInfo = () => call<SessionInfo>('session_info')
 export const creditBalance = () => call<Balance>('credit_balance')
@@ -74,7 +84,7 @@ export const creditTransactions = (filter: TxFilter, page: PageRequest) => call<
 export const creditPrices = () => call<CachedCatalog>('credit_prices')
 export const membershipStatus = () => call<MembershipStatus>('membership_status')
 export const membershipPreview = (days: number) => call<string>('membership_preview', { days })
-/** Admins only with `allProfiles` (else `invalid_argument`); the range defaults to the last 30 days. */
+/** The owner of this computer only with `allProfiles` (else `owner_only`); the range defaults to the last 30 days. */
 export const creditStatistics = (range: { from: string | null; to: string | null }, allProfiles: boolean) =>
   call<CreditStatistics>('credit_statistics', { from: range.from, to: range.to, allProfiles })
 /** Admins only (else `invalid_argument`). */
@@ -155,3 +165,9 @@ export async function fileToBase64(file: Blob): Promise<string> {
 export function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`
 }
+/** Gives the purchase account a name and password; resolves to the one-time recovery code. */
+export const accountSetCredentials = (loginName: string, password: string) =>
+  call<string>('account_set_credentials', { loginName, password })
+/** Signs the profile in to its purchase account; resolves to the account id. */
+export const accountSignIn = (how: { loginName: string; password: string } | { recoveryCode: string }) =>
+  call<string>('account_sign_in', how)

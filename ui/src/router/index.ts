@@ -3,7 +3,8 @@ import MainLayout from '../layouts/MainLayout.vue'
 
 /**
  * One entry per navigation item; `key` names both the route and its `nav.*` label.
- * `adminOnly` items are shown only to a signed-in admin profile.
+ * `needsProfile` items are shown only to a signed-in profile (statistics: the owner of this
+ * computer sees every profile's, everyone else their own).
  */
 export const NAV_ITEMS = [
   { key: 'writing', path: '/writing', icon: 'EditPen' },
@@ -14,7 +15,7 @@ export const NAV_ITEMS = [
   { key: 'recharge', path: '/recharge', icon: 'Coin' },
   { key: 'membership', path: '/membership', icon: 'Medal' },
   { key: 'transactions', path: '/transactions', icon: 'Tickets' },
-  { key: 'stats', path: '/stats', icon: 'DataAnalysis', adminOnly: true },
+  { key: 'stats', path: '/stats', icon: 'DataAnalysis', needsProfile: true },
   { key: 'settings', path: '/settings', icon: 'Setting' },
 ] as const
 

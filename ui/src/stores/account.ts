@@ -1,11 +1,22 @@
 // The signed-in profile and its balance, refreshed after anything that moves credits.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { creditBalance, login as apiLogin, logout as apiLogout, sessionInfo, type Balance, type Profile } from '../api/flows'
+import {
+  creditBalance,
+  deleteProfile as apiDeleteProfile,
+  login as apiLogin,
+  logout as apiLogout,
+  registerProfile,
+  sessionInfo,
+  type Balance,
+  type Profile,
+} from '../api/flows'
 
 export const useAccountStore = defineStore('account', () => {
   const profile = ref<Profile | null>(null)
   const demo = ref(false)
+  // False on a fresh data folder: the sign-in page is the welcome page.
+  const hasProfiles = ref(true)
   const balance = ref<Balance | null>(null)
   const loaded = ref(false)
 
@@ -13,6 +24,7 @@ export const useAccountStore = defineStore('account', () => {
     const info = await sessionInfo()
     profile.value = info.profile
     demo.value = info.demo
+    hasProfiles.value = info.has_profiles
     loaded.value = true
     if (profile.value) await refresh()
   }
@@ -30,9 +42,24 @@ export const useAccountStore = defineStore('account', () => {
     }
   }
 
-  async function login(username: string, password: string) {
-    profile.value = await apiLogin(username, password)
+  async function login(username: string, password: string, remember: boolean) {
+    profile.value = await apiLogin(username, password, remember)
     await refresh()
+  }
+
+  async function register(username: string, password: string, remember: boolean) {
+    profile.value = await registerProfile(username, password, remember)
+    hasProfiles.value = true
+    await refresh()
+  }
+
+  async function deleteProfile(password: string, confirmation: string) {
+    await apiDeleteProfile(password, confirmation)
+    profile.value = null
+    balance.value = null
+    // Another profile may remain; the sign-in page asks Rust again.
+    const info = await sessionInfo()
+    hasProfiles.value = info.has_profiles
   }
 
   async function logout() {
@@ -41,5 +68,5 @@ export const useAccountStore = defineStore('account', () => {
     balance.value = null
   }
 
-  return { profile, demo, balance, loaded, load, refresh, setBalance, login, logout }
+  return { profile, demo, hasProfiles, balance, loaded, load, refresh, setBalance, login, register, deleteProfile, logout }
 })

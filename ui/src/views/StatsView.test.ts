@@ -16,11 +16,11 @@ function mockBackend(isAdmin: boolean) {
     calls.push([cmd, { ...(args as Record<string, unknown>) }])
     switch (cmd) {
       case 'session_info':
-        return { profile: profile(isAdmin), demo: true }
+        return { profile: profile(isAdmin), demo: true, has_profiles: true }
       case 'credit_balance':
         return { profile_id: 1, credits: 100, is_member: isAdmin, member_until: null }
       case 'credit_statistics':
-        if (!isAdmin) throw { kind: 'invalid_argument', message: 'invalid argument all_profiles: admins only' }
+        if (!isAdmin && (args as { allProfiles: boolean }).allProfiles) throw { kind: 'owner_only', message: 'only the owner' }
         return {
           totals: [
             { kind: 'CONSUME', count: 3, credits: -30 },
@@ -32,7 +32,7 @@ function mockBackend(isAdmin: boolean) {
           ],
         }
       case 'membership_statistics':
-        if (!isAdmin) throw { kind: 'invalid_argument', message: 'invalid argument profile: admins only' }
+        if (!isAdmin) throw { kind: 'owner_only', message: 'only the owner' }
         return { active_members: 4, orders: 6, revenue_fen: 12_340, by_plan: [{ plan: 'month', orders: 6, revenue_fen: 12_340 }] }
     }
     throw { kind: 'unknown_command', message: cmd }
@@ -71,15 +71,18 @@ describe('admin statistics', { timeout: 30_000 }, () => {
     wrapper.unmount()
   })
 
-  it('hides the nav item from a non-admin and does not ask Rust for statistics', async () => {
+  it('shows any other profile its own credit statistics only, and never asks for everyone\'s', async () => {
     const { wrapper, router } = await signedIn(false)
-    expect(wrapper.find('[data-testid="nav-writing"]').exists()).toBe(true)
-    expect(wrapper.find('[data-testid="nav-stats"]').exists()).toBe(false)
-    // Typing the address is not enough either.
+    expect(wrapper.find('[data-testid="nav-stats"]').exists()).toBe(true)
     await router.push('/stats')
     await flushPromises()
-    await vi.waitFor(() => expect(wrapper.find('[data-testid="stats-not-admin"]').exists()).toBe(true))
-    expect(calls.some(([c]) => c === 'credit_statistics' || c === 'membership_statistics')).toBe(false)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="stats-totals"]').text()).toContain('-30'))
+    expect(wrapper.find('[data-testid="stats-own"]').exists()).toBe(true)
+    expect(wrapper.find('[data-testid="stats-membership"]').exists()).toBe(false)
+    const asked = calls.filter(([c]) => c === 'credit_statistics')
+    expect(asked.length).toBeGreaterThan(0)
+    expect(asked.every(([, a]) => a.allProfiles === false)).toBe(true)
+    expect(calls.some(([c]) => c === 'membership_statistics')).toBe(false)
     wrapper.unmount()
   })
 
