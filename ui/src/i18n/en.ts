@@ -278,7 +278,6 @@ const en: MessageSchema = {
     server_unreachable: 'The payment server cannot be reached right now; please try again later.',
     result_expired: "The result's download link expired before the file was saved. You were not charged; please generate again.",
     empty_answer: 'The model returned an empty answer. You were not charged; please try again.',
-    owner_only: 'Only the owner (an admin profile) can change AI models and keys.',
     key_host_refused: 'The DashScope API key is only sent to DashScope addresses; this address was refused.',
     already_running: 'Inkstone is already running on this data folder; switch to its window.',
     open_failed: 'The link could not be opened in the system browser.',

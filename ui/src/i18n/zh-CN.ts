@@ -277,7 +277,6 @@ const zhCN = {
     server_unreachable: '支付服务器暂时无法连接，请稍后再试。',
     result_expired: '生成结果的下载链接已过期，文件没能保存；本次不扣积分，请重新生成。',
     empty_answer: '模型没有返回任何内容；本次不扣积分，请重试。',
-    owner_only: '只有管理员（本机的所有者）可以修改 AI 模型和密钥。',
     key_host_refused: 'DashScope API Key 只会发送到阿里云 DashScope 的地址，此地址已被拒绝。',
     already_running: '墨砚已在使用这个数据文件夹，请切换到已打开的窗口。',
     open_failed: '无法用系统浏览器打开这个链接。',
