@@ -6,9 +6,11 @@ export interface Profile { id: number; username: string; is_admin: boolean; serv
 export interface SessionInfo { profile: Profile | null; demo: boolean }
 export interface Balance { profile_id: number; credits: number; is_member: boolean; member_until: string | null }
 export type TxKind = 'RECHARGE' | 'CONSUME' | 'REFUND' | 'BONUS' | 'EXPIRE'
+export type TxReason = 'generation' | 'refund_failed' | 'refund_interrupted' | 'refund_stopped' | 'refund' | 'purchase' | 'purchase_bonus' | 'demo_start' | 'bonus_expired'
+export interface PackageRef { sku: string; credits: number; bonus_credits: number }
 export interface Transaction {
-  id: number; profile_id: number; kind: TxKind; delta: number; balance_after: number; description: string
-  tool: string | null; order_no: string | null; generation_id: number | null; refund_of: number | null; created_at: string
+  id: number; profile_id: number; kind: TxKind; delta: number; balance_after: number; description: string; reason: TxReason | null
+  tool: string | null; order_no: string | null; package: PackageRef | null; generation_id: number | null; refund_of: number | null; created_at: string
 }
 export interface TxFilter { kinds: TxKind[]; from: string | null; to: string | null; text: string | null }
 export interface PageRequest { limit: number; before_id: number | null }
