@@ -1,5 +1,5 @@
 // Typed wrappers of the commands in src-tauri/src/commands/{session,credits,studio,ai,shop}.rs.
-import { Channel } from '@tauri-apps/api/core'
+import { Channel, convertFileSrc } from '@tauri-apps/api/core'
 import { call } from './core'
 
 export interface Profile { id: number; username: string; is_admin: boolean; server_account_id: string | null; created_at: string }
@@ -105,6 +105,8 @@ export const generateSlides = (topic: string, slides: number, language: string, 
   call<Generation>('generate_slides', { topic, slides, language, accent, onEvent: channel(onUpdate) })
 export const generateMedia = (kind: 'image' | 'video', prompt: string, params: Record<string, unknown>, onUpdate: (u: Update) => void) =>
   call<Generation>('generate_media', { kind, prompt, params, onEvent: channel(onUpdate) })
+export const creditOrders = () => call<Order[]>('credit_orders')
+export const membershipOrders = () => call<Order[]>('membership_orders')
 export const cancelGeneration = (generationId: number) => call<boolean>('cancel_generation', { generationId })
 export const historyList = (filter: HistoryFilter, page: PageRequest) => call<HistoryPage>('history_list', { filter, page })
 export const historyGet = (id: number) => call<Generation>('history_get', { id })
@@ -112,7 +114,13 @@ export const historyDelete = (id: number) => call<void>('history_delete', { id }
 export const historyExport = (id: number, format: 'md' | 'txt') => call<string>('history_export', { id, format })
 /** Writes the export under `<data dir>/exports/` (a folder when the run made files); returns the path. */
 export const historyExportTo = (id: number, format: 'md' | 'txt') => call<string>('history_export_to', { id, format })
-export const generatedFile = (path: string) => call<string>('generated_file', { path })
+/**
+ * A generated file (`output`) or a file the writer gave (`input`) of a generation, as a URL of the
+ * app's `inkfile:` protocol: Rust serves it in byte ranges, only to the profile that made it.
+ */
+export function generationFileUrl(generationId: number, which: 'output' | 'input', index: number): string {
+  return convertFileSrc(`g/${generationId}/${which === 'output' ? 'f' : 'i'}/${index}`, 'inkfile')
+}
 export const aiKeyStatus = () => call<KeyStatus>('ai_key_status')
 export const aiSetKey = (key: string) => call<KeyStatus>('ai_set_key', { key })
 export const aiDeleteKey = () => call<KeyStatus>('ai_delete_key')

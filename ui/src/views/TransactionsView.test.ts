@@ -25,6 +25,10 @@ function mockBackend() {
         return { profile_id: 1, credits: 110, is_member: true, member_until: '2026-12-31T15:59:59Z' }
       case 'credit_transactions':
         return { items: ROWS, next_before_id: null }
+      case 'credit_orders':
+        return [{ order_no: 'IS1', profile_id: 1, kind: 'credits', sku: 'credits_100', provider: 'sandbox', amount_fen: 1000, qr_payload: '', status: 'paid', expires_at: T, created_at: '2026-11-29T10:00:00Z', applied: true }]
+      case 'membership_orders':
+        return [{ order_no: 'IS2', profile_id: 1, kind: 'membership', sku: 'member_month', provider: 'sandbox', amount_fen: 990, qr_payload: '', status: 'expired', expires_at: T, created_at: '2026-11-29T11:00:00Z', applied: false }]
     }
     return null
   })
@@ -45,6 +49,8 @@ describe('transactions page', { timeout: 30_000 }, () => {
     await mountApp('/transactions')
     await useAccountStore().load()
     await flushPromises()
+    // The header says until when the membership runs.
+    expect(texts('member-until')[0]).toMatch(/^· 至 2026-12-3[01]$/)
     expect(texts('tx-kind-CONSUME')).toEqual(['消费', '消费'])
     expect(texts('tx-kind-EXPIRE')).toEqual(['过期'])
     expect(texts('tx-description')).toEqual([
@@ -59,6 +65,20 @@ describe('transactions page', { timeout: 30_000 }, () => {
     const time = texts('tx-time')[0]
     expect(time).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/)
     expect(time).toBe(formatTime(T, 'zh-CN'))
+  })
+
+  it('lists credit and membership orders, newest first, under the transactions page', async () => {
+    mockBackend()
+    const { wrapper } = await mountApp('/transactions')
+    await useAccountStore().load()
+    await flushPromises()
+    const tab = [...document.querySelectorAll('.el-tabs__item')].find((e) => e.textContent?.includes('订单')) as HTMLElement
+    tab.click()
+    await flushPromises()
+    await flushPromises()
+    expect(texts('order-kind')).toEqual(['会员', '积分充值'])
+    expect(texts('order-status')).toEqual(['已过期', '已支付'])
+    wrapper.unmount()
   })
 
   it('formats times per locale: zh-CN as 2026-11-29 18:13:34, en in words', () => {
