@@ -127,6 +127,15 @@ pub async fn apply_receipt(
     now: DateTime<Utc>,
 ) -> CoreResult<ApplyOutcome> {
     let receipt = keys.verify(signed)?;
+    // Whether the package's bonus expires: the catalog as the server last gave it.
+    let bonus_valid_days = match &receipt.purchase {
+        Purchase::Credits { sku, .. } => crate::catalog::cached_catalog(db)
+            .await?
+            .catalog
+            .credit_package(sku)
+            .and_then(|p| p.bonus_valid_days),
+        Purchase::Membership { .. } => None,
+    };
     let mut tx = begin_write(db).await?;
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT server_account_id FROM profiles WHERE id = ?")
@@ -197,7 +206,7 @@ pub async fn apply_receipt(
             credits: bonus,
             description: String::new(),
             order_no,
-            expires_at: None,
+            expires_at: bonus_valid_days.map(|days| now + Duration::days(days)),
         };
         ledger::add_credits_in(
             &mut tx,

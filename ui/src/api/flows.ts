@@ -15,7 +15,7 @@ export interface Transaction {
 export interface TxFilter { kinds: TxKind[]; from: string | null; to: string | null; text: string | null }
 export interface PageRequest { limit: number; before_id: number | null }
 export interface TxPage { items: Transaction[]; next_before_id: number | null }
-export interface CreditPackage { sku: string; credits: number; bonus_credits: number; price_fen: number }
+export interface CreditPackage { sku: string; credits: number; bonus_credits: number; price_fen: number; bonus_valid_days?: number | null }
 export interface MembershipPlan { sku: string; plan: string; days: number; price_fen: number; original_price_fen: number }
 export interface CachedCatalog { catalog: { credit_packages: CreditPackage[]; membership_plans: MembershipPlan[] }; fetched_at: string | null }
 export interface MembershipStatus { is_member: boolean; member_until: string | null; days_left: number }

@@ -82,6 +82,7 @@ const en: MessageSchema = {
     restore: 'Restore purchases',
     restored: 'Restored {n} purchase(s)',
     restoredNone: 'Nothing to restore',
+    bonusValid: ' (bonus valid {days} days)',
     expired: 'The code expired',
     newCode: 'New code',
     checkAgain: 'I have paid, check again',

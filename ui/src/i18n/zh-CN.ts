@@ -81,6 +81,7 @@ const zhCN = {
     restore: '恢复购买',
     restored: '已恢复 {n} 笔购买',
     restoredNone: '没有需要恢复的购买',
+    bonusValid: '（赠送 {days} 天内有效）',
     expired: '二维码已过期',
     newCode: '重新生成二维码',
     checkAgain: '我已支付，再查一次',
