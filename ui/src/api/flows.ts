@@ -118,26 +118,6 @@ export const historyExportTo = (id: number, format: 'md' | 'txt') => call<string
  * A generated file (`output`) or a file the writer gave (`input`) of a generation, as a URL of the
  * app's `inkfile:` protocol: Rust serves it in byte ranges, only to the profile that made it.
  */
-/**
- * A video as a `blob:` URL. WebKitGTK hands a custom scheme's media URL to GStreamer, which has
- * no source for it (images load fine), so the video is read through the same protocol (same
- * owner check) in ranged chunks and played from memory. Throws when the protocol refuses it.
- */
-export async function playableVideoUrl(url: string): Promise<string> {
-  const parts: Blob[] = []
-  let start = 0
-  for (;;) {
-    const answer = await fetch(url, { headers: { Range: `bytes=${start}-` } })
-    if (!answer.ok) throw new Error(`video ${answer.status}`)
-    const chunk = await answer.blob()
-    parts.push(chunk)
-    const total = Number(/\/(\d+)$/.exec(answer.headers.get('Content-Range') ?? '')?.[1] ?? NaN)
-    start += chunk.size
-    if (!(total > start) || chunk.size === 0) break
-  }
-  return URL.createObjectURL(new Blob(parts, { type: 'video/mp4' }))
-}
-
 export function generationFileUrl(generationId: number, which: 'output' | 'input', index: number): string {
   return convertFileSrc(`g/${generationId}/${which === 'output' ? 'f' : 'i'}/${index}`, 'inkfile')
 }
