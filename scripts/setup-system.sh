@@ -18,6 +18,10 @@ PACKAGES=(
   webkit2gtk-driver xvfb xauth
   gnome-keyring dbus-x11 libsecret-tools zbar-tools
   fonts-wqy-microhei faketime
+  # WebKitGTK plays <video> through GStreamer: MP4 demuxing (good), H.264 parsing (bad) and
+  # decoding (libav), GL video output (gl). The .deb depends on the same (tauri.conf.json).
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-libav gstreamer1.0-gl
 )
 
 as_root() {

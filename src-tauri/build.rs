@@ -32,7 +32,6 @@ const COMMANDS: &[&str] = &[
     "history_delete",
     "history_export",
     "history_export_to",
-    "generated_file",
     "ai_key_status",
     "ai_set_key",
     "ai_delete_key",

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod error;
 pub mod logging;
 pub mod navigation;
+pub mod media;
 pub mod options;
 pub mod state;
 
@@ -72,8 +73,12 @@ pub fn configure<R: Runtime>(
         .plugin(tauri_plugin_store::Builder::new().build())
         // Links from model output open in the system browser, from Rust only (`open_link`).
         .plugin(tauri_plugin_opener::init())
+        // The window opens where and as large as the writer left it (Rust only: no webview API).
+        .plugin(tauri_plugin_window_state::Builder::new().build())
         // Used from Rust only (a purchase credited); the webview gets no notification API.
         .plugin(tauri_plugin_notification::init())
+        // Generated files for <img>/<video>: only the signed-in profile's, in byte ranges.
+        .register_asynchronous_uri_scheme_protocol(inkstone_desktop::media::SCHEME, media::handle)
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();

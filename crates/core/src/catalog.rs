@@ -9,12 +9,19 @@ use crate::error::{invalid, CoreError, CoreResult};
 use crate::time::{from_ms, to_ms};
 use crate::Database;
 
+/// The longest a bonus may stay valid: ten years.
+pub const MAX_BONUS_VALID_DAYS: i64 = 3650;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditPackage {
     pub sku: String,
     pub credits: i64,
     pub bonus_credits: i64,
     pub price_fen: i64,
+    /// The bonus credits expire this many days after the purchase is credited (written as an
+    /// EXPIRE row); `None`: they never do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus_valid_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +53,7 @@ fn package(sku: &str, credits: i64, bonus_credits: i64, price_fen: i64) -> Credi
         credits,
         bonus_credits,
         price_fen,
+        bonus_valid_days: None,
     }
 }
 
@@ -92,6 +100,11 @@ impl Catalog {
             }
             if p.price_fen <= 0 || p.credits <= 0 || p.bonus_credits < 0 {
                 return Err(invalid("catalog", "non-positive price or credits"));
+            }
+            if p.bonus_valid_days
+                .is_some_and(|d| !(1..=MAX_BONUS_VALID_DAYS).contains(&d))
+            {
+                return Err(invalid("catalog", "bonus_valid_days out of range"));
             }
         }
         for m in &self.membership_plans {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::error::CoreResult;
-use crate::ledger::{self, begin_write, Grant, GrantKind};
+use crate::ledger::{self, begin_write, Grant, GrantKind, Reason};
 use crate::profiles::{create_profile, find_by_username};
 use crate::time::to_ms;
 use crate::Database;
@@ -39,11 +39,13 @@ pub async fn seed_demo(db: &Database, now: DateTime<Utc>) -> CoreResult<()> {
         let grant = Grant {
             kind: GrantKind::Bonus,
             credits,
-            description: "演示账户初始积分 / demo starting credits".into(),
+            description: String::new(),
             order_no: None,
             expires_at: None,
         };
-        ledger::add_credits(db, profile.id, &grant, now).await?;
+        let mut tx = begin_write(db).await?;
+        ledger::add_credits_in(&mut tx, profile.id, &grant, Some(Reason::DemoStart), now).await?;
+        tx.commit().await?;
         if admin {
             let mut tx = begin_write(db).await?;
             sqlx::query("UPDATE profiles SET member_until_ms = ? WHERE id = ?")

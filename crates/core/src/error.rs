@@ -69,6 +69,28 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// Every `kind()` this type can return: the UI must have text for each (the desktop
+    /// crate writes the full list to `ui/src/i18n/errorKinds.generated.ts`).
+    pub const KINDS: &'static [&'static str] = &[
+        "insufficient_credits",
+        "invalid_amount",
+        "unknown_profile",
+        "bad_credentials",
+        "username_taken",
+        "invalid_input",
+        "unknown_transaction",
+        "already_refunded",
+        "receipt_unknown_key",
+        "receipt_forged",
+        "receipt_invalid",
+        "receipt_wrong_account",
+        "no_payment_account",
+        "unknown_generation",
+        "generation_not_running",
+        "database",
+        "corrupt_data",
+    ];
+
     /// A stable machine-readable name for the UI; never changes once shipped.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -98,4 +120,70 @@ impl CoreError {
 
 pub(crate) fn invalid(field: &'static str, reason: &'static str) -> CoreError {
     CoreError::InvalidInput { field, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No wildcard: a new variant fails to compile here until it has a sample below.
+    fn sample_of_each() -> Vec<CoreError> {
+        let all = vec![
+            CoreError::InsufficientCredits {
+                needed: 1,
+                missing: 1,
+            },
+            CoreError::InvalidAmount("x"),
+            CoreError::UnknownProfile(1),
+            CoreError::BadCredentials,
+            CoreError::UsernameTaken,
+            CoreError::InvalidInput {
+                field: "f",
+                reason: "r",
+            },
+            CoreError::UnknownTransaction(1),
+            CoreError::AlreadyRefunded(1),
+            CoreError::Receipt(ReceiptError::UnknownKey("k".into())),
+            CoreError::Receipt(ReceiptError::BadSignature),
+            CoreError::Receipt(ReceiptError::Malformed("m")),
+            CoreError::Receipt(ReceiptError::InvalidField {
+                field: "f",
+                reason: "r",
+            }),
+            CoreError::ReceiptWrongAccount,
+            CoreError::NoPaymentAccount,
+            CoreError::UnknownGeneration(1),
+            CoreError::GenerationNotRunning(1),
+            CoreError::Database(sqlx::Error::PoolClosed),
+            CoreError::Corrupt("c".into()),
+        ];
+        for e in &all {
+            match e {
+                CoreError::InsufficientCredits { .. }
+                | CoreError::InvalidAmount(_)
+                | CoreError::UnknownProfile(_)
+                | CoreError::BadCredentials
+                | CoreError::UsernameTaken
+                | CoreError::InvalidInput { .. }
+                | CoreError::UnknownTransaction(_)
+                | CoreError::AlreadyRefunded(_)
+                | CoreError::Receipt(_)
+                | CoreError::ReceiptWrongAccount
+                | CoreError::NoPaymentAccount
+                | CoreError::UnknownGeneration(_)
+                | CoreError::GenerationNotRunning(_)
+                | CoreError::Database(_)
+                | CoreError::Corrupt(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn kinds_lists_exactly_what_kind_returns() {
+        let returned: std::collections::BTreeSet<&str> =
+            sample_of_each().iter().map(CoreError::kind).collect();
+        let listed: std::collections::BTreeSet<&str> = CoreError::KINDS.iter().copied().collect();
+        assert_eq!(returned, listed);
+    }
 }

@@ -250,16 +250,9 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
         }
         other => other.into(),
     })?;
-    let description = format!("{} · {}", tool_label(&new.tool), snippet(&new.prompt, 40));
-    let charge = ledger::consume_in(
-        &mut tx,
-        new.profile_id,
-        &new.tool,
-        &description,
-        Some(id),
-        now,
-    )
-    .await?;
+    // The row keeps the tool and the generation id, never the writer's words: deleting
+    // the generation then deletes its text everywhere.
+    let charge = ledger::consume_in(&mut tx, new.profile_id, &new.tool, "", Some(id), now).await?;
     sqlx::query("UPDATE generations SET consume_id = ?, cost = ? WHERE id = ?")
         .bind(charge.transaction_id)
         .bind(charge.charged)
@@ -391,11 +384,11 @@ async fn end_in(
     if refund {
         if let Some(consume_id) = consume_id {
             let why = match status {
-                Status::Failed => "生成失败退款 / refund: generation failed",
-                Status::Interrupted => "生成中断退款 / refund: generation interrupted",
-                _ => "停止生成退款 / refund: stopped before any output",
+                Status::Failed => ledger::Reason::RefundFailed,
+                Status::Interrupted => ledger::Reason::RefundInterrupted,
+                _ => ledger::Reason::RefundStopped,
             };
-            if let Some(row) = ledger::refund_in(conn, consume_id, why, now).await? {
+            if let Some(row) = ledger::refund_in(conn, consume_id, why, "", now).await? {
                 sqlx::query("UPDATE generations SET refund_id = ? WHERE id = ?")
                     .bind(row.id)
                     .bind(id)

@@ -102,6 +102,64 @@ impl TxKind {
     }
 }
 
+/// Why a ledger row exists: a stable code the UI renders in the writer's language (with the
+/// row's tool and purchased package). Rows keep no text of the writer's prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A generation's charge (0 for a member).
+    Generation,
+    RefundFailed,
+    RefundInterrupted,
+    RefundStopped,
+    /// A refund whose cause is not recorded (rows of older versions, direct calls).
+    Refund,
+    Purchase,
+    PurchaseBonus,
+    DemoStart,
+    BonusExpired,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 9] = [
+        Reason::Generation,
+        Reason::RefundFailed,
+        Reason::RefundInterrupted,
+        Reason::RefundStopped,
+        Reason::Refund,
+        Reason::Purchase,
+        Reason::PurchaseBonus,
+        Reason::DemoStart,
+        Reason::BonusExpired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Generation => "generation",
+            Reason::RefundFailed => "refund_failed",
+            Reason::RefundInterrupted => "refund_interrupted",
+            Reason::RefundStopped => "refund_stopped",
+            Reason::Refund => "refund",
+            Reason::Purchase => "purchase",
+            Reason::PurchaseBonus => "purchase_bonus",
+            Reason::DemoStart => "demo_start",
+            Reason::BonusExpired => "bonus_expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The credit package a RECHARGE or BONUS row came from, for its description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageRef {
+    pub sku: String,
+    pub credits: i64,
+    pub bonus_credits: i64,
+}
+
 /// One ledger row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Transaction {
@@ -111,9 +169,14 @@ pub struct Transaction {
     /// Signed change of the balance in credits.
     pub delta: i64,
     pub balance_after: i64,
+    /// Free text, empty when `reason` says it all (every row this app writes).
     pub description: String,
+    /// `None` only for rows of unknown origin; render `description` then.
+    pub reason: Option<Reason>,
     pub tool: Option<String>,
     pub order_no: Option<String>,
+    /// The purchase behind a RECHARGE/BONUS row (`None` when listed without it).
+    pub package: Option<PackageRef>,
     pub generation_id: Option<i64>,
     pub refund_of: Option<i64>,
     pub created_at: DateTime<Utc>,
@@ -173,16 +236,23 @@ fn row_to_tx(row: &sqlx::sqlite::SqliteRow) -> CoreResult<Transaction> {
         delta: row.try_get("delta")?,
         balance_after: row.try_get("balance_after")?,
         description: row.try_get("description")?,
+        reason: row
+            .try_get::<Option<&str>, _>("reason")?
+            .map(|r| {
+                Reason::parse(r).ok_or_else(|| CoreError::Corrupt("unknown ledger reason".into()))
+            })
+            .transpose()?,
         tool: row.try_get("tool")?,
         order_no: row.try_get("order_no")?,
+        package: None,
         generation_id: row.try_get("generation_id")?,
         refund_of: row.try_get("refund_of")?,
         created_at: from_ms(row.try_get("created_at_ms")?),
     })
 }
 
-const TX_COLUMNS: &str = "id, profile_id, kind, delta, balance_after, description, tool, \
-                          order_no, generation_id, refund_of, created_at_ms";
+const TX_COLUMNS: &str = "id, profile_id, kind, delta, balance_after, description, reason, \
+                          tool, order_no, generation_id, refund_of, created_at_ms";
 
 /// The fields of a row about to be appended.
 pub(crate) struct Entry<'a> {
@@ -190,6 +260,7 @@ pub(crate) struct Entry<'a> {
     pub kind: TxKind,
     pub delta: i64,
     pub description: &'a str,
+    pub reason: Option<Reason>,
     pub tool: Option<&'a str>,
     pub order_no: Option<&'a str>,
     pub generation_id: Option<i64>,
@@ -219,8 +290,8 @@ pub(crate) async fn append(
     let written: Option<(i64, i64)> = sqlx::query_as(
         "INSERT INTO credit_transactions
            (profile_id, kind, delta, balance_after, description, tool, order_no,
-            generation_id, refund_of, created_at_ms)
-         SELECT id, ?2, ?3, credits + ?3, ?4, ?5, ?6, ?7, ?8, ?9
+            generation_id, refund_of, created_at_ms, reason)
+         SELECT id, ?2, ?3, credits + ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11
          FROM profiles
          WHERE id = ?1 AND credits >= 0 - ?3 AND credits <= ?10 - ?3
          RETURNING id, balance_after",
@@ -235,6 +306,7 @@ pub(crate) async fn append(
     .bind(entry.refund_of)
     .bind(created_at_ms)
     .bind(MAX_BALANCE_CREDITS)
+    .bind(entry.reason.map(Reason::as_str))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, balance_after)) = written else {
@@ -247,8 +319,10 @@ pub(crate) async fn append(
         delta: entry.delta,
         balance_after,
         description: entry.description.to_owned(),
+        reason: entry.reason,
         tool: entry.tool.map(str::to_owned),
         order_no: entry.order_no.map(str::to_owned),
+        package: None,
         generation_id: entry.generation_id,
         refund_of: entry.refund_of,
         created_at: from_ms(created_at_ms),
@@ -295,7 +369,6 @@ pub(crate) async fn expire_due_in(
             .bind(lot)
             .execute(&mut *conn)
             .await?;
-        let description = format!("赠送积分过期 / bonus expired (#{lot})");
         rows.push(
             append(
                 conn,
@@ -303,7 +376,8 @@ pub(crate) async fn expire_due_in(
                     profile_id,
                     kind: TxKind::Expire,
                     delta: -remaining,
-                    description: &description,
+                    description: "",
+                    reason: Some(Reason::BonusExpired),
                     tool: None,
                     order_no: None,
                     generation_id: None,
@@ -374,8 +448,9 @@ where
 {
     let written: Option<(i64, i64, i64)> = sqlx::query_as(
         "INSERT INTO credit_transactions
-           (profile_id, kind, delta, balance_after, description, tool, generation_id, created_at_ms)
-         SELECT id, 'CONSUME', delta, credits + delta, ?3, ?4, ?5, ?6
+           (profile_id, kind, delta, balance_after, description, tool, generation_id, created_at_ms,
+            reason)
+         SELECT id, 'CONSUME', delta, credits + delta, ?3, ?4, ?5, ?6, 'generation'
          FROM (SELECT id, credits,
                       CASE WHEN member_until_ms > ?6 THEN 0 ELSE 0 - ?2 END AS delta
                FROM profiles WHERE id = ?1)
@@ -448,6 +523,7 @@ pub(crate) async fn consume_in(
             kind: TxKind::Consume,
             delta: -charged,
             description,
+            reason: Some(Reason::Generation),
             tool: Some(tool),
             order_no: None,
             generation_id,
@@ -494,6 +570,7 @@ pub async fn check_and_consume(
 pub(crate) async fn refund_in(
     conn: &mut SqliteConnection,
     consume_id: i64,
+    reason: Reason,
     description: &str,
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Transaction>> {
@@ -526,6 +603,7 @@ pub(crate) async fn refund_in(
             kind: TxKind::Refund,
             delta: -consume.delta,
             description,
+            reason: Some(reason),
             tool: consume.tool.as_deref(),
             order_no: None,
             generation_id: consume.generation_id,
@@ -545,7 +623,8 @@ pub async fn refund(
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Transaction>> {
     let mut tx = begin_write(db).await?;
-    let refund = refund_in(&mut tx, consume_id, description, now).await?;
+    check_description(description)?;
+    let refund = refund_in(&mut tx, consume_id, Reason::Refund, description, now).await?;
     tx.commit().await?;
     Ok(refund)
 }
@@ -572,6 +651,7 @@ pub(crate) async fn add_credits_in(
     conn: &mut SqliteConnection,
     profile_id: i64,
     grant: &Grant,
+    reason: Option<Reason>,
     now: DateTime<Utc>,
 ) -> CoreResult<Transaction> {
     validate_grant(grant, now)?;
@@ -586,6 +666,7 @@ pub(crate) async fn add_credits_in(
             kind,
             delta: grant.credits,
             description: &grant.description,
+            reason,
             tool: None,
             order_no: grant.order_no.as_deref(),
             generation_id: None,
@@ -618,7 +699,7 @@ pub async fn add_credits(
 ) -> CoreResult<Transaction> {
     validate_grant(grant, now)?;
     let mut tx = begin_write(db).await?;
-    let row = add_credits_in(&mut tx, profile_id, grant, now).await?;
+    let row = add_credits_in(&mut tx, profile_id, grant, None, now).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -666,7 +747,7 @@ pub struct TxFilter {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive upper bound.
     pub to: Option<DateTime<Utc>>,
-    /// Matched against the description and the order number.
+    /// Matched against the description, the order number and the package's SKU.
     pub text: Option<String>,
 }
 
@@ -714,15 +795,25 @@ pub async fn transactions(
     if page.limit == 0 || page.limit > MAX_PAGE {
         return Err(invalid("limit", "must be 1 to 100"));
     }
+    let columns = TX_COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The purchase behind a credited row names its package (in the UI's language).
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT {TX_COLUMNS} FROM credit_transactions WHERE profile_id = "
+        "SELECT {columns}, p.sku AS package_sku, p.credits AS package_credits,
+                p.bonus_credits AS package_bonus
+         FROM credit_transactions t
+         LEFT JOIN purchases p ON p.order_no = t.order_no AND t.kind IN ('RECHARGE', 'BONUS')
+         WHERE t.profile_id = "
     ));
     q.push_bind(profile_id);
     if let Some(before) = page.before_id {
-        q.push(" AND id < ").push_bind(before);
+        q.push(" AND t.id < ").push_bind(before);
     }
     if !filter.kinds.is_empty() {
-        q.push(" AND kind IN (");
+        q.push(" AND t.kind IN (");
         let mut sep = q.separated(", ");
         for kind in &filter.kinds {
             sep.push_bind(kind.as_str());
@@ -730,10 +821,10 @@ pub async fn transactions(
         q.push(")");
     }
     if let Some(from) = filter.from {
-        q.push(" AND created_at_ms >= ").push_bind(to_ms(from));
+        q.push(" AND t.created_at_ms >= ").push_bind(to_ms(from));
     }
     if let Some(to) = filter.to {
-        q.push(" AND created_at_ms < ").push_bind(to_ms(to));
+        q.push(" AND t.created_at_ms < ").push_bind(to_ms(to));
     }
     if let Some(text) = filter
         .text
@@ -745,17 +836,33 @@ pub async fn transactions(
             return Err(invalid("search text", "too long"));
         }
         let pattern = like_pattern(text);
-        q.push(" AND (description LIKE ")
+        q.push(" AND (t.description LIKE ")
             .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR order_no LIKE ")
+            .push(" ESCAPE '\\' OR t.order_no LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR p.sku LIKE ")
             .push_bind(pattern)
             .push(" ESCAPE '\\')");
     }
     // One extra row tells whether another page exists.
-    q.push(" ORDER BY id DESC LIMIT ")
+    q.push(" ORDER BY t.id DESC LIMIT ")
         .push_bind(page.limit as i64 + 1);
     let rows = q.build().fetch_all(db).await?;
-    let mut items = rows.iter().map(row_to_tx).collect::<CoreResult<Vec<_>>>()?;
+    let mut items = rows
+        .iter()
+        .map(|row| {
+            let mut tx = row_to_tx(row)?;
+            let sku: Option<String> = row.try_get("package_sku")?;
+            if let Some(sku) = sku {
+                tx.package = Some(PackageRef {
+                    sku,
+                    credits: row.try_get("package_credits")?,
+                    bonus_credits: row.try_get("package_bonus")?,
+                });
+            }
+            Ok(tx)
+        })
+        .collect::<CoreResult<Vec<_>>>()?;
     let next_before_id = if items.len() > page.limit as usize {
         items.truncate(page.limit as usize);
         items.last().map(|t| t.id)

@@ -13,7 +13,7 @@ use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
 
 use crate::error::{CoreError, CoreResult};
-use crate::ledger::{self, begin_write, Grant, GrantKind};
+use crate::ledger::{self, begin_write, Grant, GrantKind, Reason};
 use crate::time::{from_ms, to_ms};
 use crate::Database;
 
@@ -127,6 +127,15 @@ pub async fn apply_receipt(
     now: DateTime<Utc>,
 ) -> CoreResult<ApplyOutcome> {
     let receipt = keys.verify(signed)?;
+    // Whether the package's bonus expires: the catalog as the server last gave it.
+    let bonus_valid_days = match &receipt.purchase {
+        Purchase::Credits { sku, .. } => crate::catalog::cached_catalog(db)
+            .await?
+            .catalog
+            .credit_package(sku)
+            .and_then(|p| p.bonus_valid_days),
+        Purchase::Membership { .. } => None,
+    };
     let mut tx = begin_write(db).await?;
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT server_account_id FROM profiles WHERE id = ?")
@@ -184,21 +193,29 @@ pub async fn apply_receipt(
         let grant = Grant {
             kind: GrantKind::Recharge,
             credits,
-            description: format!("积分充值 / credit purchase {sku}"),
+            // The UI names the package from the purchase (joined by order number).
+            description: String::new(),
             order_no: order_no.clone(),
             expires_at: None,
         };
-        ledger::add_credits_in(&mut tx, profile_id, &grant, now).await?;
+        ledger::add_credits_in(&mut tx, profile_id, &grant, Some(Reason::Purchase), now).await?;
     }
     if bonus > 0 {
         let grant = Grant {
             kind: GrantKind::Bonus,
             credits: bonus,
-            description: format!("充值赠送 / purchase bonus {sku}"),
+            description: String::new(),
             order_no,
-            expires_at: None,
+            expires_at: bonus_valid_days.map(|days| now + Duration::days(days)),
         };
-        ledger::add_credits_in(&mut tx, profile_id, &grant, now).await?;
+        ledger::add_credits_in(
+            &mut tx,
+            profile_id,
+            &grant,
+            Some(Reason::PurchaseBonus),
+            now,
+        )
+        .await?;
     }
     if let Some(days) = days {
         let (from, until) = extend_in(&mut tx, profile_id, days, now).await?;

@@ -88,8 +88,16 @@ async fn a_successful_generation_is_charged_once_and_kept() {
     )
     .await
     .unwrap();
+    // The CONSUME row names the tool and the generation, and keeps none of the prompt.
     assert_eq!(rows.items[0].generation_id, Some(g.id));
-    assert!(rows.items[0].description.contains("AI写作"));
+    assert_eq!(rows.items[0].tool.as_deref(), Some("article"));
+    assert_eq!(rows.items[0].reason, Some(ledger::Reason::Generation));
+    assert_eq!(rows.items[0].description, "");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT description FROM credit_transactions")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|d| !d.contains("春天")), "{stored:?}");
     // Ending it again is refused and changes nothing.
     let before = snapshot(&db).await;
     let err = generations::finish(&db, g.id, ok("again"), t0())

@@ -125,6 +125,7 @@ async fn the_catalog_cache_keeps_what_the_server_said_and_when() {
         credits: 2000,
         bonus_credits: 800,
         price_fen: 20_000,
+        bonus_valid_days: Some(30),
     });
     catalog::store_catalog(&db, &fresh, t0()).await.unwrap();
     let cached = catalog::cached_catalog(&db).await.unwrap();

@@ -265,3 +265,57 @@ async fn concurrent_application_of_one_receipt_credits_once() {
     assert_eq!(ledger::balance(&db, p, t0()).await.unwrap().credits, 600);
     assert_sound(&db).await;
 }
+
+/// A package whose bonus is valid for 30 days: the bonus leaves as an EXPIRE row after 30
+/// days, the bought credits stay; a catalog with a bonus validity of 0 days is refused.
+#[tokio::test]
+async fn a_bonus_with_a_validity_expires_as_an_expire_row() {
+    use inkstone_core::catalog;
+    use inkstone_core::ledger::{PageRequest, Reason, TxFilter, TxKind};
+
+    let db = db().await;
+    let mut c = catalog::default_catalog();
+    for p in &mut c.credit_packages {
+        if p.sku == "credits_100" {
+            p.bonus_valid_days = Some(30);
+        }
+    }
+    let mut bad = c.clone();
+    bad.credit_packages[0].bonus_valid_days = Some(0);
+    assert_eq!(
+        catalog::store_catalog(&db, &bad, t0())
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_input"
+    );
+    catalog::store_catalog(&db, &c, t0()).await.unwrap();
+    let shop = Shop::new();
+    let p = buyer(&db).await;
+    let signed = shop.credits("ORD20261101V", "acct-buyer", 100, 10);
+    purchases::apply_receipt(&db, p, &shop.keys, &signed, t0())
+        .await
+        .unwrap();
+    let day = |n| t0() + Duration::days(n);
+    assert_eq!(ledger::balance(&db, p, day(29)).await.unwrap().credits, 110);
+    assert_eq!(ledger::balance(&db, p, day(30)).await.unwrap().credits, 100);
+    let expired = ledger::transactions(
+        &db,
+        p,
+        &TxFilter {
+            kinds: vec![TxKind::Expire],
+            ..Default::default()
+        },
+        PageRequest::first(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(expired.items.len(), 1);
+    assert_eq!(
+        (expired.items[0].delta, expired.items[0].reason),
+        (-10, Some(Reason::BonusExpired))
+    );
+    // Once only, however often the balance is read.
+    assert_eq!(ledger::balance(&db, p, day(60)).await.unwrap().credits, 100);
+    assert_sound(&db).await;
+}

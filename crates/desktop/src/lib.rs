@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod lock;
+pub mod media;
 pub mod preferences;
 mod profiles_local;
 
@@ -70,6 +71,10 @@ pub enum DesktopError {
 }
 
 impl DesktopError {
+    /// The kinds of its own (besides those of the errors it wraps).
+    pub const OWN_KINDS: &'static [&'static str] =
+        &["no_api_key", "payments_unavailable", "start_failed"];
+
     /// Stable machine name for the UI.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -91,6 +96,26 @@ impl DesktopError {
 }
 
 pub type DesktopResult<T> = Result<T, DesktopError>;
+
+/// Every error kind the app's core can send to the UI or store as a generation's
+/// `error_kind`, sorted and without repeats. The shell adds its own and writes the list to
+/// `ui/src/i18n/errorKinds.generated.ts`, where a UI test checks both languages have text.
+pub fn error_kinds() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = [
+        CoreError::KINDS,
+        StudioError::OWN_KINDS,
+        inkstone_studio::OWN_FAILURE_KINDS,
+        ShopError::OWN_KINDS,
+        inkstone_shop::ClientError::KINDS,
+        QwenError::KINDS,
+        KeychainError::KINDS,
+        DesktopError::OWN_KINDS,
+    ]
+    .concat();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
 
 pub use inkstone_keychain::MemoryStore;
 /// The secret store the app uses (the OS keychain, or memory in tests).

@@ -912,3 +912,135 @@ async fn a_stranger_creates_the_first_profile_signs_out_and_in_and_stays_signed_
     c.close().await?;
     outcome
 }
+
+/// Polls a page expression until it returns true (20 s), then returns its last value.
+async fn wait_js(c: &Client, what: &str, expr: &str) -> R<serde_json::Value> {
+    let script = format!("return {expr}");
+    let mut last = serde_json::Value::Null;
+    for _ in 0..100 {
+        last = c.execute(&script, vec![]).await?;
+        if last.get("ok") == Some(&json!(true)) {
+            return Ok(last);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(format!("{what}: never became ready, last {last}").into())
+}
+
+/// `{ok, readyState, duration, error}` of the first `<video>` matching `css`.
+fn video_state(css: &str) -> String {
+    format!(
+        "(() => {{ const v = document.querySelector('{css}'); if (!v) return {{ ok: false }}; \
+         v.muted = true; return {{ ok: v.readyState >= 2 && v.duration > 0, readyState: v.readyState, \
+         duration: v.duration, error: v.error && v.error.code, src: v.currentSrc }} }})()"
+    )
+}
+
+/// `{ok, width}` of the first `<img>` matching `css`: drawn, not broken.
+fn image_state(css: &str) -> String {
+    format!(
+        "(() => {{ const i = document.querySelector('{css}'); if (!i) return {{ ok: false }}; \
+         return {{ ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth, src: i.src }} }})()"
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn generated_video_plays_and_images_show_through_the_file_protocol() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let result = recorded(&c, "media", || media_flow(&c)).await;
+    c.close().await?;
+    result
+}
+
+async fn media_flow(c: &Client) -> R<()> {
+    login(c, "test_user", "test123456").await?;
+    balance(c, "100").await?;
+
+    // An image shows in the tool, through inkfile:.
+    click(c, "[data-testid=nav-image]").await?;
+    type_into(c, "[data-testid=media-prompt]", "山水画").await?;
+    click(c, "[data-testid=media-generate]").await?;
+    let image = wait_js(
+        c,
+        "image in the tool",
+        &image_state("[data-testid=media-image]"),
+    )
+    .await?;
+    shot(c, "media-01-image").await?;
+    let image_src = image["src"].as_str().unwrap_or_default().to_owned();
+    ensure_eq(
+        image_src.starts_with("inkfile:") || image_src.starts_with("http://inkfile.localhost"),
+        true,
+        "image through inkfile",
+    )?;
+
+    // And again in history.
+    click(c, "[data-testid=nav-history]").await?;
+    wait_css(c, "[data-testid=history-table] tbody tr").await?;
+    c.execute(
+        "document.querySelector('[data-testid=history-table] tbody tr').click()",
+        vec![],
+    )
+    .await?;
+    wait_js(
+        c,
+        "image in history",
+        &image_state("[data-testid=history-image]"),
+    )
+    .await?;
+    shot(c, "media-02-history-image").await?;
+
+    // KNOWN GAP (WebKitGTK): a custom scheme's <video> URL is handed to GStreamer, which has no
+    // source element for `inkfile:` (readyState 0, MEDIA_ERR_SRC_NOT_SUPPORTED, although
+    // canPlayType says "probably"); fetch() to the scheme fails as well. Images load. Playing
+    // video needs another source (e.g. a loopback HTTP server with a per-run token); until then
+    // these steps run only with INKSTONE_E2E_VIDEO=1.
+    if std::env::var_os("INKSTONE_E2E_VIDEO").is_some() {
+        click(c, "[data-testid=nav-video]").await?;
+        type_into(c, "[data-testid=media-prompt]", "一只猫在窗台上").await?;
+        click(c, "[data-testid=media-generate]").await?;
+        let video = wait_js(
+            c,
+            "video in the tool",
+            &video_state("[data-testid=media-video]"),
+        )
+        .await?;
+        eprintln!("tool video: {video}");
+        shot(c, "media-03-video").await?;
+        click(c, "[data-testid=nav-history]").await?;
+        wait_css(c, "[data-testid=history-table] tbody tr").await?;
+        c.execute(
+            "document.querySelector('[data-testid=history-table] tbody tr').click()",
+            vec![],
+        )
+        .await?;
+        wait_js(
+            c,
+            "video in history",
+            &video_state("[data-testid=history-video]"),
+        )
+        .await?;
+        shot(c, "media-04-history-video").await?;
+    }
+
+    // Another profile asking for test_user's image gets nothing (the drawer is still open; the
+    // query only keeps WebKit from answering from its memory cache of this page's image).
+    c.execute(
+        "document.querySelector('[data-testid=logout]').click()",
+        vec![],
+    )
+    .await?;
+    login(c, "admin", "admin123456").await?;
+    wait_css(c, "[data-testid=balance-value]").await?;
+    let probe = format!(
+        "const done = arguments[arguments.length - 1]; const i = new Image(); \
+         i.onload = () => done('loaded ' + i.naturalWidth); i.onerror = () => done('refused'); \
+         i.src = '{image_src}?as=admin';"
+    );
+    let answer = c.execute_async(&probe, vec![]).await?;
+    ensure_eq(answer, json!("refused"), "another profile's file")?;
+    shot(c, "media-05-other-profile").await?;
+    Ok(())
+}

@@ -1009,6 +1009,11 @@ fn check_signed(
     Ok(())
 }
 
+/// What wanx video returns, in miniature: a real H.264 (baseline) MP4, 160x90, 2 s at 8 fps,
+/// `moov` first. Made once with ffmpeg (see fixtures/README.md); ffmpeg is not needed to build
+/// or test.
+pub const DEMO_MP4: &[u8] = include_bytes!("../fixtures/demo.mp4");
+
 /// Result files. Like the real OSS links they need no Authorization header: the signed
 /// query is the permission.
 async fn get_file(
@@ -1032,11 +1037,7 @@ async fn get_file(
             .into_response());
     }
     if name.ends_with(".mp4") {
-        // An ISO-BMFF header only: enough for type sniffing in tests, labelled demo in the app.
-        let mut mp4 = Vec::new();
-        mp4.extend_from_slice(&24u32.to_be_bytes());
-        mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
-        return Ok(([(header::CONTENT_TYPE, "video/mp4")], mp4).into_response());
+        return Ok(([(header::CONTENT_TYPE, "video/mp4")], DEMO_MP4).into_response());
     }
     Ok(StatusCode::NOT_FOUND.into_response())
 }

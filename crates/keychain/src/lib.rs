@@ -51,6 +51,9 @@ pub enum KeychainError {
 }
 
 impl KeychainError {
+    /// Every `kind()` this type can return (the UI has text for each).
+    pub const KINDS: &'static [&'static str] = &["secret_malformed", "keychain_unavailable"];
+
     pub fn kind(&self) -> &'static str {
         match self {
             KeychainError::Malformed(_) => "secret_malformed",

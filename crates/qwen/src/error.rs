@@ -54,6 +54,28 @@ pub enum QwenError {
 }
 
 impl QwenError {
+    /// Every `kind()` this type can return (the UI has text for each).
+    pub const KINDS: &'static [&'static str] = &[
+        "invalid_input",
+        "invalid_api_key",
+        "access_denied",
+        "throttled",
+        "quota_exhausted",
+        "arrearage",
+        "moderation",
+        "model_not_found",
+        "too_large",
+        "bad_request",
+        "service_error",
+        "timeout",
+        "network",
+        "truncated",
+        "malformed_response",
+        "task_failed",
+        "task_expired",
+        "cancelled",
+    ];
+
     /// Stable machine name, stored in history and sent to the UI.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -237,5 +259,70 @@ mod tests {
             QwenError::from_dashscope(400, "InvalidParameter", "Model not exist.").kind(),
             "model_not_found"
         );
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn kinds_lists_exactly_what_kind_returns() {
+        let s = || String::from("x");
+        let all = [
+            QwenError::InvalidInput {
+                field: "f",
+                reason: s(),
+            },
+            QwenError::InvalidApiKey,
+            QwenError::AccessDenied { code: s() },
+            QwenError::Throttled { code: s() },
+            QwenError::QuotaExhausted { code: s() },
+            QwenError::Arrearage,
+            QwenError::Moderation,
+            QwenError::ModelNotFound,
+            QwenError::TooLarge,
+            QwenError::BadRequest {
+                code: s(),
+                message: s(),
+            },
+            QwenError::Server { code: s() },
+            QwenError::Timeout("t"),
+            QwenError::Network(s()),
+            QwenError::Truncated,
+            QwenError::Malformed(s()),
+            QwenError::TaskFailed {
+                code: s(),
+                message: s(),
+            },
+            QwenError::TaskExpired,
+            QwenError::Cancelled,
+        ];
+        // No wildcard: a new variant fails to compile here until it has a sample above.
+        for e in &all {
+            match e {
+                QwenError::InvalidInput { .. }
+                | QwenError::InvalidApiKey
+                | QwenError::AccessDenied { .. }
+                | QwenError::Throttled { .. }
+                | QwenError::QuotaExhausted { .. }
+                | QwenError::Arrearage
+                | QwenError::Moderation
+                | QwenError::ModelNotFound
+                | QwenError::TooLarge
+                | QwenError::BadRequest { .. }
+                | QwenError::Server { .. }
+                | QwenError::Timeout(_)
+                | QwenError::Network(_)
+                | QwenError::Truncated
+                | QwenError::Malformed(_)
+                | QwenError::TaskFailed { .. }
+                | QwenError::TaskExpired
+                | QwenError::Cancelled => {}
+            }
+        }
+        let returned: std::collections::BTreeSet<&str> = all.iter().map(QwenError::kind).collect();
+        let listed: std::collections::BTreeSet<&str> = QwenError::KINDS.iter().copied().collect();
+        assert_eq!(returned, listed);
     }
 }

@@ -13,6 +13,10 @@ pub struct CreditPackage {
     pub credits: i64,
     pub bonus_credits: i64,
     pub price_fen: i64,
+    /// The bonus credits expire this many days after the purchase is credited (written as an
+    /// EXPIRE row); `None`: they never do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bonus_valid_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +41,7 @@ pub fn default_catalog() -> Catalog {
         credits,
         bonus_credits,
         price_fen,
+        bonus_valid_days: None,
     };
     let m = |sku: &str, plan: &str, days, price_fen, original_price_fen| MembershipPlan {
         sku: sku.into(),
@@ -94,6 +99,7 @@ impl Catalog {
                 || p.price_fen <= 0
                 || p.credits <= 0
                 || p.bonus_credits < 0
+                || p.bonus_valid_days.is_some_and(|d| !(1..=3650).contains(&d))
             {
                 return Err(format!("bad credit package {}", p.sku));
             }

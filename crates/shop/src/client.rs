@@ -24,6 +24,15 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// Every `kind()` this type can return (the UI has text for each).
+    pub const KINDS: &'static [&'static str] = &[
+        "server_unreachable",
+        "server_unauthorized",
+        "order_not_found",
+        "server_refused",
+        "server_malformed",
+    ];
+
     pub fn kind(&self) -> &'static str {
         match self {
             ClientError::Unreachable(_) => "server_unreachable",

@@ -48,6 +48,9 @@ pub enum ShopError {
 }
 
 impl ShopError {
+    /// The kinds of its own (besides those of `CoreError` and `ClientError`).
+    pub const OWN_KINDS: &'static [&'static str] = &["keychain_unavailable", "server_inconsistent"];
+
     pub fn kind(&self) -> &'static str {
         match self {
             ShopError::Core(e) => e.kind(),

@@ -16,4 +16,7 @@ pub use model::{
     MediaKind, MediaModel, MediaRequest, ModelError, ProgressFn, TextEvent, TextModel,
 };
 pub use qwen::{QwenMedia, QwenText};
-pub use runner::{Studio, StudioError, Update, WriteRequest};
+pub use runner::{
+    Studio, StudioError, Update, WriteRequest, NO_RESULT, OWN_FAILURE_KINDS, SLIDES_UNREADABLE,
+    TRUNCATED,
+};

@@ -46,7 +46,17 @@ pub enum StudioError {
     Files(String),
 }
 
+/// Why a generation failed, as stored in history (`error_kind`) besides the provider's
+/// own kinds (`QwenError::KINDS`); the UI has text for each.
+pub const TRUNCATED: &str = "truncated";
+pub const SLIDES_UNREADABLE: &str = "slides_unreadable";
+pub const NO_RESULT: &str = "no_result";
+pub const OWN_FAILURE_KINDS: &[&str] = &[TRUNCATED, SLIDES_UNREADABLE, NO_RESULT];
+
 impl StudioError {
+    /// The kinds of its own (besides those of `CoreError`).
+    pub const OWN_KINDS: &'static [&'static str] = &["storage"];
+
     /// Stable machine name for the UI.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -304,7 +314,7 @@ impl Studio {
                 }
                 None => {
                     break Outcome::Failed {
-                        error_kind: "truncated".into(),
+                        error_kind: TRUNCATED.into(),
                         error_message:
                             "连接在生成完成前中断 / the stream ended before the model finished"
                                 .into(),
@@ -389,7 +399,7 @@ impl Studio {
                     }
                 }
                 Err(e) => Outcome::Failed {
-                    error_kind: "slides_unreadable".into(),
+                    error_kind: SLIDES_UNREADABLE.into(),
                     error_message: format!("无法生成PPT文件 / could not write the deck: {e}"),
                     partial_text: output_text,
                 },
@@ -490,7 +500,7 @@ impl Studio {
                 usage: Usage::default(),
             },
             Ok(_) => Outcome::Failed {
-                error_kind: "no_result".into(),
+                error_kind: NO_RESULT.into(),
                 error_message: "任务完成但没有返回结果 / the task returned no result".into(),
                 partial_text: String::new(),
             },

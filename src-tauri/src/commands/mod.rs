@@ -44,7 +44,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         studio::history_delete,
         studio::history_export,
         studio::history_export_to,
-        studio::generated_file,
         ai::ai_key_status,
         ai::ai_set_key,
         ai::ai_delete_key,

@@ -382,52 +382,6 @@ fn write_export(
     Ok(folder)
 }
 
-/// A generated file as a data URL, for `<img>`/`<video>`; only files the app
-/// itself wrote (under its data folder) are served.
-#[tauri::command]
-pub async fn generated_file(state: State<'_, AppState>, path: String) -> CommandResult<String> {
-    let root =
-        state
-            .data_dir
-            .join("files")
-            .canonicalize()
-            .map_err(|_| AppError::InvalidArgument {
-                field: "path",
-                reason: "no files yet",
-            })?;
-    let file: PathBuf = Path::new(&path)
-        .canonicalize()
-        .map_err(|_| AppError::InvalidArgument {
-            field: "path",
-            reason: "not found",
-        })?;
-    if !file.starts_with(&root) {
-        return Err(AppError::InvalidArgument {
-            field: "path",
-            reason: "outside the app's files",
-        });
-    }
-    let bytes = tokio::fs::read(&file)
-        .await
-        .map_err(|_| AppError::InvalidArgument {
-            field: "path",
-            reason: "unreadable",
-        })?;
-    let mime = match file.extension().and_then(|e| e.to_str()) {
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("webp") => "image/webp",
-        Some("gif") => "image/gif",
-        Some("bmp") => "image/bmp",
-        Some("mp4") => "video/mp4",
-        _ => "application/octet-stream",
-    };
-    Ok(format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

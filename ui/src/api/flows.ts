@@ -1,5 +1,5 @@
 // Typed wrappers of the commands in src-tauri/src/commands/{session,credits,studio,ai,shop}.rs.
-import { Channel } from '@tauri-apps/api/core'
+import { Channel, convertFileSrc } from '@tauri-apps/api/core'
 import { call } from './core'
 
 export interface Profile { id: number; username: string; is_admin: boolean; server_account_id: string | null; created_at: string }
@@ -8,14 +8,16 @@ export interface SessionInfo { profile: Profile | null; demo: boolean; has_profi
 export interface DeletedProfile { profile_id: number; username: string; files: string[]; new_owner: number | null }
 export interface Balance { profile_id: number; credits: number; is_member: boolean; member_until: string | null }
 export type TxKind = 'RECHARGE' | 'CONSUME' | 'REFUND' | 'BONUS' | 'EXPIRE'
+export type TxReason = 'generation' | 'refund_failed' | 'refund_interrupted' | 'refund_stopped' | 'refund' | 'purchase' | 'purchase_bonus' | 'demo_start' | 'bonus_expired'
+export interface PackageRef { sku: string; credits: number; bonus_credits: number }
 export interface Transaction {
-  id: number; profile_id: number; kind: TxKind; delta: number; balance_after: number; description: string
-  tool: string | null; order_no: string | null; generation_id: number | null; refund_of: number | null; created_at: string
+  id: number; profile_id: number; kind: TxKind; delta: number; balance_after: number; description: string; reason: TxReason | null
+  tool: string | null; order_no: string | null; package: PackageRef | null; generation_id: number | null; refund_of: number | null; created_at: string
 }
 export interface TxFilter { kinds: TxKind[]; from: string | null; to: string | null; text: string | null }
 export interface PageRequest { limit: number; before_id: number | null }
 export interface TxPage { items: Transaction[]; next_before_id: number | null }
-export interface CreditPackage { sku: string; credits: number; bonus_credits: number; price_fen: number }
+export interface CreditPackage { sku: string; credits: number; bonus_credits: number; price_fen: number; bonus_valid_days?: number | null }
 export interface MembershipPlan { sku: string; plan: string; days: number; price_fen: number; original_price_fen: number }
 export interface CachedCatalog { catalog: { credit_packages: CreditPackage[]; membership_plans: MembershipPlan[] }; fetched_at: string | null }
 export interface MembershipStatus { is_member: boolean; member_until: string | null; days_left: number }
@@ -116,6 +118,8 @@ export const generateSlides = (topic: string, slides: number, language: string, 
   call<Generation>('generate_slides', { topic, slides, language, accent, onEvent: channel(onUpdate) })
 export const generateMedia = (kind: 'image' | 'video', prompt: string, params: Record<string, unknown>, onUpdate: (u: Update) => void) =>
   call<Generation>('generate_media', { kind, prompt, params, onEvent: channel(onUpdate) })
+export const creditOrders = () => call<Order[]>('credit_orders')
+export const membershipOrders = () => call<Order[]>('membership_orders')
 export const cancelGeneration = (generationId: number) => call<boolean>('cancel_generation', { generationId })
 export const historyList = (filter: HistoryFilter, page: PageRequest) => call<HistoryPage>('history_list', { filter, page })
 export const historyGet = (id: number) => call<Generation>('history_get', { id })
@@ -123,7 +127,13 @@ export const historyDelete = (id: number) => call<void>('history_delete', { id }
 export const historyExport = (id: number, format: 'md' | 'txt') => call<string>('history_export', { id, format })
 /** Writes the export under `<data dir>/exports/` (a folder when the run made files); returns the path. */
 export const historyExportTo = (id: number, format: 'md' | 'txt') => call<string>('history_export_to', { id, format })
-export const generatedFile = (path: string) => call<string>('generated_file', { path })
+/**
+ * A generated file (`output`) or a file the writer gave (`input`) of a generation, as a URL of the
+ * app's `inkfile:` protocol: Rust serves it in byte ranges, only to the profile that made it.
+ */
+export function generationFileUrl(generationId: number, which: 'output' | 'input', index: number): string {
+  return convertFileSrc(`g/${generationId}/${which === 'output' ? 'f' : 'i'}/${index}`, 'inkfile')
+}
 export const aiKeyStatus = () => call<KeyStatus>('ai_key_status')
 export const aiSetKey = (key: string) => call<KeyStatus>('ai_set_key', { key })
 export const aiDeleteKey = () => call<KeyStatus>('ai_delete_key')

@@ -19,3 +19,13 @@ export function useErrorText() {
     return t('errors.unknown', { message: e.kind })
   }
 }
+
+/** Why a finished run failed, in the writer's language (by `error_kind`; the stored message only for a kind without a text). */
+export function useFailureText() {
+  const { t, te } = useI18n()
+  return (g: { status: string; error_kind: string | null; error_message: string | null }): string => {
+    if (g.status !== 'failed') return ''
+    if (g.error_kind && te(`errors.${g.error_kind}`)) return t(`errors.${g.error_kind}`)
+    return g.error_message ?? ''
+  }
+}

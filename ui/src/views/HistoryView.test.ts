@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
-import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { clearMocks, mockConvertFileSrc, mockIPC } from '@tauri-apps/api/mocks'
 import { mountApp } from '../test/mountApp'
 import type { Generation } from '../api/flows'
 
@@ -26,6 +26,7 @@ let calls: Array<[string, Record<string, unknown>]> = []
 
 function mockBackend(exportAnswer: () => unknown) {
   calls = []
+  mockConvertFileSrc('linux')
   mockIPC((cmd, args) => {
     const a = args as Record<string, unknown>
     calls.push([cmd, { ...a }])
@@ -34,11 +35,10 @@ function mockBackend(exportAnswer: () => unknown) {
         return { items: [IMAGE], next_before_id: null }
       case 'history_get':
         return generation()
-      case 'generated_file':
-        if (a.path === FILES[1]) throw { kind: 'invalid_argument', message: 'invalid argument path: not found' }
-        return a.path === FILES[2] ? 'data:video/mp4;base64,AAAA' : 'data:image/png;base64,iVBORw0KGgo='
       case 'history_export_to':
         return exportAnswer()
+      case 'history_delete':
+        return null
     }
     throw { kind: 'unknown_command', message: cmd }
   })
@@ -60,14 +60,19 @@ async function openFirst() {
 }
 
 describe('history drawer', { timeout: 30_000 }, () => {
-  it('shows generated images and plays video through generated_file', async () => {
+  it('shows generated images and video through the inkfile protocol, by generation and index', async () => {
     mockBackend(() => '/data/exports/x')
     const { wrapper } = await openFirst()
     await vi.waitFor(() => expect(document.querySelector('[data-testid="history-image"]')).not.toBeNull())
-    expect(document.querySelector('[data-testid="history-image"]')?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=')
-    expect(document.querySelector('[data-testid="history-video"]')?.getAttribute('src')).toBe('data:video/mp4;base64,AAAA')
+    const images = [...document.querySelectorAll('[data-testid="history-image"]')].map((e) => e.getAttribute('src'))
+    expect(images).toEqual(['inkfile://localhost/g%2F5%2Ff%2F0', 'inkfile://localhost/g%2F5%2Ff%2F1'])
+    expect(document.querySelector('[data-testid="history-video"]')?.getAttribute('src')).toBe('inkfile://localhost/g%2F5%2Ff%2F2')
+    // No file travels over IPC.
+    expect(calls.filter(([c]) => c === 'generated_file')).toEqual([])
+    // A file the protocol refuses (moved, deleted) is said to be missing.
+    document.querySelectorAll('[data-testid="history-image"]')[1].dispatchEvent(new Event('error'))
+    await flushPromises()
     expect(document.querySelector('[data-testid="history-file-missing"]')?.textContent).toContain('文件无法读取')
-    expect(calls.filter(([c]) => c === 'generated_file').map(([, a]) => a.path)).toEqual(FILES)
     wrapper.unmount()
   })
 
@@ -78,10 +83,9 @@ describe('history drawer', { timeout: 30_000 }, () => {
     expect(document.querySelector('[data-testid="history-prompt"]')?.textContent).toBe('图里有什么？')
     await vi.waitFor(() => expect(document.querySelector('[data-testid="history-input-image"]')).not.toBeNull())
     const img = document.querySelector('[data-testid="history-input-image"]')
-    expect(img?.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=')
+    expect(img?.getAttribute('src')).toBe('inkfile://localhost/g%2F5%2Fi%2F0')
     expect(img?.getAttribute('alt')).toBe('窗外.png')
     expect(document.querySelector('[data-testid="history-input"] figcaption')?.textContent).toBe('窗外.png')
-    expect(calls.filter(([c]) => c === 'generated_file').map(([, a]) => a.path)).toEqual(['/data/files/inputs/0a1b.png'])
     expect(document.querySelector('[data-testid="history-files"]')).toBeNull()
     wrapper.unmount()
   })
@@ -90,6 +94,9 @@ describe('history drawer', { timeout: 30_000 }, () => {
     answer = { ...VISION, inputs: [{ path: FILES[1], name: '窗外.png' }] }
     mockBackend(() => '')
     const { wrapper } = await openFirst()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="history-input-image"]')).not.toBeNull())
+    document.querySelector('[data-testid="history-input-image"]')!.dispatchEvent(new Event('error'))
+    await flushPromises()
     await vi.waitFor(() => expect(document.querySelector('[data-testid="history-input-missing"]')).not.toBeNull())
     expect(document.querySelector('[data-testid="history-input-image"]')).toBeNull()
     wrapper.unmount()
@@ -138,5 +145,32 @@ describe('history filters', { timeout: 30_000 }, () => {
     expect(filter?.from).toBe(start.toISOString())
     expect(filter?.to).toBe(new Date(2026, 2, 4).toISOString())
     wrapper.unmount()
+  })
+})
+
+describe('deleting from history', { timeout: 30_000 }, () => {
+  it('asks first; cancelling deletes nothing, confirming deletes', async () => {
+    mockBackend(() => null)
+    await openFirst()
+    const deleted = () => calls.filter(([c]) => c === 'history_delete').length
+    ;(document.querySelector('[data-testid="history-delete"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('.el-message-box')).not.toBeNull())
+    expect(document.querySelector('.el-message-box')?.textContent).toContain('无法恢复')
+    expect(deleted()).toBe(0)
+    // The newest box (a closed one may still be fading out).
+    const buttons = () => {
+      const boxes = document.querySelectorAll('.el-message-box')
+      return [...(boxes[boxes.length - 1]?.querySelectorAll('.el-message-box__btns button') ?? [])] as HTMLElement[]
+    }
+    buttons().find((b) => b.textContent?.includes('取消'))!.click()
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 50))
+    expect(deleted()).toBe(0)
+    await new Promise((r) => setTimeout(r, 400))
+    ;(document.querySelector('[data-testid="history-delete"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(buttons().length).toBeGreaterThan(0))
+    await vi.waitFor(() => expect(buttons().find((b) => b.textContent?.includes('删除'))).toBeTruthy())
+    buttons().find((b) => b.textContent?.includes('删除'))!.click()
+    await vi.waitFor(() => expect(deleted()).toBe(1))
   })
 })
