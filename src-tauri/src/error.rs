@@ -43,6 +43,7 @@ impl AppError {
         "not_signed_in",
         "storage",
         "export_failed",
+        "open_failed",
         "invalid_argument",
     ];
 

@@ -9,8 +9,8 @@
 pub mod commands;
 pub mod error;
 pub mod logging;
-pub mod navigation;
 pub mod media;
+pub mod navigation;
 pub mod options;
 pub mod state;
 

@@ -89,6 +89,9 @@ impl CoreError {
         "generation_not_running",
         "database",
         "corrupt_data",
+        "too_many_attempts",
+        "confirmation_mismatch",
+        "owner_only",
     ];
 
     /// A stable machine-readable name for the UI; never changes once shipped.
@@ -156,6 +159,11 @@ mod tests {
             CoreError::GenerationNotRunning(1),
             CoreError::Database(sqlx::Error::PoolClosed),
             CoreError::Corrupt("c".into()),
+            CoreError::TooManyAttempts {
+                retry_after_secs: 30,
+            },
+            CoreError::ConfirmationMismatch,
+            CoreError::OwnerOnly,
         ];
         for e in &all {
             match e {
@@ -173,7 +181,10 @@ mod tests {
                 | CoreError::UnknownGeneration(_)
                 | CoreError::GenerationNotRunning(_)
                 | CoreError::Database(_)
-                | CoreError::Corrupt(_) => {}
+                | CoreError::Corrupt(_)
+                | CoreError::TooManyAttempts { .. }
+                | CoreError::ConfirmationMismatch
+                | CoreError::OwnerOnly => {}
             }
         }
         all

@@ -72,8 +72,16 @@ pub enum DesktopError {
 
 impl DesktopError {
     /// The kinds of its own (besides those of the errors it wraps).
-    pub const OWN_KINDS: &'static [&'static str] =
-        &["no_api_key", "payments_unavailable", "start_failed"];
+    pub const OWN_KINDS: &'static [&'static str] = &[
+        "no_api_key",
+        "payments_unavailable",
+        "start_failed",
+        "already_running",
+        "storage",
+        "owner_only",
+        "key_host_refused",
+        "export_failed",
+    ];
 
     /// Stable machine name for the UI.
     pub fn kind(&self) -> &'static str {

@@ -74,6 +74,8 @@ impl QwenError {
         "task_failed",
         "task_expired",
         "cancelled",
+        "result_expired",
+        "empty_answer",
     ];
 
     /// Stable machine name, stored in history and sent to the UI.
@@ -297,6 +299,8 @@ mod kind_tests {
             },
             QwenError::TaskExpired,
             QwenError::Cancelled,
+            QwenError::ResultExpired { status: 403 },
+            QwenError::EmptyAnswer,
         ];
         // No wildcard: a new variant fails to compile here until it has a sample above.
         for e in &all {
@@ -318,7 +322,9 @@ mod kind_tests {
                 | QwenError::Malformed(_)
                 | QwenError::TaskFailed { .. }
                 | QwenError::TaskExpired
-                | QwenError::Cancelled => {}
+                | QwenError::Cancelled
+                | QwenError::ResultExpired { .. }
+                | QwenError::EmptyAnswer => {}
             }
         }
         let returned: std::collections::BTreeSet<&str> = all.iter().map(QwenError::kind).collect();

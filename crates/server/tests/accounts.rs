@@ -34,6 +34,7 @@ async fn server() -> (RunningServer, tempfile::TempDir) {
         database_url,
         receipt_key_file: Some(dir.path().join("key.b64")),
         sandbox_secret: Some("test-sandbox-secret".into()),
+        sandbox: true,
         ..Config::default()
     };
     (start(config).await.unwrap(), dir)

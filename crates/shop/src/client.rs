@@ -31,6 +31,12 @@ impl ClientError {
         "order_not_found",
         "server_refused",
         "server_malformed",
+        "account_too_many_attempts",
+        "account_bad_credentials",
+        "account_name_taken",
+        "too_many_pending_orders",
+        "rate_limited",
+        "provider_unavailable",
     ];
 
     pub fn kind(&self) -> &'static str {

@@ -49,7 +49,14 @@ pub enum ShopError {
 
 impl ShopError {
     /// The kinds of its own (besides those of `CoreError` and `ClientError`).
-    pub const OWN_KINDS: &'static [&'static str] = &["keychain_unavailable", "server_inconsistent"];
+    pub const OWN_KINDS: &'static [&'static str] = &[
+        "keychain_unavailable",
+        "server_inconsistent",
+        "sandbox_refused",
+        "account_sign_in_needed",
+        "account_mismatch",
+        "account_has_purchases",
+    ];
 
     pub fn kind(&self) -> &'static str {
         match self {

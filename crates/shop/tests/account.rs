@@ -35,9 +35,17 @@ async fn computer(server: &RunningServer) -> Computer {
     let shop = Shop::new(
         db.clone(),
         PaymentClient::new(&server.base_url).unwrap(),
-        TrustedKeys::new(server.public_keys.clone()),
+        // Demo pins: the production keys and the sandbox's (these tests buy in the sandbox).
+        TrustedKeys::new(
+            server
+                .public_keys
+                .iter()
+                .chain(server.sandbox_public_key.iter())
+                .cloned(),
+        ),
         secrets.clone(),
     )
+    .allow_sandbox()
     .with_clock(clock());
     Computer {
         _dir: dir,
