@@ -299,6 +299,22 @@ async fn flow(c: &Client) -> R<()> {
     click(c, "[data-testid=nav-transactions]").await?;
     wait_css(c, "[data-testid=tx-kind-REFUND]").await?;
     wait_css(c, "[data-testid=tx-kind-CONSUME]").await?;
+    // What the writer sees in the type column, not only that the element exists: the tag's
+    // text, drawn at full width and opacity (Element Plus's zoom-in transition never finished
+    // in WebKitGTK here, leaving every tag a 6 px sliver at 13% opacity).
+    let seen = c
+        .execute(
+            "const t = document.querySelector('[data-testid=tx-kind-CONSUME]'); \
+             const r = t.getBoundingClientRect(); \
+             return [t.innerText.trim(), r.width > 20, getComputedStyle(t).opacity]",
+            vec![],
+        )
+        .await?;
+    ensure_eq(
+        seen,
+        json!(["消费", true, "1"]),
+        "the type tag as the writer sees it",
+    )?;
     shot(c, "06-transactions").await?;
 
     // 4. Buy 100 credits in the sandbox: exactly 110 more.
