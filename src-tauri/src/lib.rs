@@ -93,6 +93,15 @@ pub fn configure<R: Runtime>(
                 commands::shop::announce(&handle, &state, &purchase);
             }
             app.manage(state);
+            match tauri::async_runtime::block_on(media::serve_loopback(handle.clone())) {
+                Ok(base) => {
+                    if let Some(state) = handle.try_state::<AppState>() {
+                        let _ = state.media_base.set(base);
+                    }
+                }
+                // Images still show through the protocol; only videos cannot play.
+                Err(error) => tracing::error!(%error, "no loopback listener for videos"),
+            }
             main_window(app.handle())?;
             // Expired and closed orders are asked about again for 48 hours (the services
             // back off per order); a late payment is credited and announced like one
@@ -215,6 +224,7 @@ async fn start<R: Runtime>(
         demo,
         services: std::sync::Arc::new(services),
         session: std::sync::Mutex::new(remembered),
+        media_base: std::sync::OnceLock::new(),
     })
 }
 

@@ -5,7 +5,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use inkstone_desktop::media::{self, MediaError};
-use tauri::http::{header, Request, Response, StatusCode};
+use tauri::http::{self as http, header, Request, Response, StatusCode};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 
 use crate::state::AppState;
@@ -31,24 +31,70 @@ pub fn handle<R: Runtime>(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     tauri::async_runtime::spawn(async move {
-        let Some(state) = app.try_state::<AppState>() else {
-            return responder.respond(status_only(StatusCode::SERVICE_UNAVAILABLE));
-        };
-        let profile = state.profile().ok();
-        let root = state.data_dir.join("files");
-        let path = match media::resolve(&state.db, &root, profile, &address).await {
-            Ok(path) => path,
-            Err(MediaError::BadAddress) => {
-                return responder.respond(status_only(StatusCode::BAD_REQUEST))
-            }
-            Err(_) => return responder.respond(status_only(StatusCode::NOT_FOUND)),
-        };
-        let answer =
-            tauri::async_runtime::spawn_blocking(move || read_span(&path, range.as_deref()))
-                .await
-                .unwrap_or_else(|_| status_only(StatusCode::INTERNAL_SERVER_ERROR));
-        responder.respond(answer);
+        responder.respond(answer(&app, &address, range.as_deref()).await);
     });
+}
+
+/// One answer for both ways in (the protocol and the loopback listener): the signed-in
+/// profile's file at `address` (`/g/{generation}/{f|i}/{index}`), in byte ranges.
+async fn answer<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    address: &str,
+    range: Option<&str>,
+) -> Response<Vec<u8>> {
+    let Some(state) = app.try_state::<AppState>() else {
+        return status_only(StatusCode::SERVICE_UNAVAILABLE);
+    };
+    let profile = state.profile().ok();
+    let root = state.data_dir.join("files");
+    let path = match media::resolve(&state.db, &root, profile, address).await {
+        Ok(path) => path,
+        Err(MediaError::BadAddress) => return status_only(StatusCode::BAD_REQUEST),
+        Err(_) => return status_only(StatusCode::NOT_FOUND),
+    };
+    let range = range.map(str::to_owned);
+    tauri::async_runtime::spawn_blocking(move || read_span(&path, range.as_deref()))
+        .await
+        .unwrap_or_else(|_| status_only(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// Videos: WebKitGTK hands a custom scheme's media URL straight to GStreamer, which has no
+/// source for it (images and fetches go through WebKit and work). So `<video>` reads the same
+/// files from a listener on 127.0.0.1 whose every path starts with a secret made at start
+/// (another process on this machine cannot guess it), answering exactly as the protocol does:
+/// only the signed-in profile's files, in byte ranges, nothing else. Returns its base URL.
+pub async fn serve_loopback<R: Runtime>(app: tauri::AppHandle<R>) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let port = listener.local_addr()?.port();
+    let secret = uuid::Uuid::new_v4().simple().to_string();
+    let prefix = format!("/{secret}");
+    let router = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let app = app.clone();
+        let prefix = prefix.clone();
+        async move {
+            let reply = match request.uri().path().strip_prefix(prefix.as_str()) {
+                Some(address)
+                    if address.starts_with('/')
+                        && matches!(*request.method(), http::Method::GET | http::Method::HEAD) =>
+                {
+                    let range = request
+                        .headers()
+                        .get(header::RANGE)
+                        .and_then(|v| v.to_str().ok());
+                    answer(&app, address, range).await
+                }
+                _ => status_only(StatusCode::NOT_FOUND),
+            };
+            let (parts, body) = reply.into_parts();
+            axum::response::Response::from_parts(parts, axum::body::Body::from(body))
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the loopback media listener stopped");
+        }
+    });
+    Ok(format!("http://127.0.0.1:{port}/{secret}"))
 }
 
 fn read_span(path: &std::path::Path, range: Option<&str>) -> Response<Vec<u8>> {

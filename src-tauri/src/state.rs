@@ -19,6 +19,8 @@ pub struct AppState {
     pub services: Arc<Services>,
     /// The signed-in local profile.
     pub session: Mutex<Option<i64>>,
+    /// Where `<video>` reads generated files (`media::serve_loopback`), once it listens.
+    pub media_base: std::sync::OnceLock<String>,
 }
 
 impl AppState {

@@ -1008,12 +1008,16 @@ async fn media_flow(c: &Client) -> R<()> {
     .await?;
     shot(c, "media-02-history-image").await?;
 
-    // KNOWN GAP (WebKitGTK): a custom scheme's <video> URL is handed to GStreamer, which has no
-    // source element for `inkfile:` (readyState 0, MEDIA_ERR_SRC_NOT_SUPPORTED, although
-    // canPlayType says "probably"); fetch() to the scheme fails as well. Images load. Playing
-    // video needs another source (e.g. a loopback HTTP server with a per-run token); until then
-    // these steps run only with INKSTONE_E2E_VIDEO=1.
-    if std::env::var_os("INKSTONE_E2E_VIDEO").is_some() {
+    // The video plays: WebKitGTK hands a custom scheme's media URL straight to GStreamer,
+    // which cannot read `inkfile:`, so videos come from the app's loopback listener.
+    {
+        // The history drawer of the image is still open over the menu: close it first.
+        c.execute(
+            "document.querySelector('.el-drawer__close-btn')?.click()",
+            vec![],
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(800)).await;
         click(c, "[data-testid=nav-video]").await?;
         type_into(c, "[data-testid=media-prompt]", "一只猫在窗台上").await?;
         click(c, "[data-testid=media-generate]").await?;
@@ -1025,6 +1029,23 @@ async fn media_flow(c: &Client) -> R<()> {
         .await?;
         eprintln!("tool video: {video}");
         shot(c, "media-03-video").await?;
+        // The loopback listener answers only under its secret: the same address with another
+        // secret, or any other path, gets nothing; the right one answers a byte range.
+        let src = video["src"].as_str().unwrap_or_default().to_string();
+        let http = reqwest::Client::new();
+        let ranged = http.get(&src).header("Range", "bytes=0-99").send().await?;
+        ensure_eq(ranged.status().as_u16(), 206, "a range of the video")?;
+        ensure_eq(ranged.bytes().await?.len(), 100, "the range's length")?;
+        let (base, address) = src.split_at(src.find("/g/").unwrap_or(src.len()));
+        let guessed = format!(
+            "{}/{}{address}",
+            &base[..base.rfind('/').unwrap_or(0)],
+            "0".repeat(32)
+        );
+        for wrong in [guessed, format!("{base}/../etc/passwd")] {
+            let status = http.get(&wrong).send().await?.status().as_u16();
+            ensure_eq(status, 404, &format!("{wrong} answered"))?;
+        }
         click(c, "[data-testid=nav-history]").await?;
         wait_css(c, "[data-testid=history-table] tbody tr").await?;
         c.execute(

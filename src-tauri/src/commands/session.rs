@@ -14,6 +14,8 @@ pub struct SessionInfo {
     pub demo: bool,
     /// False on a fresh data folder: the UI shows the welcome page to create the first profile.
     pub has_profiles: bool,
+    /// Base URL `<video>` reads generated files from (see `media::serve_loopback`).
+    pub media_base: Option<String>,
 }
 
 /// Signs in. `remember` ("keep me signed in on this computer") left out means no.
@@ -106,5 +108,6 @@ pub async fn session_info(state: State<'_, AppState>) -> CommandResult<SessionIn
         has_profiles: profile.is_some() || profiles::any_profile(&state.db).await?,
         profile,
         demo: state.demo,
+        media_base: state.media_base.get().cloned(),
     })
 }

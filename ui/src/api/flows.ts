@@ -3,7 +3,7 @@ import { Channel, convertFileSrc } from '@tauri-apps/api/core'
 import { call } from './core'
 
 export interface Profile { id: number; username: string; is_admin: boolean; server_account_id: string | null; created_at: string }
-export interface SessionInfo { profile: Profile | null; demo: boolean; has_profiles: boolean }
+export interface SessionInfo { profile: Profile | null; demo: boolean; has_profiles: boolean; media_base?: string | null }
 /** crates/core/src/profiles.rs `DeletedProfile`. */
 export interface DeletedProfile { profile_id: number; username: string; files: string[]; new_owner: number | null }
 export interface Balance { profile_id: number; credits: number; is_member: boolean; member_until: string | null }
@@ -131,8 +131,23 @@ export const historyExportTo = (id: number, format: 'md' | 'txt') => call<string
  * A generated file (`output`) or a file the writer gave (`input`) of a generation, as a URL of the
  * app's `inkfile:` protocol: Rust serves it in byte ranges, only to the profile that made it.
  */
-export function generationFileUrl(generationId: number, which: 'output' | 'input', index: number): string {
-  return convertFileSrc(`g/${generationId}/${which === 'output' ? 'f' : 'i'}/${index}`, 'inkfile')
+export function generationFileUrl(
+  generationId: number,
+  which: 'output' | 'input',
+  index: number,
+  media: 'video' | 'other' = 'other',
+): string {
+  const address = `g/${generationId}/${which === 'output' ? 'f' : 'i'}/${index}`
+  // WebKitGTK gives a custom scheme's media URL to GStreamer, which cannot read it: videos come
+  // from Rust's loopback listener instead (same files, same checks; see src-tauri/src/media.rs).
+  if (media === 'video' && mediaBase) return `${mediaBase}/${address}`
+  return convertFileSrc(address, 'inkfile')
+}
+
+let mediaBase: string | null = null
+/** Set from `session_info` at start: where videos are read from. */
+export function setMediaBase(base: string | null | undefined) {
+  mediaBase = base ?? null
 }
 export const aiKeyStatus = () => call<KeyStatus>('ai_key_status')
 export const aiSetKey = (key: string) => call<KeyStatus>('ai_set_key', { key })

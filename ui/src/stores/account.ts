@@ -8,6 +8,7 @@ import {
   logout as apiLogout,
   registerProfile,
   sessionInfo,
+  setMediaBase,
   type Balance,
   type Profile,
 } from '../api/flows'
@@ -22,6 +23,7 @@ export const useAccountStore = defineStore('account', () => {
 
   async function load() {
     const info = await sessionInfo()
+    setMediaBase(info.media_base)
     profile.value = info.profile
     demo.value = info.demo
     hasProfiles.value = info.has_profiles
