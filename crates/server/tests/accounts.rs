@@ -5,6 +5,9 @@
 use inkstone_server::{start, Config, RunningServer};
 use serde_json::{json, Value};
 
+mod support;
+use support::{database_url, register, Client};
+
 /// A name no other test uses: on PostgreSQL every test shares one database.
 fn uniq(base: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,12 +25,7 @@ fn uniq(base: &str) -> String {
 
 async fn server() -> (RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("server.db").display()
-        )
-    });
+    let database_url = database_url(dir.path());
     let config = Config {
         bind: ([127, 0, 0, 1], 0).into(),
         public_url: String::new(),
@@ -38,31 +36,6 @@ async fn server() -> (RunningServer, tempfile::TempDir) {
         ..Config::default()
     };
     (start(config).await.unwrap(), dir)
-}
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    account_id: String,
-}
-
-async fn register(s: &RunningServer) -> Client {
-    let http = reqwest::Client::new();
-    let r: Value = http
-        .post(format!("{}/v1/accounts", s.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Client {
-        http,
-        base: s.base_url.clone(),
-        token: r["token"].as_str().unwrap().into(),
-        account_id: r["account_id"].as_str().unwrap().into(),
-    }
 }
 
 /// `POST /v1/sessions` without a token.
@@ -85,29 +58,10 @@ impl Client {
             account_id: self.account_id.clone(),
         }
     }
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
     async fn set_credentials(&self, name: &str, password: &str) -> (u16, Value) {
-        self.send(
-            reqwest::Method::PUT,
+        self.put(
             "/v1/account/credentials",
-            Some(json!({"login_name": name, "password": password})),
+            json!({"login_name": name, "password": password}),
         )
         .await
     }

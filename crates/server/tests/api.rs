@@ -9,16 +9,14 @@ use inkstone_server::sandbox::SandboxKey;
 use inkstone_server::{start, Config, RunningServer};
 use serde_json::{json, Value};
 
+mod support;
+use support::{database_url, register, Client};
+
 const SANDBOX_SECRET: &str = "test-sandbox-secret";
 
 async fn server() -> (RunningServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("server.db").display()
-        )
-    });
+    let database_url = database_url(dir.path());
     let config = Config {
         bind: ([127, 0, 0, 1], 0).into(),
         public_url: String::new(),
@@ -34,55 +32,7 @@ async fn server() -> (RunningServer, tempfile::TempDir) {
     (start(config).await.unwrap(), dir)
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    account_id: String,
-}
-
-async fn register(s: &RunningServer) -> Client {
-    let http = reqwest::Client::new();
-    let r: Value = http
-        .post(format!("{}/v1/accounts", s.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Client {
-        http,
-        base: s.base_url.clone(),
-        token: r["token"].as_str().unwrap().into(),
-        account_id: r["account_id"].as_str().unwrap().into(),
-    }
-}
-
 impl Client {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
     async fn order(&self, sku: &str) -> Value {
         let (status, order) = self
             .post("/v1/orders", json!({"sku": sku, "provider": "sandbox"}))

@@ -11,13 +11,11 @@ use inkstone_server::sandbox::SandboxKey;
 use inkstone_server::{start, Config, RunningServer};
 use serde_json::{json, Value};
 
+mod support;
+use support::{database_url, register, Client};
+
 const SECRET: &str = "safety-sandbox-secret";
 const RECEIPT_KEY: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
-
-fn database_url(dir: &std::path::Path) -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.join("server.db").display()))
-}
 
 fn config(dir: &std::path::Path, sandbox: bool) -> Config {
     Config {
@@ -37,45 +35,7 @@ async fn server(sandbox: bool) -> (RunningServer, tempfile::TempDir) {
     (start(config(dir.path(), sandbox)).await.unwrap(), dir)
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-    account_id: String,
-}
-
-async fn register(s: &RunningServer) -> Client {
-    let http = reqwest::Client::new();
-    let r: Value = http
-        .post(format!("{}/v1/accounts", s.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Client {
-        http,
-        base: s.base_url.clone(),
-        token: r["token"].as_str().unwrap().into(),
-        account_id: r["account_id"].as_str().unwrap().into(),
-    }
-}
-
 impl Client {
-    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
-        let r = req.bearer_auth(&self.token).send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
-            .await
-    }
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
-    }
     async fn order(&self, sku: &str, provider: &str) -> (u16, Value) {
         self.post("/v1/orders", json!({"sku": sku, "provider": provider}))
             .await
