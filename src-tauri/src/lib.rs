@@ -50,31 +50,41 @@ pub enum StartupError {
     Window(String),
 }
 
+/// `identifier` of tauri.conf.json, checked by a test.
+pub const IDENTIFIER: &str = "studio.inkstone.desktop";
+
 /// Registers the commands and the start-up on `builder` (the real or the mock runtime).
 pub fn configure<R: Runtime>(
     builder: tauri::Builder<R>,
     options: LaunchOptions,
 ) -> tauri::Builder<R> {
-    // A second launch through the desktop (same app, default data folder) focuses the first
-    // window instead of starting. A launch with its own `--data-dir` is another app's data;
-    // the data folder lock (`start`) refuses a second process on the same folder either way.
-    let builder = if options.data_dir.is_none() {
-        builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        }))
-    } else {
-        builder
-    };
+    // A second launch on the same data folder focuses the first window and exits (the
+    // plugin forwards it over the session bus before this app's setup runs). A process that
+    // cannot reach the first one (no session bus, another session) is refused by the data
+    // folder lock in `start`.
+    let mut single = tauri_plugin_single_instance::Builder::new().callback(|app, _argv, _cwd| {
+        tracing::info!("a second launch on this data folder: focusing this window");
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    if let Some(id) = options.instance_id(IDENTIFIER) {
+        single = single.dbus_id(id);
+    }
+    let mut window_state = tauri_plugin_window_state::Builder::new();
+    if let Some(file) = options.window_state_file() {
+        // The plugin joins this to the OS config folder; an absolute path replaces it.
+        window_state = window_state.with_filename(file.to_string_lossy());
+    }
     builder
+        .plugin(single.build())
         .plugin(tauri_plugin_store::Builder::new().build())
         // Links from model output open in the system browser, from Rust only (`open_link`).
         .plugin(tauri_plugin_opener::init())
         // The window opens where and as large as the writer left it (Rust only: no webview API).
-        .plugin(tauri_plugin_window_state::Builder::new().build())
+        .plugin(window_state.build())
         // Used from Rust only (a purchase credited); the webview gets no notification API.
         .plugin(tauri_plugin_notification::init())
         // Generated files for <img>/<video>: only the signed-in profile's, in byte ranges.
@@ -144,8 +154,44 @@ fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError
             allowed
         })
         .build()
-        .map_err(|e| StartupError::Window(e.to_string()))?;
+        .map_err(|e| StartupError::Window(e.to_string()))?
+        .on_window_event(keep_window_state(app.clone()));
     Ok(())
+}
+
+/// Writes the window's size and position half a second after the writer stops moving or
+/// resizing it. The plugin alone writes only on a clean exit, so a crash, a kill or a window
+/// closed from outside (as WebDriver does) would forget where the window was.
+fn keep_window_state<R: Runtime>(
+    app: tauri::AppHandle<R>,
+) -> impl Fn(&tauri::WindowEvent) + Send + Sync + 'static {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    let changes = std::sync::Arc::new(AtomicU64::new(0));
+    move |event| {
+        if !matches!(
+            event,
+            tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
+        ) {
+            return;
+        }
+        let this = changes.fetch_add(1, Ordering::SeqCst) + 1;
+        let (app, changes) = (app.clone(), changes.clone());
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            if changes.load(Ordering::SeqCst) == this {
+                // On the main thread, where the plugin's own handlers take the same lock: from
+                // here, its lock held while asking the main thread for the window's size
+                // deadlocked with a resize handled there.
+                let saver = app.clone();
+                let _ = app.run_on_main_thread(move || {
+                    if let Err(error) = saver.save_window_state(StateFlags::all()) {
+                        tracing::warn!(%error, "the window's place was not saved");
+                    }
+                });
+            }
+        });
+    }
 }
 
 async fn start<R: Runtime>(

@@ -106,6 +106,43 @@ impl LaunchOptions {
     pub fn demo_enabled(&self) -> bool {
         self.demo_requested && cfg!(debug_assertions)
     }
+
+    /// The name a running app holds on the session bus (single-instance plugin): one per data
+    /// folder, so a second launch on the same folder focuses the first window while an app on
+    /// another folder (demo, `--data-dir`) starts as an app of its own. `None` is the default
+    /// folder: the plugin then uses the app's identifier.
+    pub fn instance_id(&self, identifier: &str) -> Option<String> {
+        match &self.data_dir {
+            // The same folder spelled two ways (`./d`, `/abs/d`) is one app.
+            Some(dir) => {
+                let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+                Some(format!(
+                    "{identifier}.Folder_{:016x}",
+                    fnv1a(dir.as_os_str().as_encoded_bytes())
+                ))
+            }
+            None if self.demo_enabled() => Some(format!("{identifier}.Demo")),
+            None => None,
+        }
+    }
+
+    /// Where the window's size and position are kept: the plugin's default (the OS config
+    /// folder) for the default data folder, inside the data folder otherwise, so each data
+    /// folder (each E2E run among them) opens its own window where it was left.
+    pub fn window_state_file(&self) -> Option<PathBuf> {
+        self.data_dir.as_ref().map(|dir| {
+            std::path::absolute(dir)
+                .unwrap_or_else(|_| dir.clone())
+                .join("window-state.json")
+        })
+    }
+}
+
+/// FNV-1a, 64 bits: stable across processes and builds (std's hasher promises neither).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn parse_keys(raw: &str) -> Result<Vec<inkstone_pay::receipt::PublicKeyInfo>, OptionsError> {
@@ -277,5 +314,47 @@ mod tests {
     fn demo_is_never_enabled_in_release_builds() {
         let options = parse(&["--demo"], &[]).unwrap();
         assert_eq!(options.demo_enabled(), cfg!(debug_assertions));
+    }
+
+    #[test]
+    fn each_data_folder_is_its_own_single_instance() {
+        let at = |dir: Option<&str>, demo: bool| LaunchOptions {
+            data_dir: dir.map(PathBuf::from),
+            demo_requested: demo,
+            payment_server: None,
+        };
+        let id = "studio.inkstone.desktop";
+        assert_eq!(at(None, false).instance_id(id), None);
+        let a = at(Some("/tmp/a"), false).instance_id(id).unwrap();
+        let b = at(Some("/tmp/b"), false).instance_id(id).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(at(Some("/tmp/a"), true).instance_id(id).unwrap(), a);
+        // A D-Bus well-known name: elements of [A-Za-z0-9_-], none starting with a digit.
+        for name in [&a, &b] {
+            assert!(name.len() < 255);
+            for element in name.split('.') {
+                assert!(!element.is_empty());
+                assert!(!element.starts_with(|c: char| c.is_ascii_digit()));
+                assert!(element
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+            }
+        }
+        if cfg!(debug_assertions) {
+            assert_eq!(
+                at(None, true).instance_id(id).as_deref(),
+                Some("studio.inkstone.desktop.Demo")
+            );
+        }
+        let file = at(Some("/tmp/a"), false).window_state_file().unwrap();
+        assert_eq!(file, PathBuf::from("/tmp/a/window-state.json"));
+        assert_eq!(at(None, false).window_state_file(), None);
+    }
+
+    #[test]
+    fn the_identifier_is_the_configured_one() {
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        assert_eq!(config["identifier"], crate::IDENTIFIER);
     }
 }

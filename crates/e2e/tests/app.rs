@@ -794,10 +794,16 @@ async fn a_second_app_on_the_same_data_folder_is_refused_and_the_first_keeps_its
         wait_css(&c, "[data-testid=stop]").await?;
         // Started another way (not through the desktop launcher): same data folder.
         let app = std::env::var("INKSTONE_APP")?;
+        // From outside this desktop session (no session bus to find the first app on), so
+        // the single-instance hand-over cannot happen and the data folder lock must refuse it.
         let mut second = std::process::Command::new(app)
             .arg("--demo")
             .arg("--data-dir")
             .arg(data.path())
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/inkstone-e2e-bus",
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()?;
@@ -1080,4 +1086,99 @@ async fn media_flow(c: &Client) -> R<()> {
     ensure_eq(answer, json!("refused"), "another profile's file")?;
     shot(c, "media-05-other-profile").await?;
     Ok(())
+}
+
+/// Every line the app logged under `data_dir` so far.
+fn app_log(data_dir: &Path) -> String {
+    let mut all = String::new();
+    if let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) {
+        for entry in entries.flatten() {
+            all.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
+    all
+}
+
+/// Runs the app binary once more on `data_dir` (as a desktop launcher would, same session);
+/// returns its exit status, or an error when it is still running after 60 s.
+async fn launch_again(data_dir: &Path) -> R<std::process::ExitStatus> {
+    let mut again = std::process::Command::new(std::env::var("INKSTONE_APP")?)
+        .arg("--demo")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    for _ in 0..600 {
+        if let Some(status) = again.try_wait()? {
+            return Ok(status);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = again.kill();
+    let _ = again.wait();
+    Err("a second launch on the same data folder kept running".into())
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_left() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "window", || async {
+        wait_css(&c, "[data-testid=login-username]").await?;
+        // The writer makes the window smaller and moves it.
+        c.set_window_rect(60, 40, 1000, 700).await?;
+        let (_, _, w, h) = c.get_window_rect().await?;
+        ensure_eq((w, h), (1000, 700), "window size after resizing")?;
+        // A second launch hands over to this window and ends; this one keeps going.
+        let status = launch_again(data.path()).await?;
+        if !status.success() {
+            return Err(format!("the second launch ended with {status:?}").into());
+        }
+        for _ in 0..100 {
+            if app_log(data.path()).contains("a second launch on this data folder") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !app_log(data.path()).contains("a second launch on this data folder") {
+            return Err("the first window never heard of the second launch".into());
+        }
+        ensure_eq(app_pids(data.path()).len(), 1, "apps on the data folder")?;
+        login(&c, "test_user", "test123456").await?;
+        Ok(())
+    })
+    .await;
+    // Closing the window ends the app the way a writer's close does (state saved on exit),
+    // before the driver's session ends (which kills what is left).
+    let closed = c.close_window().await;
+    for _ in 0..100 {
+        if app_pids(data.path()).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = app_pids(data.path()).len();
+    let _ = c.close().await;
+    outcome?;
+    closed?;
+    ensure_eq(left, 0, "apps left after closing the window")?;
+    let saved = std::fs::read_to_string(data.path().join("window-state.json"))
+        .map_err(|e| format!("no window state saved in the data folder: {e}"))?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "window-reopened", || async {
+        wait_css(&c, "[data-testid=login-username]").await?;
+        let (_, _, w, h) = c.get_window_rect().await?;
+        ensure_eq(
+            (w, h),
+            (1000, 700),
+            &format!("reopened window size ({saved})"),
+        )?;
+        shot(&c, "64-window-reopened").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
 }
