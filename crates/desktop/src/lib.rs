@@ -5,12 +5,29 @@
 //! Tauri commands in `src-tauri` call these methods and do nothing else.
 #![forbid(unsafe_code)]
 
+pub mod books;
+pub mod history;
 pub mod lock;
 pub mod media;
 pub mod preferences;
 mod profiles_local;
 
 pub use lock::{DataLock, LockError};
+
+/// The generation types the shell's commands speak.
+pub mod studio {
+    pub use inkstone_studio::{MediaKind, Update, WriteRequest};
+}
+
+/// Model configurations as the settings page edits them.
+pub mod ai_models {
+    pub use inkstone_core::models::{ModelConfig, ModelInput};
+}
+
+/// Local profiles as the shell sees them.
+pub mod profiles {
+    pub use inkstone_core::profiles::{DeletedProfile, Profile};
+}
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,6 +85,12 @@ pub enum DesktopError {
     /// Occurs when a profile export cannot be written (disk full, no permission, interrupted).
     #[error("the export failed: {0}")]
     Export(&'static str),
+    /// Occurs when an argument is outside what the operation accepts.
+    #[error("invalid argument {field}: {reason}")]
+    InvalidArgument {
+        field: &'static str,
+        reason: &'static str,
+    },
 }
 
 impl DesktopError {
@@ -81,6 +104,7 @@ impl DesktopError {
         "owner_only",
         "key_host_refused",
         "export_failed",
+        "invalid_argument",
     ];
 
     /// Stable machine name for the UI.
@@ -99,6 +123,7 @@ impl DesktopError {
             DesktopError::OwnerOnly => "owner_only",
             DesktopError::KeyHostRefused { .. } => "key_host_refused",
             DesktopError::Export(_) => "export_failed",
+            DesktopError::InvalidArgument { .. } => "invalid_argument",
         }
     }
 }
@@ -614,6 +639,11 @@ impl Services {
     }
 
     /// Whether an OpenAI-compatible model has a key of its own in the keychain.
+    /// Every configured model (keys are never part of it).
+    pub async fn models(&self) -> DesktopResult<Vec<ModelConfig>> {
+        Ok(models::list_models(&self.db).await?)
+    }
+
     pub fn model_has_key(&self, id: i64) -> DesktopResult<bool> {
         Ok(self
             .secrets

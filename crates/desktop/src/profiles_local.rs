@@ -94,6 +94,16 @@ impl Services {
     }
 
     /// Signing out: this computer no longer signs anyone in by itself.
+    /// A profile by id (the signed-in one's name and role for the header).
+    pub async fn profile(&self, profile_id: i64) -> DesktopResult<Profile> {
+        Ok(profiles::get_profile(&self.db, profile_id).await?)
+    }
+
+    /// False on a fresh data folder: the welcome page creates the first profile.
+    pub async fn has_profiles(&self) -> DesktopResult<bool> {
+        Ok(profiles::any_profile(&self.db).await?)
+    }
+
     pub async fn sign_out(&self) {
         self.forget_remembered().await;
     }

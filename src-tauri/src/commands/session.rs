@@ -1,7 +1,7 @@
 //! Local profiles: the welcome page's first profile, signing in and out ("keep me signed in"
 //! lives in crates/desktop, its secret in the OS keychain), password changes, deletion.
 
-use inkstone_core::profiles::{self, DeletedProfile, Profile};
+use inkstone_desktop::profiles::{DeletedProfile, Profile};
 use tauri::State;
 
 use crate::error::CommandResult;
@@ -37,6 +37,7 @@ pub async fn login(
 
 /// Signs out and forgets the remembered session of this computer.
 #[tauri::command]
+#[tracing::instrument(skip(state), err)]
 pub async fn logout(state: State<'_, AppState>) -> CommandResult<()> {
     state.services.sign_out().await;
     state.set_profile(None);
@@ -99,13 +100,14 @@ pub async fn delete_profile(
 }
 
 #[tauri::command]
+#[tracing::instrument(skip(state), err)]
 pub async fn session_info(state: State<'_, AppState>) -> CommandResult<SessionInfo> {
     let profile = match state.profile() {
-        Ok(id) => Some(profiles::get_profile(&state.db, id).await?),
+        Ok(id) => Some(state.services.profile(id).await?),
         Err(_) => None,
     };
     Ok(SessionInfo {
-        has_profiles: profile.is_some() || profiles::any_profile(&state.db).await?,
+        has_profiles: profile.is_some() || state.services.has_profiles().await?,
         profile,
         demo: state.demo,
         media_base: state.media_base.get().cloned(),

@@ -28,6 +28,7 @@ pub fn load<R: Runtime>(app: &AppHandle<R>, path: &std::path::Path) -> Preferenc
 }
 
 #[tauri::command]
+#[tracing::instrument(skip(app, state))]
 pub fn settings_get<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Preferences {
     load(&app, &store_path(&state))
 }
