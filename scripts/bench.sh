@@ -36,7 +36,7 @@ echo "== build"
 t=$(now)
 if [[ " $PARTS " == *" app "* ]]; then
   ./scripts/setup-ui.sh
-  cargo build -q -p inkstone-app
+  cargo build -q -p inkstone-app --features demo
   cargo build -q -p inkstone-e2e --example bench_app
 fi
 if [[ " $PARTS " == *" crates "* ]]; then

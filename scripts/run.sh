@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup-system.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 ./scripts/setup-ui.sh
-args=()
-[ "${INKSTONE_DEMO:-1}" = "1" ] && args+=(--demo)
-exec cargo run -p inkstone-app -- "${args[@]}" "$@"
+# Demo mode needs the build with its test doubles (the `demo` feature); without it the app
+# is built as the installer builds it.
+args=() features=()
+if [ "${INKSTONE_DEMO:-1}" = "1" ]; then args+=(--demo); features+=(--features demo); fi
+exec cargo run -p inkstone-app "${features[@]}" -- "${args[@]}" "$@"

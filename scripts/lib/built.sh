@@ -10,7 +10,7 @@
 #   scripts/lib/built.sh CRATE_DIR bin NAME       its binary NAME
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo test -q --workspace --no-run --message-format=json 2>/dev/null |
+cargo test -q --workspace --features inkstone-app/demo --no-run --message-format=json 2>/dev/null |
   python3 -c '
 import json, os, sys
 crate, what = sys.argv[1], sys.argv[2]

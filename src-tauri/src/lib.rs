@@ -226,7 +226,9 @@ async fn start<R: Runtime>(
         "starting"
     );
     if options.demo_requested && !demo {
-        tracing::warn!("demo mode was asked for but this is a release build: ignored");
+        tracing::warn!(
+            "demo mode was asked for but this build has none (no `demo` feature): ignored"
+        );
     }
     let db = inkstone_core::db::open(&data_dir.join("inkstone.db")).await?;
     let (payment_server_url, payment_server_keys) = match &options.payment_server {

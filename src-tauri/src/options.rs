@@ -2,8 +2,8 @@
 //!
 //! * `--data-dir <path>` or `INKSTONE_DATA_DIR`: where the database and logs live (tests give
 //!   every run its own folder). Default: the OS app data folder.
-//! * `--demo` or `INKSTONE_DEMO=1`: seed the demo users. Only honoured in debug builds, so a
-//!   release build never contains demo accounts.
+//! * `--demo` or `INKSTONE_DEMO=1`: seed the demo users. Only honoured in builds with the `demo`
+//!   feature, so the installer's build never contains demo accounts or test doubles.
 //!
 //! * `--payment-server <url> --payment-keys <key_id:base64,…>` (or `INKSTONE_PAYMENT_SERVER_URL`
 //!   and `INKSTONE_PAYMENT_SERVER_KEYS`, at run time or baked in at build time): buy
@@ -102,9 +102,10 @@ impl LaunchOptions {
         })
     }
 
-    /// Demo mode: asked for, and this is not a release build.
+    /// Demo mode: asked for, and this build has it (the `demo` feature; the installer's
+    /// build does not).
     pub fn demo_enabled(&self) -> bool {
-        self.demo_requested && cfg!(debug_assertions)
+        self.demo_requested && cfg!(feature = "demo")
     }
 
     /// The name a running app holds on the session bus (single-instance plugin): one per data
@@ -311,9 +312,9 @@ mod tests {
     }
 
     #[test]
-    fn demo_is_never_enabled_in_release_builds() {
+    fn demo_is_enabled_only_in_builds_that_have_it() {
         let options = parse(&["--demo"], &[]).unwrap();
-        assert_eq!(options.demo_enabled(), cfg!(debug_assertions));
+        assert_eq!(options.demo_enabled(), cfg!(feature = "demo"));
     }
 
     #[test]
@@ -340,7 +341,7 @@ mod tests {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
             }
         }
-        if cfg!(debug_assertions) {
+        if cfg!(feature = "demo") {
             assert_eq!(
                 at(None, true).instance_id(id).as_deref(),
                 Some("studio.inkstone.desktop.Demo")

@@ -13,7 +13,7 @@ pub struct AppState {
     pub db: Database,
     /// The folder holding the database (and logs when it was given explicitly).
     pub data_dir: PathBuf,
-    /// Demo mode: demo users seeded, labelled in the UI. Never true in a release build.
+    /// Demo mode: demo users seeded, labelled in the UI. Never true in a build without the `demo` feature.
     pub demo: bool,
     /// Studio, models and keys, the payment endpoint and buying (crates/desktop).
     pub services: Arc<Services>,

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod books;
+mod demo;
 pub mod history;
 pub mod lock;
 pub mod media;
@@ -24,6 +25,12 @@ pub mod ai_models {
     pub use inkstone_core::models::{ModelConfig, ModelInput};
 }
 
+/// Buying as the shell sees it.
+pub mod shop {
+    pub use inkstone_core::orders::{Order, OrderStatus};
+    pub use inkstone_shop::{AccountSignIn, Settled};
+}
+
 /// Local profiles as the shell sees them.
 pub mod profiles {
     pub use inkstone_core::profiles::{DeletedProfile, Profile};
@@ -35,18 +42,15 @@ use std::time::Duration;
 
 use inkstone_core::models::{self, ModelConfig, ModelInput};
 use inkstone_core::orders::Order;
-use inkstone_core::{demo, Clock, CoreError, Database};
-use inkstone_fake_dashscope::FakeHandle;
+use inkstone_core::{Clock, CoreError, Database};
 use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName};
 use inkstone_pay::receipt::TrustedKeys;
 use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
 };
-use inkstone_server::RunningServer;
 use inkstone_shop::{PaymentClient, ResumeReport, Settled, Shop, ShopError};
 use inkstone_studio::{MediaKind, QwenMedia, QwenText, Studio, StudioError, Update, WriteRequest};
 use serde::Serialize;
-use tokio::sync::Mutex;
 
 /// Label of the bundled demo model, wherever it appears.
 pub const DEMO_LABEL: &str = "演示模型 Demo";
@@ -213,8 +217,8 @@ pub struct Services {
     pub studio: Studio,
     secrets: Arc<dyn SecretStore>,
     shop: Option<Shop>,
-    embedded: Mutex<Option<RunningServer>>,
-    demo_fake: Mutex<Option<FakeHandle>>,
+    /// The demo model and the embedded sandbox endpoint (demo mode only).
+    demo: demo::Demo,
     /// The DashScope host from the writer's region setting (`options.dashscope_base_url` wins).
     region_base_url: std::sync::RwLock<Option<String>>,
     /// Purchases a start credited (paid while the app was closed), until the shell has
@@ -271,8 +275,13 @@ impl Services {
             None => Arc::new(DataLock::acquire(&options.data_dir)?),
         };
         let clock = options.clock.clone();
+        if options.demo && !demo::Demo::AVAILABLE {
+            return Err(DesktopError::Start(
+                "this build has no demo mode (built without the `demo` feature)".into(),
+            ));
+        }
         if options.demo {
-            demo::seed_demo(&db, clock.now()).await?;
+            inkstone_core::demo::seed_demo(&db, clock.now()).await?;
         }
         let studio =
             Studio::new(db.clone(), options.data_dir.join("files")).with_clock(clock.clone());
@@ -283,7 +292,8 @@ impl Services {
                 "closed interrupted generations and refunded them"
             );
         }
-        let (shop, embedded) = match (&options.payment_server_url, &options.payment_server_keys) {
+        let demo_parts = demo::Demo::new();
+        let shop = match (&options.payment_server_url, &options.payment_server_keys) {
             (Some(url), Some(keys)) => {
                 let client =
                     PaymentClient::new(url).map_err(|e| DesktopError::Start(e.to_string()))?;
@@ -295,7 +305,7 @@ impl Services {
                 } else {
                     shop
                 };
-                (Some(shop), None)
+                Some(shop)
             }
             (Some(_), None) => {
                 return Err(DesktopError::Start(
@@ -304,39 +314,28 @@ impl Services {
             }
             (None, _) if !options.demo => {
                 tracing::warn!("no payment endpoint configured: buying is unavailable");
-                (None, None)
+                None
             }
             (None, _) => {
                 // The sandbox endpoint inside the app: purchases work out of the box.
-                match inkstone_server::start_embedded(
-                    &options.data_dir.join("payments"),
-                    ([127, 0, 0, 1], 0).into(),
-                )
-                .await
+                match demo_parts
+                    .start_endpoint(&options.data_dir.join("payments"))
+                    .await
                 {
-                    Ok(server) => {
-                        let client = PaymentClient::new(&server.base_url)
+                    Ok(endpoint) => {
+                        let client = PaymentClient::new(&endpoint.base_url)
                             .map_err(|e| DesktopError::Start(e.to_string()))?;
                         // Demo mode only (checked above): the sandbox key is pinned too.
-                        let keys = TrustedKeys::new(
-                            server
-                                .public_keys
-                                .iter()
-                                .chain(server.sandbox_public_key.iter())
-                                .cloned(),
-                        );
-                        (
-                            Some(
-                                Shop::new(db.clone(), client, keys, secrets.clone())
-                                    .with_clock(clock.clone())
-                                    .allow_sandbox(),
-                            ),
-                            Some(server),
+                        let keys = TrustedKeys::new(endpoint.keys);
+                        Some(
+                            Shop::new(db.clone(), client, keys, secrets.clone())
+                                .with_clock(clock.clone())
+                                .allow_sandbox(),
                         )
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "embedded payment endpoint did not start");
-                        (None, None)
+                        None
                     }
                 }
             }
@@ -346,8 +345,7 @@ impl Services {
             studio,
             secrets,
             shop,
-            embedded: Mutex::new(embedded),
-            demo_fake: Mutex::new(None),
+            demo: demo_parts,
             region_base_url: std::sync::RwLock::new(None),
             resumed: std::sync::Mutex::new(Vec::new()),
             options,
@@ -468,7 +466,7 @@ impl Services {
             };
         };
         let server_url = Some(shop.client().base_url().to_string());
-        if self.embedded.lock().await.is_some() {
+        if self.demo.endpoint_running().await {
             return PaymentInfo {
                 server_url,
                 sandbox: true,
@@ -672,32 +670,6 @@ impl Services {
         }
     }
 
-    /// The demo model: the bundled fake DashScope, started on first use.
-    async fn demo_base_url(&self) -> DesktopResult<String> {
-        let mut guard = self.demo_fake.lock().await;
-        if guard.is_none() {
-            let config = inkstone_fake_dashscope::FakeConfig {
-                tokens_per_second: if self.options.demo_tokens_per_second > 0.0 {
-                    self.options.demo_tokens_per_second
-                } else {
-                    40.0
-                },
-                reply_tokens: 120,
-                clock: self.options.clock.clone(),
-                ..Default::default()
-            };
-            *guard = Some(
-                inkstone_fake_dashscope::spawn(config)
-                    .await
-                    .map_err(|e| DesktopError::Start(e.to_string()))?,
-            );
-        }
-        Ok(guard
-            .as_ref()
-            .map(|f| f.base_url.clone())
-            .unwrap_or_default())
-    }
-
     /// Base URL, key and label for a DashScope call: the writer's key, or the demo model.
     async fn dashscope_target(&self, model_id: &str) -> DesktopResult<(String, String, String)> {
         // In demo mode a locked or missing keychain must not stop writing: the demo model
@@ -724,8 +696,10 @@ impl Services {
             }
             None if !self.options.demo => Err(DesktopError::NoApiKey),
             None => Ok((
-                self.demo_base_url().await?,
-                inkstone_fake_dashscope::DEFAULT_KEY.to_string(),
+                self.demo
+                    .model_base_url(self.options.demo_tokens_per_second, &self.options.clock)
+                    .await?,
+                demo::Demo::model_key().to_string(),
                 format!("{DEMO_LABEL} ({model_id})"),
             )),
         }
@@ -948,9 +922,6 @@ impl Services {
     }
 
     pub async fn shutdown(&self) {
-        if let Some(server) = self.embedded.lock().await.take() {
-            server.shutdown().await;
-        }
-        self.demo_fake.lock().await.take();
+        self.demo.stop().await;
     }
 }

@@ -1,5 +1,6 @@
 //! Every command the webview may call, one module per area. Commands only translate: parse
-//! arguments, call `inkstone_core` / `inkstone_desktop`, map the error. Adding one means: write
+//! arguments, call one method of `inkstone_desktop::Services`, map the error
+//! (scripts/checks/05-shape.sh fails when a command reaches around it). Adding one means: write
 //! it here, list it in `handler()`, in `build.rs` `COMMANDS`, and in
 //! `capabilities/default.json`; add its typed wrapper in `ui/src/api/`.
 

@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use inkstone_core::orders::Order;
 use inkstone_desktop::preferences::Locale;
+use inkstone_desktop::shop::{AccountSignIn, Order, Settled};
 use inkstone_desktop::{DesktopError, OrderWithQr, PaymentInfo};
-use inkstone_shop::{AccountSignIn, Settled};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_notification::NotificationExt;
 
@@ -220,7 +219,7 @@ pub async fn payment_info(state: State<'_, AppState>) -> CommandResult<PaymentIn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use inkstone_core::orders::OrderStatus;
+    use inkstone_desktop::shop::OrderStatus;
 
     fn order(kind: &str) -> Order {
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 0, 0, 0).unwrap();
