@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The house's shape, checked by reading it (issue 16):
 # - the app as the installer builds it (default features) links no test double: neither the
-#   fake DashScope nor the payment endpoint's server crate (the embedded sandbox);
+#   fake DashScope nor the payment endpoint's server crate (the embedded sandbox); nor the
+#   providers' protocol code (inkstone-pay: RSA, WeChat Pay, Alipay): receipts are their own
+#   crate;
 # - Tauri commands go through crates/desktop: none imports inkstone_core or inkstone_shop.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 fail=0
 shipped=$(cargo tree -q -p inkstone-app -e normal --prefix none --no-dedupe 2>/dev/null | awk '{print $1}' | sort -u)
-for double in inkstone-fake-dashscope inkstone-server; do
+for double in inkstone-fake-dashscope inkstone-server inkstone-pay; do
   if grep -qx "$double" <<<"$shipped"; then
-    echo "05-shape: the installer's build links $double (a test double; demo feature only)" >&2
+    echo "05-shape: the installer's build links $double (demo feature or endpoint only)" >&2
     fail=1
   fi
 done

@@ -234,7 +234,7 @@ async fn start<R: Runtime>(
     let (payment_server_url, payment_server_keys) = match &options.payment_server {
         Some(server) => (
             Some(server.url.clone()),
-            Some(inkstone_pay::receipt::TrustedKeys::new(server.keys.clone())),
+            Some(inkstone_receipt::TrustedKeys::new(server.keys.clone())),
         ),
         None => (None, None),
     };

@@ -27,7 +27,7 @@ pub struct LaunchOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentServer {
     pub url: String,
-    pub keys: Vec<inkstone_pay::receipt::PublicKeyInfo>,
+    pub keys: Vec<inkstone_receipt::PublicKeyInfo>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -146,7 +146,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn parse_keys(raw: &str) -> Result<Vec<inkstone_pay::receipt::PublicKeyInfo>, OptionsError> {
+fn parse_keys(raw: &str) -> Result<Vec<inkstone_receipt::PublicKeyInfo>, OptionsError> {
     let keys = raw
         .split(',')
         .filter(|entry| !entry.trim().is_empty())
@@ -155,15 +155,14 @@ fn parse_keys(raw: &str) -> Result<Vec<inkstone_pay::receipt::PublicKeyInfo>, Op
                 .trim()
                 .split_once(':')
                 .ok_or(OptionsError::PaymentKeys)?;
-            Ok(inkstone_pay::receipt::PublicKeyInfo {
+            Ok(inkstone_receipt::PublicKeyInfo {
                 key_id: key_id.to_owned(),
                 public_key: public_key.to_owned(),
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
     // Checked here so a typo fails at start, not at the first receipt.
-    inkstone_pay::receipt::TrustedKeys::try_new(keys.clone())
-        .map_err(|_| OptionsError::PaymentKeys)?;
+    inkstone_receipt::TrustedKeys::try_new(keys.clone()).map_err(|_| OptionsError::PaymentKeys)?;
     if keys.is_empty() {
         return Err(OptionsError::PaymentKeys);
     }
@@ -260,7 +259,7 @@ mod tests {
 
     #[test]
     fn a_payment_server_needs_well_formed_keys() {
-        let signer = inkstone_pay::receipt::ReceiptSigner::generate();
+        let signer = inkstone_receipt::ReceiptSigner::generate();
         let key = signer.public_key();
         let good = format!("{}:{}", key.key_id, key.public_key);
         let options = parse(

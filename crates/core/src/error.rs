@@ -1,7 +1,7 @@
 //! The one error type of the core crate. Each variant has a stable `kind()`
 //! that the shell sends to the UI, which picks the localised text by it.
 
-use inkstone_pay::receipt::ReceiptError;
+use inkstone_receipt::ReceiptError;
 
 pub type CoreResult<T> = Result<T, CoreError>;
 

@@ -8,7 +8,7 @@
 //! transaction, so a crash leaves either all of it or none.
 
 use chrono::{DateTime, Duration, Utc};
-use inkstone_pay::receipt::{Purchase, SignedReceipt, TrustedKeys};
+use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
 

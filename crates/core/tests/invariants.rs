@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{profiles, CoreError, Database};
-use inkstone_pay::receipt::SignedReceipt;
+use inkstone_receipt::SignedReceipt;
 use proptest::prelude::*;
 use support::*;
 

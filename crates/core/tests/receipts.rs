@@ -5,7 +5,7 @@ mod support;
 use chrono::Duration;
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{ledger, profiles};
-use inkstone_pay::receipt::{Purchase, ReceiptSigner, TrustedKeys};
+use inkstone_receipt::{Purchase, ReceiptSigner, TrustedKeys};
 use support::*;
 
 async fn buyer(db: &inkstone_core::Database) -> i64 {

@@ -11,7 +11,7 @@ use crate::{DesktopError, DesktopResult};
 pub(crate) struct EmbeddedEndpoint {
     pub base_url: String,
     /// Its receipt keys and the sandbox key: demo mode trusts both.
-    pub keys: Vec<inkstone_pay::receipt::PublicKeyInfo>,
+    pub keys: Vec<inkstone_receipt::PublicKeyInfo>,
 }
 
 #[cfg(feature = "demo")]

@@ -44,10 +44,10 @@ use inkstone_core::models::{self, ModelConfig, ModelInput};
 use inkstone_core::orders::Order;
 use inkstone_core::{Clock, CoreError, Database};
 use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName};
-use inkstone_pay::receipt::TrustedKeys;
 use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
 };
+use inkstone_receipt::TrustedKeys;
 use inkstone_shop::{PaymentClient, ResumeReport, Settled, Shop, ShopError};
 use inkstone_studio::{MediaKind, QwenMedia, QwenText, Studio, StudioError, Update, WriteRequest};
 use serde::Serialize;

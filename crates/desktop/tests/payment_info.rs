@@ -5,7 +5,7 @@ use std::sync::Arc;
 use inkstone_core::open;
 use inkstone_desktop::{Options, PaymentInfo, Services};
 use inkstone_keychain::MemoryStore;
-use inkstone_pay::receipt::TrustedKeys;
+use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start, Config};
 
 async fn services(dir: &std::path::Path, options: Options) -> Services {

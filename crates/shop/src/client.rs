@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use inkstone_core::catalog::Catalog;
-use inkstone_pay::receipt::{PublicKeyInfo, SignedReceipt};
+use inkstone_receipt::{PublicKeyInfo, SignedReceipt};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -14,7 +14,7 @@ use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
-use inkstone_pay::receipt::TrustedKeys;
+use inkstone_receipt::TrustedKeys;
 
 pub use client::{
     AccountSignIn, ClientError, PaymentClient, Providers, ServerAccount, ServerOrder,
@@ -168,7 +168,7 @@ impl Shop {
     async fn apply(
         &self,
         profile_id: i64,
-        receipt: &inkstone_pay::receipt::SignedReceipt,
+        receipt: &inkstone_receipt::SignedReceipt,
     ) -> Result<ApplyOutcome, ShopError> {
         if receipt.receipt.provider == "sandbox" && !self.allow_sandbox {
             return Err(ShopError::SandboxRefused);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::TimeZone;
 use inkstone_core::{open, profiles, Clock, Database};
 use inkstone_keychain::{MemoryStore, SecretName, SecretStore};
-use inkstone_pay::receipt::TrustedKeys;
+use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{AccountSignIn, PaymentClient, Shop};
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
 use inkstone_core::{demo, open, profiles, purchases, Database};
 use inkstone_keychain::{MemoryStore, SecretStore};
-use inkstone_pay::receipt::{ReceiptSigner, TrustedKeys};
+use inkstone_receipt::{ReceiptSigner, TrustedKeys};
 use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{PaymentClient, Settled, Shop};
 

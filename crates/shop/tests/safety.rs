@@ -8,7 +8,7 @@ use chrono::Utc;
 use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::{demo, ledger, open, profiles, Clock, Database};
 use inkstone_keychain::MemoryStore;
-use inkstone_pay::receipt::TrustedKeys;
+use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{PaymentClient, Settled, Shop};
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::{open_in_memory, profiles, Database};
-use inkstone_pay::receipt::{Purchase, Receipt, ReceiptSigner, SignedReceipt, TrustedKeys};
+use inkstone_receipt::{Purchase, Receipt, ReceiptSigner, SignedReceipt, TrustedKeys};
 use sqlx::Row;
 
 pub fn t0() -> DateTime<Utc> {

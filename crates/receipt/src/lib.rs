@@ -10,6 +10,29 @@
 //! * `paid_at` is whole seconds (one representation, one set of bytes);
 //! * verification needs a known key id *and* a valid signature over exactly
 //!   the fields the caller gets back.
+//!
+//! ```
+//! use inkstone_receipt::{Purchase, Receipt, ReceiptSigner, TrustedKeys};
+//! let signer = ReceiptSigner::generate();
+//! let receipt = Receipt {
+//!     order_no: "IS20261124ABCDEF12".into(),
+//!     account_id: "acct_1".into(),
+//!     purchase: Purchase::Credits { sku: "credits_100".into(), credits: 100, bonus_credits: 10 },
+//!     amount_fen: 1000,
+//!     currency: "CNY".into(),
+//!     provider: "sandbox".into(),
+//!     provider_txn_id: "SBX1".into(),
+//!     paid_at: "2026-11-24T10:00:00Z".parse().unwrap(),
+//! };
+//! let signed = signer.sign(receipt.clone()).unwrap();
+//! let keys = TrustedKeys::new([signer.public_key()]);
+//! assert_eq!(keys.verify(&signed).unwrap(), &receipt);
+//! // One changed field and the signature no longer holds.
+//! let mut forged = signed.clone();
+//! forged.receipt.amount_fen = 1;
+//! assert!(keys.verify(&forged).is_err());
+//! ```
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 
