@@ -93,7 +93,7 @@ ali_as_platform = AliPay(appid=ALI_APP_ID, app_notify_url=None, app_private_key_
                          alipay_public_key_string=key("alipay_app_public.pem"), sign_type="RSA2")
 params = {"notify_time": "2026-11-25 12:03:12", "notify_type": "trade_status_sync", "notify_id": "ac0509952473", "charset": "utf-8",
           "version": "1.0", "app_id": ALI_APP_ID, "trade_no": "2026112522001400000000000009", "out_trade_no": "IK20261125AL000001",
-          "seller_id": ALI_SELLER, "trade_status": "TRADE_SUCCESS", "total_amount": "100.00", "subject": "墨石积分 1000",
+          "seller_id": ALI_SELLER, "trade_status": "TRADE_SUCCESS", "total_amount": "100.00", "subject": "墨砚积分 1000",
           "gmt_payment": "2026-11-25 12:03:10"}
 signed = ali_as_platform.sign_data(params) + "&sign_type=RSA2"
 r = rust("alipay-verify-notify", signed)

@@ -504,53 +504,29 @@ async fn native(
     let stats = shared.stats.clone();
     tokio::spawn(async move {
         let rid = request_id();
-        let interval = (config.tokens_per_second > 0.0)
-            .then(|| Duration::from_secs_f64(1.0 / config.tokens_per_second));
-        if !config.first_token_latency.is_zero() {
-            tokio::time::sleep(config.first_token_latency).await;
-        }
         let mut sent = String::new();
-        for (i, token) in tokens.iter().enumerate() {
-            match fault {
-                Some(Fault::ErrorAfter(n)) if i == n => {
-                    let data = json!({"code": "InternalError", "message": "An internal error has occured, please try again later.", "request_id": rid});
-                    let _ = tx.send(Ok(sse_frame(i + 1, "error", 500, &data))).await;
-                    return;
-                }
-                Some(Fault::DisconnectAfter(n)) if i == n => {
-                    let _ = tx
-                        .send(Err(std::io::Error::new(
-                            std::io::ErrorKind::ConnectionReset,
-                            "fault: disconnect",
-                        )))
-                        .await;
-                    return;
-                }
-                _ => {}
-            }
-            sent.push_str(token);
-            let content = if incremental {
-                token.clone()
-            } else {
-                sent.clone()
-            };
-            let data = json!({"output": output(&content, "null"), "usage": usage_json(input_tokens, i + 1), "request_id": rid});
-            if tx
-                .send(Ok(sse_frame(i + 1, "result", 200, &data)))
-                .await
-                .is_err()
-            {
-                stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            stats.frames_sent.fetch_add(1, Ordering::Relaxed);
-            if let Some(d) = interval {
-                tokio::time::sleep(d).await;
-            }
-        }
-        if fault == Some(Fault::NoFinish) {
+        let finished = pace_tokens(
+            &tx,
+            &tokens,
+            fault,
+            &config,
+            &stats,
+            |i, token| {
+                sent.push_str(token);
+                let content = if incremental { token } else { sent.as_str() };
+                let data = json!({"output": output(content, "null"), "usage": usage_json(input_tokens, i + 1), "request_id": rid});
+                sse_frame(i + 1, "result", 200, &data)
+            },
+            |i| {
+                let data = json!({"code": "InternalError", "message": "An internal error has occured, please try again later.", "request_id": rid});
+                sse_frame(i + 1, "error", 500, &data)
+            },
+        )
+        .await;
+        if !finished {
             return;
         }
+        let sent: String = tokens.concat();
         let content = if incremental { String::new() } else { sent };
         let data = json!({"output": output(&content, "stop"), "usage": usage_json(input_tokens, tokens.len()), "request_id": rid});
         if tx
@@ -561,16 +537,68 @@ async fn native(
             stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
         }
     });
-    sse_response(rx)
+    sse_response(rx, "text/event-stream;charset=UTF-8")
 }
 
-fn sse_response(rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>) -> Response {
+type Frames = tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Sends `tokens` as frames (`frame(i, token)`) at the configured pace, playing the faults
+/// both APIs share: an error frame (`error(i)`) or a dropped connection after n tokens. True
+/// when every token went out and the answer may be finished (false for `NoFinish` too).
+async fn pace_tokens(
+    tx: &Frames,
+    tokens: &[String],
+    fault: Option<Fault>,
+    config: &FakeConfig,
+    stats: &Stats,
+    mut frame: impl FnMut(usize, &str) -> Bytes,
+    error: impl FnOnce(usize) -> Bytes,
+) -> bool {
+    if !config.first_token_latency.is_zero() {
+        tokio::time::sleep(config.first_token_latency).await;
+    }
+    let interval = (config.tokens_per_second > 0.0)
+        .then(|| Duration::from_secs_f64(1.0 / config.tokens_per_second));
+    for (i, token) in tokens.iter().enumerate() {
+        match fault {
+            Some(Fault::ErrorAfter(n)) if i == n => {
+                let _ = tx.send(Ok(error(i))).await;
+                return false;
+            }
+            Some(Fault::DisconnectAfter(n)) if i == n => {
+                let _ = tx
+                    .send(Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "fault: disconnect",
+                    )))
+                    .await;
+                return false;
+            }
+            _ => {}
+        }
+        if tx.send(Ok(frame(i, token))).await.is_err() {
+            stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        stats.frames_sent.fetch_add(1, Ordering::Relaxed);
+        if let Some(d) = interval {
+            tokio::time::sleep(d).await;
+        }
+    }
+    fault != Some(Fault::NoFinish)
+}
+
+/// A server-sent event stream of what the task sends on its channel.
+fn sse_response(
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    content_type: &'static str,
+) -> Response {
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
     Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/event-stream;charset=UTF-8")
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache")
         .header("x-dashscope-request-id", request_id())
         .body(Body::from_stream(stream))
@@ -722,44 +750,27 @@ async fn compatible_chat(
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
             Bytes::from(format!("data: {v}\n\n"))
         };
-        if !config.first_token_latency.is_zero() {
-            tokio::time::sleep(config.first_token_latency).await;
-        }
-        let interval = (config.tokens_per_second > 0.0)
-            .then(|| Duration::from_secs_f64(1.0 / config.tokens_per_second));
-        for (i, token) in tokens.iter().enumerate() {
-            match fault {
-                Some(Fault::ErrorAfter(n)) if i == n => {
-                    let e = json!({"error": {"message": "internal error", "type": "internal_error", "param": null, "code": "internal_error"}});
-                    let _ = tx.send(Ok(Bytes::from(format!("data: {e}\n\n")))).await;
-                    return;
-                }
-                Some(Fault::DisconnectAfter(n)) if i == n => {
-                    let _ = tx
-                        .send(Err(std::io::Error::new(
-                            std::io::ErrorKind::ConnectionReset,
-                            "fault",
-                        )))
-                        .await;
-                    return;
-                }
-                _ => {}
-            }
-            let delta = if i == 0 {
-                json!({"role": "assistant", "content": token})
-            } else {
-                json!({"content": token})
-            };
-            if tx.send(Ok(chunk(delta, Value::Null))).await.is_err() {
-                stats.client_disconnects.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            stats.frames_sent.fetch_add(1, Ordering::Relaxed);
-            if let Some(d) = interval {
-                tokio::time::sleep(d).await;
-            }
-        }
-        if fault == Some(Fault::NoFinish) {
+        let finished = pace_tokens(
+            &tx,
+            &tokens,
+            fault,
+            &config,
+            &stats,
+            |i, token| {
+                let delta = if i == 0 {
+                    json!({"role": "assistant", "content": token})
+                } else {
+                    json!({"content": token})
+                };
+                chunk(delta, Value::Null)
+            },
+            |_| {
+                let e = json!({"error": {"message": "internal error", "type": "internal_error", "param": null, "code": "internal_error"}});
+                Bytes::from(format!("data: {e}\n\n"))
+            },
+        )
+        .await;
+        if !finished {
             return;
         }
         let _ = tx.send(Ok(chunk(json!({}), json!(finish_reason)))).await;
@@ -769,14 +780,7 @@ async fn compatible_chat(
         }
         let _ = tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await;
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .body(Body::from_stream(stream))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    sse_response(rx, "text/event-stream")
 }
 
 async fn create_image_task(

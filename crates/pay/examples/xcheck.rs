@@ -91,7 +91,7 @@ fn main() {
             let req = app()
                 .precreate(
                     &arg(1),
-                    "墨石积分 100",
+                    "墨砚积分 100",
                     1000,
                     15,
                     "https://pay.example.com/notify/alipay",

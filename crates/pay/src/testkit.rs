@@ -169,7 +169,7 @@ pub fn alipay_paid_params(order_no: &str, total_amount: &str) -> BTreeMap<String
         ("trade_status", "TRADE_SUCCESS"),
         ("total_amount", total_amount),
         ("receipt_amount", total_amount),
-        ("subject", "墨石积分"),
+        ("subject", "墨砚积分"),
         ("gmt_create", "2026-11-25 12:02:50"),
         ("gmt_payment", "2026-11-25 12:03:10"),
     ] {

@@ -37,7 +37,7 @@ fn wechat_requests_carry_a_signature_the_merchant_key_verifies() {
     let req = m
         .native_create(
             "IK20261125ABCDEF0123",
-            "墨石积分 100",
+            "墨砚积分 100",
             1000,
             expire,
             "https://pay.example.com/notify/wechat",
@@ -218,7 +218,7 @@ fn alipay_requests_are_signed_over_sorted_raw_parameters() {
     let req = app()
         .precreate(
             "IK3",
-            "墨石会员 月卡",
+            "墨砚会员 月卡",
             990,
             15,
             "https://pay.example.com/notify/alipay",

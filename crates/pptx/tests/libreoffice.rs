@@ -6,7 +6,7 @@ use std::process::Command;
 
 use inkstone_pptx::{parse_outline, write_pptx};
 
-const OUTLINE: &str = "# 墨石写作工具发布会\n2026 年冬季新品\n\n## 第1页：为什么要做\n- 写作者需要可靠的 AI 助手\n- 离线也能找回每一篇作品\n\n## 核心功能\n1. 流式生成，随时停止\n2. 积分与会员，失败自动退款\n3. <script>alert(1)</script> & 特殊字符\n\n## 路线图\n- 图片、视频、PPT\n- 多模型支持\n";
+const OUTLINE: &str = "# 墨砚写作工具发布会\n2026 年冬季新品\n\n## 第1页：为什么要做\n- 写作者需要可靠的 AI 助手\n- 离线也能找回每一篇作品\n\n## 核心功能\n1. 流式生成，随时停止\n2. 积分与会员，失败自动退款\n3. <script>alert(1)</script> & 特殊字符\n\n## 路线图\n- 图片、视频、PPT\n- 多模型支持\n";
 
 fn write_deck(dir: &Path) -> std::path::PathBuf {
     let deck = parse_outline(OUTLINE, "#C0392B").expect("outline");
@@ -84,7 +84,7 @@ fn python_pptx_reads_every_slide_and_its_text() {
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
-    assert_eq!(lines[0], "墨石写作工具发布会|2026 年冬季新品");
+    assert_eq!(lines[0], "墨砚写作工具发布会|2026 年冬季新品");
     assert_eq!(
         lines[1],
         "为什么要做|写作者需要可靠的 AI 助手/离线也能找回每一篇作品"

@@ -128,6 +128,25 @@ pub struct ChatParams {
     pub seed: Option<u32>,
 }
 
+impl ChatParams {
+    /// Sets the parameters that are set, under the names both APIs use (DashScope's
+    /// `parameters` object and an OpenAI-compatible body spell them alike).
+    fn write_into(&self, target: &mut Value) {
+        if let Some(t) = self.temperature {
+            target["temperature"] = json!(t);
+        }
+        if let Some(p) = self.top_p {
+            target["top_p"] = json!(p);
+        }
+        if let Some(m) = self.max_tokens {
+            target["max_tokens"] = json!(m);
+        }
+        if let Some(s) = self.seed {
+            target["seed"] = json!(s);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatEvent {
     Delta(String),
@@ -594,18 +613,7 @@ impl DashScope {
         if stream {
             parameters["incremental_output"] = json!(self.incremental);
         }
-        if let Some(t) = params.temperature {
-            parameters["temperature"] = json!(t);
-        }
-        if let Some(p) = params.top_p {
-            parameters["top_p"] = json!(p);
-        }
-        if let Some(m) = params.max_tokens {
-            parameters["max_tokens"] = json!(m);
-        }
-        if let Some(s) = params.seed {
-            parameters["seed"] = json!(s);
-        }
+        params.write_into(&mut parameters);
         let path = if vision {
             "multimodal-generation"
         } else {
@@ -784,18 +792,7 @@ impl OpenAiCompatible {
         if stream {
             body["stream_options"] = json!({"include_usage": true});
         }
-        if let Some(t) = params.temperature {
-            body["temperature"] = json!(t);
-        }
-        if let Some(p) = params.top_p {
-            body["top_p"] = json!(p);
-        }
-        if let Some(m) = params.max_tokens {
-            body["max_tokens"] = json!(m);
-        }
-        if let Some(s) = params.seed {
-            body["seed"] = json!(s);
-        }
+        params.write_into(&mut body);
         body
     }
 }

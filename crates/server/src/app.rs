@@ -497,7 +497,7 @@ async fn create_order(
         };
     let order_no = orders::new_order_no();
     let expires_at = now + s.config.order_ttl_secs * 1000;
-    let subject = format!("墨石 Inkstone {}", req.sku);
+    let subject = format!("墨砚 Inkstone {}", req.sku);
     // The provider's order first: only an order with a QR code is stored.
     let qr = match req.provider.as_str() {
         sandbox::PROVIDER if s.sandbox_on() => {

@@ -409,10 +409,15 @@ impl Studio {
         self.end(id, outcome, sink).await
     }
 
-    fn write_deck(&self, id: i64, outline: &str, accent: &str) -> Result<String, String> {
-        let deck = inkstone_pptx::parse_outline(outline, accent).map_err(|e| e.to_string())?;
+    fn write_deck(
+        &self,
+        id: i64,
+        outline: &str,
+        accent: &str,
+    ) -> Result<String, inkstone_pptx::PptxError> {
+        let deck = inkstone_pptx::parse_outline(outline, accent)?;
         let dir = self.files_root.join(id.to_string());
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&dir)?;
         let name: String = deck
             .title
             .chars()
@@ -428,9 +433,8 @@ impl Studio {
             name.trim().to_string()
         };
         let path = dir.join(format!("{name}.pptx"));
-        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
-        inkstone_pptx::write_pptx(&deck, std::io::BufWriter::new(file))
-            .map_err(|e| e.to_string())?;
+        let file = std::fs::File::create(&path)?;
+        inkstone_pptx::write_pptx(&deck, std::io::BufWriter::new(file))?;
         Ok(path.to_string_lossy().into_owned())
     }
 

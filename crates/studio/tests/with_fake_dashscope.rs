@@ -178,7 +178,7 @@ async fn images_and_slides_through_the_fake() {
     let deck = studio
         .slides(
             user.id,
-            "墨石发布会".into(),
+            "墨砚发布会".into(),
             5,
             "zh-CN".into(),
             "#C0392B".into(),
