@@ -2,7 +2,47 @@
 //! minute"): the database, crash recovery, the generation [`Studio`], model
 //! selection with keys from the OS keychain (or the bundled demo model when
 //! no key is set), the embedded sandbox payment endpoint and [`Shop`].
-//! Tauri commands in `src-tauri` call these methods and do nothing else.
+//! [`Services`] is the shell's one door: a Tauri command in `src-tauri` parses its
+//! arguments, calls one method here and maps the error (scripts/checks/05-shape.sh checks
+//! that no command reaches around it).
+//!
+//! Invariants: one process per data folder ([`DataLock`], taken before recovery touches
+//! anything); an interrupted generation is ended and refunded at start; keys are read from
+//! the keychain only when a provider is called, and the DashScope key goes to DashScope hosts
+//! only; changing models or keys needs the owner; demo mode (the `demo` feature) is the only
+//! way the demo model or the sandbox endpoint ever runs.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use inkstone_desktop::{MemoryStore, Options, Services};
+//! use inkstone_desktop::studio::WriteRequest;
+//!
+//! let folder = tempfile::tempdir().unwrap();
+//! let db = inkstone_core::open_in_memory().await.unwrap();
+//! let options = Options {
+//!     data_dir: folder.path().to_path_buf(),
+//!     demo: true, // the seed report's demo users, the demo model, the sandbox endpoint
+//!     demo_tokens_per_second: 10_000.0,
+//!     ..Options::default()
+//! };
+//! let services = Services::start(db, options, Arc::new(MemoryStore::default())).await.unwrap();
+//! let writer = services.sign_in("test_user", "test123456", false).await.unwrap();
+//! assert_eq!(services.balance(writer.id).await.unwrap().credits, 100);
+//! let request = WriteRequest {
+//!     profile_id: writer.id,
+//!     tool: "article".into(),
+//!     input: "写一篇关于春天的短文".into(),
+//!     params: serde_json::json!({}),
+//!     regenerated_from: None,
+//!     inputs: Vec::new(),
+//! };
+//! let written = services.write(request, None, &mut |_| {}).await.unwrap();
+//! assert!(!written.output_text.is_empty());
+//! assert_eq!(services.balance(writer.id).await.unwrap().credits, 90);
+//! services.shutdown().await;
+//! # });
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod books;

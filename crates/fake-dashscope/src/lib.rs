@@ -23,6 +23,30 @@
 //! (`Expires`, `OSSAccessKeyId`, `Signature`) checked on every download, and
 //! `403 AccessDenied` ("Request has expired.") once the [`FakeConfig::clock`]
 //! it was given is past `Expires`.
+//!
+//! Invariants: it answers only requests that carry its key; its frames are what
+//! `shared/protocols/dashscope.md` documents (the official `dashscope` SDK reads them in
+//! scripts/checks/30-qwen-python-sdk.sh), so the client tested against it is the real one;
+//! it is a test double and is linked into the app only with the `demo` feature.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use inkstone_fake_dashscope::{spawn, FakeConfig, DEFAULT_KEY};
+//! let fake = spawn(FakeConfig::default()).await.unwrap();
+//! let answer: serde_json::Value = reqwest::Client::new()
+//!     .post(format!("{}/api/v1/services/aigc/text-generation/generation", fake.base_url))
+//!     .bearer_auth(DEFAULT_KEY)
+//!     .json(&serde_json::json!({
+//!         "model": "qwen-plus",
+//!         "input": {"messages": [{"role": "user", "content": "写一句春天"}]},
+//!         "parameters": {"result_format": "message"}
+//!     }))
+//!     .send().await.unwrap()
+//!     .json().await.unwrap();
+//! assert_eq!(answer["output"]["choices"][0]["finish_reason"], "stop");
+//! assert!(answer["usage"]["output_tokens"].as_u64().unwrap() > 0);
+//! # });
+//! ```
 
 pub mod png;
 

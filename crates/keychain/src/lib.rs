@@ -4,6 +4,22 @@
 //!
 //! [`SecretStore`] is the seam: [`OsKeychain`] is the real store,
 //! [`MemoryStore`] serves unit tests of code that needs a store.
+//!
+//! Invariants: a secret that [`check_secret`] refuses is never stored (every store checks);
+//! a secret is only ever shown [`redact`]ed; a missing entry is `Ok(None)`, and a keychain
+//! that cannot be reached is [`KeychainError::Unavailable`], never "no key".
+//!
+//! ```
+//! use inkstone_keychain::{redact, MemoryStore, SecretName, SecretStore};
+//! let store = MemoryStore::default();
+//! let name = SecretName::DashScopeKey;
+//! assert_eq!(store.get(&name).unwrap(), None);
+//! store.set(&name, "sk-0123456789abcdef").unwrap();
+//! assert_eq!(redact(&store.get(&name).unwrap().unwrap()), "sk-…cdef");
+//! // Whitespace cannot be part of a key: refused, and the stored one stays.
+//! assert!(store.set(&name, "sk-0123 456").is_err());
+//! assert_eq!(store.get(&name).unwrap().as_deref(), Some("sk-0123456789abcdef"));
+//! ```
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
