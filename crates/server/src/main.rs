@@ -42,7 +42,7 @@ async fn run() -> Result<(), String> {
             let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
             let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
             let cat: catalog::Catalog = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            cat.validate()?;
+            cat.validate().map_err(|e| e.to_string())?;
             let db = store::open(&config.database_url, config.database_connections)
                 .await
                 .map_err(|e| e.to_string())?;
