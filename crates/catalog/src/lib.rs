@@ -204,7 +204,8 @@ mod tests {
             change(&mut c);
             c.validate()
         };
-        let cases: Vec<(&str, Box<dyn Fn(&mut Catalog)>)> = vec![
+        type Change = Box<dyn Fn(&mut Catalog)>;
+        let cases: Vec<(&str, Change)> = vec![
             (
                 "long sku",
                 Box::new(|c| c.credit_packages[0].sku = "x".repeat(129)),
