@@ -10,6 +10,9 @@
 //!   through that payment endpoint, trusting receipts signed by those keys only. Without them
 //!   demo mode runs the sandbox endpoint inside the app, and buying is unavailable otherwise.
 //!
+//! * `--sandbox-payments`: buy with test money (the endpoint's sandbox provider) outside demo
+//!   mode, for the end-to-end test of a new user. Only honoured in debug builds.
+//!
 //! Unknown arguments are ignored: WebKitWebDriver and the OS may add their own.
 
 use std::path::PathBuf;
@@ -22,6 +25,9 @@ pub struct LaunchOptions {
     pub demo_requested: bool,
     /// An external payment endpoint and its pinned receipt keys.
     pub payment_server: Option<PaymentServer>,
+    /// Whether test payments outside demo mode were asked for (see
+    /// [`LaunchOptions::sandbox_payments_enabled`]).
+    pub sandbox_payments_requested: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +61,7 @@ impl LaunchOptions {
             data_dir: None,
             demo_requested: matches!(env("INKSTONE_DEMO").as_deref(), Some("1" | "true")),
             payment_server: None,
+            sandbox_payments_requested: false,
         };
         if let Some(dir) = env("INKSTONE_DATA_DIR") {
             options.data_dir = Some(non_empty(dir)?);
@@ -69,6 +76,8 @@ impl LaunchOptions {
                 server_keys = Some(args.next().ok_or(OptionsError::PaymentKeys)?);
             } else if arg == "--demo" {
                 options.demo_requested = true;
+            } else if arg == "--sandbox-payments" {
+                options.sandbox_payments_requested = true;
             } else if arg == "--data-dir" {
                 let dir = args.next().ok_or(OptionsError::MissingDataDir)?;
                 options.data_dir = Some(non_empty(dir)?);
@@ -105,6 +114,11 @@ impl LaunchOptions {
     /// Demo mode: asked for, and this is not a release build.
     pub fn demo_enabled(&self) -> bool {
         self.demo_requested && cfg!(debug_assertions)
+    }
+
+    /// Test payments outside demo mode: asked for, and this is not a release build.
+    pub fn sandbox_payments_enabled(&self) -> bool {
+        self.sandbox_payments_requested && cfg!(debug_assertions)
     }
 }
 
@@ -277,5 +291,10 @@ mod tests {
     fn demo_is_never_enabled_in_release_builds() {
         let options = parse(&["--demo"], &[]).unwrap();
         assert_eq!(options.demo_enabled(), cfg!(debug_assertions));
+        // Test payments likewise, and only when asked for.
+        assert!(!options.sandbox_payments_enabled());
+        let options = parse(&["--sandbox-payments"], &[]).unwrap();
+        assert_eq!(options.sandbox_payments_enabled(), cfg!(debug_assertions));
+        assert!(!options.demo_enabled());
     }
 }

@@ -9,6 +9,7 @@ pub mod lock;
 pub mod media;
 pub mod preferences;
 mod profiles_local;
+pub mod purchase_account;
 
 pub use lock::{DataLock, LockError};
 
@@ -68,6 +69,10 @@ pub enum DesktopError {
     /// Occurs when a profile export cannot be written (disk full, no permission, interrupted).
     #[error("the export failed: {0}")]
     Export(&'static str),
+    /// Occurs when this installation's id file exists but cannot be read (it is never
+    /// replaced silently; see `purchase_account::load_or_create_installation`).
+    #[error("{0}")]
+    Installation(String),
 }
 
 impl DesktopError {
@@ -81,6 +86,7 @@ impl DesktopError {
         "owner_only",
         "key_host_refused",
         "export_failed",
+        "installation_unreadable",
     ];
 
     /// Stable machine name for the UI.
@@ -99,6 +105,7 @@ impl DesktopError {
             DesktopError::OwnerOnly => "owner_only",
             DesktopError::KeyHostRefused { .. } => "key_host_refused",
             DesktopError::Export(_) => "export_failed",
+            DesktopError::Installation(_) => "installation_unreadable",
         }
     }
 }
@@ -142,6 +149,11 @@ pub struct Options {
     pub payment_server_url: Option<String>,
     /// Its pinned receipt keys (required with `payment_server_url`).
     pub payment_server_keys: Option<TrustedKeys>,
+    /// Test payments (the sandbox provider) through `payment_server_url` outside demo mode:
+    /// a release-like run with no demo users or model that still buys with test money (the
+    /// end-to-end test of a new user). Off unless chosen; the shell honours it in debug
+    /// builds only, like demo mode.
+    pub sandbox_payments: bool,
     /// DashScope host (region); default Beijing.
     pub dashscope_base_url: Option<String>,
     /// Streaming pace of the demo model, tokens per second.
@@ -195,6 +207,9 @@ pub struct Services {
     /// Purchases a start credited (paid while the app was closed), until the shell has
     /// announced them.
     resumed: std::sync::Mutex<Vec<Settled>>,
+    /// Why this installation has no id, when its file exists but cannot be read: credit
+    /// packages are then neither claimed nor credited (`installation_unknown`).
+    installation_problem: Option<String>,
     options: Options,
     /// Held for as long as the services run: one app per data folder.
     _data_lock: Arc<DataLock>,
@@ -258,19 +273,34 @@ impl Services {
                 "closed interrupted generations and refunded them"
             );
         }
+        // Made once per data folder; a file that exists but cannot be read is reported, never
+        // replaced (a new id would claim the account's credit packages here again).
+        let (installation, installation_problem) =
+            match purchase_account::load_or_create_installation(&options.data_dir) {
+                Ok(id) => (Some(id), None),
+                Err(e) => {
+                    tracing::error!(error = %e, "no installation id: credit packages cannot be credited");
+                    (None, Some(e.to_string()))
+                }
+            };
+        let with_installation = |shop: Shop| match &installation {
+            Some(id) => shop.with_installation(id.clone()),
+            None => shop,
+        };
         let (shop, embedded) = match (&options.payment_server_url, &options.payment_server_keys) {
             (Some(url), Some(keys)) => {
                 let client =
                     PaymentClient::new(url).map_err(|e| DesktopError::Start(e.to_string()))?;
                 let shop = Shop::new(db.clone(), client, keys.clone(), secrets.clone())
                     .with_clock(clock.clone());
-                // Test money only in demo mode: a release never buys or credits the sandbox.
-                let shop = if options.demo {
+                // Test money only in demo mode (or a debug run that asked for it): a release
+                // never buys or credits the sandbox.
+                let shop = if options.demo || options.sandbox_payments {
                     shop.allow_sandbox()
                 } else {
                     shop
                 };
-                (Some(shop), None)
+                (Some(with_installation(shop)), None)
             }
             (Some(_), None) => {
                 return Err(DesktopError::Start(
@@ -301,11 +331,11 @@ impl Services {
                                 .cloned(),
                         );
                         (
-                            Some(
+                            Some(with_installation(
                                 Shop::new(db.clone(), client, keys, secrets.clone())
                                     .with_clock(clock.clone())
                                     .allow_sandbox(),
-                            ),
+                            )),
                             Some(server),
                         )
                     }
@@ -325,6 +355,7 @@ impl Services {
             demo_fake: Mutex::new(None),
             region_base_url: std::sync::RwLock::new(None),
             resumed: std::sync::Mutex::new(Vec::new()),
+            installation_problem,
             options,
             _data_lock: data_lock,
         };
