@@ -1081,3 +1081,8 @@ async fn media_flow(c: &Client) -> R<()> {
     shot(c, "media-05-other-profile").await?;
     Ok(())
 }
+
+/// The purchase account of a new user over two installations (issue 14): its own file, in
+/// this test binary so scripts/checks/50-e2e.sh runs it with the rest.
+#[path = "app/purchase_account.rs"]
+mod purchase_account;

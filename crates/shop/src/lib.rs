@@ -682,3 +682,61 @@ impl Shop {
         Ok(claims::list_elsewhere(&self.db, profile_id).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_passwords_and_codes_are_checked_as_the_endpoint_would() {
+        assert_eq!(
+            check_account_name("  Writer@Example.com ").unwrap(),
+            "Writer@Example.com"
+        );
+        assert!(check_account_name(&"墨".repeat(64)).is_ok());
+        for bad in ["", "   ", "a\u{0}b", "tab\there"] {
+            assert_eq!(
+                check_account_name(bad).unwrap_err().kind(),
+                "account_name_invalid"
+            );
+        }
+        assert!(check_account_name(&"墨".repeat(65)).is_err());
+        assert!(check_account_password("12345678").is_ok());
+        assert!(check_account_password("1234567").is_err());
+        assert!(check_account_password(&"x".repeat(129)).is_err());
+        assert!(check_recovery_code("0123-4567-89ab-CDEF-0123-4567-89AB-cdef").is_ok());
+        assert!(check_recovery_code("0123 4567 89ab CDEF 0123 4567 89AB cdef").is_ok());
+        for bad in [
+            "",
+            "1234",
+            &"G".repeat(32),
+            &"A".repeat(33),
+            &"-".repeat(200),
+        ] {
+            assert_eq!(
+                check_recovery_code(bad).unwrap_err().kind(),
+                "account_recovery_code_invalid"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// What the writer types reaches these first: nothing panics, and what passes is in
+        /// the endpoint's bounds.
+        #[test]
+        fn typed_input_never_panics(text in ".{0,300}", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            for input in [text.as_str(), lossy.as_str()] {
+                if let Ok(name) = check_account_name(input) {
+                    proptest::prop_assert!((1..=64).contains(&name.chars().count()));
+                }
+                if check_account_password(input).is_ok() {
+                    proptest::prop_assert!((8..=128).contains(&input.chars().count()));
+                }
+                if check_recovery_code(input).is_ok() {
+                    proptest::prop_assert!(input.len() <= 100);
+                }
+            }
+        }
+    }
+}
