@@ -80,4 +80,39 @@ describe('purchases page and the purchase account', { timeout: 30_000 }, () => {
     await vi.waitFor(() => expect(document.body.textContent).toContain('有 1 个积分包已在另一台电脑上到账'))
     wrapper.unmount()
   })
+
+  it('says so when an order being paid was credited on another computer first', async () => {
+    const order = {
+      order_no: ELSEWHERE.order_no, profile_id: 1, kind: 'credits', sku: 'credits_100', provider: 'wechat', amount_fen: 1000,
+      qr_payload: 'weixin://wxpay/bizpayurl?pr=x', status: 'paid', expires_at: new Date(Date.now() + 600_000).toISOString(),
+      created_at: new Date().toISOString(), updated_at: new Date().toISOString(), applied: false,
+    }
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case 'session_info':
+          return { profile: { id: 1, username: 'writer', is_admin: true, server_account_id: 'acc_42', created_at: '2026-01-01T00:00:00Z' }, demo: false, has_profiles: true }
+        case 'credit_balance':
+          return { profile_id: 1, credits: 0, is_member: false, member_until: null }
+        case 'credit_prices':
+          return { catalog: { credit_packages: [{ sku: 'credits_100', credits: 100, bonus_credits: 10, price_fen: 1000 }], membership_plans: [] }, fetched_at: null }
+        case 'payment_info':
+          return { server_url: 'https://pay.example.com', sandbox: false, providers: ['wechat'] }
+        case 'purchases_elsewhere':
+          return []
+        case 'order_create':
+          return { order: { ...order, status: 'pending' }, qr_svg: '<svg xmlns="http://www.w3.org/2000/svg"></svg>', sandbox: false }
+        case 'order_wait':
+          return { state: 'elsewhere', order, check_failed: false, claimed_at: ELSEWHERE.claimed_at }
+      }
+      throw { kind: 'unknown_command', message: cmd }
+    })
+    const { wrapper } = await mountApp('/recharge')
+    await useAccountStore().load()
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=provider-wechat]').exists()).toBe(true))
+    await wrapper.find('[data-testid=buy]').trigger('click')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=pay-error]').exists()).toBe(true))
+    expect(wrapper.find('[data-testid=pay-error]').text()).toContain('这笔购买已于 2026-11-28 在另一台电脑上到账')
+    expect(wrapper.find('[data-testid=pay-success]').exists()).toBe(false)
+    wrapper.unmount()
+  })
 })
