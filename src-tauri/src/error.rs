@@ -100,11 +100,14 @@ impl AppError {
         }
     }
 
-    /// For `too_many_attempts`: how many seconds until the next attempt may come.
+    /// For `too_many_attempts` and `account_too_many_attempts`: how many seconds until the
+    /// next attempt may come.
     pub fn retry_after_secs(&self) -> Option<i64> {
         let core = match self {
             Self::Core(e) => e,
             Self::Desktop(DesktopError::Core(e)) => e,
+            // The payment endpoint's answer for a purchase account (issue 14).
+            Self::Desktop(DesktopError::Shop(e)) => return e.retry_after_secs(),
             _ => return None,
         };
         match core {

@@ -243,6 +243,7 @@ async fn start<R: Runtime>(
         demo,
         payment_server_url,
         payment_server_keys,
+        sandbox_payments: options.sandbox_payments_enabled(),
         dashscope_base_url: std::env::var("INKSTONE_DASHSCOPE_BASE_URL").ok(),
         demo_tokens_per_second: std::env::var("INKSTONE_DEMO_TOKENS_PER_SECOND")
             .ok()

@@ -10,6 +10,9 @@
 //!   through that payment endpoint, trusting receipts signed by those keys only. Without them
 //!   demo mode runs the sandbox endpoint inside the app, and buying is unavailable otherwise.
 //!
+//! * `--sandbox-payments`: buy with test money (the endpoint's sandbox provider) outside demo
+//!   mode, for the end-to-end test of a new user. Only honoured in builds with the `demo` feature.
+//!
 //! Unknown arguments are ignored: WebKitWebDriver and the OS may add their own.
 
 use std::path::PathBuf;
@@ -22,6 +25,9 @@ pub struct LaunchOptions {
     pub demo_requested: bool,
     /// An external payment endpoint and its pinned receipt keys.
     pub payment_server: Option<PaymentServer>,
+    /// Whether test payments outside demo mode were asked for (see
+    /// [`LaunchOptions::sandbox_payments_enabled`]).
+    pub sandbox_payments_requested: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +61,7 @@ impl LaunchOptions {
             data_dir: None,
             demo_requested: matches!(env("INKSTONE_DEMO").as_deref(), Some("1" | "true")),
             payment_server: None,
+            sandbox_payments_requested: false,
         };
         if let Some(dir) = env("INKSTONE_DATA_DIR") {
             options.data_dir = Some(non_empty(dir)?);
@@ -69,6 +76,8 @@ impl LaunchOptions {
                 server_keys = Some(args.next().ok_or(OptionsError::PaymentKeys)?);
             } else if arg == "--demo" {
                 options.demo_requested = true;
+            } else if arg == "--sandbox-payments" {
+                options.sandbox_payments_requested = true;
             } else if arg == "--data-dir" {
                 let dir = args.next().ok_or(OptionsError::MissingDataDir)?;
                 options.data_dir = Some(non_empty(dir)?);
@@ -136,6 +145,12 @@ impl LaunchOptions {
                 .unwrap_or_else(|_| dir.clone())
                 .join("window-state.json")
         })
+    }
+
+    /// Test payments outside demo mode: asked for, and this build has demo mode's test
+    /// doubles (the `demo` feature; never the installer's build).
+    pub fn sandbox_payments_enabled(&self) -> bool {
+        self.sandbox_payments_requested && cfg!(feature = "demo")
     }
 }
 
@@ -314,6 +329,11 @@ mod tests {
     fn demo_is_enabled_only_in_builds_that_have_it() {
         let options = parse(&["--demo"], &[]).unwrap();
         assert_eq!(options.demo_enabled(), cfg!(feature = "demo"));
+        // Test payments likewise, and only when asked for.
+        assert!(!options.sandbox_payments_enabled());
+        let options = parse(&["--sandbox-payments"], &[]).unwrap();
+        assert_eq!(options.sandbox_payments_enabled(), cfg!(feature = "demo"));
+        assert!(!options.demo_enabled());
     }
 
     #[test]
@@ -321,6 +341,7 @@ mod tests {
         let at = |dir: Option<&str>, demo: bool| LaunchOptions {
             data_dir: dir.map(PathBuf::from),
             demo_requested: demo,
+            sandbox_payments_requested: false,
             payment_server: None,
         };
         let id = "studio.inkstone.desktop";

@@ -33,6 +33,7 @@
 #[cfg(feature = "bench-support")]
 pub mod bench_support;
 pub mod catalog;
+pub mod claims;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -186,12 +186,14 @@ pub async fn update_status(
 }
 
 /// Orders still worth waiting for: pending ones, and paid ones whose receipt
-/// has not been applied yet (the app died in between). All profiles.
+/// has not been applied yet (the app died in between) and was not credited on another
+/// installation (issue 14). All profiles.
 pub async fn unsettled_orders(db: &Database) -> CoreResult<Vec<Order>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM orders o
          WHERE o.status = 'pending'
-            OR (o.status = 'paid' AND NOT EXISTS(SELECT 1 FROM purchases p WHERE p.order_no = o.order_no))
+            OR (o.status = 'paid' AND NOT EXISTS(SELECT 1 FROM purchases p WHERE p.order_no = o.order_no)
+                AND NOT EXISTS(SELECT 1 FROM purchases_elsewhere e WHERE e.order_no = o.order_no))
          ORDER BY o.created_at_ms"
     ))
     .fetch_all(db)

@@ -52,6 +52,7 @@ pub mod lock;
 pub mod media;
 pub mod preferences;
 mod profiles_local;
+pub mod purchase_account;
 
 pub use lock::{DataLock, LockError};
 
@@ -67,8 +68,9 @@ pub mod ai_models {
 
 /// Buying as the shell sees it.
 pub mod shop {
+    pub use inkstone_core::claims::PurchaseElsewhere;
     pub use inkstone_core::orders::{Order, OrderStatus};
-    pub use inkstone_shop::{AccountSignIn, Settled};
+    pub use inkstone_shop::{AccountSignIn, AccountStatus, Settled};
 }
 
 /// Local profiles as the shell sees them.
@@ -135,6 +137,10 @@ pub enum DesktopError {
         field: &'static str,
         reason: &'static str,
     },
+    /// Occurs when this installation's id file exists but cannot be read (it is never
+    /// replaced silently; see `purchase_account::load_or_create_installation`).
+    #[error("{0}")]
+    Installation(String),
 }
 
 impl DesktopError {
@@ -149,6 +155,7 @@ impl DesktopError {
         "key_host_refused",
         "export_failed",
         "invalid_argument",
+        "installation_unreadable",
     ];
 
     /// Stable machine name for the UI.
@@ -168,6 +175,7 @@ impl DesktopError {
             DesktopError::KeyHostRefused { .. } => "key_host_refused",
             DesktopError::Export(_) => "export_failed",
             DesktopError::InvalidArgument { .. } => "invalid_argument",
+            DesktopError::Installation(_) => "installation_unreadable",
         }
     }
 }
@@ -211,6 +219,11 @@ pub struct Options {
     pub payment_server_url: Option<String>,
     /// Its pinned receipt keys (required with `payment_server_url`).
     pub payment_server_keys: Option<TrustedKeys>,
+    /// Test payments (the sandbox provider) through `payment_server_url` outside demo mode:
+    /// a release-like run with no demo users or model that still buys with test money (the
+    /// end-to-end test of a new user). Off unless chosen; the shell honours it in debug
+    /// builds only, like demo mode.
+    pub sandbox_payments: bool,
     /// DashScope host (region); default Beijing.
     pub dashscope_base_url: Option<String>,
     /// Streaming pace of the demo model, tokens per second.
@@ -264,6 +277,9 @@ pub struct Services {
     /// Purchases a start credited (paid while the app was closed), until the shell has
     /// announced them.
     resumed: std::sync::Mutex<Vec<Settled>>,
+    /// Why this installation has no id, when its file exists but cannot be read: credit
+    /// packages are then neither claimed nor credited (`installation_unknown`).
+    installation_problem: Option<String>,
     options: Options,
     /// Held for as long as the services run: one app per data folder.
     _data_lock: Arc<DataLock>,
@@ -332,6 +348,20 @@ impl Services {
                 "closed interrupted generations and refunded them"
             );
         }
+        // Made once per data folder; a file that exists but cannot be read is reported, never
+        // replaced (a new id would claim the account's credit packages here again).
+        let (installation, installation_problem) =
+            match purchase_account::load_or_create_installation(&options.data_dir) {
+                Ok(id) => (Some(id), None),
+                Err(e) => {
+                    tracing::error!(error = %e, "no installation id: credit packages cannot be credited");
+                    (None, Some(e.to_string()))
+                }
+            };
+        let with_installation = |shop: Shop| match &installation {
+            Some(id) => shop.with_installation(id.clone()),
+            None => shop,
+        };
         let demo_parts = demo::Demo::new();
         let shop = match (&options.payment_server_url, &options.payment_server_keys) {
             (Some(url), Some(keys)) => {
@@ -339,13 +369,14 @@ impl Services {
                     PaymentClient::new(url).map_err(|e| DesktopError::Start(e.to_string()))?;
                 let shop = Shop::new(db.clone(), client, keys.clone(), secrets.clone())
                     .with_clock(clock.clone());
-                // Test money only in demo mode: a release never buys or credits the sandbox.
-                let shop = if options.demo {
+                // Test money only in demo mode (or a debug run that asked for it): a release
+                // never buys or credits the sandbox.
+                let shop = if options.demo || options.sandbox_payments {
                     shop.allow_sandbox()
                 } else {
                     shop
                 };
-                Some(shop)
+                Some(with_installation(shop))
             }
             (Some(_), None) => {
                 return Err(DesktopError::Start(
@@ -367,11 +398,11 @@ impl Services {
                             .map_err(|e| DesktopError::Start(e.to_string()))?;
                         // Demo mode only (checked above): the sandbox key is pinned too.
                         let keys = TrustedKeys::new(endpoint.keys);
-                        Some(
+                        Some(with_installation(
                             Shop::new(db.clone(), client, keys, secrets.clone())
                                 .with_clock(clock.clone())
                                 .allow_sandbox(),
-                        )
+                        ))
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "embedded payment endpoint did not start");
@@ -388,6 +419,7 @@ impl Services {
             demo: demo_parts,
             region_base_url: std::sync::RwLock::new(None),
             resumed: std::sync::Mutex::new(Vec::new()),
+            installation_problem,
             options,
             _data_lock: data_lock,
         };

@@ -138,3 +138,62 @@ async fn outside_demo_mode_the_sandbox_is_never_offered_or_bought() {
     s.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn test_payments_outside_demo_mode_only_when_asked_and_the_installation_id_is_kept() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = start(Config {
+        bind: ([127, 0, 0, 1], 0).into(),
+        database_url: format!(
+            "sqlite://{}?mode=rwc",
+            server_dir.path().join("server.db").display()
+        ),
+        receipt_key_file: Some(server_dir.path().join("key.b64")),
+        sandbox: true,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = TrustedKeys::new(
+        server
+            .public_keys
+            .iter()
+            .chain(server.sandbox_public_key.iter())
+            .cloned(),
+    );
+    let s = services(
+        dir.path(),
+        Options {
+            payment_server_url: Some(server.base_url.clone()),
+            payment_server_keys: Some(keys),
+            sandbox_payments: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let info = s.payment_info().await;
+    assert!(info.sandbox);
+    assert_eq!(info.providers, Some(vec!["sandbox".to_string()]));
+    assert!(s.installation_problem().is_none());
+    let id = std::fs::read_to_string(dir.path().join("installation_id")).unwrap();
+    s.shutdown().await;
+    drop(s);
+    // The next start keeps the same installation; an unreadable file is reported, not replaced.
+    let again = services(dir.path(), Options::default()).await;
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("installation_id")).unwrap(),
+        id
+    );
+    again.shutdown().await;
+    drop(again);
+    std::fs::write(dir.path().join("installation_id"), "not an id").unwrap();
+    let broken = services(dir.path(), Options::default()).await;
+    assert!(broken.installation_problem().is_some());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("installation_id")).unwrap(),
+        "not an id"
+    );
+    broken.shutdown().await;
+    server.shutdown().await;
+}

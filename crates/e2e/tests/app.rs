@@ -1182,3 +1182,7 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
     c.close().await?;
     outcome
 }
+/// The purchase account of a new user over two installations (issue 14): its own file, in
+/// this test binary so scripts/checks/50-e2e.sh runs it with the rest.
+#[path = "app/purchase_account.rs"]
+mod purchase_account;

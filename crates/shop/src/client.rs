@@ -8,6 +8,8 @@ use inkstone_receipt::{PublicKeyInfo, SignedReceipt};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::installation::InstallationId;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server cannot be reached (down, offline): try again later.
@@ -18,6 +20,8 @@ pub enum ClientError {
         status: u16,
         kind: String,
         message: String,
+        /// `too_many_attempts` only: seconds until the next sign-in may come.
+        retry_after_secs: Option<i64>,
     },
     #[error("unexpected answer from the payment server: {0}")]
     Malformed(String),
@@ -38,6 +42,16 @@ impl ClientError {
         "rate_limited",
         "provider_unavailable",
     ];
+
+    /// For a sign-in refused while the wait after failed attempts runs: how long to wait.
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            ClientError::Refused {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            _ => None,
+        }
+    }
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -166,6 +180,8 @@ impl PaymentClient {
                     .chars()
                     .take(200)
                     .collect(),
+                // Bounded: a day at most, whatever the answer says.
+                retry_after_secs: v["retry_after_secs"].as_i64().map(|s| s.clamp(0, 86_400)),
             });
         }
         serde_json::from_slice(&body).map_err(|e| ClientError::Malformed(e.to_string()))
@@ -352,6 +368,110 @@ impl PaymentClient {
     }
 }
 
+impl PaymentClient {
+    /// Claims the credit receipt of `order_no` for `installation`
+    /// (`POST /v1/receipts/{order_no}/claim`, authenticated). Idempotent for one
+    /// installation: asking again after a lost answer gives the same answer.
+    pub async fn claim(
+        &self,
+        token: &str,
+        order_no: &str,
+        installation: &InstallationId,
+    ) -> Result<ServerClaim, ClientError> {
+        // An order number is ours to put in a path only in its own shape.
+        if order_no.is_empty()
+            || order_no.len() > 64
+            || !order_no.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(ClientError::Malformed("order number".into()));
+        }
+        let body: serde_json::Value = self
+            .send(
+                self.http
+                    .post(format!("{}/v1/receipts/{order_no}/claim", self.base))
+                    .bearer_auth(token)
+                    .json(&json!({"installation_id": installation.as_str()})),
+                Self::SHORT,
+            )
+            .await?;
+        let claim = ServerClaim::from_json(&body)?;
+        if claim.order_no != order_no {
+            return Err(ClientError::Malformed("claim of another order".into()));
+        }
+        Ok(claim)
+    }
+
+    /// Signs out everywhere (`POST /v1/sessions/revoke`): every token of the account stops
+    /// working, `token` included.
+    pub async fn revoke_sessions(&self, token: &str) -> Result<(), ClientError> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/sessions/revoke", self.base))
+            .bearer_auth(token)
+            .timeout(Self::SHORT)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        Err(ClientError::Refused {
+            status,
+            kind: v["kind"]
+                .as_str()
+                .unwrap_or("error")
+                .chars()
+                .take(64)
+                .collect(),
+            message: v["message"]
+                .as_str()
+                .unwrap_or("")
+                .chars()
+                .take(200)
+                .collect(),
+            retry_after_secs: None,
+        })
+    }
+}
+
+/// The endpoint's answer to a claim: credit it here, or it was credited elsewhere at
+/// `claimed_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerClaim {
+    pub order_no: String,
+    pub claimed_here: bool,
+    pub claimed_at: DateTime<Utc>,
+}
+
+impl ServerClaim {
+    /// Reads the claim answer; anything off its shape (a missing field, a time outside
+    /// what a date can be) is `Malformed`, never a guess.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, ClientError> {
+        let malformed = || ClientError::Malformed("claim".into());
+        let order_no = v["order_no"].as_str().ok_or_else(malformed)?;
+        let claimed_here = v["claimed_here"].as_bool().ok_or_else(malformed)?;
+        let claimed_at = v["claimed_at_ms"]
+            .as_i64()
+            .filter(|ms| *ms > 0)
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+            .ok_or_else(malformed)?;
+        if order_no.len() > 64 {
+            return Err(malformed());
+        }
+        Ok(ServerClaim {
+            order_no: order_no.to_string(),
+            claimed_here,
+            claimed_at,
+        })
+    }
+}
+
 /// How a writer signs back in to a purchase account.
 #[derive(Debug, Clone)]
 pub enum AccountSignIn {
@@ -369,5 +489,49 @@ pub struct ServerAccount {
     #[serde(default)]
     pub login_name: Option<String>,
     #[serde(default)]
+    pub has_credentials: bool,
+    #[serde(default)]
     pub purchases: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_answer_is_read_exactly() {
+        let ok = ServerClaim::from_json(&json!({
+            "order_no": "IK1", "claimed_here": false, "claimed_at_ms": 1_764_400_000_000_i64
+        }))
+        .unwrap();
+        assert!(!ok.claimed_here);
+        assert_eq!(ok.claimed_at.timestamp_millis(), 1_764_400_000_000);
+        for bad in [
+            json!({}),
+            json!({"order_no": "IK1", "claimed_here": "yes", "claimed_at_ms": 1}),
+            json!({"order_no": "IK1", "claimed_here": true, "claimed_at_ms": 0}),
+            json!({"order_no": "IK1", "claimed_here": true, "claimed_at_ms": i64::MAX}),
+            json!({"order_no": "IK1", "claimed_here": true, "claimed_at_ms": 1.5}),
+            json!({"order_no": "x".repeat(65), "claimed_here": true, "claimed_at_ms": 1}),
+        ] {
+            assert!(ServerClaim::from_json(&bad).is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Claim answers and installation ids come from outside: no input panics.
+        #[test]
+        fn outside_claim_answers_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400), text in ".{0,100}") {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                let _ = ServerClaim::from_json(&v);
+            }
+            let v = json!({"order_no": text, "claimed_here": true, "claimed_at_ms": bytes.len() as i64});
+            if let Ok(claim) = ServerClaim::from_json(&v) {
+                proptest::prop_assert!(claim.order_no.len() <= 64);
+            }
+            if let Ok(id) = InstallationId::parse(&text) {
+                proptest::prop_assert!(id.as_str().len() <= InstallationId::MAX_LEN);
+            }
+        }
+    }
 }

@@ -6,19 +6,23 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod installation;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use inkstone_core::claims::{self, PurchaseElsewhere};
 use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
-use inkstone_receipt::TrustedKeys;
+use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
+use serde::Serialize;
 
 pub use client::{
-    AccountSignIn, ClientError, PaymentClient, Providers, ServerAccount, ServerOrder,
+    AccountSignIn, ClientError, PaymentClient, Providers, ServerAccount, ServerClaim, ServerOrder,
 };
+pub use installation::{InstallationId, InvalidInstallationId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
@@ -45,6 +49,21 @@ pub enum ShopError {
     /// Occurs when signing in would replace the profile's purchase account, which has purchases.
     #[error("this profile's purchase account has purchases and is not replaced")]
     AccountHasPurchases,
+    /// Occurs when a credit receipt is to be credited but this computer has no readable
+    /// installation id: the package is not claimed or credited (it stays at the endpoint).
+    #[error("this computer's installation id is missing or unreadable")]
+    NoInstallation,
+    /// Occurs when a purchase account name is empty, longer than 64 characters or has
+    /// control characters: nothing is sent.
+    #[error("the account name must be 1 to 64 characters without control characters")]
+    AccountNameInvalid,
+    /// Occurs when a purchase account password is shorter than 8 or longer than 128
+    /// characters: nothing is sent.
+    #[error("the account password must be 8 to 128 characters")]
+    AccountPasswordInvalid,
+    /// Occurs when a recovery code is not 32 hexadecimal digits (dashes and spaces aside).
+    #[error("the recovery code must be 32 hexadecimal digits")]
+    RecoveryCodeInvalid,
 }
 
 impl ShopError {
@@ -56,7 +75,20 @@ impl ShopError {
         "account_sign_in_needed",
         "account_mismatch",
         "account_has_purchases",
+        "installation_unknown",
+        "account_name_invalid",
+        "account_password_invalid",
+        "account_recovery_code_invalid",
     ];
+
+    /// Seconds until the next attempt may come, when a sign-in was refused for too many
+    /// failed attempts (the endpoint's answer).
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            ShopError::Server(e) => e.retry_after_secs(),
+            _ => None,
+        }
+    }
 
     pub fn kind(&self) -> &'static str {
         match self {
@@ -68,6 +100,10 @@ impl ShopError {
             ShopError::SignInNeeded => "account_sign_in_needed",
             ShopError::AccountMismatch => "account_mismatch",
             ShopError::AccountHasPurchases => "account_has_purchases",
+            ShopError::NoInstallation => "installation_unknown",
+            ShopError::AccountNameInvalid => "account_name_invalid",
+            ShopError::AccountPasswordInvalid => "account_password_invalid",
+            ShopError::RecoveryCodeInvalid => "account_recovery_code_invalid",
         }
     }
 }
@@ -88,11 +124,71 @@ pub struct ResumeReport {
     pub failures: Vec<OrderFailure>,
 }
 
-/// What restoring purchases did: receipts newly applied, and each that failed.
+/// What restoring purchases did: receipts newly applied, credit packages credited on
+/// another installation (never here), and each receipt that failed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RestoreReport {
     pub applied: usize,
+    pub elsewhere: Vec<PurchaseElsewhere>,
     pub failures: Vec<OrderFailure>,
+}
+
+/// What crediting one receipt did.
+#[derive(Debug, Clone, PartialEq)]
+enum Credited {
+    Applied,
+    AlreadyApplied,
+    /// A credit package another installation claimed first: not credited here.
+    Elsewhere(PurchaseElsewhere),
+}
+
+/// The profile's purchase account as the settings page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AccountStatus {
+    /// The account this profile buys with; `None` before its first purchase or sign-in.
+    pub account_id: Option<String>,
+    /// This computer holds a token for it (else: sign in).
+    pub signed_in: bool,
+    /// The endpoint answered just now (offline, the rest below is unknown).
+    pub reachable: bool,
+    /// The endpoint refused the token (signed out everywhere from another computer).
+    pub token_refused: bool,
+    pub login_name: Option<String>,
+    pub has_credentials: bool,
+    pub purchases: i64,
+}
+
+/// An account name as the endpoint accepts it: trimmed, 1–64 characters, no control
+/// characters (crates/server/src/credentials.rs `normalize_name`; it also lower-cases).
+pub fn check_account_name(name: &str) -> Result<&str, ShopError> {
+    let name = name.trim();
+    let n = name.chars().count();
+    if n == 0 || n > 64 || name.chars().any(char::is_control) {
+        return Err(ShopError::AccountNameInvalid);
+    }
+    Ok(name)
+}
+
+/// 8–128 characters, as the endpoint requires.
+pub fn check_account_password(password: &str) -> Result<(), ShopError> {
+    if (8..=128).contains(&password.chars().count()) {
+        Ok(())
+    } else {
+        Err(ShopError::AccountPasswordInvalid)
+    }
+}
+
+/// 32 hexadecimal digits once dashes and spaces are dropped (as printed: 8 groups of 4).
+pub fn check_recovery_code(code: &str) -> Result<(), ShopError> {
+    if code.len() > 100 {
+        return Err(ShopError::RecoveryCodeInvalid);
+    }
+    let digits: Vec<u8> = code.bytes().filter(|b| !matches!(b, b'-' | b' ')).collect();
+    if digits.len() == 32 && digits.iter().all(u8::is_ascii_hexdigit) {
+        Ok(())
+    } else {
+        Err(ShopError::RecoveryCodeInvalid)
+    }
 }
 
 fn failure(order_no: &str, e: &ShopError) -> OrderFailure {
@@ -114,6 +210,12 @@ pub enum Settled {
     /// Still pending after this wait. `check_failed`: asking the provider failed just
     /// now (the order still waits for payment; the page keeps its QR code and says so).
     Pending { order: Order, check_failed: bool },
+    /// Paid, and its credit package was claimed by another installation of the same
+    /// purchase account first (restored there): not credited here.
+    CreditedElsewhere {
+        order: Order,
+        elsewhere: PurchaseElsewhere,
+    },
 }
 
 #[derive(Clone)]
@@ -125,6 +227,9 @@ pub struct Shop {
     secrets: Arc<dyn SecretStore>,
     /// Demo mode only: sandbox receipts may be credited. Off unless chosen.
     allow_sandbox: bool,
+    /// Sent with each claim of a credit receipt. Without it no credit package is credited
+    /// (`NoInstallation`): crediting unclaimed would credit it on every computer.
+    installation: Option<InstallationId>,
 }
 
 impl Shop {
@@ -143,7 +248,15 @@ impl Shop {
             keys: Arc::new(keys),
             secrets,
             allow_sandbox: false,
+            installation: None,
         }
+    }
+
+    /// The id of this installation (made once, kept in the data folder), sent with each
+    /// claim of a credit receipt.
+    pub fn with_installation(mut self, installation: InstallationId) -> Self {
+        self.installation = Some(installation);
+        self
     }
 
     /// The same shop reading `clock` whenever it records or applies something.
@@ -164,18 +277,60 @@ impl Shop {
     }
 
     /// Verification, the account check and once-only happen in `apply_receipt`; the
-    /// sandbox check is the shop's, before it.
+    /// sandbox check is the shop's, before it. A credit package is claimed for this
+    /// installation at the endpoint before it is credited (issue 14): claimed here, it is
+    /// credited (once: the claim is idempotent for this installation, the local `purchases`
+    /// row makes crediting once-only); claimed by another installation, it is recorded as
+    /// credited elsewhere and never credited here.
     async fn apply(
         &self,
         profile_id: i64,
-        receipt: &inkstone_receipt::SignedReceipt,
-    ) -> Result<ApplyOutcome, ShopError> {
+        token: &str,
+        receipt: &SignedReceipt,
+    ) -> Result<Credited, ShopError> {
         if receipt.receipt.provider == "sandbox" && !self.allow_sandbox {
             return Err(ShopError::SandboxRefused);
         }
+        let order_no = &receipt.receipt.order_no;
+        if matches!(receipt.receipt.purchase, Purchase::Credits { .. })
+            && !claims::is_applied(&self.db, order_no).await?
+        {
+            if let Some(known) = claims::elsewhere(&self.db, profile_id, order_no).await? {
+                return Ok(Credited::Elsewhere(known));
+            }
+            // A claim spent on a receipt that is then refused would lose the package.
+            claims::check_receipt(&self.db, profile_id, &self.keys, receipt).await?;
+            let installation = self
+                .installation
+                .as_ref()
+                .ok_or(ShopError::NoInstallation)?;
+            let claim = self.client.claim(token, order_no, installation).await?;
+            if !claim.claimed_here {
+                let record = claims::record_elsewhere(
+                    &self.db,
+                    profile_id,
+                    &self.keys,
+                    receipt,
+                    claim.claimed_at,
+                    self.clock.now(),
+                )
+                .await?;
+                return Ok(Credited::Elsewhere(record));
+            }
+        }
         Ok(
-            purchases::apply_receipt(&self.db, profile_id, &self.keys, receipt, self.clock.now())
-                .await?,
+            match purchases::apply_receipt(
+                &self.db,
+                profile_id,
+                &self.keys,
+                receipt,
+                self.clock.now(),
+            )
+            .await?
+            {
+                ApplyOutcome::Applied { .. } => Credited::Applied,
+                ApplyOutcome::AlreadyApplied { .. } => Credited::AlreadyApplied,
+            },
         )
     }
 
@@ -256,7 +411,12 @@ impl Shop {
     }
 
     /// Takes the server's view of an order: applies its receipt if paid.
-    async fn settle(&self, profile_id: i64, server: &ServerOrder) -> Result<Settled, ShopError> {
+    async fn settle(
+        &self,
+        profile_id: i64,
+        token: &str,
+        server: &ServerOrder,
+    ) -> Result<Settled, ShopError> {
         let status = match server.status.as_str() {
             "paid" => OrderStatus::Paid,
             "expired" => OrderStatus::Expired,
@@ -264,15 +424,17 @@ impl Shop {
             _ => OrderStatus::Pending,
         };
         let mut newly = false;
+        let mut elsewhere = None;
         if status == OrderStatus::Paid {
             let receipt = server.receipt.as_ref().ok_or(ShopError::Inconsistent)?;
             if receipt.receipt.order_no != server.order_no {
                 return Err(ShopError::Inconsistent);
             }
-            newly = match self.apply(profile_id, receipt).await? {
-                ApplyOutcome::Applied { .. } => true,
-                ApplyOutcome::AlreadyApplied { .. } => false,
-            };
+            match self.apply(profile_id, token, receipt).await? {
+                Credited::Applied => newly = true,
+                Credited::AlreadyApplied => {}
+                Credited::Elsewhere(record) => elsewhere = Some(record),
+            }
         }
         let order = orders::update_status(
             &self.db,
@@ -282,6 +444,9 @@ impl Shop {
             self.clock.now(),
         )
         .await?;
+        if let Some(elsewhere) = elsewhere {
+            return Ok(Settled::CreditedElsewhere { order, elsewhere });
+        }
         Ok(match order.status {
             OrderStatus::Paid if order.applied => Settled::Applied { order, newly },
             OrderStatus::Expired | OrderStatus::Closed => Settled::Ended(order),
@@ -301,20 +466,20 @@ impl Shop {
     ) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
         let server = self.client.wait_order(&token, order_no, wait).await?;
-        self.settle(profile_id, &server).await
+        self.settle(profile_id, &token, &server).await
     }
 
     /// "I have paid, check again": the server asks the provider now.
     pub async fn check(&self, profile_id: i64, order_no: &str) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
         let server = self.client.check_order(&token, order_no).await?;
-        self.settle(profile_id, &server).await
+        self.settle(profile_id, &token, &server).await
     }
 
     pub async fn cancel(&self, profile_id: i64, order_no: &str) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
         let server = self.client.cancel_order(&token, order_no).await?;
-        self.settle(profile_id, &server).await
+        self.settle(profile_id, &token, &server).await
     }
 
     /// After a start, a crash or a night offline: every unsettled order of every
@@ -352,7 +517,7 @@ impl Shop {
                 if server.order_no != order.order_no {
                     return Err(ShopError::Inconsistent);
                 }
-                self.settle(order.profile_id, &server).await
+                self.settle(order.profile_id, &token, &server).await
             }
             .await;
             match result {
@@ -374,6 +539,8 @@ impl Shop {
         login_name: &str,
         password: &str,
     ) -> Result<String, ShopError> {
+        let login_name = check_account_name(login_name)?;
+        check_account_password(password)?;
         let token = self.token(profile_id).await?;
         Ok(self
             .client
@@ -389,6 +556,21 @@ impl Shop {
         profile_id: i64,
         how: &AccountSignIn,
     ) -> Result<String, ShopError> {
+        match how {
+            AccountSignIn::Password {
+                login_name,
+                password,
+            } => {
+                check_account_name(login_name)?;
+                // A password the endpoint would never have accepted cannot be right: only
+                // an empty one is refused here, so the answer (and the count of failures)
+                // stays the endpoint's.
+                if password.is_empty() || password.chars().count() > 128 {
+                    return Err(ShopError::AccountPasswordInvalid);
+                }
+            }
+            AccountSignIn::RecoveryCode(code) => check_recovery_code(code)?,
+        }
         let profile = profiles::get_profile(&self.db, profile_id).await?;
         let (account_id, token) = self.client.sign_in(how).await?;
         if let Some(current) = profile.server_account_id.as_deref() {
@@ -405,15 +587,26 @@ impl Shop {
         Ok(account_id)
     }
 
-    /// Applies every receipt of the profile's account that this machine lacks. A
-    /// receipt that cannot be applied is reported and the rest go on.
+    /// Applies every receipt of the profile's account that this machine lacks (a credit
+    /// package only if no other installation claimed it). A receipt that cannot be applied
+    /// is reported and the rest go on. Without a purchase account: sign in first.
     pub async fn restore_purchases(&self, profile_id: i64) -> Result<RestoreReport, ShopError> {
+        // A profile with no purchase account has nothing to restore: registering one here
+        // would only make a new, empty account. The writer signs in to theirs first.
+        if profiles::get_profile(&self.db, profile_id)
+            .await?
+            .server_account_id
+            .is_none()
+        {
+            return Err(ShopError::SignInNeeded);
+        }
         let token = self.token(profile_id).await?;
         let mut report = RestoreReport::default();
         for receipt in self.client.receipts(&token).await? {
-            match self.apply(profile_id, &receipt).await {
-                Ok(ApplyOutcome::Applied { .. }) => report.applied += 1,
-                Ok(ApplyOutcome::AlreadyApplied { .. }) => {}
+            match self.apply(profile_id, &token, &receipt).await {
+                Ok(Credited::Applied) => report.applied += 1,
+                Ok(Credited::AlreadyApplied) => {}
+                Ok(Credited::Elsewhere(record)) => report.elsewhere.push(record),
                 Err(e) => {
                     tracing::warn!(order_no = %receipt.receipt.order_no, kind = e.kind(), "receipt not applied");
                     report.failures.push(failure(&receipt.receipt.order_no, &e));
@@ -421,5 +614,129 @@ impl Shop {
             }
         }
         Ok(report)
+    }
+
+    /// The profile's purchase account: its id, whether this computer holds a token, and
+    /// (when the endpoint answers) its name and purchases. Offline, what is known here.
+    pub async fn account_status(&self, profile_id: i64) -> Result<AccountStatus, ShopError> {
+        let profile = profiles::get_profile(&self.db, profile_id).await?;
+        let token = self
+            .secrets
+            .get(&SecretName::AccountToken { profile_id })
+            .map_err(|e| ShopError::Keychain(e.to_string()))?;
+        let mut status = AccountStatus {
+            account_id: profile.server_account_id.clone(),
+            signed_in: profile.server_account_id.is_some() && token.is_some(),
+            ..AccountStatus::default()
+        };
+        let (Some(expected), Some(token)) = (profile.server_account_id, token) else {
+            return Ok(status);
+        };
+        match self.client.account(&token).await {
+            Ok(account) if account.account_id == expected => {
+                status.reachable = true;
+                status.login_name = account.login_name;
+                status.has_credentials = account.has_credentials;
+                status.purchases = account.purchases;
+            }
+            Ok(_) => return Err(ShopError::AccountMismatch),
+            Err(ClientError::Refused { status: 401, .. }) => {
+                status.reachable = true;
+                status.token_refused = true;
+            }
+            Err(ClientError::Unreachable(e)) => {
+                tracing::info!(error = %e, "purchase account not reachable; showing what is known");
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(status)
+    }
+
+    /// "Sign out everywhere": every token of the account stops working at the endpoint,
+    /// then this computer forgets its own. The profile stays linked to the account, so the
+    /// next purchase asks to sign in again instead of registering a new, empty one. A refused
+    /// or unreachable endpoint is an error and changes nothing here.
+    pub async fn sign_out_everywhere(&self, profile_id: i64) -> Result<(), ShopError> {
+        let profile = profiles::get_profile(&self.db, profile_id).await?;
+        let name = SecretName::AccountToken { profile_id };
+        let token = self
+            .secrets
+            .get(&name)
+            .map_err(|e| ShopError::Keychain(e.to_string()))?;
+        let (Some(_), Some(token)) = (profile.server_account_id, token) else {
+            return Err(ShopError::SignInNeeded);
+        };
+        self.client.revoke_sessions(&token).await?;
+        self.secrets
+            .delete(&name)
+            .map_err(|e| ShopError::Keychain(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The profile's credit packages credited on other installations (kept here: shown
+    /// offline too).
+    pub async fn purchases_elsewhere(
+        &self,
+        profile_id: i64,
+    ) -> Result<Vec<PurchaseElsewhere>, ShopError> {
+        Ok(claims::list_elsewhere(&self.db, profile_id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_passwords_and_codes_are_checked_as_the_endpoint_would() {
+        assert_eq!(
+            check_account_name("  Writer@Example.com ").unwrap(),
+            "Writer@Example.com"
+        );
+        assert!(check_account_name(&"墨".repeat(64)).is_ok());
+        for bad in ["", "   ", "a\u{0}b", "tab\there"] {
+            assert_eq!(
+                check_account_name(bad).unwrap_err().kind(),
+                "account_name_invalid"
+            );
+        }
+        assert!(check_account_name(&"墨".repeat(65)).is_err());
+        assert!(check_account_password("12345678").is_ok());
+        assert!(check_account_password("1234567").is_err());
+        assert!(check_account_password(&"x".repeat(129)).is_err());
+        assert!(check_recovery_code("0123-4567-89ab-CDEF-0123-4567-89AB-cdef").is_ok());
+        assert!(check_recovery_code("0123 4567 89ab CDEF 0123 4567 89AB cdef").is_ok());
+        for bad in [
+            "",
+            "1234",
+            &"G".repeat(32),
+            &"A".repeat(33),
+            &"-".repeat(200),
+        ] {
+            assert_eq!(
+                check_recovery_code(bad).unwrap_err().kind(),
+                "account_recovery_code_invalid"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// What the writer types reaches these first: nothing panics, and what passes is in
+        /// the endpoint's bounds.
+        #[test]
+        fn typed_input_never_panics(text in ".{0,300}", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            for input in [text.as_str(), lossy.as_str()] {
+                if let Ok(name) = check_account_name(input) {
+                    proptest::prop_assert!((1..=64).contains(&name.chars().count()));
+                }
+                if check_account_password(input).is_ok() {
+                    proptest::prop_assert!((8..=128).contains(&input.chars().count()));
+                }
+                if check_recovery_code(input).is_ok() {
+                    proptest::prop_assert!(input.len() <= 100);
+                }
+            }
+        }
     }
 }

@@ -10,7 +10,7 @@ use inkstone_core::{open, profiles, Clock, Database};
 use inkstone_keychain::{MemoryStore, SecretName, SecretStore};
 use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start_embedded, RunningServer};
-use inkstone_shop::{AccountSignIn, PaymentClient, Shop};
+use inkstone_shop::{AccountSignIn, InstallationId, PaymentClient, Shop};
 
 fn clock() -> Clock {
     Clock::manual(chrono::Utc.with_ymd_and_hms(2026, 11, 29, 8, 0, 0).unwrap())
@@ -46,6 +46,7 @@ async fn computer(server: &RunningServer) -> Computer {
         secrets.clone(),
     )
     .allow_sandbox()
+    .with_installation(InstallationId::parse("inst-this-computer").unwrap())
     .with_clock(clock());
     Computer {
         _dir: dir,

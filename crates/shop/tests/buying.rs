@@ -10,7 +10,7 @@ use inkstone_core::{demo, open, profiles, purchases, Database};
 use inkstone_keychain::{MemoryStore, SecretStore};
 use inkstone_receipt::{ReceiptSigner, TrustedKeys};
 use inkstone_server::{start_embedded, RunningServer};
-use inkstone_shop::{PaymentClient, Settled, Shop};
+use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
 
 struct World {
     server: RunningServer,
@@ -52,6 +52,7 @@ impl World {
             self.secrets.clone(),
         )
         .allow_sandbox()
+        .with_installation(InstallationId::parse("inst-this-computer").unwrap())
     }
 
     /// What a demo desktop pins: the production keys and the sandbox's.
@@ -176,7 +177,8 @@ async fn killed_after_payment_before_the_receipt_credits_exactly_once_on_restart
         w.keys(),
         w.secrets.clone(),
     )
-    .allow_sandbox();
+    .allow_sandbox()
+    .with_installation(InstallationId::parse("inst-this-computer").unwrap());
     let resumed = shop.resume().await.unwrap();
     assert_eq!(resumed.settled.len(), 1);
     assert!(resumed.failures.is_empty());
@@ -227,7 +229,8 @@ async fn receipts_signed_by_another_key_are_refused_and_nothing_is_credited() {
         stranger,
         w.secrets.clone(),
     )
-    .allow_sandbox();
+    .allow_sandbox()
+    .with_installation(InstallationId::parse("inst-this-computer").unwrap());
     let order = shop
         .start_order(w.user, "credits_100", "sandbox")
         .await
@@ -242,7 +245,7 @@ async fn receipts_signed_by_another_key_are_refused_and_nothing_is_credited() {
 }
 
 #[tokio::test]
-async fn restore_purchases_on_a_new_machine_applies_what_is_missing_once() {
+async fn restore_purchases_on_a_new_machine_applies_the_membership_and_lists_the_credits() {
     let w = world().await;
     let shop = w.shop();
     for sku in ["credits_100", "member_month"] {
@@ -285,10 +288,16 @@ async fn restore_purchases_on_a_new_machine_applies_what_is_missing_once() {
         w.keys(),
         secrets2,
     )
-    .allow_sandbox();
-    assert_eq!(shop2.restore_purchases(p2).await.unwrap().applied, 2);
-    assert_eq!(shop2.restore_purchases(p2).await.unwrap().applied, 0);
-    assert_eq!(credits(&db2, p2).await, 110);
+    .allow_sandbox()
+    .with_installation(InstallationId::parse("inst-new-machine").unwrap());
+    // The membership follows the account; the credit package was credited on the first
+    // machine (issue 14) and is only listed here.
+    let restored = shop2.restore_purchases(p2).await.unwrap();
+    assert_eq!((restored.applied, restored.elsewhere.len()), (1, 1));
+    let again = shop2.restore_purchases(p2).await.unwrap();
+    assert_eq!((again.applied, again.elsewhere.len()), (0, 1));
+    assert_eq!(credits(&db2, p2).await, 0);
+    assert_eq!(credits(&w.db, w.user).await, 210);
     assert!(
         purchases::membership_status(&db2, p2, Utc::now())
             .await

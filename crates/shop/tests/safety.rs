@@ -10,7 +10,7 @@ use inkstone_core::{demo, ledger, open, profiles, Clock, Database};
 use inkstone_keychain::MemoryStore;
 use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start_embedded, RunningServer};
-use inkstone_shop::{PaymentClient, Settled, Shop};
+use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
 
 struct World {
     server: RunningServer,
@@ -71,6 +71,7 @@ impl World {
         )
         .with_clock(self.clock.clone())
         .allow_sandbox()
+        .with_installation(InstallationId::parse("inst-this-computer").unwrap())
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod ai;
 pub mod app;
 pub mod credits;
+pub mod purchase_account;
 pub mod session;
 pub mod settings;
 pub mod shop;
@@ -62,6 +63,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         shop::restore_purchases,
         shop::account_set_credentials,
         shop::account_sign_in,
+        purchase_account::purchase_account_status,
+        purchase_account::purchase_account_sign_out_everywhere,
+        purchase_account::purchases_elsewhere,
         shop::payment_info,
         settings::settings_get,
         settings::settings_set,

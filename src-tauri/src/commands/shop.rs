@@ -18,6 +18,8 @@ pub struct OrderState {
     pub order: Order,
     /// Pending, and asking the payment provider failed just now: still waiting.
     pub check_failed: bool,
+    /// `elsewhere` only: when another computer of the same purchase account credited it.
+    pub claimed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn view(s: Settled) -> OrderState {
@@ -26,11 +28,13 @@ fn view(s: Settled) -> OrderState {
             state: "applied",
             order,
             check_failed: false,
+            claimed_at: None,
         },
         Settled::Ended(order) => OrderState {
             state: "ended",
             order,
             check_failed: false,
+            claimed_at: None,
         },
         Settled::Pending {
             order,
@@ -39,6 +43,13 @@ fn view(s: Settled) -> OrderState {
             state: "pending",
             order,
             check_failed,
+            claimed_at: None,
+        },
+        Settled::CreditedElsewhere { order, elsewhere } => OrderState {
+            state: "elsewhere",
+            order,
+            check_failed: false,
+            claimed_at: Some(elsewhere.claimed_at),
         },
     }
 }
@@ -133,6 +144,8 @@ pub async fn order_cancel(
 #[derive(serde::Serialize)]
 pub struct Restored {
     pub applied: usize,
+    /// Credit packages another computer of the account credited first: listed, not credited.
+    pub elsewhere: usize,
     /// Each receipt that could not be applied, by error kind (the rest were).
     pub failures: Vec<RestoreFailure>,
 }
@@ -146,13 +159,10 @@ pub struct RestoreFailure {
 /// Applies every receipt of this profile's account that this machine lacks.
 #[tauri::command]
 pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<Restored> {
-    let shop = state.services.shop()?;
-    let report = shop
-        .restore_purchases(state.profile()?)
-        .await
-        .map_err(DesktopError::from)?;
+    let report = state.services.restore_purchases(state.profile()?).await?;
     Ok(Restored {
         applied: report.applied,
+        elsewhere: report.elsewhere.len(),
         failures: report
             .failures
             .into_iter()
@@ -173,11 +183,10 @@ pub async fn account_set_credentials(
     login_name: String,
     password: String,
 ) -> CommandResult<String> {
-    let shop = state.services.shop()?;
-    Ok(shop
-        .set_account_credentials(state.profile()?, &login_name, &password)
-        .await
-        .map_err(DesktopError::from)?)
+    Ok(state
+        .services
+        .set_purchase_account_credentials(state.profile()?, &login_name, &password)
+        .await?)
 }
 
 /// Signs the profile in to its purchase account (by name and password, or recovery code);
@@ -203,11 +212,10 @@ pub async fn account_sign_in(
             })
         }
     };
-    let shop = state.services.shop()?;
-    Ok(shop
-        .sign_in_account(state.profile()?, &how)
-        .await
-        .map_err(DesktopError::from)?)
+    Ok(state
+        .services
+        .sign_in_purchase_account(state.profile()?, &how)
+        .await?)
 }
 
 /// Where purchases go and which ways to pay are offered.

@@ -64,9 +64,10 @@ export interface Order {
 }
 export interface OrderWithQr { order: Order; qr_svg: string; sandbox: boolean }
 /** `check_failed`: pending, and asking the payment provider failed just now (still waiting). */
-export interface OrderState { state: 'applied' | 'ended' | 'pending'; order: Order; check_failed?: boolean }
-/** What restoring did: receipts applied, and each that could not be (by error kind). */
-export interface Restored { applied: number; failures: { order_no: string; kind: string }[] }
+/** `elsewhere`: paid, and another computer of the purchase account credited it (at `claimed_at`). */
+export interface OrderState { state: 'applied' | 'ended' | 'pending' | 'elsewhere'; order: Order; check_failed?: boolean; claimed_at?: string | null }
+/** What restoring did: receipts applied, credit packages credited on another computer (listed, not credited), and each that could not be (by error kind). */
+export interface Restored { applied: number; elsewhere: number; failures: { order_no: string; kind: string }[] }
 /** `providers`: what the endpoint offers (`sandbox`, `wechat`, `alipay`); null when it could not be asked. */
 export interface PaymentInfo { server_url: string | null; sandbox: boolean; providers: string[] | null }
 
