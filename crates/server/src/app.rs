@@ -44,8 +44,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Notifications refused since start (each is also a row in `refused_notifications`).
     pub refused_notifications: Arc<AtomicU64>,
-    /// Wakes waiters of this instance at once; other instances see the
-    /// change on their next database poll. An entry exists only while someone
+    /// Wakes waiters of this instance at once; on PostgreSQL other instances hear of
+    /// the change through LISTEN/NOTIFY (`notify`), and every waiter still reads the
+    /// database once a second as a fallback. An entry exists only while someone
     /// who owns the order waits on it (the count), so its size is bounded by them.
     waiters: Waiters,
     limiter: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
@@ -698,9 +699,20 @@ async fn sandbox_query(
     )
 }
 
-/// Wakes this instance's waiters of an order (the sweeper found it changed).
+/// Wakes this instance's waiters of an order (the sweeper found it changed, or
+/// PostgreSQL said another instance changed it: `notify`).
 pub(crate) fn wake(s: &AppState, order_no: &str) {
     s.notify(order_no);
+}
+
+/// Wakes every waiter of this instance to read the database again (the LISTEN
+/// connection was lost: notifications may have been missed).
+pub(crate) fn wake_all(s: &AppState) {
+    if let Ok(w) = s.waiters.lock() {
+        for (n, _) in w.values() {
+            n.notify_waiters();
+        }
+    }
 }
 
 /// An expired or cancelled order is asked about once more and then closed at the

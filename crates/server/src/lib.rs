@@ -23,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod notify;
 pub mod orders;
 pub mod providers;
 pub mod sandbox;
@@ -245,6 +246,8 @@ pub async fn start(mut config: Config) -> Result<RunningServer, StartError> {
     let sandbox_public_key = state.sandbox_signer.as_ref().map(|s| s.public_key());
     let (tx, rx) = tokio::sync::watch::channel(false);
     let sweeper = sweeper::spawn(state.clone(), rx.clone());
+    // PostgreSQL: hear of settlements made by other instances at once (ends on shutdown).
+    let _listener = notify::spawn(state.clone(), rx.clone());
     let task = tokio::spawn(serve::serve(listener, state.clone(), rx, sweeper));
     Ok(RunningServer {
         base_url,
