@@ -28,8 +28,10 @@
 #![forbid(unsafe_code)]
 
 pub mod alipay;
+pub mod bill;
 pub mod money;
 pub mod receipt;
+pub mod revocation;
 pub mod rsa_keys;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

@@ -274,7 +274,8 @@ pub fn router(state: AppState) -> Router {
         .route("/notify/wechat", post(wechat_notify))
         .route("/notify/alipay", post(alipay_notify))
         .merge(crate::credentials::routes())
-        .merge(crate::claims::routes());
+        .merge(crate::claims::routes())
+        .merge(crate::refund::routes());
     // Off means absent: no page, no confirm, no notification route.
     if sandbox {
         router = router
@@ -952,9 +953,19 @@ async fn wechat_notify(
 ) -> Response {
     let result = async {
         let w = s.wechat.as_ref().ok_or(ApiError::NotFound)?;
-        let evidence = w.notification(&headers, &body)?;
-        s.paid(&evidence).await?;
-        s.notify(&evidence.order_no);
+        match w.notification_any(&headers, &body)? {
+            inkstone_pay::wechat::Notified::Transaction(t) => {
+                let evidence = w.evidence(&t)?;
+                s.paid(&evidence).await?;
+                s.notify(&evidence.order_no);
+            }
+            // A refund changed: only a reason to ask (the verified query decides).
+            inkstone_pay::wechat::Notified::Refund(n) => {
+                if let Err(error) = crate::refund::notified(&s, &n.out_refund_no).await {
+                    tracing::warn!(refund_no = %n.out_refund_no, %error, "following a notified refund failed; the sweeper retries");
+                }
+            }
+        }
         Ok::<_, ApiError>(())
     }
     .await;
@@ -981,6 +992,13 @@ async fn wechat_notify(
 async fn alipay_notify(State(s): State<AppState>, body: String) -> Response {
     let result = async {
         let a = s.alipay.as_ref().ok_or(ApiError::NotFound)?;
+        // A refund notify (refund_fee, out_biz_no): a reason to ask about that refund.
+        if let Some(refund_no) = a.refund_notice(&body)? {
+            if let Err(error) = crate::refund::notified(&s, &refund_no).await {
+                tracing::warn!(%refund_no, %error, "following a notified refund failed; the sweeper retries");
+            }
+            return Ok(());
+        }
         if let Some(evidence) = a.notification(&body)? {
             s.paid(&evidence).await?;
             s.notify(&evidence.order_no);

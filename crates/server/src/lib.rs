@@ -26,6 +26,8 @@ pub mod error;
 pub mod notify;
 pub mod orders;
 pub mod providers;
+pub mod reconcile;
+pub mod refund;
 pub mod sandbox;
 mod serve;
 pub mod settlement;

@@ -33,6 +33,8 @@ pub struct Round {
     pub finished: usize,
     /// Provider queries or closes that failed (tried again next round).
     pub failed: usize,
+    /// Open refunds asked about (`refund::follow_open`).
+    pub refunds_followed: usize,
 }
 
 /// Starts the sweeper, unless `sweep_interval_secs` is 0.
@@ -163,5 +165,9 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<Round, ApiError> {
             }
         }
     }
+    // Refunds still open: ask the provider, claimed per instance like orders.
+    let (followed, failed) = crate::refund::follow_open(state, now).await?;
+    round.refunds_followed = followed;
+    round.failed += failed;
     Ok(round)
 }
