@@ -17,6 +17,19 @@ fn read(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// One timed provider call (metrics: `inkstone_provider_call_seconds`).
+async fn timed<T>(
+    metrics: &crate::metrics::Metrics,
+    provider: &str,
+    call: &str,
+    f: impl std::future::Future<Output = T>,
+) -> T {
+    let start = std::time::Instant::now();
+    let out = f.await;
+    metrics.provider_call(provider, call, start.elapsed().as_secs_f64());
+    out
+}
+
 async fn send(
     http: &reqwest::Client,
     req: &HttpRequest,
@@ -111,6 +124,7 @@ pub struct Wechat {
     pub notify_url: String,
     pub api_host: String,
     http: reqwest::Client,
+    pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// A notification that fails a check: refused (and audited by the caller).
@@ -149,6 +163,7 @@ impl Wechat {
             notify_url: c.notify_url.clone(),
             api_host: c.api_host.trim_end_matches('/').into(),
             http: reqwest::Client::new(),
+            metrics: Default::default(),
         })
     }
 
@@ -180,7 +195,13 @@ impl Wechat {
                 Utc::now().timestamp(),
             )
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "create",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status != 200 {
             return Err(ApiError::Provider(format!(
                 "WeChat Pay create answered {status}"
@@ -238,7 +259,13 @@ impl Wechat {
             .merchant
             .query(order_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "query",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status == 404 {
             return Ok(None);
         }
@@ -296,7 +323,13 @@ impl Wechat {
                 Utc::now().timestamp(),
             )
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "refund",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status != 200 {
             let code = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -324,7 +357,13 @@ impl Wechat {
             .merchant
             .refund_query(refund_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "refund_query",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status == 404 {
             return Ok(None);
         }
@@ -399,7 +438,13 @@ impl Wechat {
             .merchant
             .trade_bill(date, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "trade_bill",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status != 200 {
             let code = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -427,7 +472,13 @@ impl Wechat {
             .merchant
             .bill_download(&answer.download_url, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let packed = download(&self.http, &get).await?;
+        let packed = timed(
+            &self.metrics,
+            "wechat",
+            "bill_download",
+            download(&self.http, &get),
+        )
+        .await?;
         let plain = bill::gunzip(&packed).map_err(bill_err("WeChat Pay"))?;
         bill::check_wechat_hash(&plain, &answer.hash_type, &answer.hash_value)
             .map_err(bill_err("WeChat Pay"))?;
@@ -441,7 +492,13 @@ impl Wechat {
             .merchant
             .close(order_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, _, _) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, _, _) = timed(
+            &self.metrics,
+            "wechat",
+            "close",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         // 204: closed; 400 ORDER_CLOSED / 404: nothing left to close.
         if status >= 500 || status == 429 {
             return Err(ApiError::Provider(format!(
@@ -456,6 +513,7 @@ pub struct Alipay {
     pub app: alipay::App,
     pub notify_url: String,
     http: reqwest::Client,
+    pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 fn ali(e: AlipayError) -> ApiError {
@@ -483,6 +541,7 @@ impl Alipay {
             app,
             notify_url: c.notify_url.clone(),
             http: reqwest::Client::new(),
+            metrics: Default::default(),
         })
     }
 
@@ -494,7 +553,13 @@ impl Alipay {
         req: HttpRequest,
         method: &str,
     ) -> Result<Result<serde_json::Value, AlipayError>, ApiError> {
-        let (status, _, body) = send(&self.http, &req, &req.url).await?;
+        let (status, _, body) = timed(
+            &self.metrics,
+            "alipay",
+            method,
+            send(&self.http, &req, &req.url),
+        )
+        .await?;
         if status != 200 {
             return Err(ApiError::Provider(format!("Alipay answered {status}")));
         }
@@ -659,7 +724,13 @@ impl Alipay {
             headers: Vec::new(),
             body: String::new(),
         };
-        let zipped = download(&self.http, &get).await?;
+        let zipped = timed(
+            &self.metrics,
+            "alipay",
+            "bill_download",
+            download(&self.http, &get),
+        )
+        .await?;
         let text = bill::unzip_alipay(&zipped).map_err(bill_err("Alipay"))?;
         bill::parse_alipay(&text)
             .map(Some)

@@ -111,6 +111,7 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<Round, ApiError> {
                 if let Some(mut order) = orders::fetch(&state.db, &order_no).await? {
                     if orders::expire_if_due(&state.db, &mut order, now).await? {
                         round.expired += 1;
+                        state.metrics.inc("inkstone_orders_expired_total", &[]);
                         app::wake(state, &order_no);
                         match app::finish_order(state, &order_no).await {
                             Ok(paid) => {

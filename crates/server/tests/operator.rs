@@ -269,6 +269,10 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(change: impl FnOnce(&mut Config)) -> Setup {
     let fake = Arc::new(Fake::default());
     let app = axum::Router::new()
         .route("/v3/pay/transactions/native", post(wx_create))
@@ -337,7 +341,7 @@ async fn setup() -> Setup {
         gw = alipay.gateway,
     );
     let config_toml = write("server.toml", &toml);
-    let config = Config {
+    let mut config = Config {
         bind: ([127, 0, 0, 1], 0).into(),
         public_url: String::new(),
         database_url,
@@ -347,6 +351,7 @@ async fn setup() -> Setup {
         alipay: Some(alipay),
         ..Config::default()
     };
+    change(&mut config);
     Setup {
         server: start(config).await.unwrap(),
         fake,
@@ -859,5 +864,120 @@ async fn a_wechat_refund_notification_makes_the_server_ask_and_finish_the_refund
         )
         .await,
         1
+    );
+}
+
+const METRICS_TOKEN: &str = "metrics-token-0123456789";
+
+async fn scrape(url: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The value of one series in an exposition (0 when absent).
+fn series(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(name_and_labels)?
+                .strip_prefix(' ')?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_off_by_default_and_behind_a_token_or_their_own_address() {
+    // Off unless chosen.
+    let plain = setup().await;
+    assert_eq!(plain.server.metrics_addr, None);
+    let (status, _) = scrape(
+        &format!("{}/metrics", plain.server.base_url),
+        Some(METRICS_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let s = setup_with(|c| {
+        c.metrics_token = Some(METRICS_TOKEN.into());
+        c.metrics_bind = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    let url = format!("{}/metrics", s.server.base_url);
+    assert_eq!(scrape(&url, None).await.0, 401);
+    assert_eq!(scrape(&url, Some("metrics-token-wrong000000")).await.0, 401);
+
+    let c = support::register(&s.server).await;
+    let no = order(&c, "wechat").await;
+    order(&c, "alipay").await;
+    // A paid order (through a notification) and a refused one (bad signature).
+    s.fake.paid.lock().unwrap().insert(no.clone(), 1000);
+    let (h, body) = WechatPlatform::default().notification(
+        &wechat_transaction(&no, 1000),
+        chrono::Utc::now().timestamp(),
+    );
+    let send = |sig: String, body: Vec<u8>| {
+        reqwest::Client::new()
+            .post(format!("{}/notify/wechat", s.server.base_url))
+            .header("Wechatpay-Timestamp", h.timestamp.clone())
+            .header("Wechatpay-Nonce", h.nonce.clone())
+            .header("Wechatpay-Signature", sig)
+            .header("Wechatpay-Serial", h.serial.clone())
+            .body(body)
+            .send()
+    };
+    assert_eq!(
+        send(h.signature.clone(), body.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(
+        send("AAAA".into(), body).await.unwrap().status().as_u16(),
+        400
+    );
+
+    let (status, text) = scrape(&url, Some(METRICS_TOKEN)).await;
+    assert_eq!(status, 200);
+    for (line, want) in [
+        ("inkstone_orders_created_total{provider=\"wechat\"}", 1.0),
+        ("inkstone_orders_created_total{provider=\"alipay\"}", 1.0),
+        ("inkstone_orders_paid_total{provider=\"wechat\"}", 1.0),
+        ("inkstone_notifications_accepted_total{provider=\"wechat\"}", 1.0),
+        ("inkstone_notifications_refused_total{provider=\"wechat\",reason=\"bad_signature\"}", 1.0),
+        ("inkstone_provider_call_seconds_count{provider=\"wechat\",call=\"create\"}", 1.0),
+        ("inkstone_provider_call_seconds_count{provider=\"alipay\",call=\"alipay.trade.precreate\"}", 1.0),
+        ("inkstone_waiters", 0.0),
+    ] {
+        assert_eq!(series(&text, line), want, "{line}\n{text}");
+    }
+    assert!(
+        text.contains("# TYPE inkstone_provider_call_seconds histogram"),
+        "{text}"
+    );
+    assert!(text.contains("inkstone_provider_call_seconds_bucket{provider=\"wechat\",call=\"create\",le=\"+Inf\"} 1"), "{text}");
+    assert!(
+        series(&text, "inkstone_orders{status=\"paid\"}") >= 1.0,
+        "{text}"
+    );
+    assert!(text.contains("# TYPE inkstone_orders_expired_total counter"));
+
+    // Its own address: /metrics without a token, and nothing else.
+    let own = s.server.metrics_addr.expect("metrics address");
+    let (status, text) = scrape(&format!("http://{own}/metrics"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        series(&text, "inkstone_orders_paid_total{provider=\"wechat\"}"),
+        1.0
+    );
+    assert_eq!(
+        scrape(&format!("http://{own}/v1/catalog"), None).await.0,
+        404
     );
 }
