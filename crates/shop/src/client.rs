@@ -8,6 +8,19 @@ use inkstone_pay::receipt::{PublicKeyInfo, SignedReceipt};
 use serde::Deserialize;
 use serde_json::json;
 
+/// One page of `GET /v1/revocations`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RevocationPage {
+    pub revocations: Vec<RevocationItem>,
+    pub next: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RevocationItem {
+    pub cursor: i64,
+    pub signed: inkstone_pay::revocation::SignedRevocation,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server cannot be reached (down, offline): try again later.
@@ -289,6 +302,22 @@ impl PaymentClient {
         self.send(
             self.http
                 .get(format!("{}/v1/receipts", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    /// The account's signed revocations after `after` (`GET /v1/revocations`), oldest
+    /// first, at most 100; `next` is the cursor to pass on.
+    pub async fn revocations(
+        &self,
+        token: &str,
+        after: i64,
+    ) -> Result<RevocationPage, ClientError> {
+        self.send(
+            self.http
+                .get(format!("{}/v1/revocations?after={after}", self.base))
                 .bearer_auth(token),
             Self::SHORT,
         )
