@@ -9,6 +9,7 @@ pub mod lock;
 pub mod media;
 pub mod preferences;
 mod profiles_local;
+mod refunds;
 
 pub use lock::{DataLock, LockError};
 

@@ -119,6 +119,19 @@ pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, BillError> {
     gunzip_within(bytes, MAX_BILL_BYTES)
 }
 
+/// A WeChat bill download as it came: gunzipped when it is gzip (magic `1f 8b`), else
+/// taken as the plain CSV stream (the API's default without `tar_type`). Either way the
+/// signed SHA-1 is checked over the result.
+pub fn wechat_plain(bytes: &[u8]) -> Result<Vec<u8>, BillError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return gunzip(bytes);
+    }
+    if bytes.len() > MAX_BILL_BYTES {
+        return Err(BillError::TooLarge);
+    }
+    Ok(bytes.to_vec())
+}
+
 fn gunzip_within(bytes: &[u8], limit: usize) -> Result<Vec<u8>, BillError> {
     let out = read_limited(flate2::read::GzDecoder::new(bytes), limit)
         .map_err(|e| BillError::Gzip(e.to_string()))?;
@@ -217,7 +230,8 @@ pub fn parse_wechat(bytes: &[u8]) -> Result<Bill, BillError> {
             line: n,
             reason: reason.into(),
         };
-        if f.len() < header.len() {
+        // Every column we read must be there (trailing empty ones may be left out).
+        if f.len() <= c_time.max(c_txn).max(c_order).max(c_state).max(c_amount) {
             return Err(bad("fewer fields than the header"));
         }
         let state = get(c_state).to_string();
@@ -250,6 +264,18 @@ pub fn parse_wechat(bytes: &[u8]) -> Result<Bill, BillError> {
         });
     }
     Ok(bill)
+}
+
+/// The detail CSV out of an Alipay bill download: a zip (magic `PK`), or, tolerated, the
+/// detail CSV itself; decoded from GBK (or UTF-8), bounded.
+pub fn alipay_detail(bytes: &[u8]) -> Result<String, BillError> {
+    if bytes.starts_with(b"PK") {
+        return unzip_alipay(bytes);
+    }
+    if bytes.len() > MAX_BILL_BYTES {
+        return Err(BillError::TooLarge);
+    }
+    Ok(decode_gbk(bytes))
 }
 
 /// The detail CSV out of an Alipay bill zip (the entry whose header names
@@ -435,6 +461,9 @@ mod tests {
         ));
         let gz = crate::testkit::gzip(csv.as_bytes());
         assert_eq!(gunzip(&gz).unwrap(), csv.as_bytes());
+        // Without tar_type the file comes plain: taken as it is.
+        assert_eq!(wechat_plain(&gz).unwrap(), csv.as_bytes());
+        assert_eq!(wechat_plain(csv.as_bytes()).unwrap(), csv.as_bytes());
     }
 
     #[test]
@@ -442,6 +471,9 @@ mod tests {
         let zip = alipay_bill_zip(crate::testkit::ALIPAY_SELLER_ID, "2026-11-25", &rows());
         let text = unzip_alipay(&zip).unwrap();
         assert!(text.contains("业务明细"));
+        assert_eq!(alipay_detail(&zip).unwrap(), text);
+        let gbk = encoding_rs::GBK.encode(&text).0.into_owned();
+        assert_eq!(alipay_detail(&gbk).unwrap(), text);
         let bill = parse_alipay(&text).unwrap();
         assert_eq!(bill.lines.len(), 3);
         assert_eq!(bill.lines[1].order_no, "IK20261125B");
@@ -490,6 +522,8 @@ mod tests {
             let _ = parse_wechat(&bytes);
             let _ = gunzip(&bytes);
             let _ = unzip_alipay(&bytes);
+            let _ = wechat_plain(&bytes);
+            let _ = alipay_detail(&bytes);
             let _ = parse_alipay(&String::from_utf8_lossy(&bytes));
         }
 

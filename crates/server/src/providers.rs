@@ -479,7 +479,7 @@ impl Wechat {
             download(&self.http, &get),
         )
         .await?;
-        let plain = bill::gunzip(&packed).map_err(bill_err("WeChat Pay"))?;
+        let plain = bill::wechat_plain(&packed).map_err(bill_err("WeChat Pay"))?;
         bill::check_wechat_hash(&plain, &answer.hash_type, &answer.hash_value)
             .map_err(bill_err("WeChat Pay"))?;
         bill::parse_wechat(&plain)
@@ -731,7 +731,7 @@ impl Alipay {
             download(&self.http, &get),
         )
         .await?;
-        let text = bill::unzip_alipay(&zipped).map_err(bill_err("Alipay"))?;
+        let text = bill::alipay_detail(&zipped).map_err(bill_err("Alipay"))?;
         bill::parse_alipay(&text)
             .map(Some)
             .map_err(bill_err("Alipay"))

@@ -6,6 +6,7 @@
 pub mod ai;
 pub mod app;
 pub mod credits;
+pub mod refunds;
 pub mod session;
 pub mod settings;
 pub mod shop;
