@@ -13,7 +13,9 @@
 //! `POST /notify/alipay` when configured; `GET /healthz`. Signing back in to an account
 //! (`credentials`): `GET /v1/account`, `PUT /v1/account/credentials`, `POST /v1/sessions`,
 //! `POST /v1/sessions/revoke`; claims of credit receipts per installation (`claims`):
-//! `POST /v1/receipts/{no}/claim`.
+//! `POST /v1/receipts/{no}/claim`; signed revocations of refunded receipts (`refund`):
+//! `GET /v1/revocations?after=CURSOR`; `GET /metrics` when configured (`metrics`).
+//! Operator commands: `reconcile --date` (`reconcile`), `refund` (`refund`).
 #![forbid(unsafe_code)]
 
 pub mod app;
