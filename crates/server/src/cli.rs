@@ -11,7 +11,8 @@ usage:
   inkstone-server reconcile --date YYYY-MM-DD [--config FILE]
                                     the day's WeChat Pay / Alipay bills against the orders:
                                     settles paid-but-unrecorded orders, prints mismatches
-                                    (exit 3 when there are any)
+                                    (exit 3 when there are any, 1 when a bill
+                                    could not be had or trusted)
   inkstone-server refund ORDER_NO [--fen N] --reason TEXT [--config FILE]
                                     money back to the payer (all of it without --fen);
                                     run again to resume or check a refund in progress

@@ -66,6 +66,9 @@ async fn run() -> Result<(), String> {
             for r in &reports {
                 print!("{r}");
             }
+            if reports.iter().any(|r| r.error.is_some()) {
+                std::process::exit(1);
+            }
             if reports.iter().any(|r| !r.findings.is_empty()) {
                 std::process::exit(3);
             }

@@ -84,12 +84,21 @@ pub struct Report {
     /// Orders this run made paid (their receipts issued).
     pub settled: Vec<String>,
     pub findings: Vec<Finding>,
+    /// The bill could not be had or trusted (provider down, hash mismatch): nothing of
+    /// this provider was matched; the detail is for the operator.
+    pub error: Option<String>,
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(e) = &self.error {
+            return writeln!(f, "{} {}: cannot reconcile: {e}", self.provider, self.date);
+        }
         if !self.bill_found {
-            return writeln!(f, "{} {}: no bill for this day", self.provider, self.date);
+            writeln!(f, "{} {}: no bill for this day", self.provider, self.date)?;
+            if self.findings.is_empty() {
+                return Ok(());
+            }
         }
         writeln!(
             f,
@@ -151,17 +160,29 @@ fn day_bounds_ms(date: NaiveDate) -> Option<(i64, i64)> {
     ))
 }
 
-/// Reconciles `date` with every configured real provider.
+/// Reconciles `date` with every configured real provider. A provider whose bill cannot
+/// be had or trusted gets a report with `error` (the others go on); a database failure
+/// is an error.
 pub async fn reconcile_day(state: &AppState, date: NaiveDate) -> Result<Vec<Report>, ApiError> {
     let day = date.format("%Y-%m-%d").to_string();
     let mut reports = Vec::new();
+    let failed = |provider: &str, e: ApiError| Report {
+        provider: provider.into(),
+        date: day.clone(),
+        error: Some(format!("{e}: {}", e.detail())),
+        ..Report::default()
+    };
     if let Some(w) = &state.wechat {
-        let bill = w.trade_bill(&day).await?;
-        reports.push(reconcile_bill(state, "wechat", date, bill).await?);
+        reports.push(match w.trade_bill(&day).await {
+            Ok(bill) => reconcile_bill(state, "wechat", date, bill).await?,
+            Err(e) => failed("wechat", e),
+        });
     }
     if let Some(a) = &state.alipay {
-        let bill = a.trade_bill(&day).await?;
-        reports.push(reconcile_bill(state, "alipay", date, bill).await?);
+        reports.push(match a.trade_bill(&day).await {
+            Ok(bill) => reconcile_bill(state, "alipay", date, bill).await?,
+            Err(e) => failed("alipay", e),
+        });
     }
     Ok(reports)
 }

@@ -545,9 +545,13 @@ async fn reconciliation_settles_unrecorded_payments_once_and_lists_every_mismatc
         "2026-11-25 15:00:00",
     ));
     s.fake.tamper.store(true, Ordering::SeqCst);
-    let err = reconcile_day(&s.server.state, date).await.unwrap_err();
-    assert_eq!(err.kind(), "provider_error", "{err:?}");
-    assert!(err.detail().contains("SHA-1"), "{}", err.detail());
+    let reports = reconcile_day(&s.server.state, date).await.unwrap();
+    let error = reports[0].error.as_deref().unwrap_or("");
+    assert!(error.contains("SHA-1"), "{error}");
+    assert_eq!(reports[0].lines, 0);
+    assert!(reports[0].to_string().contains("cannot reconcile"));
+    // The other provider is still reconciled.
+    assert!(reports[1].error.is_none() && reports[1].lines == 2);
     assert_eq!(status_of(&s, &g).await.0, "PENDING");
     s.fake.tamper.store(false, Ordering::SeqCst);
 
