@@ -51,6 +51,8 @@ struct Fake {
     refund_calls: AtomicUsize,
     /// The next WeChat refund is made, then answered too late (the caller times out).
     slow_refund: AtomicBool,
+    /// The next Alipay refund is made, then answered too late.
+    slow_alipay_refund: AtomicBool,
     /// WeChat refund queries answer PROCESSING until this many queries of a refund.
     processing_queries: AtomicUsize,
 }
@@ -200,6 +202,9 @@ async fn ali_gateway(State(f): State<Arc<Fake>>, body: String) -> Response {
     let no = biz["out_trade_no"].as_str().unwrap_or("").to_string();
     let method = params.get("method").cloned().unwrap_or_default();
     let base = f.base.get().cloned().unwrap_or_default();
+    // A refund made, then answered after the caller's timeout.
+    let slow =
+        method == "alipay.trade.refund" && f.slow_alipay_refund.swap(false, Ordering::SeqCst);
     let answer = match method.as_str() {
         "alipay.trade.precreate" => {
             json!({"code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": format!("https://qr.alipay.com/{no}")})
@@ -252,6 +257,9 @@ async fn ali_gateway(State(f): State<Arc<Fake>>, body: String) -> Response {
         }
         _ => json!({"code": "10000", "msg": "Success"}),
     };
+    if slow {
+        tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    }
     AlipayPlatform::default()
         .response(&method, &answer)
         .into_response()
@@ -632,8 +640,11 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
 
     // 3 yuan back; the provider makes it but answers after our timeout.
     s.fake.slow_refund.store(true, Ordering::SeqCst);
-    let first = refund::refund_and_follow(state, &wx, Some(300), "重复购买").await;
-    assert_eq!(first.unwrap_err().kind(), "provider_error");
+    let first = refund::refund_and_follow(state, &wx, Some(300), "重复购买")
+        .await
+        .unwrap_err();
+    assert_eq!(first.kind(), "provider_error");
+    assert!(first.detail().contains("unreachable"), "{}", first.detail());
     let (no, status): (String, String) =
         sqlx::query_as("SELECT refund_no, status FROM refunds WHERE order_no = $1")
             .bind(&wx)
@@ -730,7 +741,8 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
         "nothing left to refund"
     );
 
-    // Alipay: synchronous, confirmed by the refund query.
+    // Alipay: synchronous, confirmed by the refund query; its answer too comes after our
+    // timeout the first time, and the command run again finishes the same refund.
     let ali = order(&c, "alipay").await;
     pay_here(
         &s,
@@ -740,6 +752,18 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
         "2026-11-25T04:00:00Z",
     )
     .await;
+    s.fake.slow_alipay_refund.store(true, Ordering::SeqCst);
+    let first = refund::refund_and_follow(state, &ali, None, "用户申请")
+        .await
+        .unwrap_err();
+    assert_eq!(first.kind(), "provider_error");
+    assert!(first.detail().contains("unreachable"), "{}", first.detail());
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM refunds WHERE order_no = $1")
+        .bind(&ali)
+        .fetch_one(&state.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "REQUESTED");
     let done = refund::refund_and_follow(state, &ali, None, "用户申请")
         .await
         .unwrap();
@@ -858,6 +882,40 @@ async fn a_wechat_refund_notification_makes_the_server_ask_and_finish_the_refund
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
+
+    // Without any notification, the sweeper follows an open refund to its end.
+    let wx2 = order(&c, "wechat").await;
+    pay_here(
+        &s,
+        "wechat",
+        &wx2,
+        &format!("4200{wx2}"),
+        "2026-11-25T04:00:00Z",
+    )
+    .await;
+    s.fake
+        .processing_queries
+        .store(usize::MAX, Ordering::SeqCst);
+    let r2 = refund::request(state, &wx2, Some(500), "用户申请")
+        .await
+        .unwrap();
+    assert_eq!(
+        refund::follow(state, &r2.refund_no).await.unwrap().status,
+        "PROCESSING"
+    );
+    s.fake.processing_queries.store(0, Ordering::SeqCst);
+    let round = inkstone_server::sweeper::sweep(state, chrono::Utc::now().timestamp_millis())
+        .await
+        .unwrap();
+    assert!(round.refunds_followed >= 1, "{round:?}");
+    assert_eq!(
+        refund::fetch(state, &r2.refund_no)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "SUCCESS"
+    );
     assert_eq!(
         count(
             &s,
@@ -867,7 +925,7 @@ async fn a_wechat_refund_notification_makes_the_server_ask_and_finish_the_refund
             )
         )
         .await,
-        1
+        2
     );
 }
 
