@@ -72,6 +72,8 @@ async fn listen(state: &AppState, url: &str) {
                 }
             }
         }
+        // Not at once: a connection that fails right after connecting must not spin.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

@@ -158,7 +158,7 @@ pub async fn request(
     };
     if !offered {
         return Err(ApiError::BadRequest(format!(
-            "refunds go through the order's provider ({}), which this server does not offer",
+            "refunds go through WeChat Pay or Alipay as configured here; order {order_no} was paid through {}",
             order.provider
         )));
     }
