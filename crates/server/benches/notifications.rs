@@ -103,7 +103,7 @@ async fn notifications(label: &str, database_url: String, concurrency: usize) {
                     return lat;
                 }
                 let ts = chrono::Utc::now().timestamp();
-                let body = serde_json::to_vec(&json!({"order_no": nos[i], "amount_fen": 1000, "currency": "CNY", "txn_id": format!("T{i}"), "paid_at": ts})).expect("body");
+                let body = serde_json::to_vec(&json!({"order_no": nos[i], "amount_fen": 1000, "currency": "CNY", "txn_id": format!("T{}", nos[i]), "paid_at": ts})).expect("body");
                 let sig = key.sign(ts, &body);
                 let t = Instant::now();
                 let r = http.post(&url).header("x-sandbox-timestamp", ts.to_string()).header("x-sandbox-signature", sig).body(body).send().await.expect("send");
@@ -188,7 +188,7 @@ async fn two_instances(database_url: String) {
                     return;
                 }
                 let ts = chrono::Utc::now().timestamp();
-                let body = serde_json::to_vec(&json!({"order_no": nos[i], "amount_fen": 1000, "currency": "CNY", "txn_id": format!("TX{i}"), "paid_at": ts})).expect("body");
+                let body = serde_json::to_vec(&json!({"order_no": nos[i], "amount_fen": 1000, "currency": "CNY", "txn_id": format!("TX{}", nos[i]), "paid_at": ts})).expect("body");
                 let sig = key.sign(ts, &body);
                 let r = http.post(format!("{}/notify/sandbox", urls[i % 2])).header("x-sandbox-timestamp", ts.to_string()).header("x-sandbox-signature", sig).body(body).send().await.expect("send");
                 assert!(r.status().is_success(), "{}", r.status());
