@@ -29,6 +29,7 @@ run_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U inkstone inkstone
 export DATABASE_URL="postgres://inkstone@127.0.0.1:$PORT/inkstone"
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $PORT"
 # The binaries the workspace test stage built: `cargo test -p` would rebuild with other features.
+# tests/instances.rs starts two inkstone-server processes on this PostgreSQL (LISTEN/NOTIFY).
 status=0
 for bin in $(scripts/lib/built.sh server tests); do
   (cd crates/server && "$bin" -q) || status=1

@@ -127,6 +127,10 @@ pub fn configure<R: Runtime>(
                     for purchase in state.services.take_resumed_purchases() {
                         commands::shop::announce(&follow, &state, &purchase);
                     }
+                    // Refunded purchases: taken back once, and the writer told why.
+                    for revoked in state.services.apply_revocations().await {
+                        commands::refunds::announce(&follow, &state, &revoked);
+                    }
                 }
             });
             Ok(())

@@ -118,10 +118,13 @@ pub enum Reason {
     PurchaseBonus,
     DemoStart,
     BonusExpired,
+    /// Credits taken back because the purchase was refunded (an EXPIRE row with the
+    /// refunded order's number; see `revocations`).
+    PurchaseRefunded,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::Generation,
         Reason::RefundFailed,
         Reason::RefundInterrupted,
@@ -131,6 +134,7 @@ impl Reason {
         Reason::PurchaseBonus,
         Reason::DemoStart,
         Reason::BonusExpired,
+        Reason::PurchaseRefunded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -144,6 +148,7 @@ impl Reason {
             Reason::PurchaseBonus => "purchase_bonus",
             Reason::DemoStart => "demo_start",
             Reason::BonusExpired => "bonus_expired",
+            Reason::PurchaseRefunded => "purchase_refunded",
         }
     }
 
@@ -392,7 +397,7 @@ pub(crate) async fn expire_due_in(
 }
 
 /// Spends expiring bonus first, earliest end date first.
-async fn drain_lots(
+pub(crate) async fn drain_lots(
     conn: &mut SqliteConnection,
     profile_id: i64,
     mut amount: i64,
@@ -800,12 +805,14 @@ pub async fn transactions(
         .map(|c| format!("t.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    // The purchase behind a credited row names its package (in the UI's language).
+    // The purchase behind a credited row (or a refunded one's take-back) names its package
+    // (in the UI's language).
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
         "SELECT {columns}, p.sku AS package_sku, p.credits AS package_credits,
                 p.bonus_credits AS package_bonus
          FROM credit_transactions t
-         LEFT JOIN purchases p ON p.order_no = t.order_no AND t.kind IN ('RECHARGE', 'BONUS')
+         LEFT JOIN purchases p ON p.order_no = t.order_no
+              AND (t.kind IN ('RECHARGE', 'BONUS') OR t.reason = 'purchase_refunded')
          WHERE t.profile_id = "
     ));
     q.push_bind(profile_id);

@@ -45,6 +45,7 @@ pub mod profile_export;
 pub mod profiles;
 pub mod prompts;
 pub mod purchases;
+pub mod revocations;
 pub mod search;
 pub mod sign_in;
 mod time;

@@ -53,6 +53,7 @@ pub mod media;
 pub mod preferences;
 mod profiles_local;
 pub mod purchase_account;
+mod refunds;
 
 pub use lock::{DataLock, LockError};
 
@@ -70,7 +71,7 @@ pub mod ai_models {
 pub mod shop {
     pub use inkstone_core::claims::PurchaseElsewhere;
     pub use inkstone_core::orders::{Order, OrderStatus};
-    pub use inkstone_shop::{AccountSignIn, AccountStatus, Settled};
+    pub use inkstone_shop::{AccountSignIn, AccountStatus, RevocationRecord, Settled};
 }
 
 /// Local profiles as the shell sees them.

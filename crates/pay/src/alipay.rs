@@ -14,6 +14,8 @@ use crate::{HttpRequest, PaidTransaction};
 pub const GATEWAY: &str = "https://openapi.alipay.com/gateway.do";
 /// The exact body Alipay needs to stop resending a notification.
 pub const NOTIFY_SUCCESS: &str = "success";
+/// The method that answers where the day's bill can be downloaded.
+pub const BILL_URL_QUERY: &str = "alipay.data.dataservice.bill.downloadurl.query";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AlipayError {
@@ -210,6 +212,59 @@ impl App {
         self.request(
             "alipay.trade.close",
             json!({"out_trade_no": order_no}),
+            None,
+            now,
+        )
+    }
+
+    /// `alipay.trade.refund`: `refund_no` is our stable out_request_no, so a call sent
+    /// again after a timeout refunds once (Alipay answers `fund_change: "N"`).
+    pub fn refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        refund_fen: i64,
+        reason: &str,
+        now: DateTime<chrono::Utc>,
+    ) -> Result<HttpRequest, AlipayError> {
+        self.request(
+            "alipay.trade.refund",
+            json!({"out_trade_no": order_no, "refund_amount": fen_to_yuan(refund_fen),
+                   "out_request_no": refund_no, "refund_reason": reason.chars().take(256).collect::<String>()}),
+            None,
+            now,
+        )
+    }
+
+    /// `alipay.trade.fastpay.refund.query` for our `out_request_no`.
+    pub fn refund_query(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        now: DateTime<chrono::Utc>,
+    ) -> Result<HttpRequest, AlipayError> {
+        self.request(
+            "alipay.trade.fastpay.refund.query",
+            json!({"out_trade_no": order_no, "out_request_no": refund_no,
+                   "query_options": ["gmt_refund_pay"]}),
+            None,
+            now,
+        )
+    }
+
+    /// `alipay.data.dataservice.bill.downloadurl.query` for the day's trade bill
+    /// (`bill_date` `yyyy-MM-dd`): the answer's `bill_download_url` is a zip of GBK CSVs.
+    pub fn bill_url_query(
+        &self,
+        bill_date: &str,
+        now: DateTime<chrono::Utc>,
+    ) -> Result<HttpRequest, AlipayError> {
+        if !crate::wechat::valid_bill_date(bill_date) {
+            return Err(AlipayError::Malformed("bill_date".into()));
+        }
+        self.request(
+            BILL_URL_QUERY,
+            json!({"bill_type": "trade", "bill_date": bill_date}),
             None,
             now,
         )

@@ -28,9 +28,12 @@
 #![forbid(unsafe_code)]
 
 pub mod alipay;
+pub mod bill;
 pub mod money;
-/// The signed receipt lives in its own crate (the desktop links it without this one).
+/// The signed receipt and revocation live in their own crate (the desktop links it without
+/// this one).
 pub use inkstone_receipt as receipt;
+pub use inkstone_receipt::revocation;
 pub mod rsa_keys;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

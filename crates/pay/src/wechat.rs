@@ -115,6 +115,65 @@ struct NotificationEnvelope {
     resource: Resource,
 }
 
+/// A refund's amounts (answers and notifications).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundAmount {
+    pub total: i64,
+    pub refund: i64,
+    #[serde(default = "cny")]
+    pub currency: String,
+}
+
+/// The Refund resource: the answer of a refund request and of a refund query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub refund_id: String,
+    pub out_refund_no: String,
+    pub out_trade_no: String,
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    /// SUCCESS, CLOSED, PROCESSING or ABNORMAL.
+    pub status: String,
+    pub amount: RefundAmount,
+    #[serde(default)]
+    pub success_time: Option<String>,
+}
+
+/// A refund notification's plaintext (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundNotice {
+    pub mchid: String,
+    pub out_trade_no: String,
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    pub out_refund_no: String,
+    pub refund_id: String,
+    pub refund_status: String,
+    pub amount: RefundAmount,
+    #[serde(default)]
+    pub success_time: Option<String>,
+}
+
+/// A verified notification of either kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notified {
+    Transaction(Transaction),
+    Refund(RefundNotice),
+}
+
+/// The signed answer to a trade bill request.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TradeBillAnswer {
+    pub hash_type: String,
+    pub hash_value: String,
+    pub download_url: String,
+}
+
+/// `yyyy-MM-dd`, a real date.
+pub fn valid_bill_date(s: &str) -> bool {
+    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
 /// `time_expire` as WeChat Pay takes it: RFC 3339 in whole seconds with the offset
 /// (`2026-11-25T12:15:00+08:00`), never a fraction.
 pub fn time_expire_text(t: DateTime<FixedOffset>) -> String {
@@ -268,6 +327,144 @@ impl Merchant {
             body,
             timestamp,
         )
+    }
+
+    /// `POST /v3/refund/domestic/refunds`: `refund_no` is our stable out_refund_no, so a
+    /// request sent again after a timeout refunds once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        reason: &str,
+        refund_fen: i64,
+        total_fen: i64,
+        notify_url: &str,
+        timestamp: i64,
+    ) -> Result<HttpRequest, WechatError> {
+        let body = json!({
+            "out_trade_no": order_no, "out_refund_no": refund_no,
+            "reason": reason.chars().take(80).collect::<String>(), "notify_url": notify_url,
+            "amount": {"refund": refund_fen, "total": total_fen, "currency": "CNY"},
+        });
+        self.request(
+            "POST",
+            "/v3/refund/domestic/refunds".into(),
+            body.to_string(),
+            timestamp,
+        )
+    }
+
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}`.
+    pub fn refund_query(
+        &self,
+        refund_no: &str,
+        timestamp: i64,
+    ) -> Result<HttpRequest, WechatError> {
+        if refund_no.is_empty()
+            || refund_no.len() > 64
+            || !refund_no
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-|*@".contains(&b))
+        {
+            return Err(WechatError::Malformed("out_refund_no".into()));
+        }
+        self.request(
+            "GET",
+            format!("/v3/refund/domestic/refunds/{refund_no}"),
+            String::new(),
+            timestamp,
+        )
+    }
+
+    /// The answer of [`Merchant::refund`] or [`Merchant::refund_query`], verified, then parsed.
+    pub fn refund_answer(
+        &self,
+        headers: &SignedHeaders,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Refund, WechatError> {
+        self.verify(headers, body, now)?;
+        serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))
+    }
+
+    /// Any notification: verified, decrypted and parsed by its `event_type`
+    /// (`TRANSACTION.*` or `REFUND.*`); a refund must be of this merchant.
+    pub fn notification_any(
+        &self,
+        headers: &SignedHeaders,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Notified, WechatError> {
+        self.verify(headers, body, now)?;
+        let env: NotificationEnvelope =
+            serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))?;
+        if env.event_type.starts_with("REFUND.") {
+            let plain = self.decrypt(&env.resource)?;
+            let n: RefundNotice = serde_json::from_slice(&plain)
+                .map_err(|e| WechatError::Malformed(e.to_string()))?;
+            if n.mchid != self.mchid {
+                return Err(WechatError::Mismatch("mchid"));
+            }
+            return Ok(Notified::Refund(n));
+        }
+        self.notification(headers, body, now)
+            .map(Notified::Transaction)
+    }
+
+    /// `GET /v3/bill/tradebill`: the day's `ALL` trade bill (`bill_date` is
+    /// `yyyy-MM-dd`), gzip-compressed. The signed answer is read by [`Merchant::trade_bill_answer`].
+    pub fn trade_bill(&self, bill_date: &str, timestamp: i64) -> Result<HttpRequest, WechatError> {
+        if !valid_bill_date(bill_date) {
+            return Err(WechatError::Malformed(format!(
+                "bill_date {}",
+                bill_date.chars().take(16).collect::<String>()
+            )));
+        }
+        self.request(
+            "GET",
+            format!("/v3/bill/tradebill?bill_date={bill_date}&bill_type=ALL&tar_type=GZIP"),
+            String::new(),
+            timestamp,
+        )
+    }
+
+    /// The answer of [`Merchant::trade_bill`], verified, then parsed.
+    pub fn trade_bill_answer(
+        &self,
+        headers: &SignedHeaders,
+        body: &[u8],
+        now: i64,
+    ) -> Result<TradeBillAnswer, WechatError> {
+        self.verify(headers, body, now)?;
+        serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))
+    }
+
+    /// The GET of a bill's `download_url`: signed like any call (over the URL's path and
+    /// query); its answer is not signed, the bill's SHA-1 is checked instead.
+    pub fn bill_download(
+        &self,
+        download_url: &str,
+        timestamp: i64,
+    ) -> Result<HttpRequest, WechatError> {
+        let rest = download_url
+            .strip_prefix("https://")
+            .or_else(|| download_url.strip_prefix("http://"))
+            .ok_or_else(|| WechatError::Malformed("download_url".into()))?;
+        let path = rest
+            .find('/')
+            .map(|i| &rest[i..])
+            .ok_or_else(|| WechatError::Malformed("download_url".into()))?;
+        let auth = self.authorization("GET", path, "", timestamp, &nonce())?;
+        Ok(HttpRequest {
+            method: "GET",
+            url: download_url.to_string(),
+            headers: vec![
+                ("Authorization".to_string(), auth),
+                ("User-Agent".to_string(), "inkstone-server".to_string()),
+            ],
+            body: String::new(),
+        })
     }
 
     /// Checks a signed answer or notification over the raw body bytes.

@@ -34,6 +34,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod revocation;
+
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -121,7 +123,7 @@ pub enum ReceiptError {
     Malformed(&'static str),
 }
 
-fn check_text(field: &'static str, value: &str) -> Result<(), ReceiptError> {
+pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), ReceiptError> {
     if value.is_empty() {
         return Err(ReceiptError::InvalidField {
             field,
@@ -273,7 +275,7 @@ pub fn key_id_of_public(public_key_b64: &str) -> Result<String, ReceiptError> {
 
 /// The server's signing half. Holds the private key; lives only on the server.
 pub struct ReceiptSigner {
-    key: SigningKey,
+    pub(crate) key: SigningKey,
     key_id: String,
 }
 
@@ -341,7 +343,7 @@ impl ReceiptSigner {
 /// The set of server public keys a desktop trusts, by key id.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedKeys {
-    keys: BTreeMap<String, VerifyingKey>,
+    pub(crate) keys: BTreeMap<String, VerifyingKey>,
 }
 
 impl TrustedKeys {

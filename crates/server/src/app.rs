@@ -44,8 +44,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Notifications refused since start (each is also a row in `refused_notifications`).
     pub refused_notifications: Arc<AtomicU64>,
-    /// Wakes waiters of this instance at once; other instances see the
-    /// change on their next database poll. An entry exists only while someone
+    /// Wakes waiters of this instance at once; on PostgreSQL other instances hear of
+    /// the change through LISTEN/NOTIFY (`notify`), and every waiter still reads the
+    /// database once a second as a fallback. An entry exists only while someone
     /// who owns the order waits on it (the count), so its size is bounded by them.
     waiters: Waiters,
     limiter: Arc<Mutex<HashMap<String, (Instant, u32)>>>,
@@ -54,6 +55,8 @@ pub struct AppState {
     settler: Option<Arc<OnceLock<Settler>>>,
     pub wechat: Option<Arc<crate::providers::Wechat>>,
     pub alipay: Option<Arc<crate::providers::Alipay>>,
+    /// What `/metrics` reports (`metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -70,7 +73,18 @@ impl AppState {
         alipay: Option<crate::providers::Alipay>,
     ) -> Self {
         let sqlite = config.database_url.starts_with("sqlite:");
+        let metrics: Arc<crate::metrics::Metrics> = Default::default();
+        // The providers time their calls into this instance's metrics.
+        let wechat = wechat.map(|mut w| {
+            w.metrics = metrics.clone();
+            w
+        });
+        let alipay = alipay.map(|mut a| {
+            a.metrics = metrics.clone();
+            a
+        });
         AppState {
+            metrics,
             db,
             signer: Arc::new(signer),
             sandbox,
@@ -105,6 +119,17 @@ impl AppState {
     /// Sandbox evidence is signed with the sandbox key, and refused when the sandbox
     /// is off: an old sandbox order can never be paid by a server that no longer offers it.
     pub async fn paid(&self, evidence: &orders::PaymentEvidence) -> Result<PaidOutcome, ApiError> {
+        let outcome = self.paid_once(evidence).await?;
+        if outcome == PaidOutcome::Paid {
+            self.metrics.inc(
+                "inkstone_orders_paid_total",
+                &[("provider", &evidence.provider)],
+            );
+        }
+        Ok(outcome)
+    }
+
+    async fn paid_once(&self, evidence: &orders::PaymentEvidence) -> Result<PaidOutcome, ApiError> {
         let signer = if evidence.provider == sandbox::PROVIDER {
             self.sandbox_signer
                 .as_deref()
@@ -156,10 +181,33 @@ impl AppState {
         self.waiters.lock().map(|w| w.len()).unwrap_or(0)
     }
 
+    /// How many long-polls wait on this instance.
+    pub fn waiters(&self) -> usize {
+        self.waiters
+            .lock()
+            .map(|w| w.values().map(|(_, n)| *n).sum())
+            .unwrap_or(0)
+    }
+
+    /// A notification verified and taken (a duplicate too).
+    pub(crate) fn accepted(&self, provider: &str) {
+        self.metrics.inc(
+            "inkstone_notifications_accepted_total",
+            &[("provider", provider)],
+        );
+    }
+
     /// A notification that was refused: written to the audit table with its reason,
     /// and counted. Best effort: an audit row that cannot be written is logged.
     pub async fn refused(&self, provider: &str, reason: &str, body: &[u8]) {
         self.refused_notifications.fetch_add(1, Ordering::Relaxed);
+        self.metrics.inc(
+            "inkstone_notifications_refused_total",
+            &[
+                ("provider", provider),
+                ("reason", crate::metrics::refusal_reason(reason)),
+            ],
+        );
         let reason: String = reason.chars().take(300).collect();
         tracing::warn!(provider, %reason, "notification refused");
         let result = sqlx::query(
@@ -273,7 +321,9 @@ pub fn router(state: AppState) -> Router {
         .route("/notify/wechat", post(wechat_notify))
         .route("/notify/alipay", post(alipay_notify))
         .merge(crate::credentials::routes())
-        .merge(crate::claims::routes());
+        .merge(crate::claims::routes())
+        .merge(crate::refund::routes())
+        .merge(crate::metrics::routes(&state));
     // Off means absent: no page, no confirm, no notification route.
     if sandbox {
         router = router
@@ -546,6 +596,10 @@ async fn create_order(
     .bind(now)
     .execute(&s.db)
     .await?;
+    s.metrics.inc(
+        "inkstone_orders_created_total",
+        &[("provider", &req.provider)],
+    );
     let order = orders::fetch_owned(&s.db, &account_id, &order_no).await?;
     Ok((StatusCode::CREATED, Json(orders::view(&s.db, order).await?)).into_response())
 }
@@ -553,6 +607,7 @@ async fn create_order(
 async fn current(s: &AppState, account_id: &str, order_no: &str) -> Result<OrderView, ApiError> {
     let mut order = orders::fetch_owned(&s.db, account_id, order_no).await?;
     if orders::expire_if_due(&s.db, &mut order, now_ms()).await? {
+        s.metrics.inc("inkstone_orders_expired_total", &[]);
         finish_at_provider(s, &order.order_no);
     }
     orders::view(&s.db, order).await
@@ -698,9 +753,20 @@ async fn sandbox_query(
     )
 }
 
-/// Wakes this instance's waiters of an order (the sweeper found it changed).
+/// Wakes this instance's waiters of an order (the sweeper found it changed, or
+/// PostgreSQL said another instance changed it: `notify`).
 pub(crate) fn wake(s: &AppState, order_no: &str) {
     s.notify(order_no);
+}
+
+/// Wakes every waiter of this instance to read the database again (the LISTEN
+/// connection was lost: notifications may have been missed).
+pub(crate) fn wake_all(s: &AppState) {
+    if let Ok(w) = s.waiters.lock() {
+        for (n, _) in w.values() {
+            n.notify_waiters();
+        }
+    }
 }
 
 /// An expired or cancelled order is asked about once more and then closed at the
@@ -928,6 +994,7 @@ async fn sandbox_notify(
         }
         return Err(e);
     }
+    s.accepted(sandbox::PROVIDER);
     Ok((StatusCode::OK, "success").into_response())
 }
 
@@ -940,14 +1007,27 @@ async fn wechat_notify(
 ) -> Response {
     let result = async {
         let w = s.wechat.as_ref().ok_or(ApiError::NotFound)?;
-        let evidence = w.notification(&headers, &body)?;
-        s.paid(&evidence).await?;
-        s.notify(&evidence.order_no);
+        match w.notification_any(&headers, &body)? {
+            inkstone_pay::wechat::Notified::Transaction(t) => {
+                let evidence = w.evidence(&t)?;
+                s.paid(&evidence).await?;
+                s.notify(&evidence.order_no);
+            }
+            // A refund changed: only a reason to ask (the verified query decides).
+            inkstone_pay::wechat::Notified::Refund(n) => {
+                if let Err(error) = crate::refund::notified(&s, &n.out_refund_no).await {
+                    tracing::warn!(refund_no = %n.out_refund_no, %error, "following a notified refund failed; the sweeper retries");
+                }
+            }
+        }
         Ok::<_, ApiError>(())
     }
     .await;
     match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => {
+            s.accepted("wechat");
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(e) => {
             let status = if matches!(e, ApiError::Internal(_)) {
                 tracing::warn!(error = %e, "wechat notification not taken now");
@@ -969,6 +1049,13 @@ async fn wechat_notify(
 async fn alipay_notify(State(s): State<AppState>, body: String) -> Response {
     let result = async {
         let a = s.alipay.as_ref().ok_or(ApiError::NotFound)?;
+        // A refund notify (refund_fee, out_biz_no): a reason to ask about that refund.
+        if let Some(refund_no) = a.refund_notice(&body)? {
+            if let Err(error) = crate::refund::notified(&s, &refund_no).await {
+                tracing::warn!(%refund_no, %error, "following a notified refund failed; the sweeper retries");
+            }
+            return Ok(());
+        }
         if let Some(evidence) = a.notification(&body)? {
             s.paid(&evidence).await?;
             s.notify(&evidence.order_no);
@@ -977,7 +1064,10 @@ async fn alipay_notify(State(s): State<AppState>, body: String) -> Response {
     }
     .await;
     match result {
-        Ok(()) => (StatusCode::OK, inkstone_pay::alipay::NOTIFY_SUCCESS).into_response(),
+        Ok(()) => {
+            s.accepted("alipay");
+            (StatusCode::OK, inkstone_pay::alipay::NOTIFY_SUCCESS).into_response()
+        }
         Err(e) => {
             if matches!(e, ApiError::Internal(_)) {
                 tracing::warn!(error = %e, "alipay notification not taken now");

@@ -8,6 +8,14 @@ usage:
   inkstone-server [--config FILE]                     serve (settings: docs/server.md)
   inkstone-server set-catalog FILE.json [--config FILE]  replace the catalog
   inkstone-server gen-receipt-key FILE                 write a new receipt key (mode 0600)
+  inkstone-server reconcile --date YYYY-MM-DD [--config FILE]
+                                    the day's WeChat Pay / Alipay bills against the orders:
+                                    settles paid-but-unrecorded orders, prints mismatches
+                                    (exit 3 when there are any, 1 when a bill
+                                    could not be had or trusted)
+  inkstone-server refund ORDER_NO [--fen N] --reason TEXT [--config FILE]
+                                    money back to the payer (all of it without --fen);
+                                    run again to resume or check a refund in progress
   inkstone-server --help                               this text
 
 Settings come from the TOML file, then INKSTONE_SERVER_* environment variables.";
@@ -25,6 +33,17 @@ pub enum Command {
     GenReceiptKey {
         file: PathBuf,
     },
+    Reconcile {
+        date: chrono::NaiveDate,
+        config: Option<PathBuf>,
+    },
+    Refund {
+        order_no: String,
+        /// `None`: what is left of the order.
+        fen: Option<i64>,
+        reason: String,
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,11 +54,18 @@ pub enum CliError {
     MissingValue(&'static str),
     #[error("`{0}` given twice")]
     Repeated(&'static str),
+    #[error("`{0}` has an invalid value")]
+    Invalid(&'static str),
 }
+
+/// The longest refund reason: WeChat Pay takes 80 characters.
+pub const MAX_REASON_CHARS: usize = 80;
 
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let mut config: Option<PathBuf> = None;
+    let (mut date, mut fen, mut reason): (Option<&str>, Option<&str>, Option<&str>) =
+        (None, None, None);
     let mut positional: Vec<&str> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -51,12 +77,73 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                     return Err(CliError::Repeated("--config"));
                 }
             }
+            flag @ ("--date" | "--fen" | "--reason") => {
+                let (name, slot) = match flag {
+                    "--date" => ("--date", &mut date),
+                    "--fen" => ("--fen", &mut fen),
+                    _ => ("--reason", &mut reason),
+                };
+                let v = it.next().ok_or(CliError::MissingValue(name))?;
+                if slot.replace(v.as_str()).is_some() {
+                    return Err(CliError::Repeated(name));
+                }
+            }
             other if other.starts_with('-') => return Err(CliError::Unknown(other.into())),
             other => positional.push(other),
         }
     }
+    // Each flag belongs to one command; anywhere else it is an unknown argument.
+    let refuse = |flags: &[(&'static str, bool)]| -> Result<(), CliError> {
+        match flags.iter().find(|(_, given)| *given) {
+            Some((name, _)) => Err(CliError::Unknown((*name).into())),
+            None => Ok(()),
+        }
+    };
+    match positional.first() {
+        Some(&"reconcile") => refuse(&[("--fen", fen.is_some()), ("--reason", reason.is_some())])?,
+        Some(&"refund") => refuse(&[("--date", date.is_some())])?,
+        _ => refuse(&[
+            ("--date", date.is_some()),
+            ("--fen", fen.is_some()),
+            ("--reason", reason.is_some()),
+        ])?,
+    }
     match positional.as_slice() {
         [] => Ok(Command::Serve { config }),
+        ["reconcile"] => {
+            let date = date.ok_or(CliError::MissingValue("--date"))?;
+            Ok(Command::Reconcile {
+                date: crate::reconcile::parse_date(date).ok_or(CliError::Invalid("--date"))?,
+                config,
+            })
+        }
+        ["refund", order_no] => {
+            if !crate::orders::valid_order_no(order_no) {
+                return Err(CliError::Invalid("ORDER_NO"));
+            }
+            let fen = fen
+                .map(|f| {
+                    f.parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=10_000_000_000).contains(n))
+                        .ok_or(CliError::Invalid("--fen"))
+                })
+                .transpose()?;
+            let reason = reason.ok_or(CliError::MissingValue("--reason"))?.trim();
+            if reason.is_empty()
+                || reason.chars().count() > MAX_REASON_CHARS
+                || reason.chars().any(char::is_control)
+            {
+                return Err(CliError::Invalid("--reason"));
+            }
+            Ok(Command::Refund {
+                order_no: (*order_no).to_string(),
+                fen,
+                reason: reason.to_string(),
+                config,
+            })
+        }
+        ["refund"] => Err(CliError::MissingValue("refund")),
         ["set-catalog", file] => Ok(Command::SetCatalog {
             file: PathBuf::from(file),
             config,
@@ -116,6 +203,103 @@ mod tests {
             Err(CliError::MissingValue("set-catalog"))
         );
         assert!(p(&["set-catalog", "a", "b"]).is_err());
+    }
+
+    #[test]
+    fn reconcile_and_refund_take_their_own_flags_only() {
+        assert_eq!(
+            p(&["reconcile", "--date", "2026-11-25", "--config", "s.toml"]),
+            Ok(Command::Reconcile {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+                config: Some("s.toml".into())
+            })
+        );
+        assert_eq!(p(&["reconcile"]), Err(CliError::MissingValue("--date")));
+        assert_eq!(
+            p(&["reconcile", "--date", "2026-02-30"]),
+            Err(CliError::Invalid("--date"))
+        );
+        assert_eq!(
+            p(&["--date", "2026-11-25"]),
+            Err(CliError::Unknown("--date".into()))
+        );
+        assert_eq!(
+            p(&["reconcile", "--date", "2026-11-25", "--fen", "1"]),
+            Err(CliError::Unknown("--fen".into()))
+        );
+        assert_eq!(
+            p(&[
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--fen",
+                "300",
+                "--reason",
+                "duplicate purchase"
+            ]),
+            Ok(Command::Refund {
+                order_no: "IK20261125120000ABCDEFGHJK".into(),
+                fen: Some(300),
+                reason: "duplicate purchase".into(),
+                config: None
+            })
+        );
+        assert_eq!(
+            p(&["refund", "IK20261125120000ABCDEFGHJK", "--reason", "退款"]),
+            Ok(Command::Refund {
+                order_no: "IK20261125120000ABCDEFGHJK".into(),
+                fen: None,
+                reason: "退款".into(),
+                config: None
+            })
+        );
+        for bad in [
+            vec!["refund", "IK20261125120000ABCDEFGHJK"],
+            vec!["refund", "IK1", "--reason", "x"],
+            vec!["refund", "IK20261125120000ABCDEFGHJK", "--reason", " "],
+            vec![
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--reason",
+                "x",
+                "--fen",
+                "0",
+            ],
+            vec![
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--reason",
+                "x",
+                "--fen",
+                "-5",
+            ],
+            vec![
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--reason",
+                "x",
+                "--fen",
+                "1.5",
+            ],
+            vec!["refund", "IK20261125120000ABCDEFGHJK", "--reason", "a\nb"],
+            vec![
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--reason",
+                "x",
+                "--date",
+                "2026-11-25",
+            ],
+            vec![
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--reason",
+                "x",
+                "--reason",
+                "y",
+            ],
+        ] {
+            assert!(p(&bad).is_err(), "{bad:?}");
+        }
     }
 
     proptest::proptest! {

@@ -60,6 +60,12 @@ pub struct Config {
     pub rate_per_minute_ip: u32,
     pub rate_per_minute_account: u32,
     pub body_limit_bytes: usize,
+    /// `/metrics` on its own address (only that route there; bind it to a private
+    /// interface). Off when unset.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `/metrics` on the main address, for `Authorization: Bearer <token>` only (at least
+    /// 16 characters; better given as INKSTONE_SERVER_METRICS_TOKEN). Off when unset.
+    pub metrics_token: Option<String>,
     /// WeChat Pay merchant settings; the provider is offered when set.
     pub wechat: Option<WechatConfig>,
     /// Alipay app settings; the provider is offered when set.
@@ -139,6 +145,8 @@ impl Default for Config {
             rate_per_minute_ip: 1200,
             rate_per_minute_account: 600,
             body_limit_bytes: 64 * 1024,
+            metrics_bind: None,
+            metrics_token: None,
             wechat: None,
             alipay: None,
         }
@@ -160,6 +168,11 @@ impl std::fmt::Debug for Config {
             )
             .field("receipt_key_file", &self.receipt_key_file)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_bind", &self.metrics_bind)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
             .field("wechat", &self.wechat.as_ref().map(|w| &w.mchid))
             .field("alipay", &self.alipay.as_ref().map(|a| &a.app_id))
             .finish_non_exhaustive()
@@ -229,6 +242,15 @@ impl Config {
         if let Some(v) = env("SANDBOX_SECRET") {
             config.sandbox_secret = Some(v);
         }
+        if let Some(v) = env("METRICS_BIND") {
+            config.metrics_bind = Some(
+                v.parse()
+                    .map_err(|_| ConfigError::Invalid("INKSTONE_SERVER_METRICS_BIND".into()))?,
+            );
+        }
+        if let Some(v) = env("METRICS_TOKEN") {
+            config.metrics_token = Some(v);
+        }
         if let (Some(w), Some(k)) = (config.wechat.as_mut(), env("WECHAT_APIV3_KEY")) {
             w.apiv3_key = k;
         }
@@ -271,6 +293,21 @@ impl Config {
                 "order_ttl_secs >= 60 and 1 <= wait_max_secs <= 60".into(),
             ));
         }
+        if let Some(t) = &config.metrics_token {
+            if t.len() < 16 || t.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(ConfigError::Invalid(
+                    "metrics_token: at least 16 characters, no spaces".into(),
+                ));
+            }
+        }
+        if config
+            .metrics_bind
+            .is_some_and(|m| m == config.bind && m.port() != 0)
+        {
+            return Err(ConfigError::Invalid(
+                "metrics_bind must differ from bind (or use metrics_token)".into(),
+            ));
+        }
         if config
             .database_connections
             .is_some_and(|n| !(1..=256).contains(&n))
@@ -300,6 +337,26 @@ mod tests {
         let path = dir.path().join("server.toml");
         std::fs::write(&path, toml).expect("write");
         Config::load(Some(&path))
+    }
+
+    #[test]
+    fn metrics_are_off_unless_chosen_and_the_token_is_checked() {
+        let c = load("").unwrap();
+        assert!(c.metrics_bind.is_none() && c.metrics_token.is_none());
+        let c = load("metrics_bind = \"127.0.0.1:9187\"\nmetrics_token = \"0123456789abcdef\"")
+            .unwrap();
+        assert_eq!(c.metrics_bind, Some(([127, 0, 0, 1], 9187).into()));
+        assert!(
+            format!("{c:?}").contains("<set>") && !format!("{c:?}").contains("0123456789abcdef")
+        );
+        for bad in [
+            "metrics_token = \"short\"",
+            "metrics_token = \"0123456789 abcdef\"",
+            "metrics_bind = \"127.0.0.1:8787\"",
+            "metrics_bind = \"nope\"",
+        ] {
+            assert!(load(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

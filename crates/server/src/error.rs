@@ -55,6 +55,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The detail kept out of answers (provider and internal failures), for the
+    /// operator's command line and the log.
+    pub fn detail(&self) -> &str {
+        match self {
+            ApiError::Provider(d) | ApiError::Internal(d) | ApiError::BadRequest(d) => d,
+            ApiError::Rejected(d) => d,
+            _ => "",
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",

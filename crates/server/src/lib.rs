@@ -13,7 +13,9 @@
 //! `POST /notify/alipay` when configured; `GET /healthz`. Signing back in to an account
 //! (`credentials`): `GET /v1/account`, `PUT /v1/account/credentials`, `POST /v1/sessions`,
 //! `POST /v1/sessions/revoke`; claims of credit receipts per installation (`claims`):
-//! `POST /v1/receipts/{no}/claim`.
+//! `POST /v1/receipts/{no}/claim`; signed revocations of refunded receipts (`refund`):
+//! `GET /v1/revocations?after=CURSOR`; `GET /metrics` when configured (`metrics`).
+//! Operator commands: `reconcile --date` (`reconcile`), `refund` (`refund`).
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -23,8 +25,12 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod metrics;
+pub mod notify;
 pub mod orders;
 pub mod providers;
+pub mod reconcile;
+pub mod refund;
 pub mod sandbox;
 mod serve;
 pub mod settlement;
@@ -218,6 +224,8 @@ pub struct RunningServer {
     pub public_keys: Vec<PublicKeyInfo>,
     /// The sandbox's key when the sandbox is on: pinned only by a desktop in demo mode.
     pub sandbox_public_key: Option<PublicKeyInfo>,
+    /// Where `/metrics` is served on its own (`metrics_bind`), if it is.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -234,6 +242,10 @@ impl RunningServer {
 /// Starts serving `config` on its bind address (port 0 picks a free one).
 pub async fn start(mut config: Config) -> Result<RunningServer, StartError> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let metrics_listener = match config.metrics_bind {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
     if config.bind.port() == 0 || config.public_url.is_empty() {
@@ -245,12 +257,29 @@ pub async fn start(mut config: Config) -> Result<RunningServer, StartError> {
     let sandbox_public_key = state.sandbox_signer.as_ref().map(|s| s.public_key());
     let (tx, rx) = tokio::sync::watch::channel(false);
     let sweeper = sweeper::spawn(state.clone(), rx.clone());
+    // PostgreSQL: hear of settlements made by other instances at once (ends on shutdown).
+    let _listener = notify::spawn(state.clone(), rx.clone());
+    let metrics_addr = match metrics_listener {
+        Some(l) => {
+            let addr = l.local_addr()?;
+            let (app, mut stop) = (metrics::own_router(state.clone()), rx.clone());
+            tokio::spawn(async move {
+                let _ = axum::serve(l, app)
+                    .with_graceful_shutdown(async move { serve::stopped(&mut stop).await })
+                    .await;
+            });
+            tracing::info!(%addr, "metrics listening");
+            Some(addr)
+        }
+        None => None,
+    };
     let task = tokio::spawn(serve::serve(listener, state.clone(), rx, sweeper));
     Ok(RunningServer {
         base_url,
         addr,
         public_keys,
         sandbox_public_key,
+        metrics_addr,
         state,
         shutdown: tx,
         task,

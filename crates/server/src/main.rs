@@ -52,6 +52,45 @@ async fn run() -> Result<(), String> {
             println!("catalog updated");
             Ok(())
         }
+        cli::Command::Reconcile { date, config } => {
+            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
+            let state = inkstone_server::build_state(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let reports = inkstone_server::reconcile::reconcile_day(&state, date)
+                .await
+                .map_err(|e| format!("{e}: {}", e.detail()))?;
+            if reports.is_empty() {
+                return Err("no real provider is configured: nothing to reconcile".into());
+            }
+            for r in &reports {
+                print!("{r}");
+            }
+            if reports.iter().any(|r| r.error.is_some()) {
+                std::process::exit(1);
+            }
+            if reports.iter().any(|r| !r.findings.is_empty()) {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
+        cli::Command::Refund {
+            order_no,
+            fen,
+            reason,
+            config,
+        } => {
+            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
+            let state = inkstone_server::build_state(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let refund =
+                inkstone_server::refund::refund_and_follow(&state, &order_no, fen, &reason)
+                    .await
+                    .map_err(|e| format!("{e}: {}", e.detail()))?;
+            println!("{refund}");
+            Ok(())
+        }
         cli::Command::Serve { config } => {
             let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
             tracing::info!(config = ?config, "starting");

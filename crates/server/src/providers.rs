@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{FixedOffset, TimeZone, Utc};
 use inkstone_pay::alipay::{self, AlipayError};
 use inkstone_pay::wechat::{Merchant, SignedHeaders, WechatError};
-use inkstone_pay::{HttpRequest, PaidTransaction};
+use inkstone_pay::{bill, HttpRequest, PaidTransaction};
 
 use crate::config::{AlipayConfig, WechatConfig};
 use crate::error::ApiError;
@@ -15,6 +15,19 @@ use crate::orders::PaymentEvidence;
 
 fn read(path: &std::path::Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// One timed provider call (metrics: `inkstone_provider_call_seconds`).
+async fn timed<T>(
+    metrics: &crate::metrics::Metrics,
+    provider: &str,
+    call: &str,
+    f: impl std::future::Future<Output = T>,
+) -> T {
+    let start = std::time::Instant::now();
+    let out = f.await;
+    metrics.provider_call(provider, call, start.elapsed().as_secs_f64());
+    out
 }
 
 async fn send(
@@ -47,6 +60,45 @@ async fn send(
     Ok((status, headers, body))
 }
 
+/// GETs a bill file: at most `MAX_BILL_BYTES`, read as it arrives (never a larger
+/// allocation), within a minute.
+pub(crate) async fn download(
+    http: &reqwest::Client,
+    req: &HttpRequest,
+) -> Result<Vec<u8>, ApiError> {
+    let mut r = http.get(&req.url);
+    for (k, v) in &req.headers {
+        r = r.header(k, v);
+    }
+    let mut resp = r
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(|e| ApiError::Provider(format!("bill download: {}", e.without_url())))?;
+    if resp.status().as_u16() != 200 {
+        return Err(ApiError::Provider(format!(
+            "bill download answered {}",
+            resp.status().as_u16()
+        )));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ApiError::Provider(format!("bill download: {}", e.without_url())))?
+    {
+        if out.len() + chunk.len() > bill::MAX_BILL_BYTES {
+            return Err(ApiError::Provider("bill download: too large".into()));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn bill_err(provider: &str) -> impl Fn(bill::BillError) -> ApiError + '_ {
+    move |e| ApiError::Provider(format!("{provider} bill: {e}"))
+}
+
 fn evidence(provider: &str, p: PaidTransaction) -> PaymentEvidence {
     PaymentEvidence {
         provider: provider.into(),
@@ -58,11 +110,21 @@ fn evidence(provider: &str, p: PaidTransaction) -> PaymentEvidence {
     }
 }
 
+/// Where a refund stands at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundState {
+    /// `PROCESSING`, `SUCCESS`, `CLOSED` or `ABNORMAL`.
+    pub status: String,
+    pub provider_refund_id: Option<String>,
+    pub refund_fen: i64,
+}
+
 pub struct Wechat {
     pub merchant: Merchant,
     pub notify_url: String,
     pub api_host: String,
     http: reqwest::Client,
+    pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// A notification that fails a check: refused (and audited by the caller).
@@ -101,6 +163,7 @@ impl Wechat {
             notify_url: c.notify_url.clone(),
             api_host: c.api_host.trim_end_matches('/').into(),
             http: reqwest::Client::new(),
+            metrics: Default::default(),
         })
     }
 
@@ -132,7 +195,13 @@ impl Wechat {
                 Utc::now().timestamp(),
             )
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "create",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status != 200 {
             return Err(ApiError::Provider(format!(
                 "WeChat Pay create answered {status}"
@@ -190,7 +259,13 @@ impl Wechat {
             .merchant
             .query(order_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "query",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         if status == 404 {
             return Ok(None);
         }
@@ -217,12 +292,213 @@ impl Wechat {
         }
     }
 
+    fn signed(headers: &reqwest::header::HeaderMap) -> Result<SignedHeaders, ApiError> {
+        SignedHeaders::from_lookup(|k| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .map_err(wx_call)
+    }
+
+    /// Asks for a refund under our stable `refund_no` (sent again, it refunds once).
+    pub async fn refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        reason: &str,
+        refund_fen: i64,
+        total_fen: i64,
+    ) -> Result<RefundState, ApiError> {
+        let req = self
+            .merchant
+            .refund(
+                order_no,
+                refund_no,
+                reason,
+                refund_fen,
+                total_fen,
+                &self.notify_url,
+                Utc::now().timestamp(),
+            )
+            .map_err(wx_call)?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "refund",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
+        if status != 200 {
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            return Err(ApiError::Provider(format!(
+                "WeChat Pay refund answered {status} {code}"
+            )));
+        }
+        let r = self
+            .merchant
+            .refund_answer(&Self::signed(&headers)?, &body, Utc::now().timestamp())
+            .map_err(wx_call)?;
+        Self::refund_state(r, order_no, refund_no, refund_fen)
+    }
+
+    /// Where our refund `refund_no` stands; `None` when WeChat Pay does not know it.
+    pub async fn refund_query(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        refund_fen: i64,
+    ) -> Result<Option<RefundState>, ApiError> {
+        let req = self
+            .merchant
+            .refund_query(refund_no, Utc::now().timestamp())
+            .map_err(wx_call)?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "refund_query",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
+        if status == 404 {
+            return Ok(None);
+        }
+        if status != 200 {
+            return Err(ApiError::Provider(format!(
+                "WeChat Pay refund query answered {status}"
+            )));
+        }
+        let r = self
+            .merchant
+            .refund_answer(&Self::signed(&headers)?, &body, Utc::now().timestamp())
+            .map_err(wx_call)?;
+        Self::refund_state(r, order_no, refund_no, refund_fen).map(Some)
+    }
+
+    /// A signed refund answer must be the refund we asked for.
+    fn refund_state(
+        r: inkstone_pay::wechat::Refund,
+        order_no: &str,
+        refund_no: &str,
+        refund_fen: i64,
+    ) -> Result<RefundState, ApiError> {
+        if r.out_refund_no != refund_no || r.out_trade_no != order_no {
+            return Err(ApiError::Provider(
+                "WeChat Pay refund answer names another refund".into(),
+            ));
+        }
+        if r.amount.refund != refund_fen {
+            return Err(ApiError::Provider(format!(
+                "WeChat Pay refund amount {} is not the {refund_fen} fen asked",
+                r.amount.refund
+            )));
+        }
+        Ok(RefundState {
+            status: r.status,
+            provider_refund_id: Some(r.refund_id),
+            refund_fen: r.amount.refund,
+        })
+    }
+
+    /// A notification of either kind, verified.
+    pub fn notification_any(
+        &self,
+        headers: &axum::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<inkstone_pay::wechat::Notified, ApiError> {
+        let h = SignedHeaders::from_lookup(|k| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .map_err(wx)?;
+        self.merchant
+            .notification_any(&h, body, Utc::now().timestamp())
+            .map_err(wx)
+    }
+
+    /// Evidence from a verified transaction (see `notification`).
+    pub fn evidence(
+        &self,
+        t: &inkstone_pay::wechat::Transaction,
+    ) -> Result<PaymentEvidence, ApiError> {
+        Ok(evidence("wechat", self.merchant.paid(t).map_err(wx)?))
+    }
+
+    /// The day's trade bill (`yyyy-MM-dd`): the signed answer's SHA-1 checked against
+    /// the downloaded, uncompressed file. `None` when WeChat Pay has no bill for the day
+    /// (`NO_STATEMENT_EXIST`: nothing was paid).
+    pub async fn trade_bill(&self, date: &str) -> Result<Option<bill::Bill>, ApiError> {
+        let req = self
+            .merchant
+            .trade_bill(date, Utc::now().timestamp())
+            .map_err(wx_call)?;
+        let (status, headers, body) = timed(
+            &self.metrics,
+            "wechat",
+            "trade_bill",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
+        if status != 200 {
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["code"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            if code == "NO_STATEMENT_EXIST" {
+                return Ok(None);
+            }
+            return Err(ApiError::Provider(format!(
+                "WeChat Pay trade bill answered {status} {code}"
+            )));
+        }
+        let h = SignedHeaders::from_lookup(|k| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .map_err(wx_call)?;
+        let answer = self
+            .merchant
+            .trade_bill_answer(&h, &body, Utc::now().timestamp())
+            .map_err(wx_call)?;
+        let get = self
+            .merchant
+            .bill_download(&answer.download_url, Utc::now().timestamp())
+            .map_err(wx_call)?;
+        let packed = timed(
+            &self.metrics,
+            "wechat",
+            "bill_download",
+            download(&self.http, &get),
+        )
+        .await?;
+        let plain = bill::wechat_plain(&packed).map_err(bill_err("WeChat Pay"))?;
+        bill::check_wechat_hash(&plain, &answer.hash_type, &answer.hash_value)
+            .map_err(bill_err("WeChat Pay"))?;
+        bill::parse_wechat(&plain)
+            .map(Some)
+            .map_err(bill_err("WeChat Pay"))
+    }
+
     pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {
         let req = self
             .merchant
             .close(order_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, _, _) = send(&self.http, &req, &self.url(&req)).await?;
+        let (status, _, _) = timed(
+            &self.metrics,
+            "wechat",
+            "close",
+            send(&self.http, &req, &self.url(&req)),
+        )
+        .await?;
         // 204: closed; 400 ORDER_CLOSED / 404: nothing left to close.
         if status >= 500 || status == 429 {
             return Err(ApiError::Provider(format!(
@@ -237,6 +513,7 @@ pub struct Alipay {
     pub app: alipay::App,
     pub notify_url: String,
     http: reqwest::Client,
+    pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 fn ali(e: AlipayError) -> ApiError {
@@ -264,6 +541,7 @@ impl Alipay {
             app,
             notify_url: c.notify_url.clone(),
             http: reqwest::Client::new(),
+            metrics: Default::default(),
         })
     }
 
@@ -275,7 +553,13 @@ impl Alipay {
         req: HttpRequest,
         method: &str,
     ) -> Result<Result<serde_json::Value, AlipayError>, ApiError> {
-        let (status, _, body) = send(&self.http, &req, &req.url).await?;
+        let (status, _, body) = timed(
+            &self.metrics,
+            "alipay",
+            method,
+            send(&self.http, &req, &req.url),
+        )
+        .await?;
         if status != 200 {
             return Err(ApiError::Provider(format!("Alipay answered {status}")));
         }
@@ -336,6 +620,121 @@ impl Alipay {
             }
             Err(e) => Err(ali_call(e)),
         }
+    }
+
+    /// Asks for a refund under our stable out_request_no `refund_no`; Alipay refunds
+    /// synchronously (code 10000), and answers a repeated call without refunding again.
+    pub async fn refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        refund_fen: i64,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        let req = self
+            .app
+            .refund(order_no, refund_no, refund_fen, reason, Utc::now())
+            .map_err(ali_call)?;
+        let v = self
+            .call(req, "alipay.trade.refund")
+            .await?
+            .map_err(ali_call)?;
+        if v["out_trade_no"].as_str().is_some_and(|o| o != order_no) {
+            return Err(ApiError::Provider(
+                "Alipay refund answer names another order".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Where our refund stands: `Some(SUCCESS)` once Alipay reports it refunded,
+    /// `None` while it knows no such refund.
+    pub async fn refund_query(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        refund_fen: i64,
+    ) -> Result<Option<RefundState>, ApiError> {
+        let req = self
+            .app
+            .refund_query(order_no, refund_no, Utc::now())
+            .map_err(ali_call)?;
+        let v = match self.call(req, "alipay.trade.fastpay.refund.query").await? {
+            Ok(v) => v,
+            Err(AlipayError::Business { sub_code, .. }) if sub_code == "ACQ.TRADE_NOT_EXIST" => {
+                return Ok(None)
+            }
+            Err(e) => return Err(ali_call(e)),
+        };
+        let Some(amount) = v["refund_amount"].as_str().filter(|a| !a.is_empty()) else {
+            return Ok(None);
+        };
+        if v["out_request_no"].as_str().is_some_and(|r| r != refund_no) {
+            return Err(ApiError::Provider(
+                "Alipay refund query names another refund".into(),
+            ));
+        }
+        let fen = inkstone_pay::money::yuan_to_fen(amount)
+            .map_err(|e| ApiError::Provider(format!("Alipay refund_amount: {e}")))?;
+        if fen != refund_fen {
+            return Err(ApiError::Provider(format!(
+                "Alipay refund amount {fen} is not the {refund_fen} fen asked"
+            )));
+        }
+        let status = match v["refund_status"].as_str() {
+            None | Some("REFUND_SUCCESS") => "SUCCESS",
+            Some(_) => "PROCESSING",
+        };
+        Ok(Some(RefundState {
+            status: status.into(),
+            provider_refund_id: v["trade_no"].as_str().map(str::to_string),
+            refund_fen: fen,
+        }))
+    }
+
+    /// The out_request_no of a verified refund notification (`refund_fee` and
+    /// `out_biz_no` set), if this is one.
+    pub fn refund_notice(&self, form_body: &str) -> Result<Option<String>, ApiError> {
+        let n = self.app.verify_notify(form_body).map_err(ali)?;
+        let (fee, biz) = (n.get("refund_fee"), n.get("out_biz_no"));
+        Ok((!fee.is_empty() && !biz.is_empty()).then(|| biz.to_string()))
+    }
+
+    /// The day's trade bill (`yyyy-MM-dd`) from the URL in the signed answer. `None`
+    /// when Alipay has no bill for the day (`isp.bill_not_exist`).
+    pub async fn trade_bill(&self, date: &str) -> Result<Option<bill::Bill>, ApiError> {
+        let req = self
+            .app
+            .bill_url_query(date, Utc::now())
+            .map_err(ali_call)?;
+        let v = match self.call(req, alipay::BILL_URL_QUERY).await? {
+            Ok(v) => v,
+            Err(AlipayError::Business { sub_code, .. }) if sub_code.contains("bill_not_exist") => {
+                return Ok(None)
+            }
+            Err(e) => return Err(ali_call(e)),
+        };
+        let url = v["bill_download_url"]
+            .as_str()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .ok_or_else(|| ApiError::Provider("Alipay: no bill_download_url".into()))?;
+        let get = HttpRequest {
+            method: "GET",
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: String::new(),
+        };
+        let zipped = timed(
+            &self.metrics,
+            "alipay",
+            "bill_download",
+            download(&self.http, &get),
+        )
+        .await?;
+        let text = bill::alipay_detail(&zipped).map_err(bill_err("Alipay"))?;
+        bill::parse_alipay(&text)
+            .map(Some)
+            .map_err(bill_err("Alipay"))
     }
 
     pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {

@@ -33,6 +33,8 @@ pub struct Round {
     pub finished: usize,
     /// Provider queries or closes that failed (tried again next round).
     pub failed: usize,
+    /// Open refunds asked about (`refund::follow_open`).
+    pub refunds_followed: usize,
 }
 
 /// Starts the sweeper, unless `sweep_interval_secs` is 0.
@@ -109,6 +111,7 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<Round, ApiError> {
                 if let Some(mut order) = orders::fetch(&state.db, &order_no).await? {
                     if orders::expire_if_due(&state.db, &mut order, now).await? {
                         round.expired += 1;
+                        state.metrics.inc("inkstone_orders_expired_total", &[]);
                         app::wake(state, &order_no);
                         match app::finish_order(state, &order_no).await {
                             Ok(paid) => {
@@ -163,5 +166,9 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<Round, ApiError> {
             }
         }
     }
+    // Refunds still open: ask the provider, claimed per instance like orders.
+    let (followed, failed) = crate::refund::follow_open(state, now).await?;
+    round.refunds_followed = followed;
+    round.failed += failed;
     Ok(round)
 }

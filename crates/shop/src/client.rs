@@ -9,6 +9,18 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::installation::InstallationId;
+/// One page of `GET /v1/revocations`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RevocationPage {
+    pub revocations: Vec<RevocationItem>,
+    pub next: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RevocationItem {
+    pub cursor: i64,
+    pub signed: inkstone_receipt::revocation::SignedRevocation,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -305,6 +317,22 @@ impl PaymentClient {
         self.send(
             self.http
                 .get(format!("{}/v1/receipts", self.base))
+                .bearer_auth(token),
+            Self::SHORT,
+        )
+        .await
+    }
+
+    /// The account's signed revocations after `after` (`GET /v1/revocations`), oldest
+    /// first, at most 100; `next` is the cursor to pass on.
+    pub async fn revocations(
+        &self,
+        token: &str,
+        after: i64,
+    ) -> Result<RevocationPage, ClientError> {
+        self.send(
+            self.http
+                .get(format!("{}/v1/revocations?after={after}", self.base))
                 .bearer_auth(token),
             Self::SHORT,
         )

@@ -14,14 +14,17 @@ use std::time::Duration;
 use inkstone_core::claims::{self, PurchaseElsewhere};
 use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::purchases::{self, ApplyOutcome};
+use inkstone_core::revocations::{self, RevocationOutcome};
 use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 
 pub use client::{
-    AccountSignIn, ClientError, PaymentClient, Providers, ServerAccount, ServerClaim, ServerOrder,
+    AccountSignIn, ClientError, PaymentClient, Providers, RevocationItem, RevocationPage,
+    ServerAccount, ServerClaim, ServerOrder,
 };
+pub use inkstone_core::revocations::RevocationRecord;
 pub use installation::{InstallationId, InvalidInstallationId};
 
 #[derive(Debug, thiserror::Error)]
@@ -585,6 +588,72 @@ impl Shop {
             .map_err(|e| ShopError::Keychain(e.to_string()))?;
         profiles::set_server_account(&self.db, profile_id, &account_id).await?;
         Ok(account_id)
+    }
+
+    /// Takes back what refunded purchases gave (issue 13): fetches the account's signed
+    /// revocations after this profile's cursor and applies each once. Returns the ones
+    /// applied now (to tell the writer why). A profile without a purchase account, or
+    /// without its token here, has nothing to fetch (no account is registered for it).
+    /// A revocation of a purchase not applied here yet holds the cursor before it, so it
+    /// is applied once the receipt is; a bad one is reported and the rest go on.
+    pub async fn apply_revocations(
+        &self,
+        profile_id: i64,
+    ) -> Result<(Vec<RevocationRecord>, Vec<OrderFailure>), ShopError> {
+        let profile = profiles::get_profile(&self.db, profile_id).await?;
+        if profile.server_account_id.is_none() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let Some(token) = self
+            .secrets
+            .get(&SecretName::AccountToken { profile_id })
+            .map_err(|e| ShopError::Keychain(e.to_string()))?
+        else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut after = revocations::cursor(&self.db, profile_id).await?;
+        let (mut applied, mut failures) = (Vec::new(), Vec::new());
+        // Pages of 100; a bounded number per call (the next call goes on).
+        for _ in 0..10 {
+            let page = self.client.revocations(&token, after).await?;
+            if page.revocations.is_empty() {
+                break;
+            }
+            let mut hold: Option<i64> = None;
+            for item in &page.revocations {
+                if item.cursor <= after {
+                    return Err(ShopError::Inconsistent);
+                }
+                let outcome = revocations::apply_revocation(
+                    &self.db,
+                    profile_id,
+                    &self.keys,
+                    &item.signed,
+                    self.clock.now(),
+                )
+                .await;
+                match outcome {
+                    Ok(RevocationOutcome::Applied { record }) => applied.push(*record),
+                    Ok(RevocationOutcome::AlreadyApplied { .. }) => {}
+                    Ok(RevocationOutcome::PurchaseNotHere { .. }) => {
+                        hold.get_or_insert(item.cursor - 1);
+                    }
+                    Err(e) => {
+                        let e = ShopError::from(e);
+                        tracing::warn!(refund_no = %item.signed.revocation.refund_no, kind = e.kind(), "revocation not applied");
+                        failures.push(failure(&item.signed.revocation.order_no, &e));
+                        hold.get_or_insert(item.cursor - 1);
+                    }
+                }
+            }
+            let next = hold.unwrap_or(page.next).max(after);
+            revocations::set_cursor(&self.db, profile_id, next).await?;
+            if hold.is_some() || page.next <= after {
+                break;
+            }
+            after = page.next;
+        }
+        Ok((applied, failures))
     }
 
     /// Applies every receipt of the profile's account that this machine lacks (a credit

@@ -8,6 +8,7 @@ pub mod ai;
 pub mod app;
 pub mod credits;
 pub mod purchase_account;
+pub mod refunds;
 pub mod session;
 pub mod settings;
 pub mod shop;

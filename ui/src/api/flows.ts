@@ -8,7 +8,7 @@ export interface SessionInfo { profile: Profile | null; demo: boolean; has_profi
 export interface DeletedProfile { profile_id: number; username: string; files: string[]; new_owner: number | null }
 export interface Balance { profile_id: number; credits: number; is_member: boolean; member_until: string | null }
 export type TxKind = 'RECHARGE' | 'CONSUME' | 'REFUND' | 'BONUS' | 'EXPIRE'
-export type TxReason = 'generation' | 'refund_failed' | 'refund_interrupted' | 'refund_stopped' | 'refund' | 'purchase' | 'purchase_bonus' | 'demo_start' | 'bonus_expired'
+export type TxReason = 'generation' | 'refund_failed' | 'refund_interrupted' | 'refund_stopped' | 'refund' | 'purchase' | 'purchase_bonus' | 'demo_start' | 'bonus_expired' | 'purchase_refunded'
 export interface PackageRef { sku: string; credits: number; bonus_credits: number }
 export interface Transaction {
   id: number; profile_id: number; kind: TxKind; delta: number; balance_after: number; description: string; reason: TxReason | null

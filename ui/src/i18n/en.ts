@@ -219,6 +219,7 @@ const en: MessageSchema = {
     purchase_bonus: 'Bonus with the {package}',
     demo_start: 'Demo account starting credits',
     bonus_expired: 'Bonus credits expired',
+    purchase_refunded: 'The {package} was refunded: credits taken back',
     package: '{credits}-credit package',
   },
   plans: { month: 'Monthly', quarter: 'Quarterly', year: 'Yearly' },

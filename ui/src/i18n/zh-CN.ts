@@ -218,6 +218,7 @@ const zhCN = {
     purchase_bonus: '购买{package}赠送',
     demo_start: '演示账户初始积分',
     bonus_expired: '赠送积分过期',
+    purchase_refunded: '购买{package}已退款，积分收回',
     package: '{credits} 积分套餐',
   },
   plans: { month: '月卡', quarter: '季卡', year: '年卡' },

@@ -1,0 +1,220 @@
+//! Signed revocations: the server's word that a paid order was refunded, so the desktop
+//! takes back what its receipt gave (issue 13, item 2). Signed with the receipt key over
+//! canonical bytes like a receipt (a different tag, so one can never pass for the other).
+//!
+//! The server decides what is taken back (`credits`, `days`): a full refund takes back
+//! everything the receipt gave; a partial one the same share, rounded down, so a payer is
+//! never charged back more than the share of money returned. The desktop applies it once
+//! (by `refund_no`) and never takes its balance below zero.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use ed25519_dalek::{Signature, Signer};
+use serde::{Deserialize, Serialize};
+
+use crate::{check_text, Purchase, ReceiptError, ReceiptSigner, TrustedKeys};
+
+/// First line of the canonical bytes; changes whenever the format does.
+pub const CANONICAL_TAG: &str = "inkstone-revocation/1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub order_no: String,
+    pub account_id: String,
+    /// Our refund number; a desktop applies each at most once.
+    pub refund_no: String,
+    /// Money returned by this refund, and the order's whole amount, in fen.
+    pub refund_fen: i64,
+    pub amount_fen: i64,
+    /// Credits to take back (recharge and bonus together), and membership days.
+    pub credits: i64,
+    pub days: i64,
+    /// Why, for the writer (the operator's words).
+    pub reason: String,
+    pub revoked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedRevocation {
+    pub key_id: String,
+    pub revocation: Revocation,
+    pub signature: String,
+}
+
+/// What a refund of `refund_fen` out of `amount_fen` takes back of `purchase`:
+/// `(credits, days)`, the same share rounded down (all of it for a full refund).
+pub fn taken_back(purchase: &Purchase, refund_fen: i64, amount_fen: i64) -> (i64, i64) {
+    let share = |n: i64| -> i64 {
+        if amount_fen <= 0 || refund_fen <= 0 {
+            return 0;
+        }
+        if refund_fen >= amount_fen {
+            return n.max(0);
+        }
+        // i128: no overflow for any i64 inputs.
+        (i128::from(n.max(0)) * i128::from(refund_fen) / i128::from(amount_fen)) as i64
+    };
+    match purchase {
+        Purchase::Credits {
+            credits,
+            bonus_credits,
+            ..
+        } => (share(credits.saturating_add(*bonus_credits)), 0),
+        Purchase::Membership { days, .. } => (0, share(*days)),
+    }
+}
+
+impl Revocation {
+    pub fn validate(&self) -> Result<(), ReceiptError> {
+        check_text("order_no", &self.order_no)?;
+        check_text("account_id", &self.account_id)?;
+        check_text("refund_no", &self.refund_no)?;
+        check_text("reason", &self.reason)?;
+        let bad = |field, reason| Err(ReceiptError::InvalidField { field, reason });
+        if self.amount_fen <= 0 || self.refund_fen <= 0 || self.refund_fen > self.amount_fen {
+            return bad("refund_fen", "must be 1..=amount_fen");
+        }
+        if !(0..=200_000_000).contains(&self.credits) || !(0..=3660).contains(&self.days) {
+            return bad("credits", "out of range");
+        }
+        Ok(())
+    }
+
+    pub fn canonical_bytes(&self, key_id: &str) -> Result<Vec<u8>, ReceiptError> {
+        check_text("key_id", key_id)?;
+        self.validate()?;
+        let lines = [
+            CANONICAL_TAG.to_owned(),
+            format!("key_id={key_id}"),
+            format!("order_no={}", self.order_no),
+            format!("account_id={}", self.account_id),
+            format!("refund_no={}", self.refund_no),
+            format!("refund_fen={}", self.refund_fen),
+            format!("amount_fen={}", self.amount_fen),
+            format!("credits={}", self.credits),
+            format!("days={}", self.days),
+            format!("reason={}", self.reason),
+            format!(
+                "revoked_at={}",
+                self.revoked_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+            ),
+        ];
+        let mut out = lines.join("\n");
+        out.push('\n');
+        Ok(out.into_bytes())
+    }
+}
+
+impl ReceiptSigner {
+    pub fn sign_revocation(&self, mut r: Revocation) -> Result<SignedRevocation, ReceiptError> {
+        r.revoked_at = r.revoked_at.trunc_subsecs(0);
+        let bytes = r.canonical_bytes(self.key_id())?;
+        Ok(SignedRevocation {
+            key_id: self.key_id().to_string(),
+            signature: B64.encode(self.key.sign(&bytes).to_bytes()),
+            revocation: r,
+        })
+    }
+}
+
+impl TrustedKeys {
+    /// The revocation, only when its key is pinned and its signature holds.
+    pub fn verify_revocation<'a>(
+        &self,
+        signed: &'a SignedRevocation,
+    ) -> Result<&'a Revocation, ReceiptError> {
+        let key = self
+            .keys
+            .get(&signed.key_id)
+            .ok_or_else(|| ReceiptError::UnknownKey(signed.key_id.clone()))?;
+        let sig: [u8; 64] = B64
+            .decode(signed.signature.trim())
+            .map_err(|_| ReceiptError::Malformed("signature"))?
+            .try_into()
+            .map_err(|_| ReceiptError::Malformed("signature"))?;
+        let bytes = signed.revocation.canonical_bytes(&signed.key_id)?;
+        key.verify_strict(&bytes, &Signature::from_bytes(&sig))
+            .map_err(|_| ReceiptError::BadSignature)?;
+        Ok(&signed.revocation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Revocation {
+        Revocation {
+            order_no: "IK20261125120000ABCDEFGHJK".into(),
+            account_id: "acct_1".into(),
+            refund_no: "RFIK20261125120000ABCDEFGHJKN1".into(),
+            refund_fen: 1000,
+            amount_fen: 1000,
+            credits: 110,
+            days: 0,
+            reason: "重复购买".into(),
+            revoked_at: "2026-11-25T10:00:00.700Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn signed_revocations_verify_and_tampering_fails() {
+        let signer = ReceiptSigner::generate();
+        let keys = TrustedKeys::new([signer.public_key()]);
+        let signed = signer.sign_revocation(sample()).unwrap();
+        assert_eq!(
+            keys.verify_revocation(&signed).unwrap().revoked_at,
+            "2026-11-25T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        let mut more = signed.clone();
+        more.revocation.credits = 1;
+        assert_eq!(
+            keys.verify_revocation(&more),
+            Err(ReceiptError::BadSignature)
+        );
+        let other = TrustedKeys::new([ReceiptSigner::generate().public_key()]);
+        assert!(matches!(
+            other.verify_revocation(&signed),
+            Err(ReceiptError::UnknownKey(_))
+        ));
+        let mut bad = sample();
+        bad.refund_fen = 2000;
+        assert!(signer.sign_revocation(bad).is_err());
+        let mut forged = sample();
+        forged.reason = "x\ncredits=0".into();
+        assert!(signer.sign_revocation(forged).is_err());
+    }
+
+    #[test]
+    fn what_is_taken_back_is_the_refunded_share_rounded_down() {
+        let credits = Purchase::Credits {
+            sku: "credits_100".into(),
+            credits: 100,
+            bonus_credits: 10,
+        };
+        assert_eq!(taken_back(&credits, 1000, 1000), (110, 0));
+        assert_eq!(taken_back(&credits, 300, 1000), (33, 0));
+        assert_eq!(taken_back(&credits, 1, 1000), (0, 0));
+        let month = Purchase::Membership {
+            sku: "member_month".into(),
+            plan: "month".into(),
+            days: 30,
+        };
+        assert_eq!(taken_back(&month, 990, 990), (0, 30));
+        assert_eq!(taken_back(&month, 495, 990), (0, 15));
+        assert_eq!(taken_back(&month, 0, 990), (0, 0));
+    }
+
+    proptest! {
+        /// Never more than the purchase gave, never negative, for any amounts.
+        #[test]
+        fn taken_back_is_bounded(credits in any::<i64>(), bonus in any::<i64>(), refund in any::<i64>(), amount in any::<i64>()) {
+            let p = Purchase::Credits { sku: "s".into(), credits, bonus_credits: bonus };
+            let (c, d) = taken_back(&p, refund, amount);
+            prop_assert!(c >= 0 && d == 0);
+            prop_assert!(c <= credits.saturating_add(bonus).max(0));
+        }
+    }
+}
