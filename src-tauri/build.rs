@@ -52,6 +52,12 @@ const COMMANDS: &[&str] = &[
     "payment_info",
     "settings_get",
     "settings_set",
+    "backups_list",
+    "backup_now",
+    "backup_restore",
+    "start_notices",
+    "data_trouble",
+    "data_trouble_resolve",
 ];
 
 fn main() {

@@ -5,6 +5,7 @@
 //! Tauri commands in `src-tauri` call these methods and do nothing else.
 #![forbid(unsafe_code)]
 
+pub mod backups;
 pub mod lock;
 pub mod media;
 pub mod preferences;
@@ -68,6 +69,9 @@ pub enum DesktopError {
     /// Occurs when a profile export cannot be written (disk full, no permission, interrupted).
     #[error("the export failed: {0}")]
     Export(&'static str),
+    /// Occurs when a backup cannot be written, listed, checked or restored.
+    #[error(transparent)]
+    Backup(#[from] inkstone_core::backup::BackupError),
 }
 
 impl DesktopError {
@@ -99,6 +103,7 @@ impl DesktopError {
             DesktopError::OwnerOnly => "owner_only",
             DesktopError::KeyHostRefused { .. } => "key_host_refused",
             DesktopError::Export(_) => "export_failed",
+            DesktopError::Backup(e) => e.kind(),
         }
     }
 }
@@ -118,6 +123,7 @@ pub fn error_kinds() -> Vec<&'static str> {
         QwenError::KINDS,
         KeychainError::KINDS,
         DesktopError::OWN_KINDS,
+        inkstone_core::backup::BackupError::KINDS,
     ]
     .concat();
     all.sort_unstable();

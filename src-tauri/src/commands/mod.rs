@@ -5,6 +5,7 @@
 
 pub mod ai;
 pub mod app;
+pub mod backups;
 pub mod credits;
 pub mod session;
 pub mod settings;
@@ -64,5 +65,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         shop::payment_info,
         settings::settings_get,
         settings::settings_set,
+        backups::backups_list,
+        backups::backup_now,
+        backups::backup_restore,
+        backups::start_notices,
+        backups::data_trouble,
+        backups::data_trouble_resolve,
     ]
 }
