@@ -58,6 +58,8 @@ const COMMANDS: &[&str] = &[
     "start_notices",
     "data_trouble",
     "data_trouble_resolve",
+    "export_everything",
+    "import_everything",
 ];
 
 fn main() {

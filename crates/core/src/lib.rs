@@ -39,6 +39,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod generations;
+pub mod history_import;
 pub mod ledger;
 pub mod models;
 pub mod orders;

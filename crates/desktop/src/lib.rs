@@ -5,6 +5,7 @@
 //! Tauri commands in `src-tauri` call these methods and do nothing else.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod backups;
 pub mod lock;
 pub mod media;
@@ -72,6 +73,9 @@ pub enum DesktopError {
     /// Occurs when a backup cannot be written, listed, checked or restored.
     #[error(transparent)]
     Backup(#[from] inkstone_core::backup::BackupError),
+    /// Occurs when an "export everything" archive cannot be written or read back.
+    #[error(transparent)]
+    Archive(#[from] archive::ArchiveError),
 }
 
 impl DesktopError {
@@ -104,6 +108,7 @@ impl DesktopError {
             DesktopError::KeyHostRefused { .. } => "key_host_refused",
             DesktopError::Export(_) => "export_failed",
             DesktopError::Backup(e) => e.kind(),
+            DesktopError::Archive(e) => e.kind(),
         }
     }
 }
@@ -124,6 +129,7 @@ pub fn error_kinds() -> Vec<&'static str> {
         KeychainError::KINDS,
         DesktopError::OWN_KINDS,
         inkstone_core::backup::BackupError::KINDS,
+        archive::ArchiveError::KINDS,
     ]
     .concat();
     all.sort_unstable();

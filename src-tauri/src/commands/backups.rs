@@ -195,3 +195,27 @@ pub async fn data_trouble_resolve<R: Runtime>(
         }
     }
 }
+
+/// "Export everything" of the signed-in profile into a folder the writer picked: one zip.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn export_everything(
+    state: State<'_, AppState>,
+    folder: String,
+) -> CommandResult<inkstone_desktop::archive::ExportReport> {
+    let profile = state.profile()?;
+    let folder = path_argument(&folder, "folder")?;
+    Ok(state.services.export_everything(profile, &folder).await?)
+}
+
+/// Takes the history of an export back into the signed-in profile (never credits).
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn import_everything(
+    state: State<'_, AppState>,
+    file: String,
+) -> CommandResult<inkstone_desktop::archive::ImportReport> {
+    let profile = state.profile()?;
+    let file = path_argument(&file, "file")?;
+    Ok(state.services.import_everything(profile, &file).await?)
+}

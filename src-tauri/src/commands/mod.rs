@@ -71,5 +71,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         backups::start_notices,
         backups::data_trouble,
         backups::data_trouble_resolve,
+        backups::export_everything,
+        backups::import_everything,
     ]
 }

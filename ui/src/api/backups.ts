@@ -45,3 +45,21 @@ export const dataTrouble = () => call<TroubleView | null>('data_trouble')
 /** Returns the trouble that remains, or `null` when the app now runs. */
 export const dataTroubleResolve = (action: TroubleAction) =>
   call<TroubleView | null>('data_trouble_resolve', { action })
+
+export interface ExportReport {
+  path: string
+  generations: number
+  files: number
+}
+
+export interface ImportReport {
+  imported: number
+  /** Already in this profile's history. */
+  skipped: number
+  files: number
+}
+
+/** One zip: every generation as Markdown, the generated files, the transactions as CSV. */
+export const exportEverything = (folder: string) => call<ExportReport>('export_everything', { folder })
+/** Takes history back from an export; never credits or memberships. */
+export const importEverything = (file: string) => call<ImportReport>('import_everything', { file })

@@ -24,6 +24,11 @@ function backend(restoreFails: string | null = null) {
         if (folder === '/nope') throw { kind: 'backup_io', message: 'No such file or directory' }
         return { name: 'inkstone-backup-1.db', path: `${folder}/inkstone-backup-1.db`, taken_at: '2026-11-29T10:00:00Z', bytes: 1 }
       }
+      case 'export_everything':
+        return { path: `${(args as { folder: string }).folder}/inkstone-export-1.zip`, generations: 3, files: 1 }
+      case 'import_everything':
+        if ((args as { file: string }).file.endsWith('.txt')) throw { kind: 'export_not_archive', message: 'not a zip' }
+        return { imported: 2, skipped: 1, files: 1 }
       case 'backup_restore':
         if (restoreFails) throw { kind: restoreFails, message: 'refused' }
         return { schema_version: 20, profiles: 2, generations: 7 }
@@ -105,5 +110,24 @@ describe('Settings → Backups', { timeout: 30_000 }, () => {
     expect(calls).toContainEqual(['backup_restore', { file: '/tmp/newer.db' }])
     expect(wrapper.find('[data-testid="backup-error"]').text()).toContain('更新版本')
     expect(wrapper.find('[data-testid="backup-restarting"]').exists()).toBe(false)
+  })
+
+  it('exports everything into a folder and imports history back, saying how much', async () => {
+    backend()
+    const wrapper = await mountIn('zh-CN')
+    await wrapper.find('input[data-testid="export-folder"], [data-testid="export-folder"] input').setValue('/home/me')
+    await wrapper.find('[data-testid="export-now"]').trigger('click')
+    await flushPromises()
+    expect(calls).toContainEqual(['export_everything', { folder: '/home/me' }])
+    expect(wrapper.find('[data-testid="export-written"]').text()).toBe('已导出 3 条记录、1 个文件到：/home/me/inkstone-export-1.zip')
+    await wrapper.find('input[data-testid="import-file"], [data-testid="import-file"] input').setValue('/home/me/a.zip')
+    await wrapper.find('[data-testid="import-now"]').trigger('click')
+    await flushPromises()
+    expect(calls).toContainEqual(['import_everything', { file: '/home/me/a.zip' }])
+    expect(wrapper.find('[data-testid="import-done"]').text()).toContain('已导入 2 条记录（1 条已存在')
+    await wrapper.find('input[data-testid="import-file"], [data-testid="import-file"] input').setValue('/home/me/a.txt')
+    await wrapper.find('[data-testid="import-now"]').trigger('click')
+    await flushPromises()
+    expect(wrapper.find('[data-testid="backup-error"]').text()).toContain('不是墨砚导出的 zip')
   })
 })
