@@ -273,7 +273,10 @@ pub fn router(state: AppState) -> Router {
         .route("/notify/wechat", post(wechat_notify))
         .route("/notify/alipay", post(alipay_notify))
         .merge(crate::credentials::routes())
-        .merge(crate::claims::routes());
+        .merge(crate::claims::routes())
+        .merge(crate::updates::routes(
+            state.config.updates_manifest.clone(),
+        ));
     // Off means absent: no page, no confirm, no notification route.
     if sandbox {
         router = router

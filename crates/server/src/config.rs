@@ -64,6 +64,9 @@ pub struct Config {
     pub wechat: Option<WechatConfig>,
     /// Alipay app settings; the provider is offered when set.
     pub alipay: Option<AlipayConfig>,
+    /// The desktop update manifest the operator publishes (Tauri's `latest.json` shape),
+    /// served at `/v1/updates/{target}/{arch}/{current_version}`; unset: nothing is offered.
+    pub updates_manifest: Option<PathBuf>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -141,6 +144,7 @@ impl Default for Config {
             body_limit_bytes: 64 * 1024,
             wechat: None,
             alipay: None,
+            updates_manifest: None,
         }
     }
 }
