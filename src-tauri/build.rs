@@ -60,11 +60,16 @@ const COMMANDS: &[&str] = &[
     "data_trouble_resolve",
     "export_everything",
     "import_everything",
+    "update_status",
+    "update_check",
+    "update_install",
 ];
 
 fn main() {
     println!("cargo:rerun-if-changed=capabilities");
     println!("cargo:rerun-if-changed=../ui/dist");
+    // The built-in public update key (commands/updates.rs).
+    println!("cargo:rerun-if-env-changed=INKSTONE_UPDATE_PUBLIC_KEY");
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(error) = tauri_build::try_build(attributes) {

@@ -85,6 +85,7 @@ pub fn configure<R: Runtime>(
             let prepared = tauri::async_runtime::block_on(prepare(&handle, &options))?;
             app.manage(commands::backups::StartNotices::default());
             app.manage(commands::backups::TroubleState::default());
+            app.manage(commands::updates::UpdateState::default());
             // A database that is not well opens the window on the trouble page (in the
             // writer's language) instead of failing in the log; the page's choices open it
             // again in this process (`reopen`).
@@ -174,6 +175,7 @@ async fn go_live<R: Runtime>(handle: &tauri::AppHandle<R>, state: AppState) {
         }
     });
     commands::backups::spawn_daily(handle.clone());
+    commands::updates::spawn_checks(handle.clone());
 }
 
 /// The main window, made here rather than from the config so it gets the navigation guard:

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod media;
 pub mod preferences;
 mod profiles_local;
+pub mod updates;
 
 pub use lock::{DataLock, LockError};
 
@@ -76,6 +77,9 @@ pub enum DesktopError {
     /// Occurs when an "export everything" archive cannot be written or read back.
     #[error(transparent)]
     Archive(#[from] archive::ArchiveError),
+    /// Occurs when an update cannot be checked, downloaded or verified.
+    #[error(transparent)]
+    Update(#[from] updates::UpdateError),
 }
 
 impl DesktopError {
@@ -109,6 +113,7 @@ impl DesktopError {
             DesktopError::Export(_) => "export_failed",
             DesktopError::Backup(e) => e.kind(),
             DesktopError::Archive(e) => e.kind(),
+            DesktopError::Update(e) => e.kind(),
         }
     }
 }
@@ -130,6 +135,7 @@ pub fn error_kinds() -> Vec<&'static str> {
         DesktopError::OWN_KINDS,
         inkstone_core::backup::BackupError::KINDS,
         archive::ArchiveError::KINDS,
+        updates::UpdateError::KINDS,
     ]
     .concat();
     all.sort_unstable();

@@ -11,6 +11,7 @@ pub mod session;
 pub mod settings;
 pub mod shop;
 pub mod studio;
+pub mod updates;
 
 /// The invoke handler with every command registered.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -73,5 +74,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         backups::data_trouble_resolve,
         backups::export_everything,
         backups::import_everything,
+        updates::update_status,
+        updates::update_check,
+        updates::update_install,
     ]
 }

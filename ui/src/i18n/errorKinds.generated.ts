@@ -82,6 +82,14 @@ export const ERROR_KINDS = [
   'unknown_generation',
   'unknown_profile',
   'unknown_transaction',
+  'update_bad_signature',
+  'update_io',
+  'update_malformed',
+  'update_network',
+  'update_not_newer',
+  'update_too_large',
+  'update_truncated',
+  'update_unavailable',
   'username_taken',
 ] as const
 
