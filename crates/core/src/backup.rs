@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row};
 
 use crate::Database;
@@ -143,8 +143,9 @@ pub async fn check_backup(path: &Path, migrator: &Migrator) -> Result<BackupChec
     let mut conn = SqliteConnectOptions::from_str("sqlite://")?
         .filename(path)
         .read_only(true)
-        // A restore source never needs a WAL; do not create one beside it.
-        .journal_mode(SqliteJournalMode::Delete)
+        // Nothing beside the file is created or needed (no -shm for a WAL-mode copy): the
+        // file is only read, and nothing else writes it during the check.
+        .immutable(true)
         .busy_timeout(Duration::from_secs(2))
         .connect()
         .await
@@ -279,6 +280,25 @@ mod tests {
             Err(BackupError::Exists)
         ));
         assert!(!dest.with_extension("partial").exists());
+    }
+
+    #[tokio::test]
+    async fn a_plain_copy_of_the_live_wal_database_is_a_good_backup_and_is_left_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = dir.path().join("inkstone.db");
+        let db = crate::open(&live).await.unwrap();
+        crate::profiles::create_profile(&db, "writer", "long enough", false, chrono::Utc::now())
+            .await
+            .unwrap();
+        db.close().await;
+        let copy = dir.path().join("copied.db");
+        std::fs::copy(&live, &copy).unwrap();
+        let before = std::fs::read(&copy).unwrap();
+        let check = check_backup(&copy, crate::db::migrator()).await.unwrap();
+        assert_eq!(check.profiles, 1);
+        assert_eq!(std::fs::read(&copy).unwrap(), before);
+        assert!(!dir.path().join("copied.db-wal").exists());
+        assert!(!dir.path().join("copied.db-shm").exists());
     }
 
     #[tokio::test]

@@ -64,6 +64,21 @@ async fn balance(db: &Database, profile: i64) -> i64 {
     ledger::balance(db, profile, day(0)).await.unwrap().credits
 }
 
+/// Closes `db` and waits until SQLite's last close has checkpointed and removed the WAL: the
+/// connections close on their worker threads, and a checkpoint that lands after a test has
+/// scribbled over the file would write real pages back into it.
+async fn close(db: Database, dir: &Path) {
+    db.close().await;
+    drop(db);
+    for _ in 0..500 {
+        if !dir.join("inkstone.db-wal").exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the WAL was never checkpointed away");
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -225,7 +240,7 @@ async fn an_upgrade_copies_the_data_and_settings_aside_per_version_first() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
     let me = writer_with(&db, 40).await;
-    db.close().await;
+    close(db, dir.path()).await;
     std::fs::write(
         dir.path().join("settings.json"),
         r#"{"preferences":{"locale":"en"}}"#,
@@ -270,7 +285,7 @@ async fn a_migration_that_fails_puts_the_copy_back_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
     let me = writer_with(&db, 40).await;
-    db.close().await;
+    close(db, dir.path()).await;
     let (_keep, migrator) = migrator_with((
         "9002_fails_on_purpose.sql",
         "CREATE TABLE half_done (x INTEGER);\nINSERT INTO no_such_table VALUES (1);",
@@ -308,10 +323,9 @@ async fn a_corrupt_database_is_named_kept_and_can_be_replaced_by_the_latest_back
     backups::daily_backup(&db, dir.path(), day(1))
         .await
         .unwrap();
-    db.close().await;
+    close(db, dir.path()).await;
     let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(dir.path().join("inkstone.db"), &garbage).unwrap();
-    let _ = std::fs::remove_file(dir.path().join("inkstone.db-wal"));
 
     let trouble = open_data(dir.path(), &app_config(), day(2))
         .await
@@ -368,7 +382,7 @@ async fn a_locked_database_is_named_and_opens_once_the_lock_goes() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
     let me = writer_with(&db, 10).await;
-    db.close().await;
+    close(db, dir.path()).await;
     // Another program holds the write lock.
     let other =
         inkstone_core::db::open_unmigrated(&dir.path().join("inkstone.db"), Duration::from_secs(1))
@@ -405,7 +419,7 @@ async fn a_read_only_database_is_named_and_left_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path()).await;
     let me = writer_with(&db, 10).await;
-    db.close().await;
+    close(db, dir.path()).await;
     let path = dir.path().join("inkstone.db");
     let before = std::fs::read(&path).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();

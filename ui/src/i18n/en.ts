@@ -304,6 +304,7 @@ const en: MessageSchema = {
     },
     notices: {
       restored: 'The backup was restored. Your data from before is kept in: {kept}',
+      restoredFresh: 'The backup was restored.',
       restore_refused: 'The backup waiting to be restored failed its checks and was set aside; your data is unchanged.',
       upgrade_copied: 'Before upgrading to {version}, your data and settings were copied to: {folder}',
     },

@@ -303,6 +303,7 @@ const zhCN = {
     },
     notices: {
       restored: '已恢复备份。恢复前的数据另存在：{kept}',
+      restoredFresh: '已恢复备份。',
       restore_refused: '待恢复的备份没有通过检查，已另存一旁；当前数据没有改变。',
       upgrade_copied: '升级到 {version} 之前，数据和设置已复制到：{folder}',
     },

@@ -8,7 +8,8 @@ type T = (key: string, values?: Record<string, unknown>) => string
 export function noticeText(t: T, notice: StartNotice): string {
   switch (notice.kind) {
     case 'restored':
-      return t('backups.notices.restored', { kept: notice.kept })
+      // An empty data folder had nothing to keep aside.
+      return notice.kept ? t('backups.notices.restored', { kept: notice.kept }) : t('backups.notices.restoredFresh')
     case 'restore_refused':
       return t('backups.notices.restore_refused')
     case 'upgrade_copied':
