@@ -511,8 +511,10 @@ impl Services {
         &self.options.data_dir
     }
 
-    /// The daily backups, newest first (Settings → Backups).
-    pub fn backups(&self) -> DesktopResult<Vec<BackupEntry>> {
+    /// The daily backups, newest first (Settings → Backups). A backup is every profile's
+    /// data, so backups and restores are the owner's (an admin profile), like models and keys.
+    pub async fn backups(&self, profile_id: Option<i64>) -> DesktopResult<Vec<BackupEntry>> {
+        self.require_owner(profile_id).await?;
         list_daily(self.data_dir()).map_err(|e| DesktopError::Backup(e.into()))
     }
 
@@ -522,8 +524,13 @@ impl Services {
     }
 
     /// "Back up now": a consistent copy into `folder` (an existing folder the writer picked),
-    /// named after the time.
-    pub async fn back_up_to(&self, folder: &Path) -> DesktopResult<BackupEntry> {
+    /// named after the time. Owner only.
+    pub async fn back_up_to(
+        &self,
+        profile_id: Option<i64>,
+        folder: &Path,
+    ) -> DesktopResult<BackupEntry> {
+        self.require_owner(profile_id).await?;
         if !folder.is_absolute() || !folder.is_dir() {
             return Err(CoreError::InvalidInput {
                 field: "folder",
@@ -546,8 +553,13 @@ impl Services {
     /// Restore from `file`: checked (a database of this app, intact, not newer), copied
     /// into the data folder as the pending restore, checked again there, and the data folder
     /// let go so that the restarted app (the caller restarts it) can take it and put the
-    /// backup in place. The current data is moved aside then, never deleted.
-    pub async fn restore_on_restart(&self, file: &Path) -> DesktopResult<BackupCheck> {
+    /// backup in place. The current data is moved aside then, never deleted. Owner only.
+    pub async fn restore_on_restart(
+        &self,
+        profile_id: Option<i64>,
+        file: &Path,
+    ) -> DesktopResult<BackupCheck> {
+        self.require_owner(profile_id).await?;
         let migrator = inkstone_core::db::migrator();
         backup::check_backup(file, migrator).await?;
         let pending = self.data_dir().join(PENDING_RESTORE);

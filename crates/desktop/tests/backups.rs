@@ -42,7 +42,8 @@ async fn start(dir: &Path, clock: Clock, secrets: Arc<MemoryStore>) -> Services 
 
 /// A profile with `credits` credits; returns its id.
 async fn writer_with(db: &Database, credits: i64) -> i64 {
-    let p = profiles::create_profile(db, "writer", "long enough", false, day(0))
+    // The owner: backups and restores are theirs.
+    let p = profiles::create_profile(db, "writer", "long enough", true, day(0))
         .await
         .unwrap();
     grant(db, p.id, credits).await;
@@ -109,7 +110,7 @@ async fn a_backup_a_day_and_seven_kept_over_ten_fake_days_with_no_secret_inside(
         assert_eq!(s.daily_backup().await.unwrap(), None);
         grant(&s.db, me, 1).await;
     }
-    let list = s.backups().unwrap();
+    let list = s.backups(Some(me)).await.unwrap();
     let names: Vec<&str> = list.iter().map(|b| b.name.as_str()).collect();
     let expected: Vec<String> = (3..10)
         .rev()
@@ -127,7 +128,7 @@ async fn a_backup_a_day_and_seven_kept_over_ten_fake_days_with_no_secret_inside(
     clock.set(day(11));
     s.daily_backup().await.unwrap().unwrap();
     assert!(stray.exists());
-    assert_eq!(s.backups().unwrap().len(), 7);
+    assert_eq!(s.backups(Some(me)).await.unwrap().len(), 7);
 }
 
 #[tokio::test]
@@ -137,19 +138,25 @@ async fn back_up_now_then_restore_at_the_next_start_keeps_the_current_data_aside
     let clock = Clock::manual(day(1));
     let s = start(dir.path(), clock.clone(), Arc::new(MemoryStore::default())).await;
     let me = writer_with(&s.db, 30).await;
-    let saved = s.back_up_to(folder.path()).await.unwrap();
+    let saved = s.back_up_to(Some(me), folder.path()).await.unwrap();
     assert!(Path::new(&saved.path).starts_with(folder.path()));
     grant(&s.db, me, 70).await;
     assert_eq!(balance(&s.db, me).await, 100);
     // A relative or missing folder is refused before anything is written.
     for bad in ["relative/folder", "/no/such/folder/anywhere"] {
         assert_eq!(
-            s.back_up_to(Path::new(bad)).await.unwrap_err().kind(),
+            s.back_up_to(Some(me), Path::new(bad))
+                .await
+                .unwrap_err()
+                .kind(),
             "invalid_input"
         );
     }
 
-    let check = s.restore_on_restart(Path::new(&saved.path)).await.unwrap();
+    let check = s
+        .restore_on_restart(Some(me), Path::new(&saved.path))
+        .await
+        .unwrap();
     assert_eq!(check.profiles, 1);
     // The folder is let go so the restarted app can take it.
     let relock = DataLock::acquire(dir.path()).unwrap();
@@ -208,13 +215,37 @@ async fn a_bad_file_is_refused_before_anything_is_replaced_and_the_folder_stays_
         (Path::new("/no/such/backup.db"), "backup_io"),
     ] {
         assert_eq!(
-            s.restore_on_restart(file).await.unwrap_err().kind(),
+            s.restore_on_restart(Some(me), file)
+                .await
+                .unwrap_err()
+                .kind(),
             kind,
             "{}",
             file.display()
         );
         assert!(!dir.path().join(backups::PENDING_RESTORE).exists());
     }
+    // Another profile of this computer may not replace everyone's data, nor copy it.
+    let other = profiles::create_profile(&s.db, "friend", "long enough", false, day(0))
+        .await
+        .unwrap();
+    let copy = dir.path().join("copy.db");
+    assert_eq!(
+        s.restore_on_restart(Some(other.id), &copy)
+            .await
+            .unwrap_err()
+            .kind(),
+        "owner_only"
+    );
+    assert_eq!(
+        s.back_up_to(Some(other.id), dir.path())
+            .await
+            .unwrap_err()
+            .kind(),
+        "owner_only"
+    );
+    assert_eq!(s.backups(None).await.unwrap_err().kind(), "owner_only");
+    assert!(!dir.path().join(backups::PENDING_RESTORE).exists());
     assert!(matches!(
         DataLock::acquire(dir.path()),
         Err(LockError::AlreadyRunning { .. })

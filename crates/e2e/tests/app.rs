@@ -1182,6 +1182,9 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_b
         write(&c, "写一篇关于备份的秋天散文").await?;
         wait_gone(&c, "[data-testid=stop]").await?;
         balance(&c, "90").await?;
+        // A backup holds every profile's data: the owner (admin) makes it.
+        click(&c, "[data-testid=logout]").await?;
+        login(&c, "admin", "admin123456").await?;
         click(&c, "[data-testid=nav-settings]").await?;
         type_into(
             &c,
@@ -1209,8 +1212,7 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_b
     std::fs::create_dir_all(data.path())?;
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "backup-restore", || async {
-        login(&c, "test_user", "test123456").await?;
-        balance(&c, "100").await?;
+        login(&c, "admin", "admin123456").await?;
         click(&c, "[data-testid=nav-settings]").await?;
         type_into(&c, "[data-testid=backup-file]", &backup.to_string_lossy()).await?;
         click(&c, "[data-testid=backup-restore-file]").await?;

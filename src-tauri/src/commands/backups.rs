@@ -95,9 +95,9 @@ pub fn spawn_daily<R: Runtime>(app: AppHandle<R>) {
 /// The daily backups, newest first.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub fn backups_list(state: State<'_, AppState>) -> CommandResult<Vec<BackupEntry>> {
-    state.profile()?;
-    Ok(state.services.backups()?)
+pub async fn backups_list(state: State<'_, AppState>) -> CommandResult<Vec<BackupEntry>> {
+    let profile = state.profile()?;
+    Ok(state.services.backups(Some(profile)).await?)
 }
 
 fn path_argument(value: &str, field: &'static str) -> CommandResult<PathBuf> {
@@ -115,9 +115,9 @@ fn path_argument(value: &str, field: &'static str) -> CommandResult<PathBuf> {
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn backup_now(state: State<'_, AppState>, folder: String) -> CommandResult<BackupEntry> {
-    state.profile()?;
+    let profile = state.profile()?;
     let folder = path_argument(&folder, "folder")?;
-    Ok(state.services.back_up_to(&folder).await?)
+    Ok(state.services.back_up_to(Some(profile), &folder).await?)
 }
 
 /// Restores `file` (checked first): the app restarts, puts it in place and keeps the current
@@ -129,9 +129,12 @@ pub async fn backup_restore<R: Runtime>(
     state: State<'_, AppState>,
     file: String,
 ) -> CommandResult<backups::BackupCheck> {
-    state.profile()?;
+    let profile = state.profile()?;
     let file = path_argument(&file, "file")?;
-    let check = state.services.restore_on_restart(&file).await?;
+    let check = state
+        .services
+        .restore_on_restart(Some(profile), &file)
+        .await?;
     // Time for this answer to reach the page before the process is replaced.
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;

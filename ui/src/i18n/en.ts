@@ -273,6 +273,7 @@ const en: MessageSchema = {
     name: 'File',
     size: 'Size',
     restore: 'Restore',
+    ownerOnly: 'Backups and restores hold every profile\'s data on this computer, so only its owner (an admin) can use them. You can export everything of your own.',
     backUpNow: 'Back up now',
     folder: 'Back up to folder',
     folderHint: 'Full path of an existing folder, e.g. /home/me/Backups',

@@ -272,6 +272,7 @@ const zhCN = {
     name: '文件',
     size: '大小',
     restore: '恢复',
+    ownerOnly: '备份和恢复包含这台电脑上所有用户的数据，只有电脑的所有者（管理员）可以操作。你可以导出自己的全部内容。',
     backUpNow: '立即备份',
     folder: '备份到文件夹',
     folderHint: '已有文件夹的完整路径，例如 /home/me/备份',

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import ElementPlus from 'element-plus'
+import { createPinia, setActivePinia } from 'pinia'
+import { useAccountStore } from '../../stores/account'
 import { createAppI18n, type Locale } from '../../i18n'
 import BackupSettings from './BackupSettings.vue'
 
@@ -37,10 +39,19 @@ function backend(restoreFails: string | null = null) {
   })
 }
 
-async function mountIn(locale: Locale) {
+async function mountIn(locale: Locale, isAdmin = true) {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  useAccountStore().profile = {
+    id: 1,
+    username: 'owner',
+    is_admin: isAdmin,
+    server_account_id: null,
+    created_at: '2026-01-01T00:00:00Z',
+  }
   const wrapper = mount(BackupSettings, {
     attachTo: document.body,
-    global: { plugins: [createAppI18n(locale), ElementPlus] },
+    global: { plugins: [pinia, createAppI18n(locale), ElementPlus] },
   })
   await flushPromises()
   return wrapper
@@ -129,5 +140,15 @@ describe('Settings → Backups', { timeout: 30_000 }, () => {
     await wrapper.find('[data-testid="import-now"]').trigger('click')
     await flushPromises()
     expect(wrapper.find('[data-testid="backup-error"]').text()).toContain('不是墨砚导出的 zip')
+  })
+
+  it('another profile sees export and import only, and why', async () => {
+    backend()
+    const wrapper = await mountIn('en', false)
+    expect(wrapper.find('[data-testid="backups-owner-only"]').text()).toContain('owner')
+    expect(wrapper.find('[data-testid="backup-now"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="backup-restore-file"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="export-now"]').exists()).toBe(true)
+    expect(calls.map(([c]) => c)).not.toContain('backups_list')
   })
 })
