@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import ElementPlus from 'element-plus'
 import { createAppI18n, type Locale } from '../i18n'
 import TroubleView from './TroubleView.vue'
 import type { TroubleView as Trouble } from '../api/backups'
+import { page } from './troublePage'
 
 let calls: Array<[string, Record<string, unknown>]> = []
 
@@ -30,7 +31,10 @@ async function mountIn(locale: Locale) {
   return wrapper
 }
 
-afterEach(() => clearMocks())
+afterEach(() => {
+  clearMocks()
+  vi.restoreAllMocks()
+})
 
 describe('the database is not well', { timeout: 30_000 }, () => {
   it('says which trouble in Chinese and offers the latest backup', async () => {
@@ -51,6 +55,7 @@ describe('the database is not well', { timeout: 30_000 }, () => {
   })
 
   it('in English for a locked or read-only database, with no backup to restore', async () => {
+    const reload = vi.spyOn(page, 'reload').mockImplementation(() => undefined)
     for (const kind of ['locked', 'read_only'] as const) {
       backend({ kind, latest_backup: null, upgrade_copy: null, data_dir: '/d', locale: 'en' }, null)
       const wrapper = await mountIn('en')
@@ -62,9 +67,12 @@ describe('the database is not well', { timeout: 30_000 }, () => {
       expect(calls).toContainEqual(['data_trouble_resolve', { action: 'retry' }])
       wrapper.unmount()
     }
+    // The database opened: the page starts over as a normal start.
+    expect(reload).toHaveBeenCalledTimes(2)
   })
 
   it('after a failed upgrade names the copy and offers no older backup', async () => {
+    vi.spyOn(page, 'reload').mockImplementation(() => undefined)
     backend(
       { kind: 'upgrade_failed', latest_backup: latest, upgrade_copy: '/d/backups/before-0.2.0', data_dir: '/d', locale: 'en' },
       null,
