@@ -251,7 +251,7 @@ pub async fn open_data(
         }
     }
     let upgrade = if exists {
-        probe(&path, data_dir, config, now).await?
+        probe(&path, data_dir, config).await?
     } else {
         None
     };
@@ -290,7 +290,6 @@ async fn probe(
     path: &Path,
     data_dir: &Path,
     config: &OpenConfig<'_>,
-    _now: DateTime<Utc>,
 ) -> Result<Option<(PathBuf, PathBuf)>, DataTrouble> {
     let trouble = |e: sqlx::Error| DataTrouble::new(classify(&e), e.to_string());
     let pool = inkstone_core::db::open_unmigrated(path, config.busy_timeout)

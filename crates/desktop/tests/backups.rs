@@ -470,3 +470,30 @@ async fn a_read_only_database_is_named_and_left_as_it_is() {
     let back = open(dir.path()).await;
     assert_eq!(balance(&back, me).await, 10);
 }
+
+#[tokio::test]
+async fn data_from_a_newer_version_is_named_and_left_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path()).await;
+    writer_with(&db, 10).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99999, 'from a newer app', 1, x'00', 0)",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    close(db, dir.path()).await;
+    let before = std::fs::read(dir.path().join("inkstone.db")).unwrap();
+    let trouble = open_data(dir.path(), &app_config(), day(2))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(trouble.kind, TroubleKind::Newer);
+    // No copy "before the upgrade" of a downgrade, and the file is untouched.
+    assert!(!dir.path().join("backups/before-0.1.0").exists());
+    assert_eq!(
+        std::fs::read(dir.path().join("inkstone.db")).unwrap(),
+        before
+    );
+}
