@@ -71,7 +71,8 @@ async fn balance(db: &Database, profile: i64) -> i64 {
 async fn close(db: Database, dir: &Path) {
     db.close().await;
     drop(db);
-    for _ in 0..500 {
+    // Generous: on a loaded machine (argon2 in parallel tests) the close can take seconds.
+    for _ in 0..3000 {
         if !dir.join("inkstone.db-wal").exists() {
             return;
         }
