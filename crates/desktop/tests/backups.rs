@@ -65,20 +65,23 @@ async fn balance(db: &Database, profile: i64) -> i64 {
     ledger::balance(db, profile, day(0)).await.unwrap().credits
 }
 
-/// Closes `db` and waits until SQLite's last close has checkpointed and removed the WAL: the
-/// connections close on their worker threads, and a checkpoint that lands after a test has
-/// scribbled over the file would write real pages back into it.
+/// Closes `db` with everything in the database file: a checkpoint that empties the WAL
+/// first, so that a connection the pool closes late (on its worker thread, after `close()`
+/// returned) has nothing left to write into a file the test then scribbles over.
 async fn close(db: Database, dir: &Path) {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&db)
+        .await
+        .unwrap();
     db.close().await;
     drop(db);
-    // Generous: on a loaded machine (argon2 in parallel tests) the close can take seconds.
-    for _ in 0..3000 {
-        if !dir.join("inkstone.db-wal").exists() {
+    for _ in 0..200 {
+        if std::fs::metadata(dir.join("inkstone.db-wal")).map_or(true, |m| m.len() == 0) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("the WAL was never checkpointed away");
+    panic!("the WAL still holds pages after a truncating checkpoint");
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
