@@ -55,11 +55,24 @@ const COMMANDS: &[&str] = &[
     "payment_info",
     "settings_get",
     "settings_set",
+    "backups_list",
+    "backup_now",
+    "backup_restore",
+    "start_notices",
+    "data_trouble",
+    "data_trouble_resolve",
+    "export_everything",
+    "import_everything",
+    "update_status",
+    "update_check",
+    "update_install",
 ];
 
 fn main() {
     println!("cargo:rerun-if-changed=capabilities");
     println!("cargo:rerun-if-changed=../ui/dist");
+    // The built-in public update key (commands/updates.rs).
+    println!("cargo:rerun-if-env-changed=INKSTONE_UPDATE_PUBLIC_KEY");
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(error) = tauri_build::try_build(attributes) {

@@ -129,6 +129,17 @@ impl AppError {
             Self::Desktop(DesktopError::Core(CoreError::Database(_))) => {
                 "the local database failed; details are in the log".to_owned()
             }
+            // Paths and SQL stay in the log.
+            Self::Desktop(DesktopError::Backup(
+                inkstone_core::backup::BackupError::Io(_)
+                | inkstone_core::backup::BackupError::Database(_)
+                | inkstone_core::backup::BackupError::Damaged(_),
+            )) => "the backup could not be read or written; details are in the log".to_owned(),
+            Self::Desktop(DesktopError::Archive(
+                inkstone_desktop::archive::ArchiveError::Io(_)
+                | inkstone_desktop::archive::ArchiveError::Damaged(_)
+                | inkstone_desktop::archive::ArchiveError::NotAnExport(_),
+            )) => "the export could not be read or written; details are in the log".to_owned(),
             other => other.to_string(),
         }
     }

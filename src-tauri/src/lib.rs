@@ -92,49 +92,104 @@ pub fn configure<R: Runtime>(
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
-            let state = tauri::async_runtime::block_on(start(&handle, &options))?;
-            // The writer's region applies from the first generation on.
-            let prefs = commands::settings::load(&handle, &commands::settings::store_path(&state));
-            if let Err(error) = state.services.set_preferences(&prefs) {
-                tracing::warn!(%error, "stored region ignored");
-            }
-            // Paid while the app was closed: credited just now by resuming the order.
-            for purchase in state.services.take_resumed_purchases() {
-                commands::shop::announce(&handle, &state, &purchase);
-            }
-            app.manage(state);
-            match tauri::async_runtime::block_on(media::serve_loopback(handle.clone())) {
-                Ok(base) => {
-                    if let Some(state) = handle.try_state::<AppState>() {
-                        let _ = state.media_base.set(base);
-                    }
+            let prepared = tauri::async_runtime::block_on(prepare(&handle, &options))?;
+            app.manage(commands::backups::StartNotices::default());
+            app.manage(commands::backups::TroubleState::default());
+            app.manage(commands::updates::UpdateState::default());
+            // A database that is not well opens the window on the trouble page (in the
+            // writer's language) instead of failing in the log; the page's choices open it
+            // again in this process (`reopen`).
+            match tauri::async_runtime::block_on(open_services(&options, &prepared))? {
+                Ok((state, notices)) => {
+                    commands::backups::set_notices(&handle, notices);
+                    tauri::async_runtime::block_on(go_live(&handle, state));
                 }
-                // Images still show through the protocol; only videos cannot play.
-                Err(error) => tracing::error!(%error, "no loopback listener for videos"),
+                Err(trouble) => {
+                    tracing::error!(error = %trouble, "the database cannot be used");
+                    commands::backups::set_trouble(&handle, &prepared.data_dir, &trouble);
+                }
             }
+            app.manage(Launch { options, prepared });
             main_window(app.handle())?;
-            // Expired and closed orders are asked about again for 48 hours (the services
-            // back off per order); a late payment is credited and announced like one
-            // credited at start.
-            let follow = handle.clone();
-            tauri::async_runtime::spawn(async move {
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                    let Some(state) = follow.try_state::<AppState>() else {
-                        return;
-                    };
-                    state.services.follow_up_orders().await;
-                    for purchase in state.services.take_resumed_purchases() {
-                        commands::shop::announce(&follow, &state, &purchase);
-                    }
-                    // Refunded purchases: taken back once, and the writer told why.
-                    for revoked in state.services.apply_revocations().await {
-                        commands::refunds::announce(&follow, &state, &revoked);
-                    }
-                }
-            });
             Ok(())
         })
+}
+
+/// What start-up settled once per process (the data folder, its lock, the log), kept so the
+/// trouble page can open the database again.
+pub struct Launch {
+    options: LaunchOptions,
+    prepared: Prepared,
+}
+
+pub struct Prepared {
+    data_dir: PathBuf,
+    demo: bool,
+    data_lock: std::sync::Arc<inkstone_desktop::DataLock>,
+}
+
+/// After the trouble page resolved what it could: opens the database again. `Ok(None)` when
+/// the app now runs, `Ok(Some(trouble))` when the database is still not well.
+pub async fn reopen<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+) -> Result<Option<inkstone_desktop::backups::DataTrouble>, StartupError> {
+    let Some(launch) = app.try_state::<Launch>() else {
+        return Err(StartupError::Window("start-up has not run".into()));
+    };
+    match open_services(&launch.options, &launch.prepared).await? {
+        Ok((state, notices)) => {
+            commands::backups::set_notices(app, notices);
+            go_live(app, state).await;
+            Ok(None)
+        }
+        Err(trouble) => Ok(Some(trouble)),
+    }
+}
+
+/// The app runs: its state managed, preferences applied, purchases announced, videos served,
+/// orders followed, a backup a day.
+async fn go_live<R: Runtime>(handle: &tauri::AppHandle<R>, state: AppState) {
+    // The writer's region applies from the first generation on.
+    let prefs = commands::settings::load(handle, &commands::settings::store_path(&state));
+    if let Err(error) = state.services.set_preferences(&prefs) {
+        tracing::warn!(%error, "stored region ignored");
+    }
+    // Paid while the app was closed: credited just now by resuming the order.
+    for purchase in state.services.take_resumed_purchases() {
+        commands::shop::announce(handle, &state, &purchase);
+    }
+    handle.manage(state);
+    match media::serve_loopback(handle.clone()).await {
+        Ok(base) => {
+            if let Some(state) = handle.try_state::<AppState>() {
+                let _ = state.media_base.set(base);
+            }
+        }
+        // Images still show through the protocol; only videos cannot play.
+        Err(error) => tracing::error!(%error, "no loopback listener for videos"),
+    }
+    // Expired and closed orders are asked about again for 48 hours (the services
+    // back off per order); a late payment is credited and announced like one
+    // credited at start.
+    let follow = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let Some(state) = follow.try_state::<AppState>() else {
+                return;
+            };
+            state.services.follow_up_orders().await;
+            for purchase in state.services.take_resumed_purchases() {
+                commands::shop::announce(&follow, &state, &purchase);
+            }
+            // Refunded purchases: taken back once, and the writer told why.
+            for revoked in state.services.apply_revocations().await {
+                commands::refunds::announce(&follow, &state, &revoked);
+            }
+        }
+    });
+    commands::backups::spawn_daily(handle.clone());
+    commands::updates::spawn_checks(handle.clone());
 }
 
 /// The main window, made here rather than from the config so it gets the navigation guard:
@@ -198,10 +253,12 @@ fn keep_window_state<R: Runtime>(
     }
 }
 
-async fn start<R: Runtime>(
+/// Once per process: the data folder, its lock (before anything reads the database: a
+/// second process on this folder stops here and touches nothing of the first one's), the log.
+async fn prepare<R: Runtime>(
     app: &tauri::AppHandle<R>,
     options: &LaunchOptions,
-) -> Result<AppState, StartupError> {
+) -> Result<Prepared, StartupError> {
     let demo = options.demo_enabled();
     let (data_dir, log_dir) = match &options.data_dir {
         Some(dir) => (dir.clone(), dir.join("logs")),
@@ -218,8 +275,6 @@ async fn start<R: Runtime>(
             source,
         })?;
     }
-    // Before the log, the database and start-up recovery: a second process on this folder
-    // stops here and touches nothing of the first one's.
     let data_lock = std::sync::Arc::new(inkstone_desktop::DataLock::acquire(&data_dir)?);
     let guard = logging::init(&log_dir)?;
     app.manage(guard);
@@ -234,7 +289,39 @@ async fn start<R: Runtime>(
             "demo mode was asked for but this build has none (no `demo` feature): ignored"
         );
     }
-    let db = inkstone_core::db::open(&data_dir.join("inkstone.db")).await?;
+    Ok(Prepared {
+        data_dir,
+        demo,
+        data_lock,
+    })
+}
+
+/// Opens the database (`inkstone_desktop::backups::open_data`: a waiting restore, the copy
+/// before an upgrade, a database that is not well) and the services on it.
+async fn open_services(
+    options: &LaunchOptions,
+    prepared: &Prepared,
+) -> Result<
+    Result<
+        (AppState, Vec<inkstone_desktop::backups::StartNotice>),
+        inkstone_desktop::backups::DataTrouble,
+    >,
+    StartupError,
+> {
+    let data_dir = prepared.data_dir.clone();
+    let demo = prepared.demo;
+    let clock = inkstone_core::Clock::system();
+    let opened = match inkstone_desktop::backups::open_data(
+        &data_dir,
+        &inkstone_desktop::backups::OpenConfig::app(env!("CARGO_PKG_VERSION")),
+        clock.now(),
+    )
+    .await
+    {
+        Ok(opened) => opened,
+        Err(trouble) => return Ok(Err(trouble)),
+    };
+    let db = opened.db;
     let (payment_server_url, payment_server_keys) = match &options.payment_server {
         Some(server) => (
             Some(server.url.clone()),
@@ -253,8 +340,8 @@ async fn start<R: Runtime>(
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(40.0),
-        clock: inkstone_core::Clock::system(),
-        data_lock: Some(data_lock),
+        clock,
+        data_lock: Some(prepared.data_lock.clone()),
     };
     // Keys live in the OS keychain; a data folder other than the default gets its own entries.
     let secrets = if options.data_dir.is_none() && !demo {
@@ -271,14 +358,17 @@ async fn start<R: Runtime>(
             None
         }
     };
-    Ok(AppState {
-        db,
-        data_dir,
-        demo,
-        services: std::sync::Arc::new(services),
-        session: std::sync::Mutex::new(remembered),
-        media_base: std::sync::OnceLock::new(),
-    })
+    Ok(Ok((
+        AppState {
+            db,
+            data_dir,
+            demo,
+            services: std::sync::Arc::new(services),
+            session: std::sync::Mutex::new(remembered),
+            media_base: std::sync::OnceLock::new(),
+        },
+        opened.notices,
+    )))
 }
 
 /// The app's entry point (`main.rs`). Returns a failure code when start-up fails.

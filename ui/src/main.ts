@@ -9,6 +9,8 @@ import { createAppRouter } from './router'
 import { createAppI18n } from './i18n'
 import { useSettingsStore } from './stores/settings'
 import { useAccountStore } from './stores/account'
+import { dataTrouble } from './api/backups'
+import { showStartNotices } from './views/settings/startNotices'
 
 declare global {
   interface Window {
@@ -36,8 +38,11 @@ async function bootstrap() {
   const pinia = createPinia()
   app.use(pinia)
   const settings = useSettingsStore(pinia)
+  // A database that is not well: only the trouble page, in the language of the settings file.
+  const trouble = await dataTrouble().catch(() => null)
   // First paint in the writer's language; defaults if Rust cannot answer.
-  await settings.load().catch(() => undefined)
+  if (trouble) settings.setLocale(trouble.locale)
+  else await settings.load().catch(() => undefined)
   const i18n = createAppI18n(settings.locale)
   app.use(i18n)
   const account = useAccountStore(pinia)
@@ -47,10 +52,13 @@ async function bootstrap() {
         if (!account.loaded) await account.load().catch(() => undefined)
         return account.profile === null
       },
+      trouble: trouble !== null,
     }),
   )
   app.use(ElementPlus)
   app.mount('#app')
+  // What start-up did (a restore, a copy before an upgrade), said once.
+  if (!trouble) void showStartNotices(i18n.global.t)
 }
 
 void bootstrap()

@@ -33,18 +33,32 @@ fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
         .busy_timeout(Duration::from_secs(10)))
 }
 
+/// The app's migrations (`migrations/app/`), built in.
+pub fn migrator() -> &'static sqlx::migrate::Migrator {
+    &MIGRATOR
+}
+
 /// Opens (creating if needed) and migrates the database file at `path`.
 pub async fn open(path: &Path) -> Result<Database, OpenError> {
-    let opts = options("sqlite://")?.filename(path);
-    let pool = SqlitePoolOptions::new()
+    let pool = open_unmigrated(path, Duration::from_secs(10)).await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// Opens (creating if needed) the database file at `path` without migrating it, waiting at
+/// most `busy_timeout` for a lock another connection holds. Start-up uses this to look at the
+/// file (and copy it aside) before a new version migrates it.
+pub async fn open_unmigrated(path: &Path, busy_timeout: Duration) -> Result<Database, sqlx::Error> {
+    let opts = options("sqlite://")?
+        .filename(path)
+        .busy_timeout(busy_timeout);
+    SqlitePoolOptions::new()
         .max_connections(8)
         // A SQLite connection is a file handle in this process, not a socket that can
         // go stale: a ping before every use would only add a round trip to each write.
         .test_before_acquire(false)
         .connect_with(opts)
-        .await?;
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
+        .await
 }
 
 /// A fresh migrated in-memory database, for tests and benchmarks.

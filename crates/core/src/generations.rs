@@ -155,7 +155,7 @@ fn row_to_generation(row: &sqlx::sqlite::SqliteRow) -> CoreResult<Generation> {
     })
 }
 
-fn check_text(
+pub(crate) fn check_text(
     field: &'static str,
     text: &str,
     max_chars: usize,
@@ -199,7 +199,12 @@ fn validate(new: &NewGeneration) -> CoreResult<(String, String)> {
     Ok((json, inputs))
 }
 
-async fn index(conn: &mut SqliteConnection, id: i64, prompt: &str, output: &str) -> CoreResult<()> {
+pub(crate) async fn index(
+    conn: &mut SqliteConnection,
+    id: i64,
+    prompt: &str,
+    output: &str,
+) -> CoreResult<()> {
     sqlx::query("DELETE FROM generations_fts WHERE rowid = ?")
         .bind(id)
         .execute(&mut *conn)

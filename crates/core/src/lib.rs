@@ -12,6 +12,7 @@
 //! * [`profiles`]: local accounts with argon2id passwords, the owner, deletion;
 //! * [`sign_in`]: slowed-down failed sign-ins and "keep me signed in" sessions;
 //! * [`profile_export`]: a profile's history and ledger, exported before deletion;
+//! * [`backup`]: consistent copies of the database and the checks before a restore;
 //! * [`demo`]: the seed report's demo users (demo mode only).
 //!
 //! ```
@@ -30,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod backup;
 #[cfg(feature = "bench-support")]
 pub mod bench_support;
 pub mod catalog;
@@ -38,6 +40,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod generations;
+pub mod history_import;
 pub mod ledger;
 pub mod models;
 pub mod orders;

@@ -45,6 +45,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod archive;
+pub mod backups;
 pub mod books;
 mod demo;
 pub mod history;
@@ -54,6 +56,7 @@ pub mod preferences;
 mod profiles_local;
 pub mod purchase_account;
 mod refunds;
+pub mod updates;
 
 pub use lock::{DataLock, LockError};
 
@@ -142,6 +145,15 @@ pub enum DesktopError {
     /// replaced silently; see `purchase_account::load_or_create_installation`).
     #[error("{0}")]
     Installation(String),
+    /// Occurs when a backup cannot be written, listed, checked or restored.
+    #[error(transparent)]
+    Backup(#[from] inkstone_core::backup::BackupError),
+    /// Occurs when an "export everything" archive cannot be written or read back.
+    #[error(transparent)]
+    Archive(#[from] archive::ArchiveError),
+    /// Occurs when an update cannot be checked, downloaded or verified.
+    #[error(transparent)]
+    Update(#[from] updates::UpdateError),
 }
 
 impl DesktopError {
@@ -177,6 +189,9 @@ impl DesktopError {
             DesktopError::Export(_) => "export_failed",
             DesktopError::InvalidArgument { .. } => "invalid_argument",
             DesktopError::Installation(_) => "installation_unreadable",
+            DesktopError::Backup(e) => e.kind(),
+            DesktopError::Archive(e) => e.kind(),
+            DesktopError::Update(e) => e.kind(),
         }
     }
 }
@@ -196,6 +211,9 @@ pub fn error_kinds() -> Vec<&'static str> {
         QwenError::KINDS,
         KeychainError::KINDS,
         DesktopError::OWN_KINDS,
+        inkstone_core::backup::BackupError::KINDS,
+        archive::ArchiveError::KINDS,
+        updates::UpdateError::KINDS,
     ]
     .concat();
     all.sort_unstable();

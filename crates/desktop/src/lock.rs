@@ -78,6 +78,14 @@ impl DataLock {
         })
     }
 
+    /// Lets the folder go while this process still runs: just before the app restarts itself
+    /// (a restore), so that the new process can take it. The OS lets go at exit anyway.
+    pub fn release(&self) {
+        if let Err(error) = fs4::FileExt::unlock(&self._file) {
+            tracing::warn!(%error, "could not let go of the data folder lock");
+        }
+    }
+
     /// The folder this lock holds.
     pub fn dir(&self) -> &Path {
         &self.dir

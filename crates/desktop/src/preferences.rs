@@ -55,12 +55,26 @@ impl Region {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Preferences {
     pub locale: Locale,
     pub theme: Theme,
     pub region: Region,
+    /// Check for a signed update at start and daily. On unless the writer turns it off:
+    /// fixes reach every writer.
+    pub check_updates: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences {
+            locale: Locale::default(),
+            theme: Theme::default(),
+            region: Region::default(),
+            check_updates: true,
+        }
+    }
 }
 
 impl Preferences {
@@ -81,6 +95,10 @@ impl Preferences {
         }
         let region: Region = field(&map, "region");
         Preferences {
+            check_updates: map
+                .get("check_updates")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true),
             locale: field(&map, "locale"),
             theme: field(&map, "theme"),
             region: if region.base_url().is_ok() {
@@ -108,6 +126,10 @@ mod tests {
         assert_eq!(p.locale, Locale::ZhCn);
         assert_eq!(p.theme, Theme::Light);
         assert_eq!(p.region.base_url().unwrap(), inkstone_qwen::BEIJING);
+        // Left out (an older file): updates are checked.
+        assert!(p.check_updates);
+        assert!(Preferences::from_stored(Some(json!({"locale": "en"}))).check_updates);
+        assert!(!Preferences::from_stored(Some(json!({"check_updates": false}))).check_updates);
     }
 
     #[test]
@@ -116,11 +138,12 @@ mod tests {
             locale: Locale::En,
             theme: Theme::Dark,
             region: Region::Custom("https://dashscope-finance.aliyuncs.com/".into()),
+            check_updates: false,
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(
             v,
-            json!({"locale": "en", "theme": "dark", "region": {"kind": "custom", "url": "https://dashscope-finance.aliyuncs.com/"}})
+            json!({"locale": "en", "theme": "dark", "region": {"kind": "custom", "url": "https://dashscope-finance.aliyuncs.com/"}, "check_updates": false})
         );
         assert_eq!(Preferences::from_stored(Some(v)), p);
         assert_eq!(

@@ -1186,3 +1186,176 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
 /// this test binary so scripts/checks/50-e2e.sh runs it with the rest.
 #[path = "app/purchase_account.rs"]
 mod purchase_account;
+
+// --- backups (issue 19) ------------------------------------------------------------------
+
+/// The folders set aside under `backups/aside/` whose name ends with `why`.
+fn set_aside(data_dir: &Path, why: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(data_dir.join("backups/aside"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().ends_with(why))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Brings `css` into view and gives the window a moment to paint it, then saves the shot.
+async fn shot_of(c: &Client, css: &str, name: &str) -> R<()> {
+    c.execute(
+        "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'center'});",
+        vec![json!(css)],
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    shot(c, name).await?;
+    Ok(())
+}
+
+/// Waits (up to 60 s) until `ok` holds.
+async fn until(what: &str, ok: impl Fn() -> bool) -> R<()> {
+    for _ in 0..600 {
+        if ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("never happened: {what}").into())
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn a_corrupt_database_opens_the_trouble_page_in_the_writers_language_and_starts_fresh(
+) -> R<()> {
+    let data = tempfile::tempdir()?;
+    let garbage: Vec<u8> = (0..40_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    std::fs::write(data.path().join("inkstone.db"), &garbage)?;
+    // The writer chose English earlier; the page must say it in English.
+    std::fs::write(
+        data.path().join("settings.json"),
+        r#"{"preferences":{"locale":"en","theme":"light","region":{"kind":"beijing"}}}"#,
+    )?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "trouble-corrupt", || async {
+        wait_text(&c, "[data-testid=trouble-message]", |t| {
+            t.contains("database file is damaged")
+        })
+        .await?;
+        let page = text_of(&c, "[data-testid=trouble-page]")
+            .await?
+            .unwrap_or_default();
+        if !page.contains("nothing is deleted") || !page.contains("There is no usable backup") {
+            return Err(format!("trouble page: {page}").into());
+        }
+        shot(&c, "90-trouble-corrupt").await?;
+        // Nothing was touched while the page shows.
+        ensure_eq(
+            std::fs::read(data.path().join("inkstone.db"))?,
+            garbage.clone(),
+            "db",
+        )?;
+        click(&c, "[data-testid=trouble-start-fresh]").await?;
+        // The app opens on a fresh database: the demo's sign-in works.
+        wait_css(&c, "[data-testid=login-username]").await?;
+        login(&c, "test_user", "test123456").await?;
+        balance(&c, "100").await?;
+        shot(&c, "91-trouble-started-fresh").await?;
+        let kept = set_aside(data.path(), "-broken");
+        ensure_eq(kept.len(), 1, "folders set aside")?;
+        ensure_eq(
+            std::fs::read(kept[0].join("inkstone.db"))?,
+            garbage.clone(),
+            "kept file",
+        )?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_back() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let folder = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "backup-now", || async {
+        login(&c, "test_user", "test123456").await?;
+        write(&c, "写一篇关于备份的秋天散文").await?;
+        wait_gone(&c, "[data-testid=stop]").await?;
+        balance(&c, "90").await?;
+        // A backup holds every profile's data: the owner (admin) makes it.
+        click(&c, "[data-testid=logout]").await?;
+        login(&c, "admin", "admin123456").await?;
+        click(&c, "[data-testid=nav-settings]").await?;
+        type_into(
+            &c,
+            "[data-testid=backup-folder]",
+            &folder.path().to_string_lossy(),
+        )
+        .await?;
+        click(&c, "[data-testid=backup-now]").await?;
+        wait_text(&c, "[data-testid=backup-written]", |t| t.contains(".db")).await?;
+        shot_of(&c, "[data-testid=backup-written]", "92-backed-up").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome?;
+    until("the app closed", || app_pids(data.path()).is_empty()).await?;
+    let backup = std::fs::read_dir(folder.path())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "db"))
+        .ok_or("no backup file in the folder")?;
+
+    // A dead disk: the whole data folder is gone. The app starts fresh (the demo seeds again).
+    std::fs::remove_dir_all(data.path())?;
+    std::fs::create_dir_all(data.path())?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "backup-restore", || async {
+        login(&c, "admin", "admin123456").await?;
+        click(&c, "[data-testid=nav-settings]").await?;
+        type_into(&c, "[data-testid=backup-file]", &backup.to_string_lossy()).await?;
+        click(&c, "[data-testid=backup-restore-file]").await?;
+        click(&c, ".el-message-box__btns .el-button--primary").await?;
+        wait_text(&c, "[data-testid=backup-restarting]", |t| !t.is_empty()).await?;
+        shot_of(&c, "[data-testid=backup-restarting]", "93-restoring").await?;
+        Ok(())
+    })
+    .await;
+    outcome?;
+    // The app restarts itself and puts the backup in place at its start; the fresh data is
+    // kept aside. That restarted window is not this session's: it is closed, and a new
+    // session checks what the writer finds.
+    until("the backup put in place", || {
+        !data.path().join("restore-pending.db").exists()
+            && !set_aside(data.path(), "-before-restore").is_empty()
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = c.close().await;
+    if !app_pids(data.path()).is_empty() {
+        kill_app(data.path()).await?;
+    }
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "backup-restored", || async {
+        login(&c, "test_user", "test123456").await?;
+        balance(&c, "90").await?;
+        click(&c, "[data-testid=nav-history]").await?;
+        wait_text(&c, "[data-testid=history-table]", |t| {
+            t.contains("备份的秋天") && t.contains("已完成")
+        })
+        .await?;
+        click(&c, "[data-testid=nav-transactions]").await?;
+        wait_css(&c, "[data-testid=tx-kind-CONSUME]").await?;
+        shot(&c, "94-restored").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}

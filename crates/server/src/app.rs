@@ -323,7 +323,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::credentials::routes())
         .merge(crate::claims::routes())
         .merge(crate::refund::routes())
-        .merge(crate::metrics::routes(&state));
+        .merge(crate::metrics::routes(&state))
+        .merge(crate::updates::routes(
+            state.config.updates_manifest.clone(),
+        ));
     // Off means absent: no page, no confirm, no notification route.
     if sandbox {
         router = router

@@ -70,6 +70,9 @@ pub struct Config {
     pub wechat: Option<WechatConfig>,
     /// Alipay app settings; the provider is offered when set.
     pub alipay: Option<AlipayConfig>,
+    /// The desktop update manifest the operator publishes (Tauri's `latest.json` shape),
+    /// served at `/v1/updates/{target}/{arch}/{current_version}`; unset: nothing is offered.
+    pub updates_manifest: Option<PathBuf>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -149,6 +152,7 @@ impl Default for Config {
             metrics_token: None,
             wechat: None,
             alipay: None,
+            updates_manifest: None,
         }
     }
 }

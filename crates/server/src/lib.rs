@@ -36,6 +36,7 @@ mod serve;
 pub mod settlement;
 pub mod store;
 pub mod sweeper;
+pub mod updates;
 
 use std::net::SocketAddr;
 use std::path::Path;

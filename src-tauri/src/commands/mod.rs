@@ -6,6 +6,7 @@
 
 pub mod ai;
 pub mod app;
+pub mod backups;
 pub mod credits;
 pub mod purchase_account;
 pub mod refunds;
@@ -13,6 +14,7 @@ pub mod session;
 pub mod settings;
 pub mod shop;
 pub mod studio;
+pub mod updates;
 
 /// The invoke handler with every command registered.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -70,5 +72,16 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         shop::payment_info,
         settings::settings_get,
         settings::settings_set,
+        backups::backups_list,
+        backups::backup_now,
+        backups::backup_restore,
+        backups::start_notices,
+        backups::data_trouble,
+        backups::data_trouble_resolve,
+        backups::export_everything,
+        backups::import_everything,
+        updates::update_status,
+        updates::update_check,
+        updates::update_install,
     ]
 }

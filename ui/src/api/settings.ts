@@ -9,6 +9,8 @@ export interface Preferences {
   locale: Locale
   theme: Theme
   region: Region
+  /** Check for a signed update at start and daily (on unless turned off). */
+  check_updates: boolean
 }
 
 export const settingsGet = () => call<Preferences>('settings_get')

@@ -41,14 +41,22 @@ const children: RouteRecordRaw[] = [
 
 export const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('../views/LoginView.vue') },
+  // The database is not well (issue 19): the only page until the writer has chosen.
+  { path: '/trouble', name: 'trouble', component: () => import('../views/TroubleView.vue') },
   { path: '/', component: MainLayout, children },
   { path: '/:pathMatch(.*)*', redirect: '/writing' },
 ]
 
 // Hash history: the app is served from a custom protocol with no server-side fallback.
-export function createAppRouter(options: { requireLogin?: () => Promise<boolean> } = {}) {
+export function createAppRouter(options: { requireLogin?: () => Promise<boolean>; trouble?: boolean } = {}) {
   const router = createRouter({ history: createWebHashHistory(), routes })
-  if (options.requireLogin) {
+  // With the database not well every page is the trouble page, and the trouble page is never
+  // shown without trouble.
+  router.beforeEach((to) => {
+    if (options.trouble) return to.name === 'trouble' ? true : { name: 'trouble' }
+    return to.name === 'trouble' ? { path: '/' } : true
+  })
+  if (options.requireLogin && !options.trouble) {
     const needsLogin = options.requireLogin
     // Every page but the login page needs a signed-in profile.
     router.beforeEach(async (to) => (to.name !== 'login' && (await needsLogin()) ? { name: 'login' } : true))

@@ -19,16 +19,19 @@ export const useSettingsStore = defineStore('settings', () => {
   const locale = ref<Locale>(DEFAULT_LOCALE)
   const theme = ref<Theme>('light')
   const region = ref<Region>({ kind: 'beijing' })
+  const checkUpdates = ref(true)
   /** The kind of the last failed save (e.g. `invalid_input` for a bad custom URL), or null. */
   const saveError = ref<string | null>(null)
   // What Rust holds now: values that arrive from Rust are not sent straight back.
   let stored = ''
-  const snapshot = () => JSON.stringify({ locale: locale.value, theme: theme.value, region: region.value })
+  const snapshot = () =>
+    JSON.stringify({ locale: locale.value, theme: theme.value, region: region.value, checkUpdates: checkUpdates.value })
 
   function apply(p: Preferences) {
     if (isLocale(p.locale)) locale.value = p.locale
     if (p.theme === 'light' || p.theme === 'dark') theme.value = p.theme
     if (isRegion(p.region) && JSON.stringify(p.region) !== JSON.stringify(region.value)) region.value = p.region
+    if (typeof p.check_updates === 'boolean') checkUpdates.value = p.check_updates
     stored = snapshot()
   }
 
@@ -38,7 +41,9 @@ export const useSettingsStore = defineStore('settings', () => {
 
   async function save() {
     try {
-      apply(await settingsSet({ locale: locale.value, theme: theme.value, region: region.value }))
+      apply(
+        await settingsSet({ locale: locale.value, theme: theme.value, region: region.value, check_updates: checkUpdates.value }),
+      )
       saveError.value = null
     } catch (error) {
       // The page shows why it was not kept. A refused region goes back to the stored one, so
@@ -51,7 +56,7 @@ export const useSettingsStore = defineStore('settings', () => {
     }
   }
 
-  watch([locale, theme, region], () => {
+  watch([locale, theme, region, checkUpdates], () => {
     if (snapshot() !== stored) void save()
   })
 
@@ -68,5 +73,5 @@ export const useSettingsStore = defineStore('settings', () => {
     theme.value = theme.value === 'dark' ? 'light' : 'dark'
   }
 
-  return { locale, theme, region, saveError, load, save, setLocale, setTheme, setRegion, toggleTheme }
+  return { locale, theme, region, checkUpdates, saveError, load, save, setLocale, setTheme, setRegion, toggleTheme }
 })
