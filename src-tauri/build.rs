@@ -52,6 +52,23 @@ const COMMANDS: &[&str] = &[
     "payment_info",
     "settings_get",
     "settings_set",
+    // The writing workspace (commands/workspace.rs).
+    "workspace_tree",
+    "project_create",
+    "project_rename",
+    "project_archive",
+    "project_trash",
+    "project_restore",
+    "document_create",
+    "document_get",
+    "document_rename",
+    "document_move",
+    "document_archive",
+    "document_trash",
+    "document_restore",
+    "document_save",
+    "workspace_on_close",
+    "workspace_close_ready",
 ];
 
 fn main() {

@@ -12,7 +12,8 @@
 //! * [`profiles`]: local accounts with argon2id passwords, the owner, deletion;
 //! * [`sign_in`]: slowed-down failed sign-ins and "keep me signed in" sessions;
 //! * [`profile_export`]: a profile's history and ledger, exported before deletion;
-//! * [`demo`]: the seed report's demo users (demo mode only).
+//! * [`demo`]: the seed report's demo users (demo mode only);
+//! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -47,6 +48,7 @@ pub mod purchases;
 pub mod search;
 pub mod sign_in;
 mod time;
+pub mod workspace;
 pub use time::Clock;
 
 pub use db::{open, open_in_memory, Database};

@@ -9,6 +9,7 @@ pub mod lock;
 pub mod media;
 pub mod preferences;
 mod profiles_local;
+pub mod workspace;
 
 pub use lock::{DataLock, LockError};
 
@@ -46,6 +47,10 @@ pub enum DesktopError {
     Qwen(#[from] QwenError),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
+    /// Occurs when the writing workspace refuses (a bad name, another profile's document, an
+    /// outdated save, the trash) or its database fails.
+    #[error(transparent)]
+    Workspace(#[from] inkstone_core::workspace::WorkspaceError),
     /// Occurs when a generation needs DashScope but no key is set (outside demo mode, which
     /// answers with the bundled demo model instead).
     #[error("no DashScope API key is set")]
@@ -91,6 +96,7 @@ impl DesktopError {
             DesktopError::Shop(e) => e.kind(),
             DesktopError::Qwen(e) => e.kind(),
             DesktopError::Keychain(e) => e.kind(),
+            DesktopError::Workspace(e) => e.kind(),
             DesktopError::NoApiKey => "no_api_key",
             DesktopError::PaymentsUnavailable(_) => "payments_unavailable",
             DesktopError::Start(_) => "start_failed",
@@ -117,6 +123,7 @@ pub fn error_kinds() -> Vec<&'static str> {
         inkstone_shop::ClientError::KINDS,
         QwenError::KINDS,
         KeychainError::KINDS,
+        inkstone_core::workspace::WorkspaceError::KINDS,
         DesktopError::OWN_KINDS,
     ]
     .concat();

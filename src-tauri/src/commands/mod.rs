@@ -10,6 +10,7 @@ pub mod session;
 pub mod settings;
 pub mod shop;
 pub mod studio;
+pub mod workspace;
 
 /// The invoke handler with every command registered.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -64,5 +65,21 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         shop::payment_info,
         settings::settings_get,
         settings::settings_set,
+        workspace::workspace_tree,
+        workspace::project_create,
+        workspace::project_rename,
+        workspace::project_archive,
+        workspace::project_trash,
+        workspace::project_restore,
+        workspace::document_create,
+        workspace::document_get,
+        workspace::document_rename,
+        workspace::document_move,
+        workspace::document_archive,
+        workspace::document_trash,
+        workspace::document_restore,
+        workspace::document_save,
+        workspace::workspace_on_close,
+        workspace::workspace_close_ready,
     ]
 }

@@ -1,0 +1,117 @@
+//! The writing workspace's facade (issue 17): one method per command, each acting for the
+//! signed-in profile on the clock the services run on. The rules (names, ownership, the
+//! 30-day trash, revision-checked saves) are `inkstone_core::workspace`'s.
+
+use inkstone_core::workspace;
+/// What the workspace commands return, re-exported so the shell needs no core import.
+pub use inkstone_core::workspace::{
+    Document, DocumentMeta, Project, ProjectNode, Saved, Trash, Tree, WorkspaceError,
+};
+
+use crate::{DesktopResult, Services};
+
+impl Services {
+    /// The sidebar, after the trash dropped what it kept 30 days.
+    pub async fn workspace_tree(&self, profile_id: i64) -> DesktopResult<Tree> {
+        Ok(workspace::tree(&self.db, profile_id, self.now()).await?)
+    }
+
+    pub async fn project_create(&self, profile_id: i64, name: &str) -> DesktopResult<Project> {
+        Ok(workspace::create_project(&self.db, profile_id, name, self.now()).await?)
+    }
+
+    pub async fn project_rename(
+        &self,
+        profile_id: i64,
+        id: i64,
+        name: &str,
+    ) -> DesktopResult<Project> {
+        Ok(workspace::rename_project(&self.db, profile_id, id, name, self.now()).await?)
+    }
+
+    pub async fn project_archive(
+        &self,
+        profile_id: i64,
+        id: i64,
+        archived: bool,
+    ) -> DesktopResult<Project> {
+        Ok(workspace::archive_project(&self.db, profile_id, id, archived, self.now()).await?)
+    }
+
+    /// To the trash (kept 30 days), with its documents.
+    pub async fn project_trash(&self, profile_id: i64, id: i64) -> DesktopResult<Project> {
+        Ok(workspace::trash_project(&self.db, profile_id, id, self.now()).await?)
+    }
+
+    pub async fn project_restore(&self, profile_id: i64, id: i64) -> DesktopResult<Project> {
+        Ok(workspace::restore_project(&self.db, profile_id, id).await?)
+    }
+
+    pub async fn document_create(
+        &self,
+        profile_id: i64,
+        project_id: i64,
+        title: &str,
+    ) -> DesktopResult<Document> {
+        Ok(
+            workspace::create_document(&self.db, profile_id, project_id, title, "", self.now())
+                .await?,
+        )
+    }
+
+    pub async fn document_get(&self, profile_id: i64, id: i64) -> DesktopResult<Document> {
+        Ok(workspace::get_document(&self.db, profile_id, id).await?)
+    }
+
+    pub async fn document_rename(
+        &self,
+        profile_id: i64,
+        id: i64,
+        title: &str,
+    ) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::rename_document(&self.db, profile_id, id, title, self.now()).await?)
+    }
+
+    pub async fn document_move(
+        &self,
+        profile_id: i64,
+        id: i64,
+        project_id: i64,
+    ) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::move_document(&self.db, profile_id, id, project_id, self.now()).await?)
+    }
+
+    pub async fn document_archive(
+        &self,
+        profile_id: i64,
+        id: i64,
+        archived: bool,
+    ) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::archive_document(&self.db, profile_id, id, archived, self.now()).await?)
+    }
+
+    /// To the trash (kept 30 days).
+    pub async fn document_trash(&self, profile_id: i64, id: i64) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::trash_document(&self.db, profile_id, id, self.now()).await?)
+    }
+
+    /// Out of the trash (its project too, if that was deleted).
+    pub async fn document_restore(&self, profile_id: i64, id: i64) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::restore_document(&self.db, profile_id, id).await?)
+    }
+
+    /// The autosave: stores `body` if `base_revision` is still current (one durable
+    /// statement on the async runtime, never on the UI thread).
+    pub async fn document_save(
+        &self,
+        profile_id: i64,
+        id: i64,
+        body: &str,
+        base_revision: i64,
+    ) -> DesktopResult<Saved> {
+        Ok(
+            workspace::save_document(&self.db, profile_id, id, body, base_revision, self.now())
+                .await?,
+        )
+    }
+}

@@ -1,0 +1,129 @@
+//! The writing workspace in the real window (issue 17). A module of `tests/app.rs`, so the
+//! suite's one test binary runs it (50-e2e.sh, `E2E_FILTER=workspace`).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use inkstone_e2e::{click, wait_css, wait_text, R};
+
+use super::{ensure_eq, kill_app, login, recorded, session, shot};
+
+/// Opens the workspace; a first visit gets a project and an open document.
+async fn open_workspace(c: &Client) -> R<()> {
+    click(c, "[data-testid=nav-workspace]").await?;
+    wait_css(c, "[data-testid=ws-doc-heading]").await?;
+    wait_css(c, "[data-testid=ws-editor] .cm-content").await?;
+    Ok(())
+}
+
+/// The document's text as the editor shows it (one line here, so no line breaks to join).
+async fn editor_text(c: &Client) -> R<String> {
+    let v = c
+        .execute(
+            "const e = document.querySelector('[data-testid=ws-editor] .cm-content'); \
+             return e ? e.textContent : null",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// What the database holds for the profile's only document, read with the app closed.
+async fn stored_text(data_dir: &Path) -> R<String> {
+    let db = inkstone_core::open(&data_dir.join("inkstone.db")).await?;
+    let body = document_body(&db).await;
+    db.close().await;
+    body
+}
+
+/// The only document's text, through the core's own reader, as the app reads it.
+async fn document_body(db: &inkstone_core::Database) -> R<String> {
+    let profile = inkstone_core::profiles::find_by_username(db, "test_user")
+        .await?
+        .ok_or("no test_user")?;
+    let tree = inkstone_core::workspace::tree(db, profile.id, chrono::Utc::now()).await?;
+    let doc = tree
+        .projects
+        .first()
+        .and_then(|p| p.documents.first())
+        .ok_or("no document")?;
+    Ok(
+        inkstone_core::workspace::get_document(db, profile.id, doc.id)
+            .await?
+            .body,
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_typing_killed_with_sigkill_loses_at_most_the_last_second() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    // (text typed so far, when that chunk was done)
+    let mut typed: Vec<(String, Instant)> = Vec::new();
+    let outcome = recorded(&c, "ws-kill", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        shot(&c, "ws-01-first-visit").await?;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        let mut text = String::new();
+        // About three seconds of steady typing, a word at a time.
+        for i in 0..30 {
+            let word = format!("w{i:02} ");
+            content.send_keys(&word).await?;
+            text.push_str(&word);
+            typed.push((text.clone(), Instant::now()));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    })
+    .await;
+    let killed_at = Instant::now();
+    kill_app(data.path()).await?;
+    let _ = c.close().await;
+    outcome?;
+
+    let all = typed.last().map(|(t, _)| t.clone()).unwrap_or_default();
+    let stored = stored_text(data.path()).await?;
+    // Never anything that was not typed, never a mix: a prefix of what was typed.
+    if !all.starts_with(&stored) {
+        return Err(format!("stored {stored:?} is not a prefix of typed {all:?}").into());
+    }
+    // Everything typed more than a second before the kill is there.
+    let must_have = typed
+        .iter()
+        .filter(|(_, at)| killed_at.duration_since(*at) > Duration::from_secs(1))
+        .map(|(t, _)| t.as_str())
+        .next_back()
+        .unwrap_or("");
+    if stored.len() < must_have.len() {
+        return Err(format!(
+            "lost more than the last second: stored {stored:?}, needed at least {must_have:?}"
+        )
+        .into());
+    }
+    eprintln!(
+        "ws-kill: typed {} chars, stored {} ({} lost in the last second)",
+        all.len(),
+        stored.len(),
+        all.len() - stored.len()
+    );
+
+    // The restarted app shows exactly what was stored.
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "ws-kill-restart", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        ensure_eq(editor_text(&c).await?, stored.clone(), "text after restart")?;
+        shot(&c, "ws-02-after-kill").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}

@@ -1,0 +1,166 @@
+//! The writing workspace (issue 17): projects, documents, the trash and the autosave. Each
+//! command calls one method of `inkstone_desktop::Services` for the signed-in profile.
+
+use inkstone_desktop::workspace::{Document, DocumentMeta, Project, Saved, Tree};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::close_guard::CloseGuard;
+use crate::error::CommandResult;
+use crate::state::AppState;
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn workspace_tree(state: State<'_, AppState>) -> CommandResult<Tree> {
+    Ok(state.services.workspace_tree(state.profile()?).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn project_create(state: State<'_, AppState>, name: String) -> CommandResult<Project> {
+    Ok(state
+        .services
+        .project_create(state.profile()?, &name)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn project_rename(
+    state: State<'_, AppState>,
+    id: i64,
+    name: String,
+) -> CommandResult<Project> {
+    Ok(state
+        .services
+        .project_rename(state.profile()?, id, &name)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn project_archive(
+    state: State<'_, AppState>,
+    id: i64,
+    archived: bool,
+) -> CommandResult<Project> {
+    Ok(state
+        .services
+        .project_archive(state.profile()?, id, archived)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn project_trash(state: State<'_, AppState>, id: i64) -> CommandResult<Project> {
+    Ok(state.services.project_trash(state.profile()?, id).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn project_restore(state: State<'_, AppState>, id: i64) -> CommandResult<Project> {
+    Ok(state.services.project_restore(state.profile()?, id).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_create(
+    state: State<'_, AppState>,
+    project_id: i64,
+    title: String,
+) -> CommandResult<Document> {
+    Ok(state
+        .services
+        .document_create(state.profile()?, project_id, &title)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_get(state: State<'_, AppState>, id: i64) -> CommandResult<Document> {
+    Ok(state.services.document_get(state.profile()?, id).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_rename(
+    state: State<'_, AppState>,
+    id: i64,
+    title: String,
+) -> CommandResult<DocumentMeta> {
+    Ok(state
+        .services
+        .document_rename(state.profile()?, id, &title)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_move(
+    state: State<'_, AppState>,
+    id: i64,
+    project_id: i64,
+) -> CommandResult<DocumentMeta> {
+    Ok(state
+        .services
+        .document_move(state.profile()?, id, project_id)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_archive(
+    state: State<'_, AppState>,
+    id: i64,
+    archived: bool,
+) -> CommandResult<DocumentMeta> {
+    Ok(state
+        .services
+        .document_archive(state.profile()?, id, archived)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_trash(state: State<'_, AppState>, id: i64) -> CommandResult<DocumentMeta> {
+    Ok(state.services.document_trash(state.profile()?, id).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_restore(state: State<'_, AppState>, id: i64) -> CommandResult<DocumentMeta> {
+    Ok(state
+        .services
+        .document_restore(state.profile()?, id)
+        .await?)
+}
+
+/// The autosave. The writer's text is never logged.
+#[tauri::command]
+#[tracing::instrument(skip(state, body), fields(chars = body.len()), err)]
+pub async fn document_save(
+    state: State<'_, AppState>,
+    id: i64,
+    body: String,
+    base_revision: i64,
+) -> CommandResult<Saved> {
+    Ok(state
+        .services
+        .document_save(state.profile()?, id, &body, base_revision)
+        .await?)
+}
+
+/// The workspace page asks to be told before the window closes, to save its last text (a
+/// window matter of the shell: no business rule, nothing stored).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn workspace_on_close(guard: State<'_, CloseGuard>, on_close: Channel<&'static str>) {
+    guard.register(on_close);
+}
+
+/// The page saved after being told the window closes: it may close now.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn workspace_close_ready(guard: State<'_, CloseGuard>) {
+    guard.flushed();
+}

@@ -1,0 +1,72 @@
+// The writing workspace (issue 17): typed wrappers over src-tauri/src/commands/workspace.rs.
+import { Channel } from '@tauri-apps/api/core'
+import { call } from './core'
+
+export interface Project {
+  id: number
+  name: string
+  archived: boolean
+  /** Set while it is in the trash. */
+  deleted_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface DocumentMeta {
+  id: number
+  project_id: number
+  title: string
+  revision: number
+  /** Length of the text in characters. */
+  chars: number
+  archived: boolean
+  deleted_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface WorkspaceDocument extends DocumentMeta {
+  body: string
+}
+
+export interface ProjectNode extends Project {
+  documents: DocumentMeta[]
+}
+
+export interface Tree {
+  projects: ProjectNode[]
+  trash: { projects: ProjectNode[]; documents: DocumentMeta[]; keep_days: number }
+}
+
+export interface Saved {
+  id: number
+  revision: number
+  updated_at: string
+}
+
+export const workspaceTree = () => call<Tree>('workspace_tree')
+export const projectCreate = (name: string) => call<Project>('project_create', { name })
+export const projectRename = (id: number, name: string) => call<Project>('project_rename', { id, name })
+export const projectArchive = (id: number, archived: boolean) => call<Project>('project_archive', { id, archived })
+export const projectTrash = (id: number) => call<Project>('project_trash', { id })
+export const projectRestore = (id: number) => call<Project>('project_restore', { id })
+export const documentCreate = (projectId: number, title: string) =>
+  call<WorkspaceDocument>('document_create', { projectId, title })
+export const documentGet = (id: number) => call<WorkspaceDocument>('document_get', { id })
+export const documentRename = (id: number, title: string) => call<DocumentMeta>('document_rename', { id, title })
+export const documentMove = (id: number, projectId: number) => call<DocumentMeta>('document_move', { id, projectId })
+export const documentArchive = (id: number, archived: boolean) =>
+  call<DocumentMeta>('document_archive', { id, archived })
+export const documentTrash = (id: number) => call<DocumentMeta>('document_trash', { id })
+export const documentRestore = (id: number) => call<DocumentMeta>('document_restore', { id })
+/** The autosave: stored only if `baseRevision` is still the stored revision (else `document_conflict`). */
+export const documentSave = (id: number, body: string, baseRevision: number) =>
+  call<Saved>('document_save', { id, body, baseRevision })
+
+/** Calls `onClose` when the writer closes the window; the close waits (up to 2 s) for `workspaceCloseReady`. */
+export function workspaceOnClose(onClose: () => void) {
+  const ch = new Channel<string>()
+  ch.onmessage = () => onClose()
+  return call<void>('workspace_on_close', { onClose: ch })
+}
+export const workspaceCloseReady = () => call<void>('workspace_close_ready')

@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { mountApp } from '../../test/mountApp'
+import { flushPendingSaves } from '../../composables/pendingSaves'
+
+/** An in-memory workspace that answers like commands/workspace.rs (revisions, trash, kinds). */
+function fakeWorkspace() {
+  const now = '2031-05-01T08:00:00Z'
+  const projects: { id: number; name: string; archived: boolean; deleted_at: string | null }[] = []
+  const docs: { id: number; project_id: number; title: string; body: string; revision: number; archived: boolean; deleted_at: string | null }[] = []
+  const calls: [string, Record<string, unknown>][] = []
+  let next = 1
+  const meta = (d: (typeof docs)[number]) => ({ ...d, chars: [...d.body].length, created_at: now, updated_at: now })
+  const project = (p: (typeof projects)[number]) => ({ ...p, created_at: now, updated_at: now })
+  const badName = (n: unknown) => typeof n !== 'string' || n.trim() === '' || /\p{Cc}/u.test(n)
+  mockIPC((cmd, raw) => {
+    const a = (raw ?? {}) as Record<string, unknown>
+    calls.push([cmd, { ...a }])
+    const doc = () => {
+      const d = docs.find((d) => d.id === a.id)
+      if (!d) throw { kind: 'unknown_document', message: 'unknown' }
+      return d
+    }
+    switch (cmd) {
+      case 'session_info':
+        return { profile: { id: 1, username: 'writer', is_admin: false }, demo: false, has_profiles: true, media_base: null }
+      case 'credit_balance':
+        return { credits: 100, is_member: false, member_until: null }
+      case 'workspace_tree': {
+        const node = (p: (typeof projects)[number], trashed: boolean) => ({
+          ...project(p),
+          documents: docs.filter((d) => d.project_id === p.id && (trashed || d.deleted_at === null)).map(meta),
+        })
+        return {
+          projects: projects.filter((p) => !p.deleted_at).map((p) => node(p, false)),
+          trash: {
+            projects: projects.filter((p) => p.deleted_at).map((p) => node(p, true)),
+            documents: docs.filter((d) => d.deleted_at && !projects.find((p) => p.id === d.project_id)?.deleted_at).map(meta),
+            keep_days: 30,
+          },
+        }
+      }
+      case 'project_create': {
+        if (badName(a.name)) throw { kind: 'invalid_name', message: 'bad' }
+        const p = { id: next++, name: String(a.name).trim(), archived: false, deleted_at: null }
+        projects.push(p)
+        return project(p)
+      }
+      case 'document_create': {
+        const d = { id: next++, project_id: Number(a.projectId), title: String(a.title), body: '', revision: 0, archived: false, deleted_at: null }
+        docs.push(d)
+        return meta(d)
+      }
+      case 'workspace_on_close':
+      case 'workspace_close_ready':
+        return null
+      case 'document_get':
+        return meta(doc())
+      case 'document_trash': {
+        const d = doc()
+        d.deleted_at = now
+        return meta(d)
+      }
+      case 'document_save': {
+        const d = doc()
+        if (d.revision !== a.baseRevision) throw { kind: 'document_conflict', message: 'stale' }
+        d.body = String(a.body)
+        d.revision += 1
+        return { id: d.id, revision: d.revision, updated_at: now }
+      }
+    }
+    throw { kind: 'unknown_command', message: cmd }
+  })
+  return { projects, docs, calls }
+}
+
+afterEach(() => {
+  clearMocks()
+  localStorage.clear()
+  document.body.innerHTML = ''
+})
+
+describe('workspace', { timeout: 30_000 }, () => {
+  it('gives a first visit a project and a document, open in the editor', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc-heading"]')?.textContent).toBe('未命名'))
+    expect(ws.projects.map((p) => p.name)).toEqual(['我的文稿'])
+    expect(document.querySelector('[data-testid="ws-project-name"]')?.textContent).toBe('我的文稿')
+    expect(document.querySelector('[data-testid="ws-editor"] .cm-content')).not.toBeNull()
+    expect(document.querySelector('[data-testid="ws-words"]')?.textContent).toBe('0 字')
+    expect(document.querySelector('[data-testid="ws-save-state"]')?.getAttribute('data-state')).toBe('saved')
+    wrapper.unmount()
+  })
+
+  it('a second visit opens the last document and creates nothing', async () => {
+    const ws = fakeWorkspace()
+    let app = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc-heading"]')).not.toBeNull())
+    app.wrapper.unmount()
+    ws.docs[0].body = '春眠不觉晓，处处闻啼鸟。'
+    app = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-words"]')?.textContent).toBe('10 字'))
+    expect(ws.calls.filter(([c]) => c === 'project_create')).toHaveLength(1)
+    expect(document.querySelector('[data-testid="ws-editor"] .cm-content')?.textContent).toBe('春眠不觉晓，处处闻啼鸟。')
+    app.wrapper.unmount()
+  })
+
+  it('typing is autosaved on the revision the last save returned, and signing out flushes it', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-editor"] .cm-content')).not.toBeNull())
+    const content = document.querySelector('[data-testid="ws-editor"] .cm-content') as HTMLElement
+    // CodeMirror's view is reachable from its DOM; type as an input method would commit.
+    const { EditorView } = await import('@codemirror/view')
+    const view = EditorView.findFromDOM(content)!
+    view.dispatch({ changes: { from: 0, insert: '床前明月光' }, userEvent: 'input.type' })
+    await flushPendingSaves()
+    expect(ws.docs[0].body).toBe('床前明月光')
+    view.dispatch({ changes: { from: view.state.doc.length, insert: '，疑是地上霜' }, userEvent: 'input.type' })
+    await vi.waitFor(() => expect(ws.docs[0].body).toBe('床前明月光，疑是地上霜'), { timeout: 3000 })
+    expect(ws.calls.filter(([c]) => c === 'document_save').map(([, a]) => a.baseRevision)).toEqual([0, 1])
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-words"]')?.textContent).toBe('10 字'))
+    wrapper.unmount()
+  })
+
+  it('deleting asks first; cancelled, nothing moves to the trash', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc"]')).not.toBeNull())
+    ;(document.querySelector('[data-testid="ws-doc-menu"]') as HTMLElement).click()
+    await flushPromises()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc-delete"]')).not.toBeNull())
+    ;(document.querySelector('[data-testid="ws-doc-delete"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('.ws-confirm-dialog')).not.toBeNull())
+    expect(document.querySelector('.ws-confirm-dialog')?.textContent).toContain('30 天内可以恢复')
+    ;(document.querySelector('.ws-confirm-dialog .el-button:not(.el-button--primary)') as HTMLElement).click()
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 50))
+    expect(ws.calls.filter(([c]) => c === 'document_trash')).toEqual([])
+    expect(ws.docs[0].deleted_at).toBeNull()
+    wrapper.unmount()
+  })
+})
