@@ -67,6 +67,7 @@ const COMMANDS: &[&str] = &[
     "document_trash",
     "document_restore",
     "document_save",
+    "document_ai",
     "workspace_on_close",
     "workspace_close_ready",
 ];

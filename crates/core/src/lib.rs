@@ -13,7 +13,8 @@
 //! * [`sign_in`]: slowed-down failed sign-ins and "keep me signed in" sessions;
 //! * [`profile_export`]: a profile's history and ledger, exported before deletion;
 //! * [`demo`]: the seed report's demo users (demo mode only);
-//! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash.
+//! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash;
+//! * [`document_ai`]: AI on a document's text, as the messages of an ordinary generation.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -36,6 +37,7 @@ pub mod bench_support;
 pub mod catalog;
 pub mod db;
 pub mod demo;
+pub mod document_ai;
 pub mod error;
 pub mod generations;
 pub mod ledger;

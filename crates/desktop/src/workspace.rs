@@ -2,11 +2,18 @@
 //! signed-in profile on the clock the services run on. The rules (names, ownership, the
 //! 30-day trash, revision-checked saves) are `inkstone_core::workspace`'s.
 
+use inkstone_core::document_ai;
+use inkstone_core::generations::NewGeneration;
 use inkstone_core::workspace;
 /// What the workspace commands return, re-exported so the shell needs no core import.
 pub use inkstone_core::workspace::{
     Document, DocumentMeta, Project, ProjectNode, Saved, Trash, Tree, WorkspaceError,
 };
+
+pub use inkstone_core::document_ai::{Action as DocumentAction, Request as DocumentAiRequest};
+/// What an AI run on a document streams and returns.
+pub use inkstone_core::generations::Generation;
+pub use inkstone_studio::Update;
 
 use crate::{DesktopResult, Services};
 
@@ -113,5 +120,37 @@ impl Services {
             workspace::save_document(&self.db, profile_id, id, body, base_revision, self.now())
                 .await?,
         )
+    }
+
+    /// AI on a document (issue 17, item 3): a generation through the one runner (charged,
+    /// refunded by its rules, stoppable by its id), in history with the document and the
+    /// place it changes. Only the writer's own document, and not one in the trash; a bad
+    /// request is refused before anything is charged.
+    pub async fn document_ai(
+        &self,
+        profile_id: i64,
+        request: DocumentAiRequest,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<Generation> {
+        let doc = workspace::get_document(&self.db, profile_id, request.document_id).await?;
+        if doc.meta.deleted_at.is_some() {
+            return Err(WorkspaceError::InTrash.into());
+        }
+        let text = document_ai::prepared_text(&request)?;
+        let messages = document_ai::messages(&request.action, &text)?;
+        let model = self.text_model(None, Vec::new()).await?;
+        let new = NewGeneration {
+            profile_id,
+            tool: document_ai::TOOL.into(),
+            model: String::new(),
+            prompt: text,
+            params: document_ai::params(&request),
+            regenerated_from: request.regenerated_from,
+            inputs: Vec::new(),
+        };
+        Ok(self
+            .studio
+            .write_messages(new, messages, &model, sink)
+            .await?)
     }
 }

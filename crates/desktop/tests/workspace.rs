@@ -74,3 +74,166 @@ fn workspace_error_kinds_reach_the_ui_list() {
         assert!(kinds.contains(kind), "{kind}");
     }
 }
+
+mod ai {
+    use super::*;
+    use inkstone_core::generations::Status;
+    use inkstone_core::ledger;
+    use inkstone_desktop::workspace::{DocumentAction, DocumentAiRequest};
+    use inkstone_studio::Update;
+
+    /// Demo mode: the bundled fake DashScope answers (the real protocol, streamed).
+    async fn demo(dir: &std::path::Path) -> Services {
+        let db = open(&dir.join("inkstone.db")).await.unwrap();
+        let options = Options {
+            data_dir: dir.to_path_buf(),
+            demo: true,
+            demo_tokens_per_second: 1000.0,
+            ..Default::default()
+        };
+        Services::start(db, options, Arc::new(MemoryStore::default()))
+            .await
+            .unwrap()
+    }
+
+    fn polish(document_id: i64, text: &str) -> DocumentAiRequest {
+        DocumentAiRequest {
+            document_id,
+            action: DocumentAction::Polish,
+            text: text.into(),
+            from: 2,
+            to: 2 + text.chars().count() as u32,
+            regenerated_from: None,
+        }
+    }
+
+    async fn credits(s: &Services, profile: i64) -> i64 {
+        ledger::balance(&s.db, profile, s.now())
+            .await
+            .unwrap()
+            .credits
+    }
+
+    #[tokio::test]
+    async fn a_run_on_a_document_is_a_charged_generation_that_links_back_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = demo(dir.path()).await;
+        let me = inkstone_core::profiles::login(&s.db, "test_user", "test123456")
+            .await
+            .unwrap()
+            .id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let doc = s.document_create(me, p.id, "第一章").await.unwrap();
+        let before = credits(&s, me).await;
+        let mut streamed = String::new();
+        let mut started = None;
+        let g = s
+            .document_ai(me, polish(doc.meta.id, "春眠不觉晓"), &mut |u| match u {
+                Update::Started {
+                    generation_id,
+                    charged,
+                    ..
+                } => started = Some((generation_id, charged)),
+                Update::Text { text } => streamed.push_str(&text),
+                _ => {}
+            })
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Succeeded);
+        assert_eq!(started, Some((g.id, 10)));
+        assert_eq!(g.tool, "document");
+        assert_eq!(g.params["document_id"], doc.meta.id);
+        assert_eq!(g.params["action"], "polish");
+        assert_eq!(
+            (g.params["from"].as_i64(), g.params["to"].as_i64()),
+            (Some(2), Some(7))
+        );
+        assert!(!streamed.is_empty() && streamed == g.output_text);
+        assert_eq!(credits(&s, me).await, before - 10);
+        // In history like every run.
+        let h = inkstone_core::generations::get(&s.db, me, g.id)
+            .await
+            .unwrap();
+        assert_eq!(h.prompt, "春眠不觉晓");
+        assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_stopped_run_is_refunded_and_a_bad_request_charges_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = demo(dir.path()).await;
+        let me = inkstone_core::profiles::login(&s.db, "test_user", "test123456")
+            .await
+            .unwrap()
+            .id;
+        let p = s.project_create(me, "项目").await.unwrap();
+        let doc = s.document_create(me, p.id, "文稿").await.unwrap();
+        let before = credits(&s, me).await;
+        // The provider fails: refunded by the runner's rules.
+        let g = s
+            .document_ai(
+                me,
+                polish(doc.meta.id, "[[fault:internal]] 文字"),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Failed);
+        assert!(g.refunded);
+        assert_eq!(credits(&s, me).await, before);
+        // Stopped before the first word: refunded.
+        let studio = s.studio.clone();
+        let g = s
+            .document_ai(me, polish(doc.meta.id, "夜来风雨声"), &mut |u| {
+                if let Update::Started { generation_id, .. } = u {
+                    studio.cancel(generation_id);
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Stopped);
+        assert!(g.refunded);
+        assert_eq!(credits(&s, me).await, before);
+        // Refused before anything is charged: an empty selection, another profile's or a
+        // trashed document, an unknown language.
+        let other = inkstone_core::profiles::login(&s.db, "admin", "admin123456")
+            .await
+            .unwrap()
+            .id;
+        let refused = [
+            s.document_ai(me, polish(doc.meta.id, "  "), &mut |_| {})
+                .await,
+            s.document_ai(other, polish(doc.meta.id, "字"), &mut |_| {})
+                .await,
+            s.document_ai(
+                me,
+                DocumentAiRequest {
+                    action: DocumentAction::Translate {
+                        language: "klingon".into(),
+                    },
+                    ..polish(doc.meta.id, "字")
+                },
+                &mut |_| {},
+            )
+            .await,
+        ];
+        let kinds: Vec<&str> = refused
+            .iter()
+            .map(|r| r.as_ref().unwrap_err().kind())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["invalid_input", "unknown_document", "invalid_input"]
+        );
+        s.document_trash(me, doc.meta.id).await.unwrap();
+        assert_eq!(
+            s.document_ai(me, polish(doc.meta.id, "字"), &mut |_| {})
+                .await
+                .unwrap_err()
+                .kind(),
+            "in_trash"
+        );
+        assert_eq!(credits(&s, me).await, before);
+        assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    }
+}

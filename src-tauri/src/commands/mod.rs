@@ -79,6 +79,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::document_trash,
         workspace::document_restore,
         workspace::document_save,
+        workspace::document_ai,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,
     ]

@@ -1,7 +1,9 @@
 //! The writing workspace (issue 17): projects, documents, the trash and the autosave. Each
 //! command calls one method of `inkstone_desktop::Services` for the signed-in profile.
 
-use inkstone_desktop::workspace::{Document, DocumentMeta, Project, Saved, Tree};
+use inkstone_desktop::workspace::{
+    Document, DocumentAiRequest, DocumentMeta, Generation, Project, Saved, Tree, Update,
+};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -163,4 +165,24 @@ pub fn workspace_on_close(guard: State<'_, CloseGuard>, on_close: Channel<&'stat
 #[tracing::instrument(skip_all)]
 pub fn workspace_close_ready(guard: State<'_, CloseGuard>) {
     guard.flushed();
+}
+
+/// AI on the document's text: streams over `on_event` like every generation (stop it with
+/// `cancel_generation`). The writer's text is not logged.
+#[tauri::command]
+#[tracing::instrument(skip(state, request, on_event), fields(document_id = request.document_id, action = request.action.name()), err)]
+pub async fn document_ai(
+    state: State<'_, AppState>,
+    request: DocumentAiRequest,
+    on_event: Channel<Update>,
+) -> CommandResult<Generation> {
+    let profile = state.profile()?;
+    let mut sink = move |u: Update| {
+        // A page that went away is not an error: the run goes on to its end.
+        let _ = on_event.send(u);
+    };
+    Ok(state
+        .services
+        .document_ai(profile, request, &mut sink)
+        .await?)
 }

@@ -1,6 +1,7 @@
 // The writing workspace (issue 17): typed wrappers over src-tauri/src/commands/workspace.rs.
 import { Channel } from '@tauri-apps/api/core'
 import { call } from './core'
+import type { Generation, Update } from './flows'
 
 export interface Project {
   id: number
@@ -70,3 +71,32 @@ export function workspaceOnClose(onClose: () => void) {
   return call<void>('workspace_on_close', { onClose: ch })
 }
 export const workspaceCloseReady = () => call<void>('workspace_close_ready')
+
+/** What the AI does to the text (crates/core/src/document_ai.rs `Action`). */
+export type DocAction =
+  | { kind: 'continue' }
+  | { kind: 'polish' }
+  | { kind: 'expand' }
+  | { kind: 'shorten' }
+  | { kind: 'tone'; tone: string }
+  | { kind: 'translate'; language: string }
+  | { kind: 'instruct'; instruction: string }
+
+export interface DocAiRequest {
+  document_id: number
+  action: DocAction
+  /** The selection (a rewrite) or the text before the cursor (continue). */
+  text: string
+  /** Editor offsets of the selection, or from == to at the cursor. */
+  from: number
+  to: number
+  /** "Retry": the run this one replaces (charged again). */
+  regenerated_from: number | null
+}
+
+/** A charged generation on the document through the one runner; stop it with `cancelGeneration`. */
+export function documentAi(request: DocAiRequest, onUpdate: (u: Update) => void) {
+  const ch = new Channel<Update>()
+  ch.onmessage = onUpdate
+  return call<Generation>('document_ai', { request, onEvent: ch })
+}

@@ -1,10 +1,19 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises } from '@vue/test-utils'
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import type { Channel } from '@tauri-apps/api/core'
+import type { Update } from '../../api/flows'
 import { mountApp } from '../../test/mountApp'
 import { flushPendingSaves } from '../../composables/pendingSaves'
 
 /** An in-memory workspace that answers like commands/workspace.rs (revisions, trash, kinds). */
+// jsdom measures no layout; CodeMirror asks when it scrolls a change into view.
+Range.prototype.getClientRects = () => ({ length: 0, item: () => null, [Symbol.iterator]: [][Symbol.iterator] }) as unknown as DOMRectList
+Range.prototype.getBoundingClientRect = () => new DOMRect()
+
+/** What document_ai answers: the streamed pieces and the final status. */
+let aiAnswer: { pieces: string[]; status: string; refunded?: boolean } = { pieces: ['春眠', '不知晓'], status: 'succeeded' }
+
 function fakeWorkspace() {
   const now = '2031-05-01T08:00:00Z'
   const projects: { id: number; name: string; archived: boolean; deleted_at: string | null }[] = []
@@ -52,6 +61,18 @@ function fakeWorkspace() {
         docs.push(d)
         return meta(d)
       }
+      case 'document_ai': {
+        const send = (u: Update) => (a.onEvent as Channel<Update>).onmessage(u)
+        send({ type: 'started', generation_id: 77, charged: 10, balance_after: 90, member: false })
+        for (const text of aiAnswer.pieces) send({ type: 'text', text })
+        const output = aiAnswer.pieces.join('')
+        return {
+          id: 77, profile_id: 1, tool: 'document', model: 'qwen-plus', prompt: '', params: (a.request as Record<string, unknown>),
+          status: aiAnswer.status, output_text: output, files: [], inputs: [], usage: { input_tokens: null, output_tokens: null },
+          cost: 10, refunded: aiAnswer.refunded ?? false, error_kind: aiAnswer.status === 'failed' ? 'provider_unavailable' : null,
+          error_message: null, created_at: now, finished_at: now,
+        }
+      }
       case 'workspace_on_close':
       case 'workspace_close_ready':
         return null
@@ -76,6 +97,7 @@ function fakeWorkspace() {
 }
 
 afterEach(() => {
+  aiAnswer = { pieces: ['春眠', '不知晓'], status: 'succeeded' }
   clearMocks()
   localStorage.clear()
   document.body.innerHTML = ''
@@ -140,6 +162,54 @@ describe('workspace', { timeout: 30_000 }, () => {
     await new Promise((r) => setTimeout(r, 50))
     expect(ws.calls.filter(([c]) => c === 'document_trash')).toEqual([])
     expect(ws.docs[0].deleted_at).toBeNull()
+    wrapper.unmount()
+  })
+
+  it('AI polish: the selection goes to document_ai, the preview shows a diff, accepting is one undo step', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-editor"] .cm-content')).not.toBeNull())
+    const { EditorView } = await import('@codemirror/view')
+    const { undo } = await import('@codemirror/commands')
+    const view = EditorView.findFromDOM(document.querySelector('[data-testid="ws-editor"] .cm-content') as HTMLElement)!
+    view.dispatch({ changes: { from: 0, insert: '开头。春眠不觉晓。结尾' }, userEvent: 'input.type' })
+    view.dispatch({ selection: { anchor: 3, head: 8 } })
+    ;(document.querySelector('[data-testid="ws-ai-polish"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-diff"]')).not.toBeNull())
+    const sent = ws.calls.find(([c]) => c === 'document_ai')![1].request as Record<string, unknown>
+    expect(sent).toMatchObject({ action: { kind: 'polish' }, text: '春眠不觉晓', from: 3, to: 8, regenerated_from: null })
+    expect(document.querySelector('[data-testid="ws-ai-diff"] .doc-ai__del')?.textContent).toBe('觉')
+    expect(document.querySelector('[data-testid="ws-ai-diff"] .doc-ai__ins')?.textContent).toBe('知')
+    ;(document.querySelector('[data-testid="ws-ai-accept"]') as HTMLElement).click()
+    await flushPromises()
+    expect(view.state.doc.toString()).toBe('开头。春眠不知晓。结尾')
+    expect(document.querySelector('[data-testid="ws-ai-preview"]')).toBeNull()
+    undo(view)
+    expect(view.state.doc.toString()).toBe('开头。春眠不觉晓。结尾')
+    wrapper.unmount()
+  })
+
+  it('AI continue inserts at the cursor; a failed run offers no accept and says it was refunded', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-editor"] .cm-content')).not.toBeNull())
+    const { EditorView } = await import('@codemirror/view')
+    const view = EditorView.findFromDOM(document.querySelector('[data-testid="ws-editor"] .cm-content') as HTMLElement)!
+    view.dispatch({ changes: { from: 0, insert: '第一句。' }, selection: { anchor: 4 }, userEvent: 'input.type' })
+    aiAnswer = { pieces: ['第二句。'], status: 'succeeded' }
+    ;(document.querySelector('[data-testid="ws-ai-continue"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-text"]')?.textContent).toBe('第二句。'))
+    expect(ws.calls.find(([c]) => c === 'document_ai')![1].request).toMatchObject({ action: { kind: 'continue' }, text: '第一句。', from: 4, to: 4 })
+    ;(document.querySelector('[data-testid="ws-ai-accept"]') as HTMLElement).click()
+    await flushPromises()
+    expect(view.state.doc.toString()).toBe('第一句。第二句。')
+    aiAnswer = { pieces: [], status: 'failed', refunded: true }
+    ;(document.querySelector('[data-testid="ws-ai-continue"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-failure"]')?.textContent).toContain('积分已退回'))
+    expect((document.querySelector('[data-testid="ws-ai-accept"]') as HTMLButtonElement).disabled).toBe(true)
+    ;(document.querySelector('[data-testid="ws-ai-reject"]') as HTMLElement).click()
+    await flushPromises()
+    expect(view.state.doc.toString()).toBe('第一句。第二句。')
     wrapper.unmount()
   })
 })
