@@ -68,6 +68,11 @@ const COMMANDS: &[&str] = &[
     "document_restore",
     "document_save",
     "document_ai",
+    "version_list",
+    "version_get",
+    "version_create",
+    "version_before_ai",
+    "version_restore",
     "workspace_on_close",
     "workspace_close_ready",
 ];

@@ -14,7 +14,8 @@
 //! * [`profile_export`]: a profile's history and ledger, exported before deletion;
 //! * [`demo`]: the seed report's demo users (demo mode only);
 //! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash;
-//! * [`document_ai`]: AI on a document's text, as the messages of an ordinary generation.
+//! * [`document_ai`]: AI on a document's text, as the messages of an ordinary generation;
+//! * [`versions`]: versions of a document, restore that never loses the current text.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -50,6 +51,7 @@ pub mod purchases;
 pub mod search;
 pub mod sign_in;
 mod time;
+pub mod versions;
 pub mod workspace;
 pub use time::Clock;
 

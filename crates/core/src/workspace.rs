@@ -45,6 +45,12 @@ pub enum WorkspaceError {
     /// Occurs when a document or project in the trash is edited or used as a destination.
     #[error("it is in the trash; restore it first")]
     InTrash,
+    /// Occurs when a version id names no version of this profile's document.
+    #[error("unknown version {0}")]
+    UnknownVersion(i64),
+    /// Occurs when a generation id names no generation of this profile.
+    #[error("unknown generation {0}")]
+    UnknownGeneration(i64),
     /// Occurs when SQLite fails; details stay in the logs.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -59,6 +65,8 @@ impl WorkspaceError {
         "document_conflict",
         "document_too_large",
         "in_trash",
+        "unknown_version",
+        "unknown_generation",
         "database",
     ];
 
@@ -71,6 +79,8 @@ impl WorkspaceError {
             Self::Conflict { .. } => "document_conflict",
             Self::TooLarge { .. } => "document_too_large",
             Self::InTrash => "in_trash",
+            Self::UnknownVersion(_) => "unknown_version",
+            Self::UnknownGeneration(_) => "unknown_generation",
             Self::Database(_) => "database",
         }
     }
@@ -505,7 +515,7 @@ pub async fn restore_document(
 }
 
 /// Stores the document's new text if `base_revision` is still the stored revision; one
-/// statement, so a crash leaves either the old text or the new, never a mix.
+/// transaction, so a crash leaves either the old text or the new, never a mix.
 pub async fn save_document(
     db: &Database,
     profile_id: i64,
@@ -515,6 +525,9 @@ pub async fn save_document(
     now: DateTime<Utc>,
 ) -> WorkspaceResult<Saved> {
     check_body(body)?;
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    // Every 10 minutes of editing, the text this save replaces is kept as a version.
+    crate::versions::auto_before_save(&mut tx, profile_id, id, base_revision, now).await?;
     let saved: Option<i64> = sqlx::query_scalar(
         "UPDATE documents SET body = ?, revision = revision + 1, updated_at_ms = ?
          WHERE id = ? AND profile_id = ? AND revision = ? AND deleted_at_ms IS NULL
@@ -526,8 +539,14 @@ pub async fn save_document(
     .bind(id)
     .bind(profile_id)
     .bind(base_revision)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
+    if saved.is_some() {
+        tx.commit().await?;
+    } else {
+        // Nothing to keep: the version taken above (if any) goes with the transaction.
+        drop(tx);
+    }
     if let Some(revision) = saved {
         return Ok(Saved {
             id,

@@ -4,6 +4,7 @@
 
 use inkstone_core::document_ai;
 use inkstone_core::generations::NewGeneration;
+use inkstone_core::versions::{self, Snapshot};
 use inkstone_core::workspace;
 /// What the workspace commands return, re-exported so the shell needs no core import.
 pub use inkstone_core::workspace::{
@@ -13,6 +14,7 @@ pub use inkstone_core::workspace::{
 pub use inkstone_core::document_ai::{Action as DocumentAction, Request as DocumentAiRequest};
 /// What an AI run on a document streams and returns.
 pub use inkstone_core::generations::Generation;
+pub use inkstone_core::versions::{Version, VersionMeta};
 pub use inkstone_studio::Update;
 
 use crate::{DesktopResult, Services};
@@ -152,5 +154,71 @@ impl Services {
             .studio
             .write_messages(new, messages, &model, sink)
             .await?)
+    }
+
+    /// The document's versions, newest first.
+    pub async fn version_list(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+    ) -> DesktopResult<Vec<VersionMeta>> {
+        Ok(versions::list(&self.db, profile_id, document_id).await?)
+    }
+
+    pub async fn version_get(&self, profile_id: i64, id: i64) -> DesktopResult<Version> {
+        Ok(versions::get(&self.db, profile_id, id).await?)
+    }
+
+    /// A named version of the stored text.
+    pub async fn version_create(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        name: &str,
+    ) -> DesktopResult<VersionMeta> {
+        Ok(versions::create(
+            &self.db,
+            profile_id,
+            document_id,
+            Snapshot::Named(name),
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// The version kept before generation `generation_id`'s answer is accepted.
+    pub async fn version_before_ai(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        generation_id: i64,
+    ) -> DesktopResult<VersionMeta> {
+        Ok(versions::create(
+            &self.db,
+            profile_id,
+            document_id,
+            Snapshot::BeforeAi(generation_id),
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// Restores a version if `base_revision` is current; the replaced text is kept first.
+    pub async fn version_restore(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        version_id: i64,
+        base_revision: i64,
+    ) -> DesktopResult<Document> {
+        Ok(versions::restore(
+            &self.db,
+            profile_id,
+            document_id,
+            version_id,
+            base_revision,
+            self.now(),
+        )
+        .await?)
     }
 }

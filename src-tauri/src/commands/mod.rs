@@ -80,6 +80,11 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::document_restore,
         workspace::document_save,
         workspace::document_ai,
+        workspace::version_list,
+        workspace::version_get,
+        workspace::version_create,
+        workspace::version_before_ai,
+        workspace::version_restore,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,
     ]

@@ -2,7 +2,8 @@
 //! command calls one method of `inkstone_desktop::Services` for the signed-in profile.
 
 use inkstone_desktop::workspace::{
-    Document, DocumentAiRequest, DocumentMeta, Generation, Project, Saved, Tree, Update,
+    Document, DocumentAiRequest, DocumentMeta, Generation, Project, Saved, Tree, Update, Version,
+    VersionMeta,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -184,5 +185,63 @@ pub async fn document_ai(
     Ok(state
         .services
         .document_ai(profile, request, &mut sink)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn version_list(
+    state: State<'_, AppState>,
+    document_id: i64,
+) -> CommandResult<Vec<VersionMeta>> {
+    Ok(state
+        .services
+        .version_list(state.profile()?, document_id)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn version_get(state: State<'_, AppState>, id: i64) -> CommandResult<Version> {
+    Ok(state.services.version_get(state.profile()?, id).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn version_create(
+    state: State<'_, AppState>,
+    document_id: i64,
+    name: String,
+) -> CommandResult<VersionMeta> {
+    Ok(state
+        .services
+        .version_create(state.profile()?, document_id, &name)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn version_before_ai(
+    state: State<'_, AppState>,
+    document_id: i64,
+    generation_id: i64,
+) -> CommandResult<VersionMeta> {
+    Ok(state
+        .services
+        .version_before_ai(state.profile()?, document_id, generation_id)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn version_restore(
+    state: State<'_, AppState>,
+    document_id: i64,
+    version_id: i64,
+    base_revision: i64,
+) -> CommandResult<Document> {
+    Ok(state
+        .services
+        .version_restore(state.profile()?, document_id, version_id, base_revision)
         .await?)
 }

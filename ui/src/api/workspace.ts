@@ -100,3 +100,29 @@ export function documentAi(request: DocAiRequest, onUpdate: (u: Update) => void)
   ch.onmessage = onUpdate
   return call<Generation>('document_ai', { request, onEvent: ch })
 }
+
+/** A version of a document (crates/core/src/versions.rs). */
+export interface VersionMeta {
+  id: number
+  document_id: number
+  kind: 'manual' | 'auto' | 'before_ai' | 'before_restore' | 'restored'
+  name: string | null
+  generation_id: number | null
+  restored_from: number | null
+  chars: number
+  created_at: string
+}
+export interface Version extends VersionMeta {
+  body: string
+}
+
+export const versionList = (documentId: number) => call<VersionMeta[]>('version_list', { documentId })
+export const versionGet = (id: number) => call<Version>('version_get', { id })
+/** A named version of the stored text (flush the autosave first). */
+export const versionCreate = (documentId: number, name: string) => call<VersionMeta>('version_create', { documentId, name })
+/** The version kept before an AI answer is accepted. */
+export const versionBeforeAi = (documentId: number, generationId: number) =>
+  call<VersionMeta>('version_before_ai', { documentId, generationId })
+/** Restores a version; the replaced text is kept as a version first. */
+export const versionRestore = (documentId: number, versionId: number, baseRevision: number) =>
+  call<WorkspaceDocument>('version_restore', { documentId, versionId, baseRevision })

@@ -76,6 +76,7 @@ export const ERROR_KINDS = [
   'unknown_profile',
   'unknown_project',
   'unknown_transaction',
+  'unknown_version',
   'username_taken',
 ] as const
 

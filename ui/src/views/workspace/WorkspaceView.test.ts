@@ -19,6 +19,7 @@ function fakeWorkspace() {
   const projects: { id: number; name: string; archived: boolean; deleted_at: string | null }[] = []
   const docs: { id: number; project_id: number; title: string; body: string; revision: number; archived: boolean; deleted_at: string | null }[] = []
   const calls: [string, Record<string, unknown>][] = []
+  const versions: { documentId: number; body: string; generationId: number }[] = []
   let next = 1
   const meta = (d: (typeof docs)[number]) => ({ ...d, chars: [...d.body].length, created_at: now, updated_at: now })
   const project = (p: (typeof projects)[number]) => ({ ...p, created_at: now, updated_at: now })
@@ -73,6 +74,12 @@ function fakeWorkspace() {
           error_message: null, created_at: now, finished_at: now,
         }
       }
+      case 'version_before_ai': {
+        // Kept from the stored text: the autosave must have stored the current text first.
+        const d = docs.find((d) => d.id === a.documentId)!
+        versions.push({ documentId: d.id, body: d.body, generationId: Number(a.generationId) })
+        return { id: versions.length, document_id: d.id, kind: 'before_ai', name: null, generation_id: a.generationId, restored_from: null, chars: 0, created_at: now }
+      }
       case 'workspace_on_close':
       case 'workspace_close_ready':
         return null
@@ -93,7 +100,7 @@ function fakeWorkspace() {
     }
     throw { kind: 'unknown_command', message: cmd }
   })
-  return { projects, docs, calls }
+  return { projects, docs, calls, versions }
 }
 
 afterEach(() => {
@@ -181,8 +188,9 @@ describe('workspace', { timeout: 30_000 }, () => {
     expect(document.querySelector('[data-testid="ws-ai-diff"] .doc-ai__del')?.textContent).toBe('觉')
     expect(document.querySelector('[data-testid="ws-ai-diff"] .doc-ai__ins')?.textContent).toBe('知')
     ;(document.querySelector('[data-testid="ws-ai-accept"]') as HTMLElement).click()
-    await flushPromises()
-    expect(view.state.doc.toString()).toBe('开头。春眠不知晓。结尾')
+    await vi.waitFor(() => expect(view.state.doc.toString()).toBe('开头。春眠不知晓。结尾'))
+    // The text before the change was kept as a version first.
+    expect(ws.versions).toEqual([{ documentId: ws.docs[0].id, body: '开头。春眠不觉晓。结尾', generationId: 77 }])
     expect(document.querySelector('[data-testid="ws-ai-preview"]')).toBeNull()
     undo(view)
     expect(view.state.doc.toString()).toBe('开头。春眠不觉晓。结尾')
@@ -201,8 +209,7 @@ describe('workspace', { timeout: 30_000 }, () => {
     await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-text"]')?.textContent).toBe('第二句。'))
     expect(ws.calls.find(([c]) => c === 'document_ai')![1].request).toMatchObject({ action: { kind: 'continue' }, text: '第一句。', from: 4, to: 4 })
     ;(document.querySelector('[data-testid="ws-ai-accept"]') as HTMLElement).click()
-    await flushPromises()
-    expect(view.state.doc.toString()).toBe('第一句。第二句。')
+    await vi.waitFor(() => expect(view.state.doc.toString()).toBe('第一句。第二句。'))
     aiAnswer = { pieces: [], status: 'failed', refunded: true }
     ;(document.querySelector('[data-testid="ws-ai-continue"]') as HTMLElement).click()
     await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-failure"]')?.textContent).toContain('积分已退回'))
