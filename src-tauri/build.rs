@@ -73,6 +73,9 @@ const COMMANDS: &[&str] = &[
     "version_create",
     "version_before_ai",
     "version_restore",
+    "document_import",
+    "document_export",
+    "project_export",
     "workspace_on_close",
     "workspace_close_ready",
 ];

@@ -45,6 +45,13 @@ pub enum WorkspaceError {
     /// Occurs when a document or project in the trash is edited or used as a destination.
     #[error("it is in the trash; restore it first")]
     InTrash,
+    /// Occurs when an imported file's name is not `.txt`, `.md` or `.docx`.
+    #[error("only .docx, .md and .txt files can be imported")]
+    ImportUnsupported,
+    /// Occurs when an imported file is not what its name says (not UTF-8 text, not a Word
+    /// file) or is damaged.
+    #[error("the file cannot be read: {0}")]
+    ImportUnreadable(&'static str),
     /// Occurs when a version id names no version of this profile's document.
     #[error("unknown version {0}")]
     UnknownVersion(i64),
@@ -65,6 +72,8 @@ impl WorkspaceError {
         "document_conflict",
         "document_too_large",
         "in_trash",
+        "import_unsupported",
+        "import_unreadable",
         "unknown_version",
         "unknown_generation",
         "database",
@@ -79,6 +88,8 @@ impl WorkspaceError {
             Self::Conflict { .. } => "document_conflict",
             Self::TooLarge { .. } => "document_too_large",
             Self::InTrash => "in_trash",
+            Self::ImportUnsupported => "import_unsupported",
+            Self::ImportUnreadable(_) => "import_unreadable",
             Self::UnknownVersion(_) => "unknown_version",
             Self::UnknownGeneration(_) => "unknown_generation",
             Self::Database(_) => "database",
@@ -127,6 +138,42 @@ fn check_body(body: &str) -> WorkspaceResult<()> {
         });
     }
     Ok(())
+}
+
+/// Most bytes an imported file may have.
+pub const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The text of an imported `.txt` or `.md` file: UTF-8 (a byte-order mark is dropped), no NUL
+/// bytes (a binary file with a text name), line ends made `\n`, within [`MAX_BODY_CHARS`].
+pub fn text_from_bytes(bytes: &[u8]) -> WorkspaceResult<String> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(WorkspaceError::TooLarge {
+            chars: bytes.len(),
+            max: MAX_BODY_CHARS,
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| WorkspaceError::ImportUnreadable("not UTF-8 text"))?;
+    if text.contains('\0') {
+        return Err(WorkspaceError::ImportUnreadable("not a text file"));
+    }
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    check_body(&text)?;
+    Ok(text)
+}
+
+/// The title and the lower-case extension of an imported file's name (its last path part).
+pub fn split_file_name(name: &str) -> WorkspaceResult<(String, String)> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let (stem, ext) = base
+        .rsplit_once('.')
+        .ok_or(WorkspaceError::ImportUnsupported)?;
+    let ext = ext.to_ascii_lowercase();
+    if !matches!(ext.as_str(), "txt" | "md" | "markdown" | "docx") {
+        return Err(WorkspaceError::ImportUnsupported);
+    }
+    Ok((validate_name(stem)?, ext))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -739,6 +786,55 @@ mod tests {
             // Leading/trailing whitespace controls (\t, \n, …) are trimmed away, not refused.
             if mutated.trim().chars().any(char::is_control) {
                 prop_assert!(validate_name(&mutated).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn imported_text_is_utf8_without_nul_and_with_unix_line_ends() {
+        assert_eq!(
+            text_from_bytes(b"\xEF\xBB\xBFa\r\nb\rc").unwrap(),
+            "a\nb\nc"
+        );
+        assert_eq!(text_from_bytes("春眠".as_bytes()).unwrap(), "春眠");
+        assert!(matches!(
+            text_from_bytes(b"\xff\xfe\x00a"),
+            Err(WorkspaceError::ImportUnreadable(_))
+        ));
+        assert!(matches!(
+            text_from_bytes(b"PK\x03\x04\0\0binary"),
+            Err(WorkspaceError::ImportUnreadable(_))
+        ));
+        assert!(matches!(
+            text_from_bytes(&vec![b'a'; MAX_IMPORT_BYTES + 1]),
+            Err(WorkspaceError::TooLarge { .. })
+        ));
+        assert_eq!(
+            split_file_name("/home/w/草稿.MD").unwrap(),
+            ("草稿".to_string(), "md".to_string())
+        );
+        assert!(matches!(
+            split_file_name("a.pdf"),
+            Err(WorkspaceError::ImportUnsupported)
+        ));
+        assert!(matches!(
+            split_file_name("noext"),
+            Err(WorkspaceError::ImportUnsupported)
+        ));
+        assert!(matches!(
+            split_file_name(".md"),
+            Err(WorkspaceError::InvalidName(_))
+        ));
+    }
+
+    proptest! {
+        /// Any bytes: text or a typed error, never a panic; text has no NUL and no CR.
+        #[test]
+        fn any_bytes_import_as_text_or_a_typed_error(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            match text_from_bytes(&bytes) {
+                Ok(t) => prop_assert!(!t.contains('\0') && !t.contains('\r')),
+                Err(WorkspaceError::ImportUnreadable(_)) | Err(WorkspaceError::TooLarge { .. }) => {}
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod media;
 pub mod preferences;
 mod profiles_local;
 pub mod workspace;
+pub mod workspace_io;
 
 pub use lock::{DataLock, LockError};
 

@@ -237,3 +237,90 @@ mod ai {
         assert!(ledger::audit(&s.db).await.unwrap().is_empty());
     }
 }
+
+mod import_export {
+    use super::*;
+    use inkstone_desktop::workspace_io::ExportFormat;
+
+    #[tokio::test]
+    async fn files_come_in_as_documents_and_go_out_as_word_markdown_and_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+        let s = start(dir.path(), clock).await;
+        let me = s.register("writer", "password123", false).await.unwrap().id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let md = s
+            .document_import(
+                me,
+                p.id,
+                "第一章.md",
+                "# 春\r\n**春眠**不觉晓".as_bytes().to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (md.meta.title.as_str(), md.body.as_str()),
+            ("第一章", "# 春\n**春眠**不觉晓")
+        );
+        let docx = inkstone_docx::write("## 夏\n- 列表\n*斜体*").unwrap();
+        let from_word = s
+            .document_import(me, p.id, "C:\\稿子\\第二章.DOCX", docx)
+            .await
+            .unwrap();
+        assert_eq!(from_word.meta.title, "第二章");
+        assert_eq!(from_word.body, "## 夏\n- 列表\n*斜体*");
+
+        // Out: a real Word file that reads back the same, Markdown as is, text without marks.
+        let word = s
+            .document_export(me, md.meta.id, ExportFormat::Docx)
+            .await
+            .unwrap();
+        assert!(word.starts_with(dir.path().join("exports")));
+        assert_eq!(
+            inkstone_docx::read(&std::fs::read(&word).unwrap()).unwrap(),
+            "# 春\n**春眠**不觉晓"
+        );
+        let text = s
+            .document_export(me, md.meta.id, ExportFormat::Txt)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(text).unwrap(), "春\n春眠不觉晓");
+        let folder = s.project_export(me, p.id, ExportFormat::Md).await.unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["第一章.md", "第二章.md"]);
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_what_its_name_says_is_refused_and_nothing_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+        let s = start(dir.path(), clock).await;
+        let me = s.register("writer", "password123", false).await.unwrap().id;
+        let p = s.project_create(me, "项目").await.unwrap();
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("假的.docx", b"just some text".to_vec(), "import_unreadable"),
+            (
+                "图片.txt",
+                vec![0x89, b'P', b'N', b'G', 0, 0, 0xff, 0xfe],
+                "import_unreadable",
+            ),
+            ("表格.pdf", b"%PDF-1.7".to_vec(), "import_unsupported"),
+            ("a\u{7}b.md", b"x".to_vec(), "invalid_name"),
+            (
+                "大.txt",
+                vec![b'a'; 10 * 1024 * 1024 + 1],
+                "document_too_large",
+            ),
+        ];
+        for (name, bytes, kind) in cases {
+            let err = s.document_import(me, p.id, name, bytes).await.unwrap_err();
+            assert_eq!(err.kind(), kind, "{name}");
+        }
+        let tree = s.workspace_tree(me).await.unwrap();
+        assert!(tree.projects[0].documents.is_empty());
+    }
+}

@@ -85,6 +85,9 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::version_create,
         workspace::version_before_ai,
         workspace::version_restore,
+        workspace::document_import,
+        workspace::document_export,
+        workspace::project_export,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,
     ]

@@ -1,15 +1,17 @@
 //! The writing workspace (issue 17): projects, documents, the trash and the autosave. Each
 //! command calls one method of `inkstone_desktop::Services` for the signed-in profile.
 
+use base64::Engine;
 use inkstone_desktop::workspace::{
     Document, DocumentAiRequest, DocumentMeta, Generation, Project, Saved, Tree, Update, Version,
     VersionMeta,
 };
+use inkstone_desktop::workspace_io::ExportFormat;
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::close_guard::CloseGuard;
-use crate::error::CommandResult;
+use crate::error::{AppError, CommandResult};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -244,4 +246,91 @@ pub async fn version_restore(
         .services
         .version_restore(state.profile()?, document_id, version_id, base_revision)
         .await?)
+}
+
+/// Largest file the import takes (`inkstone_core::workspace::MAX_IMPORT_BYTES`, 10 MB), checked
+/// on the base64 text before it is decoded.
+const MAX_IMPORT_BYTES: usize = 10 * 1024 * 1024;
+
+fn decode_import(content_base64: &str) -> CommandResult<Vec<u8>> {
+    let encoded = content_base64.trim();
+    if encoded.len() > MAX_IMPORT_BYTES.div_ceil(3) * 4 {
+        return Err(AppError::InvalidArgument {
+            field: "content_base64",
+            reason: "the file is larger than 10 MB",
+        });
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| AppError::InvalidArgument {
+            field: "content_base64",
+            reason: "not valid base64",
+        })
+}
+
+/// A new document from a `.docx`, `.md` or `.txt` file (its bytes as base64: the webview has
+/// no paths).
+#[tauri::command]
+#[tracing::instrument(skip(state, content_base64), err)]
+pub async fn document_import(
+    state: State<'_, AppState>,
+    project_id: i64,
+    file_name: String,
+    content_base64: String,
+) -> CommandResult<Document> {
+    let bytes = decode_import(&content_base64)?;
+    drop(content_base64);
+    Ok(state
+        .services
+        .document_import(state.profile()?, project_id, &file_name, bytes)
+        .await?)
+}
+
+/// Writes the document as `docx`, `md` or `txt` under `<data dir>/exports/`; returns the path.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn document_export(
+    state: State<'_, AppState>,
+    id: i64,
+    format: ExportFormat,
+) -> CommandResult<String> {
+    let path = state
+        .services
+        .document_export(state.profile()?, id, format)
+        .await?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+/// Writes every document of the project into a new folder under `<data dir>/exports/`.
+#[tauri::command]
+#[tracing::instrument(skip(state), err)]
+pub async fn project_export(
+    state: State<'_, AppState>,
+    id: i64,
+    format: ExportFormat,
+) -> CommandResult<String> {
+    let path = state
+        .services
+        .project_export(state.profile()?, id, format)
+        .await?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_arrives_as_base64_and_bad_input_is_typed() {
+        assert_eq!(decode_import(" 5pil\n").unwrap(), "春".as_bytes());
+        for bad in ["not base64!", "data:text/plain;base64,5pil"] {
+            assert_eq!(
+                decode_import(bad).unwrap_err().kind(),
+                "invalid_argument",
+                "{bad}"
+            );
+        }
+        let big = "A".repeat(MAX_IMPORT_BYTES.div_ceil(3) * 4 + 4);
+        assert_eq!(decode_import(&big).unwrap_err().kind(), "invalid_argument");
+    }
 }

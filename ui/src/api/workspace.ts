@@ -126,3 +126,12 @@ export const versionBeforeAi = (documentId: number, generationId: number) =>
 /** Restores a version; the replaced text is kept as a version first. */
 export const versionRestore = (documentId: number, versionId: number, baseRevision: number) =>
   call<WorkspaceDocument>('version_restore', { documentId, versionId, baseRevision })
+
+export type ExportFormat = 'docx' | 'md' | 'txt'
+/** A new document from a .docx, .md or .txt file's bytes (base64; the webview has no paths). */
+export const documentImport = (projectId: number, fileName: string, contentBase64: string) =>
+  call<WorkspaceDocument>('document_import', { projectId, fileName, contentBase64 })
+/** Writes the document under the app's exports folder; resolves with the file written. */
+export const documentExport = (id: number, format: ExportFormat) => call<string>('document_export', { id, format })
+/** Writes every document of the project into a new folder; resolves with the folder. */
+export const projectExport = (id: number, format: ExportFormat) => call<string>('project_export', { id, format })

@@ -301,6 +301,10 @@ const en: MessageSchema = {
     goalPrompt: 'Daily goal (words; leave empty for none)',
     goalInvalid: 'Enter a whole number from 1 to 100,000.',
     openDocument: 'Open the document',
+    import: 'Import a file (.docx / .md / .txt)…',
+    exportAs: 'Export as {format}',
+    exportAll: 'Export the project as {format}',
+    exported: 'Exported to: {path}',
     ai: {
       continue: 'Continue',
       polish: 'Polish',
@@ -334,6 +338,8 @@ const en: MessageSchema = {
     },
   },
   errors: {
+    import_unsupported: 'Only .docx, .md and .txt files can be imported.',
+    import_unreadable: 'This file cannot be read: its content does not match its name (not UTF-8 text or a Word file), or it is damaged.',
     unknown_version: 'This version does not exist.',
     invalid_name: 'A name must not be empty, at most 100 characters, with no control characters.',
     unknown_project: 'This project does not exist or was deleted for good.',

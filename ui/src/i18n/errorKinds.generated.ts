@@ -23,6 +23,8 @@ export const ERROR_KINDS = [
   'empty_answer',
   'export_failed',
   'generation_not_running',
+  'import_unreadable',
+  'import_unsupported',
   'in_trash',
   'insufficient_credits',
   'invalid_amount',

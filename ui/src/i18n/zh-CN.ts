@@ -300,6 +300,10 @@ const zhCN = {
     goalPrompt: '每日目标（字数；留空表示不设目标）',
     goalInvalid: '请输入 1 到 100000 之间的整数。',
     openDocument: '打开文稿',
+    import: '导入文件（.docx / .md / .txt）…',
+    exportAs: '导出为 {format}',
+    exportAll: '导出整个项目为 {format}',
+    exported: '已导出到：{path}',
     ai: {
       continue: '续写',
       polish: '润色',
@@ -333,6 +337,8 @@ const zhCN = {
     },
   },
   errors: {
+    import_unsupported: '只能导入 .docx、.md 或 .txt 文件。',
+    import_unreadable: '这个文件读不出来：它的内容和扩展名不符（不是 UTF-8 文本或 Word 文件），或已损坏。',
     unknown_version: '这个版本不存在。',
     invalid_name: '名称不能为空，最多 100 个字，且不能含控制字符。',
     unknown_project: '这个项目不存在或已被永久删除。',

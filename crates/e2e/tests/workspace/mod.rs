@@ -278,7 +278,13 @@ async fn workspace_ai_polish_is_charged_previewed_as_a_diff_and_accepted_as_one_
         // History lists the run and links back to the document.
         click(&c, "[data-testid=nav-history]").await?;
         wait_text(&c, "[data-testid=history-table]", |t| t.contains("文稿 AI")).await?;
-        click(&c, "[data-testid=history-table] tbody tr").await?;
+        wait_css(&c, "[data-testid=history-table] tbody tr").await?;
+        // A table row is not an element WebDriver clicks; the page's own click is.
+        c.execute(
+            "document.querySelector('[data-testid=history-table] tbody tr').click()",
+            vec![],
+        )
+        .await?;
         click(&c, "[data-testid=history-open-document]").await?;
         wait_css(&c, "[data-testid=ws-doc-heading]").await?;
         wait_text(&c, "[data-testid=ws-words]", |t| t == "10 字").await?;
