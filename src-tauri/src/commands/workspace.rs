@@ -142,7 +142,7 @@ pub async fn document_restore(state: State<'_, AppState>, id: i64) -> CommandRes
 
 /// The autosave. The writer's text is never logged.
 #[tauri::command]
-#[tracing::instrument(skip(state, body), fields(chars = body.len()), err)]
+#[tracing::instrument(skip(state, body), fields(bytes = body.len()), err)]
 pub async fn document_save(
     state: State<'_, AppState>,
     id: i64,

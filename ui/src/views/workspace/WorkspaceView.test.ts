@@ -74,6 +74,13 @@ function fakeWorkspace() {
           error_message: null, created_at: now, finished_at: now,
         }
       }
+      case 'document_import': {
+        if (!String(a.fileName).endsWith('.md')) throw { kind: 'import_unreadable', message: 'not a Word file' }
+        const body = new TextDecoder().decode(Uint8Array.from(atob(String(a.contentBase64)), (c) => c.charCodeAt(0)))
+        const d = { id: next++, project_id: Number(a.projectId), title: String(a.fileName).replace(/\.md$/, ''), body, revision: 0, archived: false, deleted_at: null }
+        docs.push(d)
+        return meta(d)
+      }
       case 'version_before_ai': {
         // Kept from the stored text: the autosave must have stored the current text first.
         const d = docs.find((d) => d.id === a.documentId)!
@@ -217,6 +224,25 @@ describe('workspace', { timeout: 30_000 }, () => {
     ;(document.querySelector('[data-testid="ws-ai-reject"]') as HTMLElement).click()
     await flushPromises()
     expect(view.state.doc.toString()).toBe('第一句。第二句。')
+    wrapper.unmount()
+  })
+
+  it('imports a picked file into the project and opens it; a bad file is refused in the writer language', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc-heading"]')).not.toBeNull())
+    const input = document.querySelector('[data-testid="ws-import-file"]') as HTMLInputElement
+    const pick = (file: File) => {
+      Object.defineProperty(input, 'files', { value: [file], configurable: true })
+      input.dispatchEvent(new Event('change'))
+    }
+    pick(new File(['# 春\n春眠不觉晓'], '草稿.md', { type: 'text/markdown' }))
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc-heading"]')?.textContent).toBe('草稿'))
+    expect(ws.calls.find(([c]) => c === 'document_import')![1]).toMatchObject({ projectId: ws.projects[0].id, fileName: '草稿.md' })
+    expect(document.querySelector('[data-testid="ws-words"]')?.textContent).toBe('6 字')
+    pick(new File(['not really'], '假的.docx'))
+    await vi.waitFor(() => expect(document.body.textContent).toContain('这个文件读不出来'))
+    expect(ws.docs).toHaveLength(2)
     wrapper.unmount()
   })
 })
