@@ -76,6 +76,7 @@ const COMMANDS: &[&str] = &[
     "document_import",
     "document_export",
     "project_export",
+    "workspace_search",
     "workspace_on_close",
     "workspace_close_ready",
 ];

@@ -271,6 +271,73 @@ fn row_to_meta(row: &sqlx::sqlite::SqliteRow) -> WorkspaceResult<DocumentMeta> {
     })
 }
 
+/// Puts the document's title and text in the search index (replacing what was there).
+async fn index(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    title: &str,
+    body: &str,
+) -> WorkspaceResult<()> {
+    sqlx::query("DELETE FROM documents_fts WHERE rowid = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO documents_fts (rowid, body) VALUES (?, ?)")
+        .bind(id)
+        .bind(crate::search::index_text(&format!("{title}\n{body}")))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A document found by [`search`]: where it is and a little of its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Found {
+    pub id: i64,
+    pub project_id: i64,
+    pub title: String,
+    /// The first 80 characters of its text.
+    pub excerpt: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The profile's live documents whose title or text holds every term of `query` (Chinese as
+/// written, other words as prefixes), newest first, at most `limit` (1 to 100).
+pub async fn search(
+    db: &Database,
+    profile_id: i64,
+    query: &str,
+    limit: u32,
+) -> WorkspaceResult<Vec<Found>> {
+    let Some(expr) = crate::search::match_query(query) else {
+        return Ok(Vec::new());
+    };
+    let rows = sqlx::query(
+        "SELECT d.id, d.project_id, d.title, substr(d.body, 1, 80) AS excerpt, d.updated_at_ms
+         FROM documents_fts f JOIN documents d ON d.id = f.rowid
+         JOIN projects p ON p.id = d.project_id
+         WHERE documents_fts MATCH ? AND d.profile_id = ?
+           AND d.deleted_at_ms IS NULL AND p.deleted_at_ms IS NULL
+         ORDER BY d.updated_at_ms DESC LIMIT ?",
+    )
+    .bind(expr)
+    .bind(profile_id)
+    .bind(limit.clamp(1, 100))
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Found {
+                id: row.try_get("id")?,
+                project_id: row.try_get("project_id")?,
+                title: row.try_get("title")?,
+                excerpt: row.try_get("excerpt")?,
+                updated_at: from_ms(row.try_get("updated_at_ms")?),
+            })
+        })
+        .collect()
+}
+
 /// The profile's project `id`, in the trash or not.
 pub async fn get_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Project> {
     let row = sqlx::query(&format!(
@@ -449,6 +516,9 @@ pub async fn create_document(
     .bind(to_ms(now))
     .fetch_one(db)
     .await?;
+    let mut conn = db.acquire().await?;
+    index(&mut conn, id, &title, body).await?;
+    drop(conn);
     get_document(db, profile_id, id).await
 }
 
@@ -470,7 +540,11 @@ pub async fn rename_document(
     .bind(profile_id)
     .execute(db)
     .await?;
-    get_meta(db, profile_id, id).await
+    let doc = get_document(db, profile_id, id).await?;
+    let mut conn = db.acquire().await?;
+    index(&mut conn, id, &title, &doc.body).await?;
+    drop(conn);
+    Ok(doc.meta)
 }
 
 /// Moves a document into another live project of the same profile.
@@ -589,6 +663,11 @@ pub async fn save_document(
     .fetch_optional(&mut *tx)
     .await?;
     if saved.is_some() {
+        let title: String = sqlx::query_scalar("SELECT title FROM documents WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        index(&mut tx, id, &title, body).await?;
         tx.commit().await?;
     } else {
         // Nothing to keep: the version taken above (if any) goes with the transaction.
@@ -619,6 +698,17 @@ pub async fn purge_expired(
 ) -> WorkspaceResult<(u64, u64)> {
     let cutoff = to_ms(now - Duration::days(TRASH_DAYS));
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    // What goes for good leaves the search index too.
+    sqlx::query(
+        "DELETE FROM documents_fts WHERE rowid IN (
+             SELECT d.id FROM documents d JOIN projects p ON p.id = d.project_id
+             WHERE d.profile_id = ?1 AND ((d.deleted_at_ms IS NOT NULL AND d.deleted_at_ms <= ?2)
+                                       OR (p.deleted_at_ms IS NOT NULL AND p.deleted_at_ms <= ?2)))",
+    )
+    .bind(profile_id)
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?;
     let documents = sqlx::query(
         "DELETE FROM documents WHERE profile_id = ? AND deleted_at_ms IS NOT NULL
                                   AND deleted_at_ms <= ?",
@@ -1050,6 +1140,72 @@ mod tests {
         let listed = tree(&db, me, later).await.unwrap();
         assert!(listed.trash.projects.is_empty() && listed.projects.is_empty());
         assert!(get_document(&db, me, d.meta.id).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn search_finds_live_documents_in_chinese_and_english_and_costs_a_save_little() {
+        let (db, me, other) = setup().await;
+        let p = create_project(&db, me, "项目", t0()).await.unwrap();
+        let spring = create_document(&db, me, p.id, "春天", "", t0())
+            .await
+            .unwrap();
+        save_document(&db, me, spring.meta.id, "春眠不觉晓，Spring sleep", 0, t0())
+            .await
+            .unwrap();
+        let winter = create_document(&db, me, p.id, "冬", "北风卷地白草折", t0())
+            .await
+            .unwrap();
+        let ids = |found: Vec<Found>| found.iter().map(|f| f.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(search(&db, me, "不觉", 20).await.unwrap()),
+            [spring.meta.id]
+        );
+        assert_eq!(
+            ids(search(&db, me, "spr", 20).await.unwrap()),
+            [spring.meta.id]
+        );
+        assert_eq!(
+            ids(search(&db, me, "北风", 20).await.unwrap()),
+            [winter.meta.id]
+        );
+        // The title is searched too; another profile finds nothing of mine.
+        assert_eq!(
+            ids(search(&db, me, "春天", 20).await.unwrap()),
+            [spring.meta.id]
+        );
+        assert!(search(&db, other, "春眠", 20).await.unwrap().is_empty());
+        // A newer save replaces the old text in the index; the trash hides it; purged, gone.
+        save_document(&db, me, spring.meta.id, "夜来风雨声", 1, t0())
+            .await
+            .unwrap();
+        assert!(search(&db, me, "不觉", 20).await.unwrap().is_empty());
+        trash_document(&db, me, winter.meta.id, t0()).await.unwrap();
+        assert!(search(&db, me, "北风", 20).await.unwrap().is_empty());
+        purge_expired(&db, me, t0() + Duration::days(TRASH_DAYS))
+            .await
+            .unwrap();
+        let indexed: i64 = sqlx::query_scalar("SELECT count(*) FROM documents_fts WHERE rowid = ?")
+            .bind(winter.meta.id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(indexed, 0);
+        assert!(search(&db, me, "  ", 20).await.unwrap().is_empty());
+        // A 200,000-character document: what one save costs with its index.
+        let line: String = "春眠不觉晓，处处闻啼鸟。"
+            .chars()
+            .cycle()
+            .take(100)
+            .collect();
+        let long = vec![line; 2000].join("\n");
+        let started = std::time::Instant::now();
+        save_document(&db, me, spring.meta.id, &long, 2, t0())
+            .await
+            .unwrap();
+        eprintln!(
+            "save of 200,000 characters with its index: {:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

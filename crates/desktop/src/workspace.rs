@@ -8,7 +8,7 @@ use inkstone_core::versions::{self, Snapshot};
 use inkstone_core::workspace;
 /// What the workspace commands return, re-exported so the shell needs no core import.
 pub use inkstone_core::workspace::{
-    Document, DocumentMeta, Project, ProjectNode, Saved, Trash, Tree, WorkspaceError,
+    Document, DocumentMeta, Found, Project, ProjectNode, Saved, Trash, Tree, WorkspaceError,
 };
 
 pub use inkstone_core::document_ai::{Action as DocumentAction, Request as DocumentAiRequest};
@@ -220,5 +220,14 @@ impl Services {
             self.now(),
         )
         .await?)
+    }
+
+    /// History search's documents: the profile's live documents holding every term.
+    pub async fn workspace_search(
+        &self,
+        profile_id: i64,
+        query: &str,
+    ) -> DesktopResult<Vec<Found>> {
+        Ok(workspace::search(&self.db, profile_id, query, 20).await?)
     }
 }

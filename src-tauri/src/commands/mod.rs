@@ -88,6 +88,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::document_import,
         workspace::document_export,
         workspace::project_export,
+        workspace::workspace_search,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,
     ]

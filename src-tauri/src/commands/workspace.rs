@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use inkstone_desktop::workspace::{
-    Document, DocumentAiRequest, DocumentMeta, Generation, Project, Saved, Tree, Update, Version,
-    VersionMeta,
+    Document, DocumentAiRequest, DocumentMeta, Found, Generation, Project, Saved, Tree, Update,
+    Version, VersionMeta,
 };
 use inkstone_desktop::workspace_io::ExportFormat;
 use tauri::ipc::Channel;
@@ -314,6 +314,19 @@ pub async fn project_export(
         .project_export(state.profile()?, id, format)
         .await?;
     Ok(path.to_string_lossy().into_owned())
+}
+
+/// History search's documents (the same Chinese-aware index as history).
+#[tauri::command]
+#[tracing::instrument(skip(state, query), err)]
+pub async fn workspace_search(
+    state: State<'_, AppState>,
+    query: String,
+) -> CommandResult<Vec<Found>> {
+    Ok(state
+        .services
+        .workspace_search(state.profile()?, &query)
+        .await?)
 }
 
 #[cfg(test)]

@@ -135,3 +135,14 @@ export const documentImport = (projectId: number, fileName: string, contentBase6
 export const documentExport = (id: number, format: ExportFormat) => call<string>('document_export', { id, format })
 /** Writes every document of the project into a new folder; resolves with the folder. */
 export const projectExport = (id: number, format: ExportFormat) => call<string>('project_export', { id, format })
+
+/** A document history search found. */
+export interface FoundDocument {
+  id: number
+  project_id: number
+  title: string
+  excerpt: string
+  updated_at: string
+}
+/** The live documents holding every term of `query` (the history search's index, Chinese-aware). */
+export const workspaceSearch = (query: string) => call<FoundDocument[]>('workspace_search', { query })

@@ -305,6 +305,7 @@ const en: MessageSchema = {
     exportAs: 'Export as {format}',
     exportAll: 'Export the project as {format}',
     exported: 'Exported to: {path}',
+    foundDocuments: 'Documents',
     ai: {
       continue: 'Continue',
       polish: 'Polish',

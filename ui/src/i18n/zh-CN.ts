@@ -304,6 +304,7 @@ const zhCN = {
     exportAs: '导出为 {format}',
     exportAll: '导出整个项目为 {format}',
     exported: '已导出到：{path}',
+    foundDocuments: '文稿',
     ai: {
       continue: '续写',
       polish: '润色',
