@@ -22,6 +22,8 @@ PACKAGES=(
   # decoding (libav), GL video output (gl). The .deb depends on the same (tauri.conf.json).
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-libav gstreamer1.0-gl
+  # The workspace's .docx export is checked by LibreOffice Writer (checks/41-docx-libreoffice.sh).
+  libreoffice-writer
 )
 
 as_root() {

@@ -18,7 +18,8 @@ for double in inkstone-fake-dashscope inkstone-server inkstone-pay; do
 done
 demo=$(cargo tree -q -p inkstone-app -e normal --features demo --prefix none 2>/dev/null | awk '{print $1}' | sort -u)
 grep -qx inkstone-fake-dashscope <<<"$demo" || { echo "05-shape: the demo build lost its demo model" >&2; fail=1; }
-if grep -nE '\binkstone_(core|shop)\b' src-tauri/src/commands/*.rs; then
+# Comments may name the crates; code may not.
+if grep -nE '\binkstone_(core|shop)\b' src-tauri/src/commands/*.rs | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//'; then
   echo "05-shape: a command reaches around crates/desktop (above); add a method to its facade" >&2
   fail=1
 fi

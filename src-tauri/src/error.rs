@@ -126,9 +126,10 @@ impl AppError {
             Self::Core(CoreError::Corrupt(_)) => {
                 "stored data could not be read; details are in the log".to_owned()
             }
-            Self::Desktop(DesktopError::Core(CoreError::Database(_))) => {
-                "the local database failed; details are in the log".to_owned()
-            }
+            Self::Desktop(DesktopError::Core(CoreError::Database(_)))
+            | Self::Desktop(DesktopError::Workspace(
+                inkstone_desktop::workspace::WorkspaceError::Database(_),
+            )) => "the local database failed; details are in the log".to_owned(),
             // Paths and SQL stay in the log.
             Self::Desktop(DesktopError::Backup(
                 inkstone_core::backup::BackupError::Io(_)

@@ -6,6 +6,7 @@
 //! `inkstone.db`, manage [`state::AppState`].
 #![forbid(unsafe_code)]
 
+pub mod close_guard;
 pub mod commands;
 pub mod error;
 pub mod logging;
@@ -215,6 +216,11 @@ fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError
         .build()
         .map_err(|e| StartupError::Window(e.to_string()))?
         .on_window_event(keep_window_state(app.clone()));
+    // The workspace saves its last keystrokes before the window goes.
+    app.manage(close_guard::CloseGuard::default());
+    if let Some(window) = app.get_webview_window("main") {
+        close_guard::install(&window);
+    }
     Ok(())
 }
 

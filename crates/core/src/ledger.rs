@@ -44,6 +44,8 @@ pub const TOOL_COSTS: &[(&str, i64)] = &[
     ("video", DEFAULT_COST_CREDITS),
     ("ppt", DEFAULT_COST_CREDITS),
     ("vision", DEFAULT_COST_CREDITS),
+    // AI on a document in the writing workspace (crate::document_ai).
+    ("document", DEFAULT_COST_CREDITS),
 ];
 
 // Every price is positive: a charge of 0 therefore means "member" (the one-statement

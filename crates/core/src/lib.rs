@@ -13,7 +13,10 @@
 //! * [`sign_in`]: slowed-down failed sign-ins and "keep me signed in" sessions;
 //! * [`profile_export`]: a profile's history and ledger, exported before deletion;
 //! * [`backup`]: consistent copies of the database and the checks before a restore;
-//! * [`demo`]: the seed report's demo users (demo mode only).
+//! * [`demo`]: the seed report's demo users (demo mode only);
+//! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash;
+//! * [`document_ai`]: AI on a document's text, as the messages of an ordinary generation;
+//! * [`versions`]: versions of a document, restore that never loses the current text.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -38,6 +41,7 @@ pub mod catalog;
 pub mod claims;
 pub mod db;
 pub mod demo;
+pub mod document_ai;
 pub mod error;
 pub mod generations;
 pub mod history_import;
@@ -52,6 +56,8 @@ pub mod revocations;
 pub mod search;
 pub mod sign_in;
 mod time;
+pub mod versions;
+pub mod workspace;
 pub use time::Clock;
 
 pub use db::{open, open_in_memory, Database};

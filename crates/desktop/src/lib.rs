@@ -57,6 +57,8 @@ mod profiles_local;
 pub mod purchase_account;
 mod refunds;
 pub mod updates;
+pub mod workspace;
+pub mod workspace_io;
 
 pub use lock::{DataLock, LockError};
 
@@ -113,6 +115,10 @@ pub enum DesktopError {
     Qwen(#[from] QwenError),
     #[error(transparent)]
     Keychain(#[from] KeychainError),
+    /// Occurs when the writing workspace refuses (a bad name, another profile's document, an
+    /// outdated save, the trash) or its database fails.
+    #[error(transparent)]
+    Workspace(#[from] inkstone_core::workspace::WorkspaceError),
     /// Occurs when a generation needs DashScope but no key is set (outside demo mode, which
     /// answers with the bundled demo model instead).
     #[error("no DashScope API key is set")]
@@ -179,6 +185,7 @@ impl DesktopError {
             DesktopError::Shop(e) => e.kind(),
             DesktopError::Qwen(e) => e.kind(),
             DesktopError::Keychain(e) => e.kind(),
+            DesktopError::Workspace(e) => e.kind(),
             DesktopError::NoApiKey => "no_api_key",
             DesktopError::PaymentsUnavailable(_) => "payments_unavailable",
             DesktopError::Start(_) => "start_failed",
@@ -210,6 +217,7 @@ pub fn error_kinds() -> Vec<&'static str> {
         inkstone_shop::ClientError::KINDS,
         QwenError::KINDS,
         KeychainError::KINDS,
+        inkstone_core::workspace::WorkspaceError::KINDS,
         DesktopError::OWN_KINDS,
         inkstone_core::backup::BackupError::KINDS,
         archive::ArchiveError::KINDS,

@@ -16,6 +16,8 @@ use inkstone_e2e::{
 };
 use serde_json::json;
 
+mod workspace;
+
 fn shots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e");
     let _ = std::fs::create_dir_all(&dir);

@@ -354,6 +354,25 @@ impl Studio {
         self.end(id, outcome, sink).await
     }
 
+    /// A text run whose messages the caller built (the workspace's AI on a document), on the
+    /// same path as every other: charged with `new`, streamed, stoppable, refunded by the same
+    /// rules. `new.model` is replaced by the model's own name.
+    pub async fn write_messages(
+        &self,
+        new: NewGeneration,
+        messages: Vec<prompts::Message>,
+        model: &dyn TextModel,
+        sink: Sink<'_>,
+    ) -> Result<Generation, StudioError> {
+        let new = NewGeneration {
+            model: model.name(),
+            ..new
+        };
+        let (id, token, _guard) = self.begin(new, sink).await?;
+        let outcome = self.stream_text(id, &token, model, messages, sink).await;
+        self.end(id, outcome, sink).await
+    }
+
     /// The PPT tool: Qwen writes the outline (streamed), then a real .pptx is written.
     #[allow(clippy::too_many_arguments)]
     pub async fn slides(

@@ -15,6 +15,7 @@ pub mod settings;
 pub mod shop;
 pub mod studio;
 pub mod updates;
+pub mod workspace;
 
 /// The invoke handler with every command registered.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
@@ -83,5 +84,31 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         updates::update_status,
         updates::update_check,
         updates::update_install,
+        workspace::workspace_tree,
+        workspace::project_create,
+        workspace::project_rename,
+        workspace::project_archive,
+        workspace::project_trash,
+        workspace::project_restore,
+        workspace::document_create,
+        workspace::document_get,
+        workspace::document_rename,
+        workspace::document_move,
+        workspace::document_archive,
+        workspace::document_trash,
+        workspace::document_restore,
+        workspace::document_save,
+        workspace::document_ai,
+        workspace::version_list,
+        workspace::version_get,
+        workspace::version_create,
+        workspace::version_before_ai,
+        workspace::version_restore,
+        workspace::document_import,
+        workspace::document_export,
+        workspace::project_export,
+        workspace::workspace_search,
+        workspace::workspace_on_close,
+        workspace::workspace_close_ready,
     ]
 }

@@ -4,7 +4,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import { mountApp } from '../test/mountApp'
 import { useSettingsStore } from '../stores/settings'
 
-const ZH_NAV = ['写作', '图片', '视频', 'PPT', '历史', '积分充值', '会员', '交易记录', '设置']
+const ZH_NAV = ['写作', '文稿', '图片', '视频', 'PPT', '历史', '积分充值', '会员', '交易记录', '设置']
 
 beforeEach(() => {
   localStorage.clear()
@@ -53,6 +53,7 @@ describe('MainLayout', () => {
     expect(useSettingsStore().locale).toBe('en')
     expect(navLabels(wrapper.element)).toEqual([
       'Writing',
+      'Documents',
       'Image',
       'Video',
       'Slides',

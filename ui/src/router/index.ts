@@ -8,6 +8,7 @@ import MainLayout from '../layouts/MainLayout.vue'
  */
 export const NAV_ITEMS = [
   { key: 'writing', path: '/writing', icon: 'EditPen' },
+  { key: 'workspace', path: '/workspace', icon: 'Document' },
   { key: 'image', path: '/image', icon: 'Picture' },
   { key: 'video', path: '/video', icon: 'VideoCamera' },
   { key: 'ppt', path: '/ppt', icon: 'Monitor' },
@@ -24,6 +25,7 @@ export type NavKey = (typeof NAV_ITEMS)[number]['key']
 const children: RouteRecordRaw[] = [
   { path: '', redirect: '/writing' },
   { path: 'writing', name: 'writing', component: () => import('../views/WritingView.vue') },
+  { path: 'workspace', name: 'workspace', component: () => import('../views/workspace/WorkspaceView.vue') },
   { path: 'image', name: 'image', component: () => import('../views/ImageView.vue') },
   { path: 'video', name: 'video', component: () => import('../views/VideoView.vue') },
   { path: 'ppt', name: 'ppt', component: () => import('../views/PptView.vue') },

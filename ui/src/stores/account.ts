@@ -12,6 +12,7 @@ import {
   type Balance,
   type Profile,
 } from '../api/flows'
+import { flushPendingSaves } from '../composables/pendingSaves'
 
 export const useAccountStore = defineStore('account', () => {
   const profile = ref<Profile | null>(null)
@@ -65,6 +66,8 @@ export const useAccountStore = defineStore('account', () => {
   }
 
   async function logout() {
+    // The workspace's unsaved text is stored under this profile before it signs out.
+    await flushPendingSaves()
     await apiLogout()
     profile.value = null
     balance.value = null

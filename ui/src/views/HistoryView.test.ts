@@ -37,6 +37,10 @@ function mockBackend(exportAnswer: () => unknown) {
         return generation()
       case 'history_export_to':
         return exportAnswer()
+      case 'workspace_search':
+        return a.query === '春眠'
+          ? [{ id: 9, project_id: 1, title: '第一章', excerpt: '春眠不觉晓', updated_at: '2026-03-01T00:00:00Z' }]
+          : []
       case 'history_delete':
         return null
     }
@@ -144,6 +148,28 @@ describe('history filters', { timeout: 30_000 }, () => {
     const filter = calls.filter(([c]) => c === 'history_list').map(([, a]) => a.filter as Record<string, unknown>).pop()
     expect(filter?.from).toBe(start.toISOString())
     expect(filter?.to).toBe(new Date(2026, 2, 4).toISOString())
+    wrapper.unmount()
+  })
+})
+
+describe('history search', { timeout: 30_000 }, () => {
+  it('also finds workspace documents, each a link to the document', async () => {
+    mockBackend(() => '')
+    const { wrapper, router } = await mountApp('/history')
+    await flushPromises()
+    expect(document.querySelector('[data-testid="history-documents"]')).toBeNull()
+    await vi.waitFor(() => expect(document.querySelector('input[data-testid="history-search"], [data-testid="history-search"] input')).not.toBeNull())
+    const input = document.querySelector('input[data-testid="history-search"], [data-testid="history-search"] input') as HTMLInputElement
+    input.value = '春眠'
+    input.dispatchEvent(new Event('input'))
+    await flushPromises()
+    ;(document.querySelector('[data-testid="history-search-button"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="history-document"]')).not.toBeNull())
+    expect(calls.filter(([c]) => c === 'workspace_search').map(([, a]) => a.query)).toEqual(['春眠'])
+    expect(document.querySelector('[data-testid="history-document"]')?.textContent).toContain('第一章')
+    await wrapper.find('[data-testid="history-document"] button').trigger('click')
+    await vi.waitFor(() => expect(router.currentRoute.value.path).toBe('/workspace'))
+    expect(router.currentRoute.value.query.doc).toBe('9')
     wrapper.unmount()
   })
 })

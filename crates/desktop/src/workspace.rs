@@ -1,0 +1,233 @@
+//! The writing workspace's facade (issue 17): one method per command, each acting for the
+//! signed-in profile on the clock the services run on. The rules (names, ownership, the
+//! 30-day trash, revision-checked saves) are `inkstone_core::workspace`'s.
+
+use inkstone_core::document_ai;
+use inkstone_core::generations::NewGeneration;
+use inkstone_core::versions::{self, Snapshot};
+use inkstone_core::workspace;
+/// What the workspace commands return, re-exported so the shell needs no core import.
+pub use inkstone_core::workspace::{
+    Document, DocumentMeta, Found, Project, ProjectNode, Saved, Trash, Tree, WorkspaceError,
+};
+
+pub use inkstone_core::document_ai::{Action as DocumentAction, Request as DocumentAiRequest};
+/// What an AI run on a document streams and returns.
+pub use inkstone_core::generations::Generation;
+pub use inkstone_core::versions::{Version, VersionMeta};
+pub use inkstone_studio::Update;
+
+use crate::{DesktopResult, Services};
+
+impl Services {
+    /// The sidebar, after the trash dropped what it kept 30 days.
+    pub async fn workspace_tree(&self, profile_id: i64) -> DesktopResult<Tree> {
+        Ok(workspace::tree(&self.db, profile_id, self.now()).await?)
+    }
+
+    pub async fn project_create(&self, profile_id: i64, name: &str) -> DesktopResult<Project> {
+        Ok(workspace::create_project(&self.db, profile_id, name, self.now()).await?)
+    }
+
+    pub async fn project_rename(
+        &self,
+        profile_id: i64,
+        id: i64,
+        name: &str,
+    ) -> DesktopResult<Project> {
+        Ok(workspace::rename_project(&self.db, profile_id, id, name, self.now()).await?)
+    }
+
+    pub async fn project_archive(
+        &self,
+        profile_id: i64,
+        id: i64,
+        archived: bool,
+    ) -> DesktopResult<Project> {
+        Ok(workspace::archive_project(&self.db, profile_id, id, archived, self.now()).await?)
+    }
+
+    /// To the trash (kept 30 days), with its documents.
+    pub async fn project_trash(&self, profile_id: i64, id: i64) -> DesktopResult<Project> {
+        Ok(workspace::trash_project(&self.db, profile_id, id, self.now()).await?)
+    }
+
+    pub async fn project_restore(&self, profile_id: i64, id: i64) -> DesktopResult<Project> {
+        Ok(workspace::restore_project(&self.db, profile_id, id).await?)
+    }
+
+    pub async fn document_create(
+        &self,
+        profile_id: i64,
+        project_id: i64,
+        title: &str,
+    ) -> DesktopResult<Document> {
+        Ok(
+            workspace::create_document(&self.db, profile_id, project_id, title, "", self.now())
+                .await?,
+        )
+    }
+
+    pub async fn document_get(&self, profile_id: i64, id: i64) -> DesktopResult<Document> {
+        Ok(workspace::get_document(&self.db, profile_id, id).await?)
+    }
+
+    pub async fn document_rename(
+        &self,
+        profile_id: i64,
+        id: i64,
+        title: &str,
+    ) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::rename_document(&self.db, profile_id, id, title, self.now()).await?)
+    }
+
+    pub async fn document_move(
+        &self,
+        profile_id: i64,
+        id: i64,
+        project_id: i64,
+    ) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::move_document(&self.db, profile_id, id, project_id, self.now()).await?)
+    }
+
+    pub async fn document_archive(
+        &self,
+        profile_id: i64,
+        id: i64,
+        archived: bool,
+    ) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::archive_document(&self.db, profile_id, id, archived, self.now()).await?)
+    }
+
+    /// To the trash (kept 30 days).
+    pub async fn document_trash(&self, profile_id: i64, id: i64) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::trash_document(&self.db, profile_id, id, self.now()).await?)
+    }
+
+    /// Out of the trash (its project too, if that was deleted).
+    pub async fn document_restore(&self, profile_id: i64, id: i64) -> DesktopResult<DocumentMeta> {
+        Ok(workspace::restore_document(&self.db, profile_id, id).await?)
+    }
+
+    /// The autosave: stores `body` if `base_revision` is still current (one durable
+    /// statement on the async runtime, never on the UI thread).
+    pub async fn document_save(
+        &self,
+        profile_id: i64,
+        id: i64,
+        body: &str,
+        base_revision: i64,
+    ) -> DesktopResult<Saved> {
+        Ok(
+            workspace::save_document(&self.db, profile_id, id, body, base_revision, self.now())
+                .await?,
+        )
+    }
+
+    /// AI on a document (issue 17, item 3): a generation through the one runner (charged,
+    /// refunded by its rules, stoppable by its id), in history with the document and the
+    /// place it changes. Only the writer's own document, and not one in the trash; a bad
+    /// request is refused before anything is charged.
+    pub async fn document_ai(
+        &self,
+        profile_id: i64,
+        request: DocumentAiRequest,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<Generation> {
+        let doc = workspace::get_document(&self.db, profile_id, request.document_id).await?;
+        if doc.meta.deleted_at.is_some() {
+            return Err(WorkspaceError::InTrash.into());
+        }
+        let text = document_ai::prepared_text(&request)?;
+        let messages = document_ai::messages(&request.action, &text)?;
+        let model = self.text_model(None, Vec::new()).await?;
+        let new = NewGeneration {
+            profile_id,
+            tool: document_ai::TOOL.into(),
+            model: String::new(),
+            prompt: text,
+            params: document_ai::params(&request),
+            regenerated_from: request.regenerated_from,
+            inputs: Vec::new(),
+        };
+        Ok(self
+            .studio
+            .write_messages(new, messages, &model, sink)
+            .await?)
+    }
+
+    /// The document's versions, newest first.
+    pub async fn version_list(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+    ) -> DesktopResult<Vec<VersionMeta>> {
+        Ok(versions::list(&self.db, profile_id, document_id).await?)
+    }
+
+    pub async fn version_get(&self, profile_id: i64, id: i64) -> DesktopResult<Version> {
+        Ok(versions::get(&self.db, profile_id, id).await?)
+    }
+
+    /// A named version of the stored text.
+    pub async fn version_create(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        name: &str,
+    ) -> DesktopResult<VersionMeta> {
+        Ok(versions::create(
+            &self.db,
+            profile_id,
+            document_id,
+            Snapshot::Named(name),
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// The version kept before generation `generation_id`'s answer is accepted.
+    pub async fn version_before_ai(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        generation_id: i64,
+    ) -> DesktopResult<VersionMeta> {
+        Ok(versions::create(
+            &self.db,
+            profile_id,
+            document_id,
+            Snapshot::BeforeAi(generation_id),
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// Restores a version if `base_revision` is current; the replaced text is kept first.
+    pub async fn version_restore(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        version_id: i64,
+        base_revision: i64,
+    ) -> DesktopResult<Document> {
+        Ok(versions::restore(
+            &self.db,
+            profile_id,
+            document_id,
+            version_id,
+            base_revision,
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// History search's documents: the profile's live documents holding every term.
+    pub async fn workspace_search(
+        &self,
+        profile_id: i64,
+        query: &str,
+    ) -> DesktopResult<Vec<Found>> {
+        Ok(workspace::search(&self.db, profile_id, query, 20).await?)
+    }
+}

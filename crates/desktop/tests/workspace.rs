@@ -1,0 +1,326 @@
+//! The writing workspace through the desktop facade (issue 17): the services' clock decides
+//! when the trash lets go, bad input is a typed error that changes nothing, and every kind
+//! reaches the UI's list.
+
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use inkstone_core::{open, Clock};
+use inkstone_desktop::{error_kinds, Options, Services};
+use inkstone_keychain::MemoryStore;
+
+async fn start(dir: &std::path::Path, clock: Clock) -> Services {
+    let db = open(&dir.join("inkstone.db")).await.unwrap();
+    let options = Options {
+        data_dir: dir.to_path_buf(),
+        demo: false,
+        clock,
+        ..Default::default()
+    };
+    Services::start(db, options, Arc::new(MemoryStore::default()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn documents_are_saved_trashed_and_purged_by_the_services_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+    let s = start(dir.path(), clock.clone()).await;
+    let me = s.register("writer", "password123", false).await.unwrap().id;
+    let project = s.project_create(me, "长篇").await.unwrap();
+    let doc = s.document_create(me, project.id, "第一章").await.unwrap();
+    let saved = s
+        .document_save(me, doc.meta.id, "春眠不觉晓", 0)
+        .await
+        .unwrap();
+    assert_eq!(saved.revision, 1);
+    assert_eq!(saved.updated_at, clock.now());
+    // A repeated save on the same base is refused and leaves the text as it was.
+    let err = s.document_save(me, doc.meta.id, "旧", 0).await.unwrap_err();
+    assert_eq!(err.kind(), "document_conflict");
+    assert_eq!(
+        s.document_get(me, doc.meta.id).await.unwrap().body,
+        "春眠不觉晓"
+    );
+    // A bad name is a typed error and changes nothing.
+    let err = s
+        .document_rename(me, doc.meta.id, "a\u{0}b")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "invalid_name");
+    assert_eq!(
+        s.document_get(me, doc.meta.id).await.unwrap().meta.title,
+        "第一章"
+    );
+
+    s.document_trash(me, doc.meta.id).await.unwrap();
+    clock.advance(chrono::Duration::days(29));
+    let tree = s.workspace_tree(me).await.unwrap();
+    assert_eq!(tree.trash.documents.len(), 1);
+    clock.advance(chrono::Duration::days(1));
+    let tree = s.workspace_tree(me).await.unwrap();
+    assert!(tree.trash.documents.is_empty());
+    assert_eq!(
+        s.document_get(me, doc.meta.id).await.unwrap_err().kind(),
+        "unknown_document"
+    );
+}
+
+#[test]
+fn workspace_error_kinds_reach_the_ui_list() {
+    let kinds = error_kinds();
+    for kind in inkstone_core::workspace::WorkspaceError::KINDS {
+        assert!(kinds.contains(kind), "{kind}");
+    }
+}
+
+mod ai {
+    use super::*;
+    use inkstone_core::generations::Status;
+    use inkstone_core::ledger;
+    use inkstone_desktop::workspace::{DocumentAction, DocumentAiRequest};
+    use inkstone_studio::Update;
+
+    /// Demo mode: the bundled fake DashScope answers (the real protocol, streamed).
+    async fn demo(dir: &std::path::Path) -> Services {
+        let db = open(&dir.join("inkstone.db")).await.unwrap();
+        let options = Options {
+            data_dir: dir.to_path_buf(),
+            demo: true,
+            demo_tokens_per_second: 1000.0,
+            ..Default::default()
+        };
+        Services::start(db, options, Arc::new(MemoryStore::default()))
+            .await
+            .unwrap()
+    }
+
+    fn polish(document_id: i64, text: &str) -> DocumentAiRequest {
+        DocumentAiRequest {
+            document_id,
+            action: DocumentAction::Polish,
+            text: text.into(),
+            from: 2,
+            to: 2 + text.chars().count() as u32,
+            regenerated_from: None,
+        }
+    }
+
+    async fn credits(s: &Services, profile: i64) -> i64 {
+        ledger::balance(&s.db, profile, s.now())
+            .await
+            .unwrap()
+            .credits
+    }
+
+    #[tokio::test]
+    async fn a_run_on_a_document_is_a_charged_generation_that_links_back_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = demo(dir.path()).await;
+        let me = inkstone_core::profiles::login(&s.db, "test_user", "test123456")
+            .await
+            .unwrap()
+            .id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let doc = s.document_create(me, p.id, "第一章").await.unwrap();
+        let before = credits(&s, me).await;
+        let mut streamed = String::new();
+        let mut started = None;
+        let g = s
+            .document_ai(me, polish(doc.meta.id, "春眠不觉晓"), &mut |u| match u {
+                Update::Started {
+                    generation_id,
+                    charged,
+                    ..
+                } => started = Some((generation_id, charged)),
+                Update::Text { text } => streamed.push_str(&text),
+                _ => {}
+            })
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Succeeded);
+        assert_eq!(started, Some((g.id, 10)));
+        assert_eq!(g.tool, "document");
+        assert_eq!(g.params["document_id"], doc.meta.id);
+        assert_eq!(g.params["action"], "polish");
+        assert_eq!(
+            (g.params["from"].as_i64(), g.params["to"].as_i64()),
+            (Some(2), Some(7))
+        );
+        assert!(!streamed.is_empty() && streamed == g.output_text);
+        assert_eq!(credits(&s, me).await, before - 10);
+        // In history like every run.
+        let h = inkstone_core::generations::get(&s.db, me, g.id)
+            .await
+            .unwrap();
+        assert_eq!(h.prompt, "春眠不觉晓");
+        assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_stopped_run_is_refunded_and_a_bad_request_charges_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = demo(dir.path()).await;
+        let me = inkstone_core::profiles::login(&s.db, "test_user", "test123456")
+            .await
+            .unwrap()
+            .id;
+        let p = s.project_create(me, "项目").await.unwrap();
+        let doc = s.document_create(me, p.id, "文稿").await.unwrap();
+        let before = credits(&s, me).await;
+        // The provider fails: refunded by the runner's rules.
+        let g = s
+            .document_ai(
+                me,
+                polish(doc.meta.id, "[[fault:internal]] 文字"),
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Failed);
+        assert!(g.refunded);
+        assert_eq!(credits(&s, me).await, before);
+        // Stopped before the first word: refunded.
+        let studio = s.studio.clone();
+        let g = s
+            .document_ai(me, polish(doc.meta.id, "夜来风雨声"), &mut |u| {
+                if let Update::Started { generation_id, .. } = u {
+                    studio.cancel(generation_id);
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Stopped);
+        assert!(g.refunded);
+        assert_eq!(credits(&s, me).await, before);
+        // Refused before anything is charged: an empty selection, another profile's or a
+        // trashed document, an unknown language.
+        let other = inkstone_core::profiles::login(&s.db, "admin", "admin123456")
+            .await
+            .unwrap()
+            .id;
+        let refused = [
+            s.document_ai(me, polish(doc.meta.id, "  "), &mut |_| {})
+                .await,
+            s.document_ai(other, polish(doc.meta.id, "字"), &mut |_| {})
+                .await,
+            s.document_ai(
+                me,
+                DocumentAiRequest {
+                    action: DocumentAction::Translate {
+                        language: "klingon".into(),
+                    },
+                    ..polish(doc.meta.id, "字")
+                },
+                &mut |_| {},
+            )
+            .await,
+        ];
+        let kinds: Vec<&str> = refused
+            .iter()
+            .map(|r| r.as_ref().unwrap_err().kind())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["invalid_input", "unknown_document", "invalid_input"]
+        );
+        s.document_trash(me, doc.meta.id).await.unwrap();
+        assert_eq!(
+            s.document_ai(me, polish(doc.meta.id, "字"), &mut |_| {})
+                .await
+                .unwrap_err()
+                .kind(),
+            "in_trash"
+        );
+        assert_eq!(credits(&s, me).await, before);
+        assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    }
+}
+
+mod import_export {
+    use super::*;
+    use inkstone_desktop::workspace_io::ExportFormat;
+
+    #[tokio::test]
+    async fn files_come_in_as_documents_and_go_out_as_word_markdown_and_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+        let s = start(dir.path(), clock).await;
+        let me = s.register("writer", "password123", false).await.unwrap().id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let md = s
+            .document_import(
+                me,
+                p.id,
+                "第一章.md",
+                "# 春\r\n**春眠**不觉晓".as_bytes().to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (md.meta.title.as_str(), md.body.as_str()),
+            ("第一章", "# 春\n**春眠**不觉晓")
+        );
+        let docx = inkstone_docx::write("## 夏\n- 列表\n*斜体*").unwrap();
+        let from_word = s
+            .document_import(me, p.id, "C:\\稿子\\第二章.DOCX", docx)
+            .await
+            .unwrap();
+        assert_eq!(from_word.meta.title, "第二章");
+        assert_eq!(from_word.body, "## 夏\n- 列表\n*斜体*");
+
+        // Out: a real Word file that reads back the same, Markdown as is, text without marks.
+        let word = s
+            .document_export(me, md.meta.id, ExportFormat::Docx)
+            .await
+            .unwrap();
+        assert!(word.starts_with(dir.path().join("exports")));
+        assert_eq!(
+            inkstone_docx::read(&std::fs::read(&word).unwrap()).unwrap(),
+            "# 春\n**春眠**不觉晓"
+        );
+        let text = s
+            .document_export(me, md.meta.id, ExportFormat::Txt)
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(text).unwrap(), "春\n春眠不觉晓");
+        let folder = s.project_export(me, p.id, ExportFormat::Md).await.unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["第一章.md", "第二章.md"]);
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_what_its_name_says_is_refused_and_nothing_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+        let s = start(dir.path(), clock).await;
+        let me = s.register("writer", "password123", false).await.unwrap().id;
+        let p = s.project_create(me, "项目").await.unwrap();
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("假的.docx", b"just some text".to_vec(), "import_unreadable"),
+            (
+                "图片.txt",
+                vec![0x89, b'P', b'N', b'G', 0, 0, 0xff, 0xfe],
+                "import_unreadable",
+            ),
+            ("表格.pdf", b"%PDF-1.7".to_vec(), "import_unsupported"),
+            ("a\u{7}b.md", b"x".to_vec(), "invalid_name"),
+            (
+                "大.txt",
+                vec![b'a'; 10 * 1024 * 1024 + 1],
+                "document_too_large",
+            ),
+        ];
+        for (name, bytes, kind) in cases {
+            let err = s.document_import(me, p.id, name, bytes).await.unwrap_err();
+            assert_eq!(err.kind(), kind, "{name}");
+        }
+        let tree = s.workspace_tree(me).await.unwrap();
+        assert!(tree.projects[0].documents.is_empty());
+    }
+}

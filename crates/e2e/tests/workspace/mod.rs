@@ -1,0 +1,449 @@
+//! The writing workspace in the real window (issue 17). A module of `tests/app.rs`, so the
+//! suite's one test binary runs it (50-e2e.sh, `E2E_FILTER=workspace`).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use inkstone_e2e::{click, wait_css, wait_text, R};
+
+use super::{ensure_eq, kill_app, login, recorded, session, shot, wait_gone};
+
+/// Opens the workspace; a first visit gets a project and an open document.
+async fn open_workspace(c: &Client) -> R<()> {
+    click(c, "[data-testid=nav-workspace]").await?;
+    wait_css(c, "[data-testid=ws-doc-heading]").await?;
+    wait_css(c, "[data-testid=ws-editor] .cm-content").await?;
+    Ok(())
+}
+
+/// The document's text as the editor shows it (one line here, so no line breaks to join).
+async fn editor_text(c: &Client) -> R<String> {
+    let v = c
+        .execute(
+            "const e = document.querySelector('[data-testid=ws-editor] .cm-content'); \
+             return e ? e.textContent : null",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// What the database holds for the profile's only document, read with the app closed.
+async fn stored_text(data_dir: &Path) -> R<String> {
+    let db = inkstone_core::open(&data_dir.join("inkstone.db")).await?;
+    let body = document_body(&db).await;
+    db.close().await;
+    body
+}
+
+/// The only document's text, through the core's own reader, as the app reads it.
+async fn document_body(db: &inkstone_core::Database) -> R<String> {
+    let profile = inkstone_core::profiles::find_by_username(db, "test_user")
+        .await?
+        .ok_or("no test_user")?;
+    let tree = inkstone_core::workspace::tree(db, profile.id, chrono::Utc::now()).await?;
+    let doc = tree
+        .projects
+        .first()
+        .and_then(|p| p.documents.first())
+        .ok_or("no document")?;
+    Ok(
+        inkstone_core::workspace::get_document(db, profile.id, doc.id)
+            .await?
+            .body,
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_typing_killed_with_sigkill_loses_at_most_the_last_second() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    // (text typed so far, when that chunk was done)
+    let mut typed: Vec<(String, Instant)> = Vec::new();
+    let outcome = recorded(&c, "ws-kill", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        shot(&c, "ws-01-first-visit").await?;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        let mut text = String::new();
+        // About three seconds of steady typing, a word at a time.
+        for i in 0..30 {
+            let word = format!("w{i:02} ");
+            content.send_keys(&word).await?;
+            text.push_str(&word);
+            typed.push((text.clone(), Instant::now()));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    })
+    .await;
+    let killed_at = Instant::now();
+    kill_app(data.path()).await?;
+    let _ = c.close().await;
+    outcome?;
+
+    let all = typed.last().map(|(t, _)| t.clone()).unwrap_or_default();
+    let stored = stored_text(data.path()).await?;
+    // Never anything that was not typed, never a mix: a prefix of what was typed.
+    if !all.starts_with(&stored) {
+        return Err(format!("stored {stored:?} is not a prefix of typed {all:?}").into());
+    }
+    // Everything typed more than a second before the kill is there.
+    let must_have = typed
+        .iter()
+        .filter(|(_, at)| killed_at.duration_since(*at) > Duration::from_secs(1))
+        .map(|(t, _)| t.as_str())
+        .next_back()
+        .unwrap_or("");
+    if stored.len() < must_have.len() {
+        return Err(format!(
+            "lost more than the last second: stored {stored:?}, needed at least {must_have:?}"
+        )
+        .into());
+    }
+    eprintln!(
+        "ws-kill: typed {} chars, stored {} ({} lost in the last second)",
+        all.len(),
+        stored.len(),
+        all.len() - stored.len()
+    );
+
+    // The restarted app shows exactly what was stored.
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "ws-kill-restart", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        ensure_eq(editor_text(&c).await?, stored.clone(), "text after restart")?;
+        shot(&c, "ws-02-after-kill").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
+
+/// Types `text` the way an input method does on WebKitGTK: composition events around marked
+/// text that grows with each key (the pinyin) and is finally replaced by the chosen characters,
+/// at the end of the document. Waits between steps as a person's keys would.
+async fn compose(c: &Client, pinyin: &[&str], text: &str) -> R<()> {
+    let script = r#"
+        const [steps, text, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+        const el = document.querySelector('[data-testid=ws-editor] .cm-content');
+        el.focus();
+        const sel = window.getSelection();
+        const range = document.createRange();
+        range.selectNodeContents(el.lastElementChild);
+        range.collapse(false);
+        sel.removeAllRanges();
+        sel.addRange(range);
+        const pause = () => new Promise((r) => setTimeout(r, 40));
+        (async () => {
+            el.dispatchEvent(new CompositionEvent('compositionstart', { bubbles: true, data: '' }));
+            await pause();
+            let marked = 0;
+            for (const step of [...steps, text]) {
+                el.dispatchEvent(new CompositionEvent('compositionupdate', { bubbles: true, data: step }));
+                for (let i = 0; i < marked; i++) sel.modify('extend', 'backward', 'character');
+                document.execCommand('insertText', false, step);
+                marked = step.length;
+                await pause();
+            }
+            el.dispatchEvent(new CompositionEvent('compositionend', { bubbles: true, data: text }));
+            await pause();
+            done(null);
+        })().catch((e) => done(String(e)));
+    "#;
+    let outcome = c
+        .execute_async(
+            script,
+            vec![serde_json::json!(pinyin), serde_json::json!(text)],
+        )
+        .await?;
+    match outcome.as_str() {
+        Some(error) => Err(format!("composition failed: {error}").into()),
+        None => Ok(()),
+    }
+}
+
+/// The document as the editor holds it, line by line (a space WebKit shows as a no-break
+/// space at the end of a line until the next key is the space typed, and is stored so).
+async fn editor_lines(c: &Client) -> R<String> {
+    let v = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=ws-editor] .cm-content .cm-line')] \
+             .map((l) => l.textContent.replace(/\\u00a0/g, ' ')).join('\\n')",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_chinese_input_lands_exactly_once_in_a_heading_a_paragraph_and_a_list() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "ws-chinese", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        // A heading: WebDriver types the Markdown mark and Chinese, then an input method.
+        content.send_keys("# 标题").await?;
+        compose(&c, &["c", "ch", "chun", "chunm", "chunmian"], "春眠").await?;
+        content.send_keys("\u{E007}").await?;
+        // A paragraph.
+        content.send_keys("段落").await?;
+        compose(&c, &["b", "bu", "buj", "bujue"], "不觉").await?;
+        content.send_keys("\u{E007}").await?;
+        // A list item.
+        content.send_keys("- 列表").await?;
+        compose(&c, &["x", "xi", "xiao"], "晓").await?;
+        let want = "# 标题春眠\n段落不觉\n- 列表晓";
+        ensure_eq(editor_lines(&c).await?, want.to_string(), "the editor")?;
+        // Each Han character is a word; the marks are not.
+        wait_text(&c, "[data-testid=ws-words]", |t| t == "11 字").await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        shot(&c, "ws-03-chinese").await?;
+        // Stored exactly once: leave the page and come back, the text is read from the database.
+        click(&c, "[data-testid=nav-writing]").await?;
+        wait_css(&c, "[data-testid=prompt]").await?;
+        open_workspace(&c).await?;
+        wait_text(&c, "[data-testid=ws-words]", |t| t == "11 字").await?;
+        ensure_eq(editor_lines(&c).await?, want.to_string(), "after reopening")?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
+
+/// The answer as the preview shows it once done: every part of the diff but the deleted ones.
+async fn preview_answer(c: &Client) -> R<String> {
+    let v = c
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=ws-ai-diff] span')] \
+             .filter((s) => !s.classList.contains('doc-ai__del')).map((s) => s.textContent).join('')",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_ai_polish_is_charged_previewed_as_a_diff_and_accepted_as_one_undo_step() -> R<()>
+{
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "ws-ai", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        let original = "春眠不觉晓，处处闻啼鸟。";
+        content.send_keys(original).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        // Select everything and ask for a polish: charged like any run, streamed by the demo model.
+        content.send_keys("\u{E009}a\u{E000}").await?;
+        click(&c, "[data-testid=ws-ai-polish]").await?;
+        wait_text(&c, "[data-testid=balance-value]", |t| t == "90").await?;
+        wait_css(&c, "[data-testid=ws-ai-diff]").await?;
+        shot(&c, "ws-04-ai-diff").await?;
+        let answer = preview_answer(&c).await?;
+        if answer.trim().is_empty() || answer == original {
+            return Err(format!("no rewrite in the preview: {answer:?}").into());
+        }
+        click(&c, "[data-testid=ws-ai-accept]").await?;
+        wait_gone(&c, "[data-testid=ws-ai-preview]").await?;
+        ensure_eq(editor_lines(&c).await?, answer.clone(), "accepted")?;
+        // One undo step takes the whole change back.
+        content.send_keys("\u{E009}z\u{E000}").await?;
+        ensure_eq(
+            editor_lines(&c).await?,
+            original.to_string(),
+            "after one undo",
+        )?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        // History lists the run and links back to the document.
+        click(&c, "[data-testid=nav-history]").await?;
+        wait_text(&c, "[data-testid=history-table]", |t| t.contains("文稿 AI")).await?;
+        wait_css(&c, "[data-testid=history-table] tbody tr").await?;
+        // A table row is not an element WebDriver clicks; the page's own click is.
+        c.execute(
+            "document.querySelector('[data-testid=history-table] tbody tr').click()",
+            vec![],
+        )
+        .await?;
+        click(&c, "[data-testid=history-open-document]").await?;
+        wait_css(&c, "[data-testid=ws-doc-heading]").await?;
+        wait_text(&c, "[data-testid=ws-words]", |t| t == "10 字").await?;
+        shot(&c, "ws-05-from-history").await?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
+
+/// Waits in the page until `css`'s text starts with `prefix`, returning how long that took
+/// from when the call started, in ms. (No code from strings: the app's CSP refuses eval.)
+const WAIT_MS: &str = r#"
+    const [css, prefix, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+    const t0 = performance.now();
+    const poll = () => {
+        const e = document.querySelector(css);
+        if (e && e.textContent.startsWith(prefix)) done(performance.now() - t0);
+        else if (performance.now() - t0 > 30000) done(-1);
+        else requestAnimationFrame(poll);
+    };
+    poll();
+"#;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Types 60 keys into the open document and returns each key's input-to-paint latency (its
+/// keydown to the first frame after the editor's DOM changed) and each autosave's round trip,
+/// in ms.
+async fn measure_typing(c: &Client) -> R<(Vec<f64>, Vec<f64>)> {
+    // Input-to-paint: each key's keydown to the first frame after the editor's DOM changed.
+    c.execute(
+        "window.__lat = []; window.__saves = [];
+         // Observers of an earlier measurement stop counting.
+         const gen = (window.__gen = (window.__gen || 0) + 1);
+         const content = document.querySelector('[data-testid=ws-editor] .cm-content');
+         let down = null;
+         content.addEventListener('keydown', () => { down = performance.now(); }, true);
+         new MutationObserver(() => {
+         if (down === null || window.__gen !== gen) return;
+         const at = down; down = null;
+         requestAnimationFrame(() => window.__lat.push(performance.now() - at));
+         }).observe(content, { childList: true, subtree: true, characterData: true });
+         const state = document.querySelector('[data-testid=ws-save-state]');
+         let saving = null;
+         new MutationObserver(() => {
+         if (window.__gen !== gen) return;
+         const s = state.getAttribute('data-state');
+         if (s === 'saving') saving = performance.now();
+         else if (s === 'saved' && saving !== null) { window.__saves.push(performance.now() - saving); saving = null; }
+         }).observe(state, { attributes: true });",
+        vec![],
+    )
+    .await?;
+    let content = c
+        .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+        .await?;
+    content.click().await?;
+    for i in 0..60 {
+        content
+            .send_keys(if i % 10 == 9 { " " } else { "a" })
+            .await?;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    wait_text(c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+    let lat: Vec<f64> = serde_json::from_value(c.execute("return window.__lat", vec![]).await?)?;
+    let saves: Vec<f64> =
+        serde_json::from_value(c.execute("return window.__saves", vec![]).await?)?;
+    Ok((lat, saves))
+}
+
+/// Issue 17, item 7: a 200,000-character document in the real window. Prints the time to
+/// editable, input-to-paint latency while typing and the autosave's cost; asserts only that
+/// the document opens whole and what is typed is saved.
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_long_document_figures() -> R<()> {
+    let data = tempfile::tempdir()?;
+    // 2,000 paragraphs of 100 characters: 200,000 characters.
+    let line: String = "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。"
+        .chars()
+        .cycle()
+        .take(100)
+        .collect();
+    let body = vec![line; 2000].join("\n");
+    let han = body
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let words = format!("{han} 字");
+    let file = data.path().join("长篇.txt");
+    std::fs::write(&file, &body)?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "ws-long", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        // The same typing in the short first document: what the machine itself costs.
+        let (short_lat, _) = measure_typing(&c).await?;
+        let mut short_sorted = short_lat.clone();
+        short_sorted.sort_by(f64::total_cmp);
+        eprintln!(
+            "ws-long: baseline, a short document: input-to-paint over {} keys p50 {:.1} ms p95 {:.1} ms",
+            short_sorted.len(),
+            percentile(&short_sorted, 0.5),
+            percentile(&short_sorted, 0.95)
+        );
+        // Import through the page's own file input, as picking the file would.
+        let input = c
+            .find(Locator::Css("[data-testid=ws-import-file]"))
+            .await?;
+        input.send_keys(&file.to_string_lossy()).await?;
+        wait_text(&c, "[data-testid=ws-doc-heading]", |t| t == "长篇").await?;
+        wait_text(&c, "[data-testid=ws-words]", |t| t == words).await?;
+        // Time to editable: from a click on the document to its text in the editor.
+        click(&c, "[data-testid=ws-doc]:first-child [data-testid=ws-doc-title]").await?;
+        wait_text(&c, "[data-testid=ws-doc-heading]", |t| t != "长篇").await?;
+        let opened = c
+            .execute_async(
+                &format!(
+                    "{{ const e = [...document.querySelectorAll('[data-testid=ws-doc-title]')].find((e) => e.textContent === '长篇'); \
+                     e.click(); }} {WAIT_MS}"
+                ),
+                vec![
+                    serde_json::json!("[data-testid=ws-editor] .cm-content"),
+                    serde_json::json!("春眠不觉晓"),
+                ],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(-1.0);
+        wait_text(&c, "[data-testid=ws-words]", |t| t == words).await?;
+        let (lat, saves) = measure_typing(&c).await?;
+        let mut sorted = lat.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mut saves_sorted = saves.clone();
+        saves_sorted.sort_by(f64::total_cmp);
+        eprintln!(
+            "ws-long: 200,000 characters: time to editable {opened:.0} ms; input-to-paint over {} keys p50 {:.1} ms p95 {:.1} ms; \
+             {} autosaves (round trip, off the UI thread) p50 {:.0} ms max {:.0} ms",
+            sorted.len(),
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.95),
+            saves_sorted.len(),
+            percentile(&saves_sorted, 0.5),
+            saves_sorted.last().copied().unwrap_or(f64::NAN),
+        );
+        shot(&c, "ws-06-long").await?;
+        if opened < 0.0 {
+            return Err("the long document never opened".into());
+        }
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome
+}
