@@ -4,7 +4,8 @@
 #   fake DashScope nor the payment endpoint's server crate (the embedded sandbox); nor the
 #   providers' protocol code (inkstone-pay: RSA, WeChat Pay, Alipay): receipts are their own
 #   crate;
-# - Tauri commands go through crates/desktop: none imports inkstone_core or inkstone_shop.
+# - Tauri commands go through crates/desktop: none imports inkstone_core or inkstone_shop;
+# - every command is instrumented (its error is logged).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -21,6 +22,13 @@ grep -qx inkstone-fake-dashscope <<<"$demo" || { echo "05-shape: the demo build 
 # Comments may name the crates; code may not.
 if grep -nE '\binkstone_(core|shop)\b' src-tauri/src/commands/*.rs | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//'; then
   echo "05-shape: a command reaches around crates/desktop (above); add a method to its facade" >&2
+  fail=1
+fi
+# Every command logs its error (the writer's message says the details are in the log).
+uninstrumented=$(awk 'FNR==1{cmd=0} /#\[tauri::command\]/{cmd=FNR; next} cmd && /tracing::instrument/{cmd=0} cmd && /fn /{print FILENAME":"FNR": "$0; cmd=0}' src-tauri/src/commands/*.rs)
+if [ -n "$uninstrumented" ]; then
+  echo "$uninstrumented"
+  echo "05-shape: commands above lack #[tracing::instrument(…, err)]" >&2
   fail=1
 fi
 [ "$fail" = 0 ] && echo "05-shape: ok"

@@ -1020,6 +1020,31 @@ impl Services {
         })
     }
 
+    /// Long-polls the endpoint for an order (up to `wait`); a paid order's receipt is
+    /// verified and applied here.
+    pub async fn wait_order(
+        &self,
+        profile_id: i64,
+        order_no: &str,
+        wait: Duration,
+    ) -> DesktopResult<Settled> {
+        Ok(self.shop()?.wait(profile_id, order_no, wait).await?)
+    }
+
+    /// "I have paid, check again": asks the endpoint (and through it the provider) once.
+    pub async fn check_order(&self, profile_id: i64, order_no: &str) -> DesktopResult<Settled> {
+        Ok(self.shop()?.check(profile_id, order_no).await?)
+    }
+
+    pub async fn cancel_order(&self, profile_id: i64, order_no: &str) -> DesktopResult<Settled> {
+        Ok(self.shop()?.cancel(profile_id, order_no).await?)
+    }
+
+    /// The stop button. False when the run already ended.
+    pub fn stop_generation(&self, generation_id: i64) -> bool {
+        self.studio.cancel(generation_id)
+    }
+
     pub async fn shutdown(&self) {
         self.demo.stop().await;
     }

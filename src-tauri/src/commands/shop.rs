@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use inkstone_desktop::preferences::Locale;
 use inkstone_desktop::shop::{AccountSignIn, Order, Settled};
-use inkstone_desktop::{DesktopError, OrderWithQr, PaymentInfo};
+use inkstone_desktop::{OrderWithQr, PaymentInfo};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_notification::NotificationExt;
 
@@ -69,16 +69,16 @@ pub async fn order_create(
 
 /// Long-polls the server (up to 25 s); a paid order's receipt is verified and applied here.
 #[tauri::command]
+#[tracing::instrument(skip(app, state), err)]
 pub async fn order_wait<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     order_no: String,
 ) -> CommandResult<OrderState> {
-    let shop = state.services.shop()?;
-    let settled = shop
-        .wait(state.profile()?, &order_no, Duration::from_secs(25))
-        .await
-        .map_err(DesktopError::from)?;
+    let settled = state
+        .services
+        .wait_order(state.profile()?, &order_no, Duration::from_secs(25))
+        .await?;
     announce(&app, &state, &settled);
     Ok(view(settled))
 }
@@ -114,30 +114,31 @@ fn announcement(settled: &Settled, locale: Locale) -> Option<(&'static str, &'st
 
 /// "I have paid, check again".
 #[tauri::command]
+#[tracing::instrument(skip(app, state), err)]
 pub async fn order_check<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     order_no: String,
 ) -> CommandResult<OrderState> {
-    let shop = state.services.shop()?;
-    let settled = shop
-        .check(state.profile()?, &order_no)
-        .await
-        .map_err(DesktopError::from)?;
+    let settled = state
+        .services
+        .check_order(state.profile()?, &order_no)
+        .await?;
     announce(&app, &state, &settled);
     Ok(view(settled))
 }
 
 #[tauri::command]
+#[tracing::instrument(skip(state), err)]
 pub async fn order_cancel(
     state: State<'_, AppState>,
     order_no: String,
 ) -> CommandResult<OrderState> {
-    let shop = state.services.shop()?;
     Ok(view(
-        shop.cancel(state.profile()?, &order_no)
-            .await
-            .map_err(DesktopError::from)?,
+        state
+            .services
+            .cancel_order(state.profile()?, &order_no)
+            .await?,
     ))
 }
 
@@ -158,6 +159,7 @@ pub struct RestoreFailure {
 
 /// Applies every receipt of this profile's account that this machine lacks.
 #[tauri::command]
+#[tracing::instrument(skip(state), err)]
 pub async fn restore_purchases(state: State<'_, AppState>) -> CommandResult<Restored> {
     let report = state.services.restore_purchases(state.profile()?).await?;
     Ok(Restored {
@@ -220,6 +222,7 @@ pub async fn account_sign_in(
 
 /// Where purchases go and which ways to pay are offered.
 #[tauri::command]
+#[tracing::instrument(skip(state), err)]
 pub async fn payment_info(state: State<'_, AppState>) -> CommandResult<PaymentInfo> {
     Ok(state.services.payment_info().await)
 }

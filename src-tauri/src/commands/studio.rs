@@ -167,7 +167,7 @@ pub async fn generate_media(
 #[tauri::command]
 #[tracing::instrument(skip(state))]
 pub fn cancel_generation(state: State<'_, AppState>, generation_id: i64) -> bool {
-    state.services.studio.cancel(generation_id)
+    state.services.stop_generation(generation_id)
 }
 
 #[tauri::command]
