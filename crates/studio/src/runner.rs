@@ -68,6 +68,9 @@ impl StudioError {
 
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct WriteRequest {
+    /// Never taken from a deserialised request (the page does not choose the profile): the
+    /// shell sets the signed-in one.
+    #[serde(skip)]
     pub profile_id: i64,
     /// A writing tool of `inkstone_core::prompts::WRITING_TOOLS`.
     pub tool: String,

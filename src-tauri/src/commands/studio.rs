@@ -17,20 +17,18 @@ fn forward(channel: Channel<Update>) -> impl FnMut(Update) + Send {
     }
 }
 
+/// A writing request as the page sends it, and the model to answer it. The profile is never
+/// the page's to say: it is the signed-in one.
 #[derive(serde::Deserialize)]
 pub struct WritingInput {
-    pub tool: String,
-    pub input: String,
-    #[serde(default)]
-    pub params: serde_json::Value,
-    #[serde(default)]
-    pub regenerated_from: Option<i64>,
+    #[serde(flatten)]
+    pub request: WriteRequest,
     #[serde(default)]
     pub model_id: Option<i64>,
 }
 
 #[tauri::command]
-#[tracing::instrument(skip_all, fields(tool = %input.tool), err)]
+#[tracing::instrument(skip_all, fields(tool = %input.request.tool), err)]
 pub async fn generate_writing(
     state: State<'_, AppState>,
     input: WritingInput,
@@ -38,11 +36,7 @@ pub async fn generate_writing(
 ) -> CommandResult<Generation> {
     let request = WriteRequest {
         profile_id: state.profile()?,
-        tool: input.tool,
-        input: input.input,
-        params: input.params,
-        regenerated_from: input.regenerated_from,
-        inputs: Vec::new(),
+        ..input.request
     };
     let mut sink = forward(on_event);
     Ok(state
@@ -106,10 +100,8 @@ pub async fn generate_vision(
     let request = WriteRequest {
         profile_id: state.profile()?,
         tool: "vision".into(),
-        input: input.input,
-        params: input.params,
         regenerated_from: None,
-        inputs: Vec::new(),
+        ..input.request
     };
     let mut sink = forward(on_event);
     Ok(state
@@ -286,5 +278,29 @@ mod tests {
             );
         }
         assert!(decode_image(&STANDARD.encode(PNG), &"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn the_page_sends_the_request_but_never_chooses_the_profile() {
+        let input: WritingInput = serde_json::from_value(serde_json::json!({
+            "tool": "article", "input": "春天", "params": {"tone": "warm"},
+            "regenerated_from": 4, "model_id": 3, "profile_id": 7, "inputs": [{"path": "/etc/passwd", "name": "x"}]
+        }))
+        .unwrap();
+        assert_eq!(input.request.profile_id, 0);
+        assert!(input.request.inputs.is_empty());
+        assert_eq!(
+            (
+                input.request.tool.as_str(),
+                input.request.input.as_str(),
+                input.request.regenerated_from,
+                input.model_id
+            ),
+            ("article", "春天", Some(4), Some(3))
+        );
+        assert!(
+            serde_json::from_value::<WritingInput>(serde_json::json!({"input": "no tool"}))
+                .is_err()
+        );
     }
 }
