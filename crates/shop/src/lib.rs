@@ -3,6 +3,48 @@
 //! an order is recorded locally before its QR code is shown; waiting
 //! long-polls the server and resumes after a restart; a receipt is credited
 //! only after it verifies against the pinned keys, exactly once.
+//!
+//! Invariants: nothing is credited without a receipt signed by a pinned key for this
+//! profile's account; a receipt is applied at most once (the local `purchases` row), and a
+//! credit package at most once per account over every installation (claimed at the endpoint
+//! before it is credited); the sandbox's test money is refused unless demo mode allowed it;
+//! the token of an account that has purchases is never replaced.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::{sync::Arc, time::Duration};
+//! use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
+//! use inkstone_receipt::TrustedKeys;
+//!
+//! // The endpoint (the embedded sandbox one here) and a desktop database with a profile.
+//! let server_dir = tempfile::tempdir().unwrap();
+//! let server = inkstone_server::start_embedded(server_dir.path(), ([127, 0, 0, 1], 0).into())
+//!     .await
+//!     .unwrap();
+//! let db = inkstone_core::open_in_memory().await.unwrap();
+//! let now = chrono::Utc::now();
+//! let writer = inkstone_core::profiles::create_profile(&db, "writer", "password123", false, now)
+//!     .await
+//!     .unwrap();
+//! let keys = server.public_keys.iter().chain(server.sandbox_public_key.iter()).cloned();
+//! let shop = Shop::new(
+//!     db.clone(),
+//!     PaymentClient::new(&server.base_url).unwrap(),
+//!     TrustedKeys::new(keys),
+//!     Arc::new(inkstone_keychain::MemoryStore::default()),
+//! )
+//! .allow_sandbox()
+//! .with_installation(InstallationId::parse("inst-doc-example").unwrap());
+//!
+//! let order = shop.start_order(writer.id, "credits_100", "sandbox").await.unwrap();
+//! // The phone scans the QR code and confirms (the sandbox's page).
+//! reqwest::Client::new().post(format!("{}/confirm", order.qr_payload)).send().await.unwrap();
+//! let settled = shop.wait(writer.id, &order.order_no, Duration::from_secs(10)).await.unwrap();
+//! assert!(matches!(settled, Settled::Applied { newly: true, .. }));
+//! // 100 credits and a bonus of 10, credited once: asking again credits nothing.
+//! assert!(matches!(shop.check(writer.id, &order.order_no).await.unwrap(), Settled::Applied { newly: false, .. }));
+//! # });
+//! ```
 #![forbid(unsafe_code)]
 
 mod client;
