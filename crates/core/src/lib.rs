@@ -16,6 +16,8 @@
 //! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash;
 //! * [`document_ai`]: AI on a document's text, as the messages of an ordinary generation;
 //! * [`versions`]: versions of a document, restore that never loses the current text.
+//! * [`notes`]: a project's memory (characters, places, outline, style rules) and the
+//!   token estimate that keeps an AI run within its model's context window.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -43,6 +45,7 @@ pub mod error;
 pub mod generations;
 pub mod ledger;
 pub mod models;
+pub mod notes;
 pub mod orders;
 pub mod profile_export;
 pub mod profiles;

@@ -6,6 +6,7 @@
 pub mod ai;
 pub mod app;
 pub mod credits;
+pub mod notes;
 pub mod session;
 pub mod settings;
 pub mod shop;
@@ -91,5 +92,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::workspace_search,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,
+        notes::note_list,
+        notes::note_create,
+        notes::note_update,
+        notes::note_delete,
+        notes::outline_generate,
     ]
 }
