@@ -338,6 +338,7 @@ const en: MessageSchema = {
       attach: 'Attach to AI',
       attached: '{n} notes attached, about {tokens} tokens',
       attachedNone: 'No notes attached',
+      runNotes: 'Notes attached: {names}',
       tokens: 'about {n} tokens',
       save: 'Save',
       saved: 'Note saved.',

@@ -337,6 +337,7 @@ const zhCN = {
       attach: '附加到 AI',
       attached: '已附加 {n} 条资料，约 {tokens} tokens',
       attachedNone: '未附加资料',
+      runNotes: '附加的资料：{names}',
       tokens: '约 {n} tokens',
       save: '保存',
       saved: '资料已保存。',

@@ -300,6 +300,7 @@ describe('workspace', { timeout: 30_000 }, () => {
     ;(document.querySelector('[data-testid="ws-ai-polish"]') as HTMLElement).click()
     await vi.waitFor(() => expect(ws.calls.some(([c]) => c === 'document_ai')).toBe(true))
     expect(ws.calls.find(([c]) => c === 'document_ai')![1].request).toMatchObject({ notes: [ws.notes[0].id] })
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-run-notes"]')?.textContent?.trim()).toBe('附加的资料：黛玉'))
     await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-reject"]')).not.toBeNull())
     ;(document.querySelector('[data-testid="ws-ai-reject"]') as HTMLElement).click()
     await flushPromises()
