@@ -480,7 +480,12 @@ async fn workspace_notes_are_attached_to_a_run_and_an_ai_outline_becomes_a_note(
         wait_css(&c, "[data-testid=ws-notes-empty]").await?;
         click(&c, "[data-testid=ws-note-add]").await?;
         type_into(&c, "input[data-testid=ws-note-name-input]", "黛玉").await?;
-        type_into(&c, "textarea[data-testid=ws-note-body]", "多愁善感，爱葬花。").await?;
+        type_into(
+            &c,
+            "textarea[data-testid=ws-note-body]",
+            "多愁善感，爱葬花。",
+        )
+        .await?;
         click(&c, "[data-testid=ws-note-save]").await?;
         wait_text(&c, "[data-testid=ws-note-name]", |t| t == "黛玉").await?;
         click(&c, "[data-testid=ws-note-attach]").await?;
@@ -520,7 +525,7 @@ async fn workspace_notes_are_attached_to_a_run_and_an_ai_outline_becomes_a_note(
         .ok_or("no test_user")?;
     let tree = inkstone_core::workspace::tree(&db, profile.id, chrono::Utc::now()).await?;
     let project = tree.projects.first().ok_or("no project")?;
-    let notes = inkstone_core::notes::list(&db, profile.id, project.id).await?;
+    let notes = inkstone_core::notes::list(&db, profile.id, project.project.id).await?;
     db.close().await;
     let kinds: Vec<_> = notes.iter().map(|n| n.kind).collect();
     ensure_eq(
