@@ -487,7 +487,12 @@ async fn workspace_notes_are_attached_to_a_run_and_an_ai_outline_becomes_a_note(
         )
         .await?;
         click(&c, "[data-testid=ws-note-save]").await?;
-        wait_text(&c, "[data-testid=ws-note-name]", |t| t == "黛玉").await?;
+        // The saved note, or the refusal's message (gone after 3 s) to say why not.
+        let saved = wait_text(&c, "[data-testid=ws-note-name], .el-message", |t| {
+            !t.is_empty()
+        })
+        .await?;
+        ensure_eq(saved.as_str(), "黛玉", "the saved note")?;
         click(&c, "[data-testid=ws-note-attach]").await?;
         // 9 Han characters and the heading 【人物：黛玉】: the core's estimate.
         let shown = wait_text(&c, "[data-testid=ws-ai-attached]", |t| {
