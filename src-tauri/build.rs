@@ -93,6 +93,11 @@ const COMMANDS: &[&str] = &[
     "workspace_search",
     "workspace_on_close",
     "workspace_close_ready",
+    "note_list",
+    "note_create",
+    "note_update",
+    "note_delete",
+    "outline_generate",
 ];
 
 fn main() {

@@ -72,6 +72,9 @@ pub struct Request {
     /// "Retry": the run this one replaces (charged again).
     #[serde(default)]
     pub regenerated_from: Option<i64>,
+    /// The project notes attached to the run (item 5): they go into its system message.
+    #[serde(default)]
+    pub notes: Vec<i64>,
 }
 
 fn tone_text(tone: Tone) -> &'static str {
@@ -135,8 +138,9 @@ pub fn prepared_text(request: &Request) -> CoreResult<String> {
     }
 }
 
-/// The chat messages for `request` (after [`prepared_text`]).
-pub fn messages(action: &Action, text: &str) -> CoreResult<Vec<Message>> {
+/// The chat messages for `request` (after [`prepared_text`]); `context` (the attached notes,
+/// [`crate::notes::context_block`]) ends the system message.
+pub fn messages(action: &Action, text: &str, context: &str) -> CoreResult<Vec<Message>> {
     let task = match action {
         Action::Continue => "请接着下面的文字自然地往下写一段，保持原有的风格、人物、语气和格式；\
              只输出新写的部分，不要重复原文。"
@@ -168,7 +172,7 @@ pub fn messages(action: &Action, text: &str) -> CoreResult<Vec<Message>> {
     };
     let system = format!(
         "你是一位经验丰富的写作编辑，正在帮助作者修改文稿。{task}\
-         文稿使用Markdown格式；不要输出HTML，不要加解释或引号。"
+         文稿使用Markdown格式；不要输出HTML，不要加解释或引号。{context}"
     );
     Ok(vec![
         Message {
@@ -198,7 +202,49 @@ pub fn params(request: &Request) -> serde_json::Value {
         }
         _ => {}
     }
+    if !request.notes.is_empty() {
+        p["notes"] = serde_json::json!(request.notes);
+    }
     p
+}
+
+/// Most of a document an outline reads (its beginning).
+pub const MAX_OUTLINE_SOURCE_CHARS: usize = MAX_SELECTION_CHARS;
+
+/// The text an outline is made from: the document's first
+/// [`MAX_OUTLINE_SOURCE_CHARS`] characters; an empty document is refused.
+pub fn outline_source(body: &str) -> CoreResult<String> {
+    if body.trim().is_empty() {
+        return Err(invalid(
+            "text",
+            "the document is empty: write something first",
+        ));
+    }
+    Ok(body.chars().take(MAX_OUTLINE_SOURCE_CHARS).collect())
+}
+
+/// The messages of an outline run (item 5): the model outlines the document, and the answer
+/// becomes an outline note the writer edits.
+pub fn outline_messages(title: &str, text: &str, context: &str) -> Vec<Message> {
+    let system = format!(
+        "你是一位经验丰富的写作编辑。请为作者的文稿《{title}》整理一份大纲：按章节或情节顺序，\
+         用Markdown列表列出主要情节、人物和转折，每条一句话。只输出大纲，不要加解释。{context}"
+    );
+    vec![
+        Message {
+            role: "system".into(),
+            content: system,
+        },
+        Message {
+            role: "user".into(),
+            content: text.to_string(),
+        },
+    ]
+}
+
+/// The outline run's parameters.
+pub fn outline_params(document_id: i64) -> serde_json::Value {
+    serde_json::json!({"action": "outline", "document_id": document_id})
 }
 
 #[cfg(test)]
@@ -214,6 +260,7 @@ mod tests {
             from: 0,
             to: text.chars().count() as u32,
             regenerated_from: None,
+            notes: Vec::new(),
         }
     }
 
@@ -243,7 +290,7 @@ mod tests {
                 "改成第一人称",
             ),
         ] {
-            let m = messages(&action, "春眠不觉晓").unwrap();
+            let m = messages(&action, "春眠不觉晓", "").unwrap();
             assert!(
                 m[0].content.contains(needle),
                 "{action:?}: {}",
@@ -267,25 +314,28 @@ mod tests {
             &Action::Translate {
                 language: "xx".into()
             },
-            "a"
+            "a",
+            ""
         )
         .is_err());
         assert!(messages(
             &Action::Instruct {
                 instruction: " ".into()
             },
-            "a"
+            "a",
+            ""
         )
         .is_err());
         assert!(messages(
             &Action::Instruct {
                 instruction: "a\u{7}".into()
             },
-            "a"
+            "a",
+            ""
         )
         .is_err());
         let huge = "改".repeat(MAX_INSTRUCTION_CHARS + 1);
-        assert!(messages(&Action::Instruct { instruction: huge }, "a").is_err());
+        assert!(messages(&Action::Instruct { instruction: huge }, "a", "").is_err());
         // Unknown fields and actions are refused when the request is read.
         assert!(serde_json::from_value::<Request>(serde_json::json!({
             "document_id": 1, "action": {"kind": "delete_everything"}, "text": "a", "from": 0, "to": 1
@@ -318,6 +368,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn attached_notes_end_the_system_message_and_are_named_in_params() {
+        let m = messages(&Action::Polish, "字", "\n\n【人物：黛玉】\n葬花").unwrap();
+        assert!(m[0].content.ends_with("【人物：黛玉】\n葬花"));
+        assert_eq!(m[1].content, "字");
+        let mut r = request(Action::Polish, "字");
+        r.notes = vec![3, 4];
+        assert_eq!(params(&r)["notes"], serde_json::json!([3, 4]));
+        let o = outline_messages("第一章", "正文", "【风格规则：短句】");
+        assert!(o[0].content.contains("大纲") && o[0].content.contains("《第一章》"));
+        assert!(o[0].content.ends_with("【风格规则：短句】"));
+        assert!(outline_source(" \n").is_err());
+        let long = "字".repeat(MAX_OUTLINE_SOURCE_CHARS + 10);
+        assert_eq!(
+            outline_source(&long).unwrap().chars().count(),
+            MAX_OUTLINE_SOURCE_CHARS
+        );
+    }
+
     proptest! {
         /// Any request JSON: reading it and preparing it never panics.
         #[test]
@@ -334,7 +403,7 @@ mod tests {
             if let Ok(r) = serde_json::from_value::<Request>(value) {
                 if let Ok(t) = prepared_text(&r) {
                     prop_assert!(t.chars().count() <= MAX_SELECTION_CHARS);
-                    let _ = messages(&r.action, &t);
+                    let _ = messages(&r.action, &t, "");
                 }
             }
         }

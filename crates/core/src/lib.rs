@@ -17,6 +17,8 @@
 //! * [`workspace`]: the writing workspace's projects and documents, with a 30-day trash;
 //! * [`document_ai`]: AI on a document's text, as the messages of an ordinary generation;
 //! * [`versions`]: versions of a document, restore that never loses the current text.
+//! * [`notes`]: a project's memory (characters, places, outline, style rules) and the
+//!   token estimate that keeps an AI run within its model's context window.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -47,6 +49,7 @@ pub mod generations;
 pub mod history_import;
 pub mod ledger;
 pub mod models;
+pub mod notes;
 pub mod orders;
 pub mod profile_export;
 pub mod profiles;

@@ -58,6 +58,19 @@ pub enum WorkspaceError {
     /// Occurs when a generation id names no generation of this profile.
     #[error("unknown generation {0}")]
     UnknownGeneration(i64),
+    /// Occurs when a note id names no note of this profile's project.
+    #[error("unknown note {0}")]
+    UnknownNote(i64),
+    /// Occurs when a note's text is longer than [`crate::notes::MAX_NOTE_CHARS`].
+    #[error("the note is too long ({chars} characters, at most {max})")]
+    NoteTooLong { chars: usize, max: usize },
+    /// Occurs when a run attaches more than [`crate::notes::MAX_ATTACHED`] notes.
+    #[error("too many notes attached (at most {max})")]
+    TooManyNotes { max: usize },
+    /// Occurs when the prompt, the attached notes and the document context together would
+    /// not fit the model's context window (estimated; nothing is charged).
+    #[error("too much for the model: about {tokens} tokens, the model takes {limit}")]
+    ContextTooLong { tokens: usize, limit: usize },
     /// Occurs when SQLite fails; details stay in the logs.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -76,6 +89,10 @@ impl WorkspaceError {
         "import_unreadable",
         "unknown_version",
         "unknown_generation",
+        "unknown_note",
+        "note_too_long",
+        "too_many_notes",
+        "context_too_long",
         "database",
     ];
 
@@ -92,6 +109,10 @@ impl WorkspaceError {
             Self::ImportUnreadable(_) => "import_unreadable",
             Self::UnknownVersion(_) => "unknown_version",
             Self::UnknownGeneration(_) => "unknown_generation",
+            Self::UnknownNote(_) => "unknown_note",
+            Self::NoteTooLong { .. } => "note_too_long",
+            Self::TooManyNotes { .. } => "too_many_notes",
+            Self::ContextTooLong { .. } => "context_too_long",
             Self::Database(_) => "database",
         }
     }
@@ -352,7 +373,11 @@ pub async fn get_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceRe
 }
 
 /// The profile's project `id`, which must not be in the trash.
-async fn live_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Project> {
+pub(crate) async fn live_project(
+    db: &Database,
+    profile_id: i64,
+    id: i64,
+) -> WorkspaceResult<Project> {
     let project = get_project(db, profile_id, id).await?;
     if project.deleted_at.is_some() {
         return Err(WorkspaceError::InTrash);

@@ -3,17 +3,21 @@
 //! 30-day trash, revision-checked saves) are `inkstone_core::workspace`'s.
 
 use inkstone_core::document_ai;
-use inkstone_core::generations::NewGeneration;
+use inkstone_core::generations::{NewGeneration, Status};
+use inkstone_core::notes;
+use inkstone_core::prompts::Message;
 use inkstone_core::versions::{self, Snapshot};
 use inkstone_core::workspace;
 /// What the workspace commands return, re-exported so the shell needs no core import.
 pub use inkstone_core::workspace::{
     Document, DocumentMeta, Found, Project, ProjectNode, Saved, Trash, Tree, WorkspaceError,
 };
+use inkstone_studio::QwenText;
 
 pub use inkstone_core::document_ai::{Action as DocumentAction, Request as DocumentAiRequest};
 /// What an AI run on a document streams and returns.
 pub use inkstone_core::generations::Generation;
+pub use inkstone_core::notes::{Note, NoteKind};
 pub use inkstone_core::versions::{Version, VersionMeta};
 pub use inkstone_studio::Update;
 
@@ -139,8 +143,12 @@ impl Services {
             return Err(WorkspaceError::InTrash.into());
         }
         let text = document_ai::prepared_text(&request)?;
-        let messages = document_ai::messages(&request.action, &text)?;
+        let attached =
+            notes::attached(&self.db, profile_id, doc.meta.project_id, &request.notes).await?;
+        let context = notes::context_block(&attached);
+        let messages = document_ai::messages(&request.action, &text, &context)?;
         let model = self.text_model(None, Vec::new()).await?;
+        fits(&model, &messages)?;
         let new = NewGeneration {
             profile_id,
             tool: document_ai::TOOL.into(),
@@ -154,6 +162,108 @@ impl Services {
             .studio
             .write_messages(new, messages, &model, sink)
             .await?)
+    }
+
+    /// A project's notes (its memory: characters, places, outline, style rules).
+    pub async fn note_list(&self, profile_id: i64, project_id: i64) -> DesktopResult<Vec<Note>> {
+        Ok(notes::list(&self.db, profile_id, project_id).await?)
+    }
+
+    pub async fn note_create(
+        &self,
+        profile_id: i64,
+        project_id: i64,
+        kind: NoteKind,
+        name: &str,
+        body: &str,
+    ) -> DesktopResult<Note> {
+        Ok(notes::create(
+            &self.db,
+            profile_id,
+            project_id,
+            kind,
+            name,
+            body,
+            self.now(),
+        )
+        .await?)
+    }
+
+    pub async fn note_update(
+        &self,
+        profile_id: i64,
+        id: i64,
+        name: &str,
+        body: &str,
+    ) -> DesktopResult<Note> {
+        Ok(notes::update(&self.db, profile_id, id, name, body, self.now()).await?)
+    }
+
+    pub async fn note_delete(&self, profile_id: i64, id: i64) -> DesktopResult<()> {
+        Ok(notes::delete(&self.db, profile_id, id).await?)
+    }
+
+    /// An outline of the document by AI (item 5): a generation through the one runner
+    /// (charged, refunded by its rules) whose answer, when the run succeeds, becomes a new
+    /// outline note of the document's project, edited like any note. `attach` are notes
+    /// the run reads too (style rules, characters).
+    pub async fn outline_generate(
+        &self,
+        profile_id: i64,
+        document_id: i64,
+        attach: Vec<i64>,
+        sink: &mut (dyn FnMut(Update) + Send),
+    ) -> DesktopResult<OutlineRun> {
+        let doc = workspace::get_document(&self.db, profile_id, document_id).await?;
+        if doc.meta.deleted_at.is_some() {
+            return Err(WorkspaceError::InTrash.into());
+        }
+        let text = document_ai::outline_source(&doc.body)?;
+        let attached = notes::attached(&self.db, profile_id, doc.meta.project_id, &attach).await?;
+        let context = notes::context_block(&attached);
+        let messages = document_ai::outline_messages(&doc.meta.title, &text, &context);
+        let model = self.text_model(None, Vec::new()).await?;
+        fits(&model, &messages)?;
+        let mut params = document_ai::outline_params(document_id);
+        if !attach.is_empty() {
+            params["notes"] = serde_json::json!(attach);
+        }
+        let new = NewGeneration {
+            profile_id,
+            tool: document_ai::TOOL.into(),
+            model: String::new(),
+            prompt: doc.meta.title.clone(),
+            params,
+            regenerated_from: None,
+            inputs: Vec::new(),
+        };
+        let generation = self
+            .studio
+            .write_messages(new, messages, &model, sink)
+            .await?;
+        let mut note = None;
+        if generation.status == Status::Succeeded && !generation.output_text.trim().is_empty() {
+            // The title is at most 100 characters; the note's name must be too.
+            let title: String = doc.meta.title.chars().take(90).collect();
+            let body: String = generation
+                .output_text
+                .chars()
+                .take(notes::MAX_NOTE_CHARS)
+                .collect();
+            note = Some(
+                notes::create(
+                    &self.db,
+                    profile_id,
+                    doc.meta.project_id,
+                    NoteKind::Outline,
+                    &format!("大纲 · {title}"),
+                    &body,
+                    self.now(),
+                )
+                .await?,
+            );
+        }
+        Ok(OutlineRun { generation, note })
     }
 
     /// The document's versions, newest first.
@@ -230,4 +340,25 @@ impl Services {
     ) -> DesktopResult<Vec<Found>> {
         Ok(workspace::search(&self.db, profile_id, query, 20).await?)
     }
+}
+
+/// An outline run and the note its answer became (none when the run failed or was stopped).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutlineRun {
+    pub generation: Generation,
+    pub note: Option<Note>,
+}
+
+/// Refuses a run whose estimated input and answer room exceed the model's context window,
+/// before the runner charges anything.
+fn fits(model: &QwenText, messages: &[Message]) -> DesktopResult<()> {
+    let tokens = messages
+        .iter()
+        .map(|m| notes::estimate_tokens(&m.content))
+        .fold(0usize, usize::saturating_add);
+    Ok(notes::check_context(
+        &model.model,
+        tokens,
+        model.params.max_tokens,
+    )?)
 }

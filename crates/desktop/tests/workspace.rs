@@ -79,7 +79,7 @@ mod ai {
     use super::*;
     use inkstone_core::generations::Status;
     use inkstone_core::ledger;
-    use inkstone_desktop::workspace::{DocumentAction, DocumentAiRequest};
+    use inkstone_desktop::workspace::{DocumentAction, DocumentAiRequest, NoteKind};
     use inkstone_studio::Update;
 
     /// Demo mode: the bundled fake DashScope answers (the real protocol, streamed).
@@ -104,6 +104,7 @@ mod ai {
             from: 2,
             to: 2 + text.chars().count() as u32,
             regenerated_from: None,
+            notes: Vec::new(),
         }
     }
 
@@ -234,6 +235,191 @@ mod ai {
             "in_trash"
         );
         assert_eq!(credits(&s, me).await, before);
+        assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    }
+
+    async fn count_generations(s: &Services, profile: i64) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM generations WHERE profile_id = ?")
+            .bind(profile)
+            .fetch_one(&s.db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_attached_note_reaches_the_request_and_too_much_is_refused_uncharged() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = demo(dir.path()).await;
+        let me = inkstone_core::profiles::login(&s.db, "test_user", "test123456")
+            .await
+            .unwrap()
+            .id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let doc = s.document_create(me, p.id, "第一章").await.unwrap();
+        let plain = s
+            .document_ai(me, polish(doc.meta.id, "春眠不觉晓"), &mut |_| {})
+            .await
+            .unwrap();
+        let note = s
+            .note_create(me, p.id, NoteKind::Character, "黛玉", &"愁".repeat(1000))
+            .await
+            .unwrap();
+        let with_note = s
+            .document_ai(
+                me,
+                DocumentAiRequest {
+                    notes: vec![note.id],
+                    ..polish(doc.meta.id, "春眠不觉晓")
+                },
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(with_note.status, Status::Succeeded);
+        assert_eq!(with_note.params["notes"], serde_json::json!([note.id]));
+        // The fake DashScope counts the input tokens of every message it was sent (half a
+        // token per character): the note's 1000 characters and its heading are in the request.
+        let grown = with_note.usage.input_tokens.unwrap() - plain.usage.input_tokens.unwrap();
+        assert!((500..=540).contains(&grown), "{grown}");
+        // And the fake's fault marker, in the note only, makes the provider fail: refunded.
+        let faulty = s
+            .note_create(me, p.id, NoteKind::Style, "规则", "[[fault:internal]]")
+            .await
+            .unwrap();
+        let before = credits(&s, me).await;
+        let g = s
+            .document_ai(
+                me,
+                DocumentAiRequest {
+                    notes: vec![faulty.id],
+                    ..polish(doc.meta.id, "夜来风雨声")
+                },
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Failed);
+        assert!(g.refunded);
+        assert_eq!(credits(&s, me).await, before);
+
+        // Three full notes are more than qwen-plus's 131,072 tokens: refused politely,
+        // nothing charged, nothing in history.
+        let big = "字".repeat(inkstone_core::notes::MAX_NOTE_CHARS);
+        let mut ids = Vec::new();
+        for name in ["一", "二", "三"] {
+            ids.push(
+                s.note_create(me, p.id, NoteKind::Place, name, &big)
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        let runs = count_generations(&s, me).await;
+        let err = s
+            .document_ai(
+                me,
+                DocumentAiRequest {
+                    notes: ids.clone(),
+                    ..polish(doc.meta.id, "字")
+                },
+                &mut |_| {},
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "context_too_long");
+        // Two fit.
+        ids.pop();
+        // Another project's note, or another profile's, is unknown.
+        let q = s.project_create(me, "别的").await.unwrap();
+        let elsewhere = s
+            .note_create(me, q.id, NoteKind::Style, "别处", "x")
+            .await
+            .unwrap();
+        let err = s
+            .document_ai(
+                me,
+                DocumentAiRequest {
+                    notes: vec![elsewhere.id],
+                    ..polish(doc.meta.id, "字")
+                },
+                &mut |_| {},
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "unknown_note");
+        assert_eq!(credits(&s, me).await, before);
+        assert_eq!(count_generations(&s, me).await, runs);
+        let g = s
+            .document_ai(
+                me,
+                DocumentAiRequest {
+                    notes: ids,
+                    ..polish(doc.meta.id, "字")
+                },
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(g.status, Status::Succeeded);
+        assert!(ledger::audit(&s.db).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_outline_is_a_charged_run_whose_answer_becomes_an_editable_outline_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = demo(dir.path()).await;
+        let me = inkstone_core::profiles::login(&s.db, "test_user", "test123456")
+            .await
+            .unwrap()
+            .id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let doc = s.document_create(me, p.id, "第一章").await.unwrap();
+        let before = credits(&s, me).await;
+        // An empty document: refused, nothing charged.
+        assert_eq!(
+            s.outline_generate(me, doc.meta.id, Vec::new(), &mut |_| {})
+                .await
+                .unwrap_err()
+                .kind(),
+            "invalid_input"
+        );
+        assert_eq!(credits(&s, me).await, before);
+        s.document_save(me, doc.meta.id, "黛玉进府，宝玉初见。", 0)
+            .await
+            .unwrap();
+        let run = s
+            .outline_generate(me, doc.meta.id, Vec::new(), &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(run.generation.status, Status::Succeeded);
+        assert_eq!(run.generation.params["action"], "outline");
+        assert_eq!(credits(&s, me).await, before - run.generation.cost);
+        assert!(run.generation.cost > 0);
+        let note = run.note.unwrap();
+        assert_eq!(note.kind, NoteKind::Outline);
+        assert_eq!(note.body, run.generation.output_text);
+        assert_eq!(note.name, "大纲 · 第一章");
+        let edited = s
+            .note_update(me, note.id, "大纲", "一、进府")
+            .await
+            .unwrap();
+        assert_eq!(edited.body, "一、进府");
+        assert_eq!(s.note_list(me, p.id).await.unwrap(), vec![edited]);
+        // A failed run is refunded and makes no note.
+        s.document_save(me, doc.meta.id, "[[fault:internal]]", 1)
+            .await
+            .unwrap();
+        let after = credits(&s, me).await;
+        let run = s
+            .outline_generate(me, doc.meta.id, Vec::new(), &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(run.generation.status, Status::Failed);
+        assert!(run.generation.refunded && run.note.is_none());
+        assert_eq!(credits(&s, me).await, after);
+        assert_eq!(s.note_list(me, p.id).await.unwrap().len(), 1);
+        s.note_delete(me, note.id).await.unwrap();
+        assert!(s.note_list(me, p.id).await.unwrap().is_empty());
         assert!(ledger::audit(&s.db).await.unwrap().is_empty());
     }
 }

@@ -8,6 +8,7 @@ pub mod ai;
 pub mod app;
 pub mod backups;
 pub mod credits;
+pub mod notes;
 pub mod purchase_account;
 pub mod refunds;
 pub mod session;
@@ -110,5 +111,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::workspace_search,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,
+        notes::note_list,
+        notes::note_create,
+        notes::note_update,
+        notes::note_delete,
+        notes::outline_generate,
     ]
 }

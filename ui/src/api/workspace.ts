@@ -92,6 +92,8 @@ export interface DocAiRequest {
   to: number
   /** "Retry": the run this one replaces (charged again). */
   regenerated_from: number | null
+  /** Project notes attached to the run (they go into its system message). */
+  notes?: number[]
 }
 
 /** A charged generation on the document through the one runner; stop it with `cancelGeneration`. */
@@ -99,6 +101,41 @@ export function documentAi(request: DocAiRequest, onUpdate: (u: Update) => void)
   const ch = new Channel<Update>()
   ch.onmessage = onUpdate
   return call<Generation>('document_ai', { request, onEvent: ch })
+}
+
+/** A project's note, its memory (crates/core/src/notes.rs). */
+export type NoteKind = 'character' | 'place' | 'outline' | 'style'
+export const NOTE_KINDS: NoteKind[] = ['outline', 'character', 'place', 'style']
+
+export interface Note {
+  id: number
+  project_id: number
+  kind: NoteKind
+  name: string
+  body: string
+  /** The core's estimate of the note's tokens in a run (Han ~1 each, other text ~4 chars each). */
+  tokens: number
+  created_at: string
+  updated_at: string
+}
+
+export interface OutlineRun {
+  generation: Generation
+  /** The outline note the answer became; null when the run failed or was stopped. */
+  note: Note | null
+}
+
+export const noteList = (projectId: number) => call<Note[]>('note_list', { projectId })
+export const noteCreate = (projectId: number, kind: NoteKind, name: string, body: string) =>
+  call<Note>('note_create', { projectId, kind, name, body })
+export const noteUpdate = (id: number, name: string, body: string) => call<Note>('note_update', { id, name, body })
+export const noteDelete = (id: number) => call<null>('note_delete', { id })
+
+/** An outline of the document by AI: a charged run whose answer becomes an outline note. */
+export function outlineGenerate(documentId: number, notes: number[], onUpdate: (u: Update) => void) {
+  const ch = new Channel<Update>()
+  ch.onmessage = onUpdate
+  return call<OutlineRun>('outline_generate', { documentId, notes, onEvent: ch })
 }
 
 /** A version of a document (crates/core/src/versions.rs). */

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use inkstone_e2e::{click, wait_css, wait_text, R};
+use inkstone_e2e::{click, type_into, wait_css, wait_text, R};
 
 use super::{ensure_eq, kill_app, login, recorded, session, shot, wait_gone};
 
@@ -446,4 +446,100 @@ async fn workspace_long_document_figures() -> R<()> {
     .await;
     c.close().await?;
     outcome
+}
+
+/// Clicks the open drawer's close button (the page's own click: the drawer animates in).
+async fn close_drawer(c: &Client) -> R<()> {
+    c.execute(
+        "const b = [...document.querySelectorAll('.el-drawer__close-btn')].find((b) => b.offsetParent); \
+         if (b) b.click(); return !!b",
+        vec![],
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_notes_are_attached_to_a_run_and_an_ai_outline_becomes_a_note() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let outcome = recorded(&c, "ws-notes", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        content.send_keys("黛玉进府，初见宝玉。").await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        wait_text(&c, "[data-testid=ws-ai-attached]", |t| t == "未附加资料").await?;
+        // A character note, written in the drawer and attached to AI runs.
+        click(&c, "[data-testid=ws-notes-open]").await?;
+        wait_css(&c, "[data-testid=ws-notes-empty]").await?;
+        click(&c, "[data-testid=ws-note-add]").await?;
+        type_into(&c, "input[data-testid=ws-note-name-input]", "黛玉").await?;
+        type_into(
+            &c,
+            "textarea[data-testid=ws-note-body]",
+            "多愁善感，爱葬花。",
+        )
+        .await?;
+        click(&c, "[data-testid=ws-note-save]").await?;
+        // The saved note, or the refusal's message (gone after 3 s) to say why not.
+        let saved = wait_text(&c, "[data-testid=ws-note-name], .el-message", |t| {
+            !t.is_empty()
+        })
+        .await?;
+        ensure_eq(saved.as_str(), "黛玉", "the saved note")?;
+        click(&c, "[data-testid=ws-note-attach]").await?;
+        // 9 Han characters and the heading 【人物：黛玉】: the core's estimate.
+        let shown = wait_text(&c, "[data-testid=ws-ai-attached]", |t| {
+            t.starts_with("已附加 1 条资料")
+        })
+        .await?;
+        shot(&c, "ws-06-notes").await?;
+        close_drawer(&c).await?;
+        // A polish with the note attached: charged like any run.
+        content.click().await?;
+        content.send_keys("\u{E009}a\u{E000}").await?;
+        click(&c, "[data-testid=ws-ai-polish]").await?;
+        wait_text(&c, "[data-testid=balance-value]", |t| t == "90").await?;
+        wait_css(&c, "[data-testid=ws-ai-diff]").await?;
+        click(&c, "[data-testid=ws-ai-reject]").await?;
+        // The outline by AI: charged, and its answer is a note open for editing.
+        click(&c, "[data-testid=ws-notes-open]").await?;
+        click(&c, "[data-testid=ws-note-outline]").await?;
+        wait_text(&c, "[data-testid=balance-value]", |t| t == "80").await?;
+        wait_text(&c, "[data-testid=ws-notes]", |t| t.contains("大纲 · ")).await?;
+        wait_css(&c, "textarea[data-testid=ws-note-body]").await?;
+        shot(&c, "ws-07-outline").await?;
+        if !shown.contains("tokens") {
+            return Err(format!("no token estimate shown: {shown:?}").into());
+        }
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome?;
+    // What the app stored: the character note and the outline note, in the one project.
+    let db = inkstone_core::open(&data.path().join("inkstone.db")).await?;
+    let profile = inkstone_core::profiles::find_by_username(&db, "test_user")
+        .await?
+        .ok_or("no test_user")?;
+    let tree = inkstone_core::workspace::tree(&db, profile.id, chrono::Utc::now()).await?;
+    let project = tree.projects.first().ok_or("no project")?;
+    let notes = inkstone_core::notes::list(&db, profile.id, project.project.id).await?;
+    db.close().await;
+    let kinds: Vec<_> = notes.iter().map(|n| n.kind).collect();
+    ensure_eq(
+        kinds,
+        vec![
+            inkstone_core::notes::NoteKind::Outline,
+            inkstone_core::notes::NoteKind::Character,
+        ],
+        "stored notes",
+    )?;
+    Ok(())
 }

@@ -20,6 +20,7 @@ function fakeWorkspace() {
   const docs: { id: number; project_id: number; title: string; body: string; revision: number; archived: boolean; deleted_at: string | null }[] = []
   const calls: [string, Record<string, unknown>][] = []
   const versions: { documentId: number; body: string; generationId: number }[] = []
+  const notes: { id: number; project_id: number; kind: string; name: string; body: string; tokens: number; created_at: string; updated_at: string }[] = []
   let next = 1
   const meta = (d: (typeof docs)[number]) => ({ ...d, chars: [...d.body].length, created_at: now, updated_at: now })
   const project = (p: (typeof projects)[number]) => ({ ...p, created_at: now, updated_at: now })
@@ -62,7 +63,31 @@ function fakeWorkspace() {
         docs.push(d)
         return meta(d)
       }
+      case 'note_list':
+        return notes.filter((n) => n.project_id === a.projectId)
+      case 'note_create': {
+        if (badName(a.name)) throw { kind: 'invalid_name', message: 'bad' }
+        // The core's estimate stands in here as one token per character.
+        const n = { id: next++, project_id: Number(a.projectId), kind: String(a.kind), name: String(a.name).trim(), body: String(a.body), tokens: [...String(a.body)].length, created_at: now, updated_at: now }
+        notes.push(n)
+        return n
+      }
+      case 'note_update': {
+        const n = notes.find((n) => n.id === a.id)
+        if (!n) throw { kind: 'unknown_note', message: 'unknown' }
+        Object.assign(n, { name: String(a.name).trim(), body: String(a.body), tokens: [...String(a.body)].length })
+        return n
+      }
+      case 'outline_generate': {
+        ;(a.onEvent as Channel<Update>).onmessage({ type: 'started', generation_id: 78, charged: 10, balance_after: 80, member: false })
+        const n = { id: next++, project_id: docs.find((d) => d.id === a.documentId)!.project_id, kind: 'outline', name: '大纲 · 未命名', body: '- 开端', tokens: 4, created_at: now, updated_at: now }
+        notes.push(n)
+        return { generation: { id: 78, status: 'succeeded', output_text: n.body, refunded: false }, note: n }
+      }
       case 'document_ai': {
+        // The Rust side refuses (before any charge) what would not fit the model.
+        const attached = ((a.request as { notes?: number[] }).notes ?? []).map((id) => notes.find((n) => n.id === id)!)
+        if (attached.reduce((sum, n) => sum + n.tokens, 0) > 1000) throw { kind: 'context_too_long', message: 'too long' }
         const send = (u: Update) => (a.onEvent as Channel<Update>).onmessage(u)
         send({ type: 'started', generation_id: 77, charged: 10, balance_after: 90, member: false })
         for (const text of aiAnswer.pieces) send({ type: 'text', text })
@@ -107,7 +132,7 @@ function fakeWorkspace() {
     }
     throw { kind: 'unknown_command', message: cmd }
   })
-  return { projects, docs, calls, versions }
+  return { projects, docs, calls, versions, notes }
 }
 
 afterEach(() => {
@@ -243,6 +268,59 @@ describe('workspace', { timeout: 30_000 }, () => {
     pick(new File(['not really'], '假的.docx'))
     await vi.waitFor(() => expect(document.body.textContent).toContain('这个文件读不出来'))
     expect(ws.docs).toHaveLength(2)
+    wrapper.unmount()
+  })
+
+  it('project notes: written in the drawer, attached to a run with their tokens shown; too much is refused politely', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-editor"] .cm-content')).not.toBeNull())
+    expect(document.querySelector('[data-testid="ws-ai-attached"]')?.textContent?.trim()).toBe('未附加资料')
+    ;(document.querySelector('[data-testid="ws-notes-open"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-notes-empty"]')).not.toBeNull())
+    // Element Plus puts the test id on the input itself, not on its wrapper.
+    const type = (selector: string, value: string) => {
+      const el = document.querySelector(selector) as HTMLInputElement
+      el.value = value
+      el.dispatchEvent(new Event('input'))
+    }
+    ;(document.querySelector('[data-testid="ws-note-add"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-note-editor"]')).not.toBeNull())
+    type('input[data-testid="ws-note-name-input"]', '黛玉')
+    type('textarea[data-testid="ws-note-body"]', '多愁善感')
+    ;(document.querySelector('[data-testid="ws-note-save"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-note-name"]')?.textContent).toBe('黛玉'))
+    expect(ws.calls.find(([c]) => c === 'note_create')![1]).toMatchObject({ projectId: ws.projects[0].id, kind: 'character', name: '黛玉', body: '多愁善感' })
+    ;(document.querySelector('[data-testid="ws-note-attach"] input') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-attached"]')?.textContent?.trim()).toBe('已附加 1 条资料，约 4 tokens'))
+
+    const { EditorView } = await import('@codemirror/view')
+    const view = EditorView.findFromDOM(document.querySelector('[data-testid="ws-editor"] .cm-content') as HTMLElement)!
+    view.dispatch({ changes: { from: 0, insert: '春眠不觉晓' }, selection: { anchor: 0, head: 5 }, userEvent: 'input.type' })
+    ;(document.querySelector('[data-testid="ws-ai-polish"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(ws.calls.some(([c]) => c === 'document_ai')).toBe(true))
+    expect(ws.calls.find(([c]) => c === 'document_ai')![1].request).toMatchObject({ notes: [ws.notes[0].id] })
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-run-notes"]')?.textContent?.trim()).toBe('附加的资料：黛玉'))
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-reject"]')).not.toBeNull())
+    ;(document.querySelector('[data-testid="ws-ai-reject"]') as HTMLElement).click()
+    await flushPromises()
+
+    // A note too long for the model: the run is refused in the writer's language.
+    ;(document.querySelector('[data-testid="ws-note-edit"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-note-editor"]')).not.toBeNull())
+    type('textarea[data-testid="ws-note-body"]', '愁'.repeat(2000))
+    ;(document.querySelector('[data-testid="ws-note-save"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-attached"]')?.textContent).toContain('约 2000 tokens'))
+    view.dispatch({ selection: { anchor: 0, head: 5 } })
+    ;(document.querySelector('[data-testid="ws-ai-polish"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-ai-preview"]')?.textContent).toContain('超出了模型一次能读的长度'))
+    expect(document.querySelector('[data-testid="ws-ai-preview"]')?.textContent).toContain('没有扣积分')
+
+    // The outline by AI becomes an outline note, opened for editing.
+    ;(document.querySelector('[data-testid="ws-note-outline"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(ws.notes.find((n) => n.kind === 'outline')).toBeDefined())
+    expect(ws.calls.find(([c]) => c === 'outline_generate')![1]).toMatchObject({ documentId: ws.docs[0].id, notes: [ws.notes[0].id] })
+    await vi.waitFor(() => expect((document.querySelector('textarea[data-testid="ws-note-body"]') as HTMLTextAreaElement).value).toBe('- 开端'))
     wrapper.unmount()
   })
 })
