@@ -53,7 +53,7 @@ pub enum StartError {
     #[error("receipt key: {0}")]
     Key(String),
     #[error("payment provider: {0}")]
-    Provider(String),
+    Provider(#[from] providers::ProviderConfigError),
     #[error(transparent)]
     Config(#[from] config::ConfigError),
     #[error("cannot listen: {0}")]

@@ -1,6 +1,41 @@
 //! `inkstone-server --help` says it all (crates/server/src/cli.rs).
 
-use inkstone_server::{catalog, cli, store, Config};
+use std::path::PathBuf;
+
+use inkstone_server::config::ConfigError;
+use inkstone_server::error::ApiError;
+use inkstone_server::{catalog, cli, store, Config, StartError};
+
+/// Why a command of the binary failed; printed as one line before exit code 1.
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the catalog file is not a catalog: {0}")]
+    CatalogJson(#[from] serde_json::Error),
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    /// A reconciliation or refund that failed, with the operator's detail.
+    #[error("{error}: {detail}", detail = .error.detail())]
+    Operation { error: ApiError },
+    #[error("no real provider is configured: nothing to reconcile")]
+    NothingToReconcile,
+}
+
+impl From<ApiError> for RunError {
+    fn from(error: ApiError) -> Self {
+        RunError::Operation { error }
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -16,7 +51,7 @@ async fn main() {
     }
 }
 
-async fn run() -> Result<(), String> {
+async fn run() -> Result<(), RunError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match cli::parse(&args) {
         Ok(c) => c,
@@ -32,36 +67,35 @@ async fn run() -> Result<(), String> {
         }
         cli::Command::GenReceiptKey { file } => {
             let signer = inkstone_pay::receipt::ReceiptSigner::generate();
-            inkstone_server::write_private(&file, &signer.secret_base64())
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+            inkstone_server::write_private(&file, &signer.secret_base64()).map_err(|source| {
+                RunError::File {
+                    path: file.clone(),
+                    source,
+                }
+            })?;
             let public = signer.public_key();
             println!("key_id={} public_key={}", public.key_id, public.public_key);
             Ok(())
         }
         cli::Command::SetCatalog { file, config } => {
-            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
-            let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
-            let cat: catalog::Catalog = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            cat.validate().map_err(|e| e.to_string())?;
-            let db = store::open(&config.database_url, config.database_connections)
-                .await
-                .map_err(|e| e.to_string())?;
-            catalog::store(&db, &cat, chrono::Utc::now().timestamp_millis())
-                .await
-                .map_err(|e| e.to_string())?;
+            let config = Config::load(config.as_deref())?;
+            let text = std::fs::read_to_string(&file).map_err(|source| RunError::File {
+                path: file.clone(),
+                source,
+            })?;
+            let cat: catalog::Catalog = serde_json::from_str(&text)?;
+            cat.validate()?;
+            let db = store::open(&config.database_url, config.database_connections).await?;
+            catalog::store(&db, &cat, chrono::Utc::now().timestamp_millis()).await?;
             println!("catalog updated");
             Ok(())
         }
         cli::Command::Reconcile { date, config } => {
-            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
-            let state = inkstone_server::build_state(config)
-                .await
-                .map_err(|e| e.to_string())?;
-            let reports = inkstone_server::reconcile::reconcile_day(&state, date)
-                .await
-                .map_err(|e| format!("{e}: {}", e.detail()))?;
+            let config = Config::load(config.as_deref())?;
+            let state = inkstone_server::build_state(config).await?;
+            let reports = inkstone_server::reconcile::reconcile_day(&state, date).await?;
             if reports.is_empty() {
-                return Err("no real provider is configured: nothing to reconcile".into());
+                return Err(RunError::NothingToReconcile);
             }
             for r in &reports {
                 print!("{r}");
@@ -80,23 +114,17 @@ async fn run() -> Result<(), String> {
             reason,
             config,
         } => {
-            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
-            let state = inkstone_server::build_state(config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let config = Config::load(config.as_deref())?;
+            let state = inkstone_server::build_state(config).await?;
             let refund =
-                inkstone_server::refund::refund_and_follow(&state, &order_no, fen, &reason)
-                    .await
-                    .map_err(|e| format!("{e}: {}", e.detail()))?;
+                inkstone_server::refund::refund_and_follow(&state, &order_no, fen, &reason).await?;
             println!("{refund}");
             Ok(())
         }
         cli::Command::Serve { config } => {
-            let config = Config::load(config.as_deref()).map_err(|e| e.to_string())?;
+            let config = Config::load(config.as_deref())?;
             tracing::info!(config = ?config, "starting");
-            let server = inkstone_server::start(config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let server = inkstone_server::start(config).await?;
             tracing::info!(url = %server.base_url, "listening");
             shutdown_signal().await;
             tracing::info!("shutting down");

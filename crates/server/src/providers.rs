@@ -13,8 +13,31 @@ use crate::config::{AlipayConfig, WechatConfig};
 use crate::error::ApiError;
 use crate::orders::PaymentEvidence;
 
-fn read(path: &std::path::Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+/// Why a provider's settings cannot be used (at start, before anything is served).
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderConfigError {
+    /// Occurs when a key or certificate file named in the config cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// Occurs when WeChat Pay's merchant key, platform key or certificate is refused.
+    #[error("WeChat Pay settings: {0}")]
+    Wechat(#[from] inkstone_pay::wechat::WechatError),
+    /// Occurs when the Alipay app key or Alipay's public key is refused.
+    #[error("Alipay settings: {0}")]
+    Alipay(#[from] inkstone_pay::alipay::AlipayError),
+    /// Occurs when a setting that must be given is empty.
+    #[error("{0} is required")]
+    Missing(&'static str),
+}
+
+fn read(path: &std::path::Path) -> Result<String, ProviderConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ProviderConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// One timed provider call (metrics: `inkstone_provider_call_seconds`).
@@ -139,24 +162,19 @@ fn wx_call(e: WechatError) -> ApiError {
 }
 
 impl Wechat {
-    pub fn from_config(c: &WechatConfig) -> Result<Self, String> {
+    pub fn from_config(c: &WechatConfig) -> Result<Self, ProviderConfigError> {
         let mut merchant = Merchant::new(
             &c.mchid,
             &c.appid,
             &c.serial_no,
             &read(&c.private_key_file)?,
             &c.apiv3_key,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         if let (Some(id), Some(file)) = (&c.platform_public_key_id, &c.platform_public_key_file) {
-            merchant
-                .add_platform_public_key(id, &read(file)?)
-                .map_err(|e| e.to_string())?;
+            merchant.add_platform_public_key(id, &read(file)?)?;
         }
         for file in &c.platform_certificate_files {
-            merchant
-                .add_platform_certificate(&read(file)?)
-                .map_err(|e| e.to_string())?;
+            merchant.add_platform_certificate(&read(file)?)?;
         }
         Ok(Wechat {
             merchant,
@@ -525,15 +543,14 @@ fn ali_call(e: AlipayError) -> ApiError {
 }
 
 impl Alipay {
-    pub fn from_config(c: &AlipayConfig) -> Result<Self, String> {
+    pub fn from_config(c: &AlipayConfig) -> Result<Self, ProviderConfigError> {
         let mut app = alipay::App::new(
             &c.app_id,
             &read(&c.app_private_key_file)?,
             &read(&c.alipay_public_key_file)?,
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         if c.seller_id.trim().is_empty() || c.app_id.trim().is_empty() {
-            return Err("alipay: app_id and seller_id are required".into());
+            return Err(ProviderConfigError::Missing("alipay: app_id and seller_id"));
         }
         app.seller_id = Some(c.seller_id.clone());
         app.gateway = c.gateway.clone();
@@ -744,5 +761,39 @@ impl Alipay {
             Ok(_) | Err(AlipayError::Business { .. }) => Ok(()),
             Err(e) => Err(ali_call(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    fn alipay(dir: &std::path::Path) -> AlipayConfig {
+        serde_json::from_value(serde_json::json!({
+            "app_id": "2021000000000000",
+            "seller_id": "2088000000000000",
+            "app_private_key_file": dir.join("missing-app-key.pem"),
+            "alipay_public_key_file": dir.join("alipay-public.pem"),
+            "notify_url": "https://pay.example.com/notify/alipay",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn unusable_provider_settings_are_typed_errors_that_name_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let Err(error) = Alipay::from_config(&alipay(dir.path())) else {
+            panic!("a missing key file was accepted");
+        };
+        assert!(
+            matches!(&error, ProviderConfigError::Read { path, .. } if path.ends_with("missing-app-key.pem")),
+            "{error}"
+        );
+        std::fs::write(dir.path().join("missing-app-key.pem"), "not a key").unwrap();
+        std::fs::write(dir.path().join("alipay-public.pem"), "not a key either").unwrap();
+        let Err(error) = Alipay::from_config(&alipay(dir.path())) else {
+            panic!("a malformed key was accepted");
+        };
+        assert!(matches!(error, ProviderConfigError::Alipay(_)), "{error}");
     }
 }
