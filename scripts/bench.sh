@@ -123,7 +123,7 @@ if [[ " $PARTS " == *" app "* ]]; then
     echo "bench: something already listens on :4446 (another bench run?)" >&2
     exit 1
   fi
-  export INKSTONE_APP="$TARGET_DIR/debug/inkstone-app" INKSTONE_MEMORY_KEYCHAIN=1 \
+  export INKSTONE_APP="$TARGET_DIR/debug/inkstone-app" \
          INKSTONE_DEMO_TOKENS_PER_SECOND=50 INKSTONE_BENCH_DRIVER=http://127.0.0.1:4446
   [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}"
   export BENCH_APP_BIN="$TARGET_DIR/debug/examples/bench_app" BENCH_OUT="$OUT"

@@ -5,7 +5,7 @@
 //!
 //! Needs: INKSTONE_APP (path of the built app) and a tauri-driver at INKSTONE_BENCH_DRIVER
 //! (default http://127.0.0.1:4446, so it never meets the E2E suite's :4444). The driver's
-//! environment should hold INKSTONE_DEMO_TOKENS_PER_SECOND=50 and INKSTONE_MEMORY_KEYCHAIN=1.
+//! environment should hold INKSTONE_DEMO_TOKENS_PER_SECOND=50.
 //! BENCH_RUNS sets the repetitions of the start-up figures (default 5). Run by
 //! scripts/bench.sh (`cargo run -p inkstone-e2e --example bench_app`); an example rather than a
 //! test so the E2E suite's `cargo test -- --ignored` never runs it.

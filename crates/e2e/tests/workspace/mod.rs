@@ -487,11 +487,22 @@ async fn workspace_notes_are_attached_to_a_run_and_an_ai_outline_becomes_a_note(
         )
         .await?;
         click(&c, "[data-testid=ws-note-save]").await?;
-        // The saved note, or the refusal's message (gone after 3 s) to say why not.
-        let saved = wait_text(&c, "[data-testid=ws-note-name], .el-message", |t| {
-            !t.is_empty()
-        })
-        .await?;
+        // The saved note in the list (its text, shown or not yet), or the refusal's message
+        // (gone after 3 s) to say why not. The success message may come first: not an answer.
+        let mut saved = String::new();
+        for _ in 0..1500 {
+            let seen = c
+                .execute(
+                    "const n = [...document.querySelectorAll('[data-testid=ws-note-name]')]                        .map(e => e.textContent.trim()).find(t => t === '黛玉');                      const e = document.querySelector('.el-message--error');                      return n || (e ? e.textContent.trim() : '');",
+                    vec![],
+                )
+                .await?;
+            saved = seen.as_str().unwrap_or_default().to_string();
+            if !saved.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         ensure_eq(saved.as_str(), "黛玉", "the saved note")?;
         click(&c, "[data-testid=ws-note-attach]").await?;
         // 9 Han characters and the heading 【人物：黛玉】: the core's estimate.
