@@ -433,18 +433,9 @@ pub async fn archive_project(
     now: DateTime<Utc>,
 ) -> WorkspaceResult<Project> {
     live_project(db, profile_id, id).await?;
-    sqlx::query(
-        "UPDATE projects SET archived_at_ms = CASE WHEN ? THEN coalesce(archived_at_ms, ?) END,
-                             updated_at_ms = ?
-         WHERE id = ? AND profile_id = ?",
-    )
-    .bind(archived)
-    .bind(to_ms(now))
-    .bind(to_ms(now))
-    .bind(id)
-    .bind(profile_id)
-    .execute(db)
-    .await?;
+    Shelf::Projects
+        .set_archived(db, profile_id, id, archived, now)
+        .await?;
     get_project(db, profile_id, id).await
 }
 
@@ -457,26 +448,92 @@ pub async fn trash_project(
     now: DateTime<Utc>,
 ) -> WorkspaceResult<Project> {
     get_project(db, profile_id, id).await?;
-    sqlx::query(
-        "UPDATE projects SET deleted_at_ms = coalesce(deleted_at_ms, ?)
-         WHERE id = ? AND profile_id = ?",
-    )
-    .bind(to_ms(now))
-    .bind(id)
-    .bind(profile_id)
-    .execute(db)
-    .await?;
+    Shelf::Projects.trash(db, profile_id, id, now).await?;
     get_project(db, profile_id, id).await
 }
 
 pub async fn restore_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Project> {
     get_project(db, profile_id, id).await?;
-    sqlx::query("UPDATE projects SET deleted_at_ms = NULL WHERE id = ? AND profile_id = ?")
+    Shelf::Projects.restore(db, profile_id, id).await?;
+    get_project(db, profile_id, id).await
+}
+
+/// Projects and documents are archived, trashed and restored by the same rules; only the table
+/// differs.
+#[derive(Clone, Copy)]
+enum Shelf {
+    Projects,
+    Documents,
+}
+
+impl Shelf {
+    fn table(self) -> &'static str {
+        match self {
+            Shelf::Projects => "projects",
+            Shelf::Documents => "documents",
+        }
+    }
+
+    /// Archiving again keeps the first archive time.
+    async fn set_archived(
+        self,
+        db: &Database,
+        profile_id: i64,
+        id: i64,
+        archived: bool,
+        now: DateTime<Utc>,
+    ) -> WorkspaceResult<()> {
+        sqlx::query(&format!(
+            "UPDATE {} SET archived_at_ms = CASE WHEN ? THEN coalesce(archived_at_ms, ?) END,
+                           updated_at_ms = ?
+             WHERE id = ? AND profile_id = ?",
+            self.table()
+        ))
+        .bind(archived)
+        .bind(to_ms(now))
+        .bind(to_ms(now))
         .bind(id)
         .bind(profile_id)
         .execute(db)
         .await?;
-    get_project(db, profile_id, id).await
+        Ok(())
+    }
+
+    /// Trashing again keeps the first time, so the 30 days do not start over.
+    async fn trash(
+        self,
+        db: &Database,
+        profile_id: i64,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> WorkspaceResult<()> {
+        sqlx::query(&format!(
+            "UPDATE {} SET deleted_at_ms = coalesce(deleted_at_ms, ?)
+             WHERE id = ? AND profile_id = ?",
+            self.table()
+        ))
+        .bind(to_ms(now))
+        .bind(id)
+        .bind(profile_id)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+
+    async fn restore<'c, E>(self, db: E, profile_id: i64, id: i64) -> WorkspaceResult<()>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+    {
+        sqlx::query(&format!(
+            "UPDATE {} SET deleted_at_ms = NULL WHERE id = ? AND profile_id = ?",
+            self.table()
+        ))
+        .bind(id)
+        .bind(profile_id)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
 }
 
 async fn get_meta(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<DocumentMeta> {
@@ -602,18 +659,9 @@ pub async fn archive_document(
     now: DateTime<Utc>,
 ) -> WorkspaceResult<DocumentMeta> {
     live_document(db, profile_id, id).await?;
-    sqlx::query(
-        "UPDATE documents SET archived_at_ms = CASE WHEN ? THEN coalesce(archived_at_ms, ?) END,
-                              updated_at_ms = ?
-         WHERE id = ? AND profile_id = ?",
-    )
-    .bind(archived)
-    .bind(to_ms(now))
-    .bind(to_ms(now))
-    .bind(id)
-    .bind(profile_id)
-    .execute(db)
-    .await?;
+    Shelf::Documents
+        .set_archived(db, profile_id, id, archived, now)
+        .await?;
     get_meta(db, profile_id, id).await
 }
 
@@ -625,15 +673,7 @@ pub async fn trash_document(
     now: DateTime<Utc>,
 ) -> WorkspaceResult<DocumentMeta> {
     get_meta(db, profile_id, id).await?;
-    sqlx::query(
-        "UPDATE documents SET deleted_at_ms = coalesce(deleted_at_ms, ?)
-         WHERE id = ? AND profile_id = ?",
-    )
-    .bind(to_ms(now))
-    .bind(id)
-    .bind(profile_id)
-    .execute(db)
-    .await?;
+    Shelf::Documents.trash(db, profile_id, id, now).await?;
     get_meta(db, profile_id, id).await
 }
 
@@ -646,15 +686,9 @@ pub async fn restore_document(
 ) -> WorkspaceResult<DocumentMeta> {
     let meta = get_meta(db, profile_id, id).await?;
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query("UPDATE documents SET deleted_at_ms = NULL WHERE id = ? AND profile_id = ?")
-        .bind(id)
-        .bind(profile_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE projects SET deleted_at_ms = NULL WHERE id = ? AND profile_id = ?")
-        .bind(meta.project_id)
-        .bind(profile_id)
-        .execute(&mut *tx)
+    Shelf::Documents.restore(&mut *tx, profile_id, id).await?;
+    Shelf::Projects
+        .restore(&mut *tx, profile_id, meta.project_id)
         .await?;
     tx.commit().await?;
     get_meta(db, profile_id, id).await

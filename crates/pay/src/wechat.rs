@@ -78,6 +78,11 @@ pub struct Amount {
     pub currency: String,
 }
 
+/// JSON from WeChat Pay (an answer or a decrypted resource) into `T`, or `Malformed`.
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WechatError> {
+    serde_json::from_slice(bytes).map_err(|e| WechatError::Malformed(e.to_string()))
+}
+
 fn cny() -> String {
     "CNY".into()
 }
@@ -377,6 +382,17 @@ impl Merchant {
         )
     }
 
+    /// A signed answer: its signature verified first, then its JSON read.
+    fn verified_json<T: serde::de::DeserializeOwned>(
+        &self,
+        headers: &SignedHeaders,
+        body: &[u8],
+        now: i64,
+    ) -> Result<T, WechatError> {
+        self.verify(headers, body, now)?;
+        parse_json(body)
+    }
+
     /// The answer of [`Merchant::refund`] or [`Merchant::refund_query`], verified, then parsed.
     pub fn refund_answer(
         &self,
@@ -384,8 +400,7 @@ impl Merchant {
         body: &[u8],
         now: i64,
     ) -> Result<Refund, WechatError> {
-        self.verify(headers, body, now)?;
-        serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))
+        self.verified_json(headers, body, now)
     }
 
     /// Any notification: verified, decrypted and parsed by its `event_type`
@@ -397,12 +412,10 @@ impl Merchant {
         now: i64,
     ) -> Result<Notified, WechatError> {
         self.verify(headers, body, now)?;
-        let env: NotificationEnvelope =
-            serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))?;
+        let env: NotificationEnvelope = parse_json(body)?;
         if env.event_type.starts_with("REFUND.") {
             let plain = self.decrypt(&env.resource)?;
-            let n: RefundNotice = serde_json::from_slice(&plain)
-                .map_err(|e| WechatError::Malformed(e.to_string()))?;
+            let n: RefundNotice = parse_json(&plain)?;
             if n.mchid != self.mchid {
                 return Err(WechatError::Mismatch("mchid"));
             }
@@ -436,8 +449,7 @@ impl Merchant {
         body: &[u8],
         now: i64,
     ) -> Result<TradeBillAnswer, WechatError> {
-        self.verify(headers, body, now)?;
-        serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))
+        self.verified_json(headers, body, now)
     }
 
     /// The GET of a bill's `download_url`: signed like any call (over the URL's path and
@@ -529,13 +541,12 @@ impl Merchant {
         now: i64,
     ) -> Result<Transaction, WechatError> {
         self.verify(headers, body, now)?;
-        let env: NotificationEnvelope =
-            serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))?;
+        let env: NotificationEnvelope = parse_json(body)?;
         if !env.event_type.is_empty() && !env.event_type.starts_with("TRANSACTION.") {
             return Err(WechatError::Malformed(format!("event {}", env.event_type)));
         }
         let plain = self.decrypt(&env.resource)?;
-        serde_json::from_slice(&plain).map_err(|e| WechatError::Malformed(e.to_string()))
+        parse_json(&plain)
     }
 
     /// The answer of [`Merchant::query`]: verified, then parsed.
@@ -545,8 +556,7 @@ impl Merchant {
         body: &[u8],
         now: i64,
     ) -> Result<Transaction, WechatError> {
-        self.verify(headers, body, now)?;
-        serde_json::from_slice(body).map_err(|e| WechatError::Malformed(e.to_string()))
+        self.verified_json(headers, body, now)
     }
 
     /// A paid transaction of this merchant, or why not.

@@ -150,6 +150,24 @@ pub struct Wechat {
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
+/// WeChat Pay's signature headers (`Wechatpay-*`), from a notification or an answer.
+fn signed_headers(headers: &reqwest::header::HeaderMap) -> Result<SignedHeaders, WechatError> {
+    SignedHeaders::from_lookup(|k| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    })
+}
+
+/// The `code` of a WeChat Pay error answer; empty when it has none.
+fn error_code(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// A notification that fails a check: refused (and audited by the caller).
 fn wx(e: WechatError) -> ApiError {
     ApiError::Rejected(e.to_string())
@@ -190,6 +208,21 @@ impl Wechat {
             .replacen(inkstone_pay::wechat::API_HOST, &self.api_host, 1)
     }
 
+    /// One timed call to WeChat Pay's API: status, headers, body.
+    async fn call(
+        &self,
+        name: &str,
+        req: &HttpRequest,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), ApiError> {
+        timed(
+            &self.metrics,
+            "wechat",
+            name,
+            send(&self.http, req, &self.url(req)),
+        )
+        .await
+    }
+
     /// Native order → `code_url` for the QR code.
     pub async fn create(
         &self,
@@ -213,13 +246,7 @@ impl Wechat {
                 Utc::now().timestamp(),
             )
             .map_err(wx_call)?;
-        let (status, headers, body) = timed(
-            &self.metrics,
-            "wechat",
-            "create",
-            send(&self.http, &req, &self.url(&req)),
-        )
-        .await?;
+        let (status, headers, body) = self.call("create", &req).await?;
         if status != 200 {
             return Err(ApiError::Provider(format!(
                 "WeChat Pay create answered {status}"
@@ -239,13 +266,7 @@ impl Wechat {
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Result<(), ApiError> {
-        let h = SignedHeaders::from_lookup(|k| {
-            headers
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .map_err(wx_call)?;
+        let h = signed_headers(headers).map_err(wx_call)?;
         self.merchant
             .verify(&h, body, Utc::now().timestamp())
             .map_err(wx_call)
@@ -257,13 +278,7 @@ impl Wechat {
         headers: &axum::http::HeaderMap,
         body: &[u8],
     ) -> Result<PaymentEvidence, ApiError> {
-        let h = SignedHeaders::from_lookup(|k| {
-            headers
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .map_err(wx)?;
+        let h = signed_headers(headers).map_err(wx)?;
         let t = self
             .merchant
             .notification(&h, body, Utc::now().timestamp())
@@ -277,13 +292,7 @@ impl Wechat {
             .merchant
             .query(order_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = timed(
-            &self.metrics,
-            "wechat",
-            "query",
-            send(&self.http, &req, &self.url(&req)),
-        )
-        .await?;
+        let (status, headers, body) = self.call("query", &req).await?;
         if status == 404 {
             return Ok(None);
         }
@@ -292,13 +301,7 @@ impl Wechat {
                 "WeChat Pay query answered {status}"
             )));
         }
-        let h = SignedHeaders::from_lookup(|k| {
-            headers
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .map_err(wx_call)?;
+        let h = signed_headers(&headers).map_err(wx_call)?;
         let t = self
             .merchant
             .query_answer(&h, &body, Utc::now().timestamp())
@@ -311,13 +314,7 @@ impl Wechat {
     }
 
     fn signed(headers: &reqwest::header::HeaderMap) -> Result<SignedHeaders, ApiError> {
-        SignedHeaders::from_lookup(|k| {
-            headers
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .map_err(wx_call)
+        signed_headers(headers).map_err(wx_call)
     }
 
     /// Asks for a refund under our stable `refund_no` (sent again, it refunds once).
@@ -341,18 +338,9 @@ impl Wechat {
                 Utc::now().timestamp(),
             )
             .map_err(wx_call)?;
-        let (status, headers, body) = timed(
-            &self.metrics,
-            "wechat",
-            "refund",
-            send(&self.http, &req, &self.url(&req)),
-        )
-        .await?;
+        let (status, headers, body) = self.call("refund", &req).await?;
         if status != 200 {
-            let code = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["code"].as_str().map(str::to_string))
-                .unwrap_or_default();
+            let code = error_code(&body);
             return Err(ApiError::Provider(format!(
                 "WeChat Pay refund answered {status} {code}"
             )));
@@ -375,13 +363,7 @@ impl Wechat {
             .merchant
             .refund_query(refund_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = timed(
-            &self.metrics,
-            "wechat",
-            "refund_query",
-            send(&self.http, &req, &self.url(&req)),
-        )
-        .await?;
+        let (status, headers, body) = self.call("refund_query", &req).await?;
         if status == 404 {
             return Ok(None);
         }
@@ -428,13 +410,7 @@ impl Wechat {
         headers: &axum::http::HeaderMap,
         body: &[u8],
     ) -> Result<inkstone_pay::wechat::Notified, ApiError> {
-        let h = SignedHeaders::from_lookup(|k| {
-            headers
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .map_err(wx)?;
+        let h = signed_headers(headers).map_err(wx)?;
         self.merchant
             .notification_any(&h, body, Utc::now().timestamp())
             .map_err(wx)
@@ -456,18 +432,9 @@ impl Wechat {
             .merchant
             .trade_bill(date, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, headers, body) = timed(
-            &self.metrics,
-            "wechat",
-            "trade_bill",
-            send(&self.http, &req, &self.url(&req)),
-        )
-        .await?;
+        let (status, headers, body) = self.call("trade_bill", &req).await?;
         if status != 200 {
-            let code = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["code"].as_str().map(str::to_string))
-                .unwrap_or_default();
+            let code = error_code(&body);
             if code == "NO_STATEMENT_EXIST" {
                 return Ok(None);
             }
@@ -475,13 +442,7 @@ impl Wechat {
                 "WeChat Pay trade bill answered {status} {code}"
             )));
         }
-        let h = SignedHeaders::from_lookup(|k| {
-            headers
-                .get(k)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
-        .map_err(wx_call)?;
+        let h = signed_headers(&headers).map_err(wx_call)?;
         let answer = self
             .merchant
             .trade_bill_answer(&h, &body, Utc::now().timestamp())
@@ -510,13 +471,7 @@ impl Wechat {
             .merchant
             .close(order_no, Utc::now().timestamp())
             .map_err(wx_call)?;
-        let (status, _, _) = timed(
-            &self.metrics,
-            "wechat",
-            "close",
-            send(&self.http, &req, &self.url(&req)),
-        )
-        .await?;
+        let (status, _, _) = self.call("close", &req).await?;
         // 204: closed; 400 ORDER_CLOSED / 404: nothing left to close.
         if status >= 500 || status == 429 {
             return Err(ApiError::Provider(format!(
