@@ -2,6 +2,30 @@
 //! `#[ignore]`d in plain `cargo test`; scripts/checks/50-e2e.sh runs them) and the app
 //! benchmark (`examples/bench_app.rs`, scripts/bench.sh). Everything here acts as a user
 //! would: it finds elements by `data-testid`, types, clicks and reads what is on screen.
+//!
+//! Invariants: while the app runs, a test acts only through the window (it may prepare a data
+//! folder before the app starts, and read it after a step to check what was stored); every app runs on its
+//! own data folder; waits are bounded (`wait_css` 60 s, `wait_text` 30 s), so a broken step fails
+//! with the selector it waited for instead of hanging the suite.
+//!
+//! The example needs a display, tauri-driver and the built app (`INKSTONE_APP`), which
+//! scripts/checks/50-e2e.sh provides, so it is compiled here but not run:
+//!
+//! ```no_run
+//! # async fn demo() -> inkstone_e2e::R<()> {
+//! use inkstone_e2e::{click, launch, sign_in, wait_text};
+//!
+//! let data = tempfile::tempdir()?;
+//! let app = launch("http://127.0.0.1:4444", data.path(), &[]).await?;
+//! sign_in(&app, "test_user", "test123456").await?;
+//! // The demo user starts with 100 credits, shown in the header.
+//! let balance = wait_text(&app, "[data-testid=balance-value]", |t| t == "100").await?;
+//! assert_eq!(balance, "100");
+//! click(&app, "[data-testid=balance]").await?; // to the recharge page
+//! app.close().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod notifications;
 

@@ -16,6 +16,62 @@
 //! `POST /v1/receipts/{no}/claim`; signed revocations of refunded receipts (`refund`):
 //! `GET /v1/revocations?after=CURSOR`; `GET /metrics` when configured (`metrics`).
 //! Operator commands: `reconcile --date` (`reconcile`), `refund` (`refund`).
+//!
+//! Invariants:
+//! * an order's price comes from this server's catalog, never from the client;
+//! * an order becomes PAID only from evidence the provider signed (a verified notification,
+//!   or the provider's answer to our own query), checked against the order's amount, currency
+//!   and merchant, and exactly once whatever arrives twice: the receipt is written in the same
+//!   transaction;
+//! * a client sees only its own account's orders, receipts and revocations; provider error
+//!   text stays in the log (a client gets a kind and a request id);
+//! * the sandbox provider is off unless turned on, and its receipts are signed with their own
+//!   key, which a release desktop never pins.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use inkstone_pay::receipt::{SignedReceipt, TrustedKeys};
+//! use serde_json::{json, Value};
+//!
+//! // The endpoint as demo mode embeds it: SQLite in a folder, the sandbox provider on.
+//! let dir = tempfile::tempdir().unwrap();
+//! let server = inkstone_server::start_embedded(dir.path(), ([127, 0, 0, 1], 0).into())
+//!     .await
+//!     .unwrap();
+//! let http = reqwest::Client::new();
+//! let url = |path: &str| format!("{}{path}", server.base_url);
+//!
+//! // A desktop profile's account, then an order priced by the server's catalog.
+//! let account: Value = http.post(url("/v1/accounts")).send().await.unwrap().json().await.unwrap();
+//! let token = account["token"].as_str().unwrap();
+//! let order: Value = http
+//!     .post(url("/v1/orders"))
+//!     .bearer_auth(token)
+//!     .json(&json!({"sku": "credits_100", "provider": "sandbox"}))
+//!     .send().await.unwrap().json().await.unwrap();
+//! assert_eq!(order["amount_fen"], 1000);
+//!
+//! // The writer pays (the sandbox's confirm page), and the receipt verifies with the key the
+//! // desktop pins, for exactly that order.
+//! let no = order["order_no"].as_str().unwrap();
+//! http.post(url(&format!("/sandbox/pay/{no}/confirm"))).send().await.unwrap();
+//! let receipts: Vec<SignedReceipt> = http
+//!     .get(url("/v1/receipts"))
+//!     .bearer_auth(token)
+//!     .send().await.unwrap().json().await.unwrap();
+//! let keys = TrustedKeys::new(server.sandbox_public_key.clone());
+//! let receipt = keys.verify(&receipts[0]).unwrap();
+//! assert_eq!((receipt.order_no.as_str(), receipt.amount_fen), (no, 1000));
+//! // Paying again changes nothing: still one receipt.
+//! http.post(url(&format!("/sandbox/pay/{no}/confirm"))).send().await.unwrap();
+//! let again: Vec<Value> = http
+//!     .get(url("/v1/receipts"))
+//!     .bearer_auth(token)
+//!     .send().await.unwrap().json().await.unwrap();
+//! assert_eq!(again.len(), 1);
+//! server.shutdown().await;
+//! # });
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod app;
