@@ -4,6 +4,7 @@
 //! would: it finds elements by `data-testid`, types, clicks and reads what is on screen.
 
 pub mod notifications;
+pub mod workspace_figures;
 
 use std::path::Path;
 use std::time::Duration;
