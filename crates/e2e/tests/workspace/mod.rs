@@ -128,6 +128,133 @@ async fn workspace_typing_killed_with_sigkill_loses_at_most_the_last_second() ->
     outcome
 }
 
+/// The close guard (src-tauri/src/close_guard.rs): text typed right before the writer closes
+/// the window is saved. The window is closed as a window manager closes it (WM_DELETE_WINDOW:
+/// the close button, Alt+F4); WebDriver's own close skips that request. The close arrives
+/// within milliseconds of the last key, long before the autosave's 300 ms pause.
+///
+/// Under WebDriver, WebKitGTK sometimes drops the request (no close event reaches the app; a
+/// request sent without a WebDriver session is always taken). A request the app received
+/// closes the window within the guard's 2 s, so an app still open after 5 s never got it:
+/// then more text is typed and the window closed again, at most five times. Whatever was
+/// typed must be stored in the end.
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_text_typed_right_before_the_window_closes_is_saved() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let pieces = [
+        "关窗之前写下的最后一句。",
+        "再写一句。",
+        "第三句。",
+        "第四句。",
+        "第五句。",
+    ];
+    let mut typed = String::new();
+    let mut exited = None;
+    let outcome = recorded(&c, "ws-close", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        let pid = inkstone_e2e::app_pids(data.path())
+            .first()
+            .copied()
+            .ok_or("no app process")?;
+        for piece in pieces {
+            let asked = close_right_after_typing(&c, pid, piece).await?;
+            typed.push_str(piece);
+            if wait_exit(data.path(), Duration::from_secs(5)).await {
+                exited = Some(asked.elapsed());
+                break;
+            }
+            eprintln!("ws-close: the close request was not taken; typing and closing again");
+        }
+        Ok(())
+    })
+    .await;
+    let _ = c.close().await;
+    outcome?;
+    let exited = exited.ok_or("the app never exited after five close requests")?;
+    eprintln!(
+        "ws-close: the app exited {} ms after the close request",
+        exited.as_millis()
+    );
+    ensure_eq(stored_text(data.path()).await?, typed, "stored")?;
+    Ok(())
+}
+
+/// Types `piece` at the end of the open document and asks app `pid`'s window to close right
+/// after (scripts/lib/wm-delete-window.py); returns when the request was sent.
+async fn close_right_after_typing(c: &Client, pid: u32, piece: &str) -> R<Instant> {
+    use std::io::{BufRead, Write};
+    // The closer is started (Python loaded, X connected) before typing, so the close follows
+    // the last key at once. Debian's python3-xlib is the system Python's.
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib/wm-delete-window.py");
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let mut closer = std::process::Command::new(python)
+        .arg(&script)
+        .arg(pid.to_string())
+        .arg("--on-enter")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut ready = String::new();
+    std::io::BufReader::new(closer.stdout.take().ok_or("no stdout")?).read_line(&mut ready)?;
+    if ready.trim() != "ready" {
+        return Err(format!("the closer did not start: {ready:?}").into());
+    }
+    // Focused by the page, not by WebDriver's click: after a WebDriver click WebKitGTK
+    // dropped the close request in most runs.
+    c.execute(
+        "const e = document.querySelector('[data-testid=ws-editor] .cm-content'); e.focus(); \
+         const s = window.getSelection(); s.selectAllChildren(e); s.collapseToEnd();",
+        vec![],
+    )
+    .await?;
+    c.find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+        .await?
+        .send_keys(piece)
+        .await?;
+    let state = c
+        .execute(
+            "return document.querySelector('[data-testid=ws-save-state]').getAttribute('data-state')",
+            vec![],
+        )
+        .await?;
+    closer
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(b"close\n")?;
+    let asked = Instant::now();
+    if !closer.wait()?.success() {
+        return Err("the app has no window to close".into());
+    }
+    // Not saved yet when the close was asked for (waiting for the pause, or an earlier part
+    // still in flight): only the close guard can save the whole of it.
+    if !matches!(state.as_str(), Some("pending") | Some("saving")) {
+        return Err(format!("already saved before the close: {state}").into());
+    }
+    Ok(asked)
+}
+
+/// True once no process of the app on `data_dir` is left, false after `within`.
+async fn wait_exit(data_dir: &Path, within: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if inkstone_e2e::app_pids(data_dir).is_empty() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 /// Types `text` the way an input method does on WebKitGTK: composition events around marked
 /// text that grows with each key (the pinyin) and is finally replaced by the chosen characters,
 /// at the end of the document. Waits between steps as a person's keys would.
