@@ -95,6 +95,15 @@ async fn core_saves(dir: &std::path::Path, runs: usize) -> R<(Vec<f64>, f64)> {
     Ok((saves, index))
 }
 
+/// The 1-minute load average (/proc/loadavg): the figures here are only comparable at
+/// similar load, and this machine's cores are shared.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 #[tokio::main]
 async fn main() -> R<()> {
     let dir = tempfile::tempdir()?;
@@ -105,6 +114,7 @@ async fn main() -> R<()> {
     };
     println!("| area | measurement | value | goal |");
     println!("| --- | --- | --- | --- |");
+    let load_before = load_average();
     let (saves, index) = core_saves(dir.path(), 20).await?;
     row(
         &format!("autosave of 200,000 characters in core, file database, synchronous FULL, p50 / max ({build} bench build)"),
@@ -147,6 +157,16 @@ async fn main() -> R<()> {
         "200,000 characters: autosave round trip as the page sees it, p50 / max (IPC + save)",
         p50_max(long.saves, "saves"),
         "off the UI thread: async command",
+    );
+    row(
+        &format!(
+            "machine load while measuring (1-min load average, {} cores), start / end",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0)
+        ),
+        format!("{load_before} / {}", load_average()),
+        "read the figures next to it",
     );
     Ok(())
 }
