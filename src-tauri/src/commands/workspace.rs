@@ -296,6 +296,12 @@ pub async fn export_pick_folder<R: tauri::Runtime>(
     title: String,
 ) -> CommandResult<Option<String>> {
     use tauri_plugin_dialog::DialogExt;
+    // The E2E suite cannot drive the system's folder picker: with the test doubles built in
+    // (feature `demo`, never in the installer) this variable answers for the writer.
+    #[cfg(feature = "demo")]
+    if let Some(folder) = std::env::var_os("INKSTONE_E2E_EXPORT_FOLDER") {
+        return Ok(Some(folder.to_string_lossy().into_owned()));
+    }
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()

@@ -255,6 +255,71 @@ async fn wait_exit(data_dir: &Path, within: Duration) -> bool {
     false
 }
 
+/// Issue 17, item 6: an export goes to the folder the writer picked (the picker answered by
+/// the demo-only INKSTONE_E2E_EXPORT_FOLDER, set by 50-e2e.sh), and holds what was typed.
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_exports_into_the_folder_the_writer_picked() -> R<()> {
+    let picked = std::env::var("INKSTONE_E2E_EXPORT_FOLDER")
+        .map_err(|_| "INKSTONE_E2E_EXPORT_FOLDER is not set (scripts/checks/50-e2e.sh)")?;
+    std::fs::create_dir_all(&picked)?;
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let typed = "春眠不觉晓，处处闻啼鸟。";
+    let mut written = String::new();
+    let outcome = recorded(&c, "ws-export", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        content.send_keys(typed).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        // The menu's items are in a popper that animates in: the page's own clicks.
+        c.execute(
+            "document.querySelector('[data-testid=ws-doc-menu]').click()",
+            vec![],
+        )
+        .await?;
+        wait_css(&c, "[data-testid=ws-doc-export-md]").await?;
+        c.execute(
+            "document.querySelector('[data-testid=ws-doc-export-md]').click()",
+            vec![],
+        )
+        .await?;
+        let message = wait_text(&c, ".el-message--success", |t| t.contains("已导出到")).await?;
+        shot(&c, "ws-08-exported").await?;
+        written = message
+            .split_once('：')
+            .map(|(_, path)| path.trim().to_string())
+            .ok_or("no path in the message")?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome?;
+    let path = std::path::PathBuf::from(&written);
+    ensure_eq(
+        path.parent().map(|p| p.to_path_buf()),
+        Some(std::fs::canonicalize(&picked)?),
+        "the export's folder",
+    )?;
+    ensure_eq(
+        std::fs::read_to_string(&path)?,
+        typed.to_string(),
+        "exported",
+    )?;
+    // Nothing went to the app's own exports folder.
+    ensure_eq(
+        data.path().join("exports").exists(),
+        false,
+        "<data>/exports",
+    )?;
+    std::fs::remove_file(&path)?;
+    Ok(())
+}
+
 /// Types `text` the way an input method does on WebKitGTK: composition events around marked
 /// text that grows with each key (the pinyin) and is finally replaced by the chosen characters,
 /// at the end of the document. Waits between steps as a person's keys would.
