@@ -5,7 +5,7 @@
 #   ./scripts/bench.sh            everything (crate benches, then the real app under Xvfb)
 #   QUICK=1 ./scripts/bench.sh    the real app with 3 cold starts instead of 5 (crate benches
 #                                 have fixed sizes)
-#   BENCH_PARTS=crates|app        only one part
+#   BENCH_PARTS=crates|app|workspace   only one part
 #   BENCH_NO_POSTGRES=1           skip the PostgreSQL rows of the server bench
 #
 # Part 1: `cargo bench` of inkstone-core, -qwen, -pay and -server (release builds). The server
@@ -14,6 +14,9 @@
 # Part 2: the real app (target/debug/inkstone-app, UI embedded) driven by tauri-driver on
 #         ports 4446/4447 (the E2E suite uses 4444), demo model at 50 tokens/s:
 #         crates/e2e/examples/bench_app.rs.
+# Part 3: the writing workspace with a 200,000-character document (time to editable,
+#         input-to-paint while typing, the autosave's cost), tauri-driver on 4448/4449:
+#         crates/e2e/examples/bench_workspace.rs.
 # Output is also kept in target/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +25,10 @@ cd "$(dirname "$0")/.."
 # setup-system.sh installed Rust (with rustfmt and clippy) when it was missing; this shell
 # still needs its PATH.
 export PATH="$HOME/.cargo/bin:$PATH"
-PARTS="${BENCH_PARTS:-crates app}"
+PARTS="${BENCH_PARTS:-crates app workspace}"
 OUT=target/bench
 mkdir -p "$OUT"
-rm -f "$OUT/crates.txt" "$OUT/app.txt"
+rm -f "$OUT/crates.txt" "$OUT/app.txt" "$OUT/workspace.txt"
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 BENCH_PKGS=(-p inkstone-core -p inkstone-qwen -p inkstone-pay -p inkstone-server)
 declare -a TIMES=()
@@ -38,6 +41,10 @@ if [[ " $PARTS " == *" app "* ]]; then
   ./scripts/setup-ui.sh
   cargo build -q -p inkstone-app --features demo
   cargo build -q -p inkstone-e2e --example bench_app
+fi
+if [[ " $PARTS " == *" workspace "* ]]; then
+  [[ " $PARTS " == *" app "* ]] || { ./scripts/setup-ui.sh; cargo build -q -p inkstone-app --features demo; }
+  cargo build -q -p inkstone-e2e --example bench_workspace
 fi
 if [[ " $PARTS " == *" crates "* ]]; then
   cargo bench -q --no-run "${BENCH_PKGS[@]}"
@@ -139,12 +146,35 @@ if [[ " $PARTS " == *" app "* ]]; then
   TIMES+=("real app under Xvfb|$(took "$t")")
 fi
 
+# ------------------------------------------------------------------ part 3: the workspace
+if [[ " $PARTS " == *" workspace "* ]]; then
+  echo
+  echo "== part 3: the writing workspace, a 200,000-character document (tauri-driver :4448)"
+  if curl -sf http://127.0.0.1:4448/status >/dev/null 2>&1; then
+    echo "bench: something already listens on :4448 (another bench run?)" >&2
+    exit 1
+  fi
+  export INKSTONE_APP="${INKSTONE_APP:-$TARGET_DIR/debug/inkstone-app}" \
+         INKSTONE_BENCH_WORKSPACE_DRIVER=http://127.0.0.1:4448 BENCH_OUT="$OUT" \
+         BENCH_WS_BIN="$TARGET_DIR/debug/examples/bench_workspace"
+  t=$(now)
+  xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+    tauri-driver --port 4448 --native-port 4449 > "$BENCH_OUT/tauri-driver-workspace.log" 2>&1 &
+    DRIVER=$!
+    trap "kill $DRIVER 2>/dev/null || true" EXIT
+    for _ in $(seq 1 50); do curl -sf http://127.0.0.1:4448/status >/dev/null && break; sleep 0.2; done
+    "$BENCH_WS_BIN"
+  ' 2> "$OUT/workspace.stderr" | tee "$OUT/workspace.txt" \
+    || { echo "bench: the workspace bench failed; see $OUT/workspace.stderr" >&2; tail -20 "$OUT/workspace.stderr" >&2; exit 1; }
+  TIMES+=("workspace, 200,000 characters, under Xvfb|$(took "$t")")
+fi
+
 # ------------------------------------------------------------------ summary
 echo
 echo "== summary ($(uname -m), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo "| area | measurement | value | target / note |"
 echo "| --- | --- | --- | --- |"
-for f in "$OUT/crates.txt" "$OUT/app.txt"; do
+for f in "$OUT/crates.txt" "$OUT/app.txt" "$OUT/workspace.txt"; do
   if [ -f "$f" ]; then grep '^| ' "$f" | grep -v -e '^| area |' -e '^| --- |' || true; fi
 done
 echo

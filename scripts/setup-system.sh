@@ -24,6 +24,9 @@ PACKAGES=(
   gstreamer1.0-libav gstreamer1.0-gl
   # The workspace's .docx export is checked by LibreOffice Writer (checks/41-docx-libreoffice.sh).
   libreoffice-writer
+  # The E2E suite closes the window as a window manager would (WM_DELETE_WINDOW, which
+  # WebDriver's close bypasses): scripts/lib/wm-delete-window.py.
+  python3-xlib
 )
 
 as_root() {

@@ -90,6 +90,7 @@ const COMMANDS: &[&str] = &[
     "document_import",
     "document_export",
     "project_export",
+    "export_pick_folder",
     "workspace_search",
     "workspace_on_close",
     "workspace_close_ready",

@@ -19,6 +19,10 @@ INKSTONE_APP=$(scripts/lib/built.sh src-tauri bin inkstone-app)
 INKSTONE_SERVER_BIN=$(scripts/lib/built.sh server bin inkstone-server)
 E2E_BIN=$(scripts/lib/built.sh e2e test app)
 export INKSTONE_DEMO_TOKENS_PER_SECOND=60
+# The folder the "writer" picks for exports (the folder picker is native; a demo-only hook in
+# export_pick_folder answers with this folder instead).
+export INKSTONE_E2E_EXPORT_FOLDER="$PWD/target/e2e/picked-folder"
+mkdir -p "$INKSTONE_E2E_EXPORT_FOLDER"
 # tauri-driver's port and WebKitWebDriver's (the next one); E2E_FILTER runs some tests only.
 export E2E_PORT="${E2E_PORT:-4444}" E2E_FILTER="${E2E_FILTER:-}"
 export INKSTONE_E2E_DRIVER="http://127.0.0.1:$E2E_PORT"

@@ -57,8 +57,10 @@ pub fn install<R: Runtime>(window: &tauri::WebviewWindow<R>) {
             return;
         };
         if !guard.hold() {
+            tracing::info!("the window closes");
             return;
         }
+        tracing::info!("the window closes once the page has saved");
         api.prevent_close();
         let window = closing.clone();
         tauri::async_runtime::spawn(async move {

@@ -88,6 +88,9 @@ pub fn configure<R: Runtime>(
         .plugin(window_state.build())
         // Used from Rust only (a purchase credited); the webview gets no notification API.
         .plugin(tauri_plugin_notification::init())
+        // The folder picker for exports, from Rust only (`export_pick_folder`): no capability
+        // gives the webview the dialog API.
+        .plugin(tauri_plugin_dialog::init())
         // Generated files for <img>/<video>: only the signed-in profile's, in byte ranges.
         .register_asynchronous_uri_scheme_protocol(inkstone_desktop::media::SCHEME, media::handle)
         .invoke_handler(commands::handler())

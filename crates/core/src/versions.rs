@@ -273,6 +273,8 @@ pub async fn restore(
             current: base_revision + 1,
         });
     }
+    // The restored text is searched for like a saved one.
+    workspace::mark_unindexed(&mut tx, document_id).await?;
     insert(
         &mut tx,
         &doc,
@@ -419,6 +421,14 @@ mod tests {
             "改坏了的稿"
         );
         assert_eq!(versions[0].restored_from, Some(named.id));
+        // The restored text is what search finds, the text it replaced is not.
+        crate::workspace::index_pending(&db, me).await.unwrap();
+        let found = crate::workspace::search(&db, me, "初稿", 20).await.unwrap();
+        assert_eq!(found.iter().map(|f| f.id).collect::<Vec<_>>(), [doc]);
+        assert!(crate::workspace::search(&db, me, "改坏", 20)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]

@@ -160,6 +160,9 @@ pub enum DesktopError {
     /// Occurs when an update cannot be checked, downloaded or verified.
     #[error(transparent)]
     Update(#[from] updates::UpdateError),
+    /// Occurs when the folder the writer picked for an export cannot take it.
+    #[error(transparent)]
+    ExportFolder(#[from] workspace_io::ExportFolderError),
 }
 
 impl DesktopError {
@@ -199,6 +202,7 @@ impl DesktopError {
             DesktopError::Backup(e) => e.kind(),
             DesktopError::Archive(e) => e.kind(),
             DesktopError::Update(e) => e.kind(),
+            DesktopError::ExportFolder(e) => e.kind(),
         }
     }
 }
@@ -222,6 +226,7 @@ pub fn error_kinds() -> Vec<&'static str> {
         inkstone_core::backup::BackupError::KINDS,
         archive::ArchiveError::KINDS,
         updates::UpdateError::KINDS,
+        workspace_io::ExportFolderError::KINDS,
     ]
     .concat();
     all.sort_unstable();
@@ -308,6 +313,8 @@ pub struct Services {
     /// packages are then neither claimed nor credited (`installation_unknown`).
     installation_problem: Option<String>,
     options: Options,
+    /// The search index catching up with autosaves when typing pauses (workspace.rs).
+    index_later: workspace::IndexLater,
     /// Held for as long as the services run: one app per data folder.
     _data_lock: Arc<DataLock>,
 }
@@ -448,6 +455,7 @@ impl Services {
             resumed: std::sync::Mutex::new(Vec::new()),
             installation_problem,
             options,
+            index_later: workspace::IndexLater::default(),
             _data_lock: data_lock,
         };
         services.resume_orders().await;

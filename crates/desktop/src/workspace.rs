@@ -2,6 +2,9 @@
 //! signed-in profile on the clock the services run on. The rules (names, ownership, the
 //! 30-day trash, revision-checked saves) are `inkstone_core::workspace`'s.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use inkstone_core::document_ai;
 use inkstone_core::generations::{NewGeneration, Status};
 use inkstone_core::notes;
@@ -22,6 +25,53 @@ pub use inkstone_core::versions::{Version, VersionMeta};
 pub use inkstone_studio::Update;
 
 use crate::{DesktopResult, Services};
+
+/// How long typing must pause before the search index catches up with what the autosave
+/// stored (the save itself only stores the text: issue 17, item 7).
+pub const INDEX_AFTER_PAUSE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Saves counted, so that a catch-up job that wakes up after a newer save leaves the work to
+/// the job that save started.
+#[derive(Debug, Default)]
+pub(crate) struct IndexLater {
+    saves: Arc<AtomicU64>,
+}
+
+impl IndexLater {
+    /// After a save of `profile_id`'s document: indexes what is pending once no other save
+    /// came for [`INDEX_AFTER_PAUSE`]. Runs on the async runtime; without one (nothing
+    /// drives it), search still catches up itself.
+    fn after_save(&self, db: &inkstone_core::Database, profile_id: i64) {
+        let this_save = self.saves.fetch_add(1, Ordering::SeqCst) + 1;
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let saves = self.saves.clone();
+        let db = db.clone();
+        runtime.spawn(async move {
+            tokio::time::sleep(INDEX_AFTER_PAUSE).await;
+            if saves.load(Ordering::SeqCst) != this_save {
+                return;
+            }
+            while let Ok(n) = workspace::index_pending(&db, profile_id).await {
+                if n < workspace::INDEX_BATCH as usize || saves.load(Ordering::SeqCst) != this_save
+                {
+                    return;
+                }
+            }
+            tracing::warn!("the search index could not catch up; the next search will");
+        });
+    }
+}
+
+/// The name of an outline note made by AI for the document titled `title`, in the writer's
+/// language.
+pub fn outline_note_name(locale: crate::preferences::Locale, title: &str) -> String {
+    match locale {
+        crate::preferences::Locale::ZhCn => format!("大纲 · {title}"),
+        crate::preferences::Locale::En => format!("Outline · {title}"),
+    }
+}
 
 impl Services {
     /// The sidebar, after the trash dropped what it kept 30 days.
@@ -114,7 +164,8 @@ impl Services {
     }
 
     /// The autosave: stores `body` if `base_revision` is still current (one durable
-    /// statement on the async runtime, never on the UI thread).
+    /// transaction on the async runtime, never on the UI thread). The search index follows
+    /// once typing pauses ([`INDEX_AFTER_PAUSE`]).
     pub async fn document_save(
         &self,
         profile_id: i64,
@@ -122,10 +173,11 @@ impl Services {
         body: &str,
         base_revision: i64,
     ) -> DesktopResult<Saved> {
-        Ok(
+        let saved =
             workspace::save_document(&self.db, profile_id, id, body, base_revision, self.now())
-                .await?,
-        )
+                .await?;
+        self.index_later.after_save(&self.db, profile_id);
+        Ok(saved)
     }
 
     /// AI on a document (issue 17, item 3): a generation through the one runner (charged,
@@ -206,12 +258,14 @@ impl Services {
     /// An outline of the document by AI (item 5): a generation through the one runner
     /// (charged, refunded by its rules) whose answer, when the run succeeds, becomes a new
     /// outline note of the document's project, edited like any note. `attach` are notes
-    /// the run reads too (style rules, characters).
+    /// the run reads too (style rules, characters). The note is named in the writer's
+    /// language (`locale`).
     pub async fn outline_generate(
         &self,
         profile_id: i64,
         document_id: i64,
         attach: Vec<i64>,
+        locale: crate::preferences::Locale,
         sink: &mut (dyn FnMut(Update) + Send),
     ) -> DesktopResult<OutlineRun> {
         let doc = workspace::get_document(&self.db, profile_id, document_id).await?;
@@ -256,7 +310,7 @@ impl Services {
                     profile_id,
                     doc.meta.project_id,
                     NoteKind::Outline,
-                    &format!("大纲 · {title}"),
+                    &outline_note_name(locale, &title),
                     &body,
                     self.now(),
                 )

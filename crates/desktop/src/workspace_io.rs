@@ -1,5 +1,6 @@
 //! Import and export of workspace documents (issue 17, item 6): `.docx`, `.md` and `.txt` in;
-//! `.docx` (a real Word file), `.md` and `.txt` out, under `<data dir>/exports/`.
+//! `.docx` (a real Word file), `.md` and `.txt` out, to a folder the writer picked (checked
+//! here: [`Services::export_folder`]) or, without one, under `<data dir>/exports/`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -81,6 +82,73 @@ fn write_new(dir: &Path, stem: &str, ext: &str, bytes: &[u8]) -> std::io::Result
     Err(std::io::ErrorKind::AlreadyExists.into())
 }
 
+/// Why a folder the writer picked cannot take an export. Nothing is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFolderError {
+    /// Occurs when the path is not absolute, does not exist or is not a folder.
+    #[error("not an existing folder")]
+    Missing,
+    /// Occurs when the folder is the app's own data folder or inside it (where the database
+    /// and backups live), other than its `exports` folder.
+    #[error("the app's data folder cannot take exports")]
+    InAppData,
+    /// Occurs when a file cannot be created in the folder (read-only, no permission).
+    #[error("the folder cannot be written to")]
+    NotWritable,
+}
+
+impl ExportFolderError {
+    pub const KINDS: &'static [&'static str] = &[
+        "export_folder_missing",
+        "export_folder_in_app_data",
+        "export_folder_not_writable",
+    ];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Missing => "export_folder_missing",
+            Self::InAppData => "export_folder_in_app_data",
+            Self::NotWritable => "export_folder_not_writable",
+        }
+    }
+}
+
+/// `picked` as a folder an export may go to: absolute, an existing folder (links resolved),
+/// outside `data_dir` unless within its `exports` folder, and writable (a probe file is
+/// created and removed).
+fn check_export_folder(data_dir: &Path, picked: &Path) -> Result<PathBuf, ExportFolderError> {
+    if !picked.is_absolute() {
+        return Err(ExportFolderError::Missing);
+    }
+    let folder = std::fs::canonicalize(picked).map_err(|_| ExportFolderError::Missing)?;
+    if !folder.is_dir() {
+        return Err(ExportFolderError::Missing);
+    }
+    // The data folder may not exist yet in odd set-ups; then nothing can be inside it.
+    if let Ok(data) = std::fs::canonicalize(data_dir) {
+        let exports = data.join("exports");
+        if folder.starts_with(&data) && !folder.starts_with(&exports) {
+            return Err(ExportFolderError::InAppData);
+        }
+    }
+    let probe = folder.join(format!(".inkstone-write-check-{}", uuid::Uuid::new_v4()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(file) => {
+            drop(file);
+            let _ = std::fs::remove_file(&probe);
+            Ok(folder)
+        }
+        Err(error) => {
+            tracing::info!(%error, "the picked export folder is not writable");
+            Err(ExportFolderError::NotWritable)
+        }
+    }
+}
+
 fn export_failed(error: std::io::Error) -> DesktopError {
     // The path and the OS error stay in the log.
     tracing::error!(%error, "cannot write the export");
@@ -90,6 +158,15 @@ fn export_failed(error: std::io::Error) -> DesktopError {
 impl Services {
     fn exports_dir(&self) -> PathBuf {
         self.options.data_dir.join("exports")
+    }
+
+    /// Where an export goes: `picked` once checked ([`ExportFolderError`] says why not, and
+    /// nothing is written), or `<data dir>/exports/` when the writer picked none.
+    pub fn export_folder(&self, picked: Option<&Path>) -> DesktopResult<PathBuf> {
+        match picked {
+            None => Ok(self.exports_dir()),
+            Some(picked) => Ok(check_export_folder(&self.options.data_dir, picked)?),
+        }
     }
 
     /// A new document in `project_id` from a `.txt`, `.md` or `.docx` file the writer picked
@@ -134,16 +211,18 @@ impl Services {
         )
     }
 
-    /// Writes one document as `.docx`, `.md` or `.txt` under `<data dir>/exports/`; returns
-    /// the file written.
+    /// Writes one document as `.docx`, `.md` or `.txt` into the folder the writer picked
+    /// (checked: [`Services::export_folder`]), or under `<data dir>/exports/` when none;
+    /// returns the file written. Never over an existing file.
     pub async fn document_export(
         &self,
         profile_id: i64,
         id: i64,
         format: ExportFormat,
+        folder: Option<&Path>,
     ) -> DesktopResult<PathBuf> {
+        let dir = self.export_folder(folder)?;
         let doc = workspace::get_document(&self.db, profile_id, id).await?;
-        let dir = self.exports_dir();
         let stem = format!(
             "{}-{}",
             safe_name(&doc.meta.title),
@@ -159,14 +238,17 @@ impl Services {
         .map_err(|_| DesktopError::Export("the export was interrupted"))?
     }
 
-    /// Writes every document of a project (not those in the trash) into a new folder under
-    /// `<data dir>/exports/`; returns the folder.
+    /// Writes every document of a project (not those in the trash) into a new folder inside
+    /// the folder the writer picked (checked: [`Services::export_folder`]), or under
+    /// `<data dir>/exports/` when none; returns the new folder.
     pub async fn project_export(
         &self,
         profile_id: i64,
         project_id: i64,
         format: ExportFormat,
+        folder: Option<&Path>,
     ) -> DesktopResult<PathBuf> {
+        let parent = self.export_folder(folder)?;
         let project = workspace::get_project(&self.db, profile_id, project_id).await?;
         let tree = workspace::tree(&self.db, profile_id, self.now()).await?;
         let metas = tree
@@ -179,7 +261,7 @@ impl Services {
         for m in metas {
             docs.push(workspace::get_document(&self.db, profile_id, m.id).await?);
         }
-        let folder = self.exports_dir().join(format!(
+        let folder = parent.join(format!(
             "{}-{}",
             safe_name(&project.name),
             self.now().format("%Y%m%d-%H%M%S")

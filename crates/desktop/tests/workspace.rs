@@ -67,6 +67,48 @@ async fn documents_are_saved_trashed_and_purged_by_the_services_clock() {
     );
 }
 
+async fn unindexed(s: &Services) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM documents_unindexed")
+        .fetch_one(&s.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_autosave_stores_the_text_and_the_index_catches_up_when_typing_pauses() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+    let s = start(dir.path(), clock).await;
+    let me = s.register("writer", "password123", false).await.unwrap().id;
+    let project = s.project_create(me, "长篇").await.unwrap();
+    let doc = s.document_create(me, project.id, "第一章").await.unwrap();
+    // Three saves in a row, as while typing: none of them pays for the index.
+    for (base, text) in ["春", "春眠", "春眠不觉晓"].iter().enumerate() {
+        s.document_save(me, doc.meta.id, text, base as i64)
+            .await
+            .unwrap();
+        assert_eq!(unindexed(&s).await, 1);
+    }
+    // The pause: the index catches up by itself (the pause is wall time, not a rule).
+    let waited = std::time::Instant::now();
+    while unindexed(&s).await > 0 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(30),
+            "the index never caught up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(waited.elapsed() >= inkstone_desktop::workspace::INDEX_AFTER_PAUSE / 2);
+    let hits: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH '\"不觉\"' AND rowid = ?",
+    )
+    .bind(doc.meta.id)
+    .fetch_one(&s.db)
+    .await
+    .unwrap();
+    assert_eq!(hits, 1);
+}
+
 #[test]
 fn workspace_error_kinds_reach_the_ui_list() {
     let kinds = error_kinds();
@@ -79,6 +121,7 @@ mod ai {
     use super::*;
     use inkstone_core::generations::Status;
     use inkstone_core::ledger;
+    use inkstone_desktop::preferences::Locale;
     use inkstone_desktop::workspace::{DocumentAction, DocumentAiRequest, NoteKind};
     use inkstone_studio::Update;
 
@@ -377,7 +420,7 @@ mod ai {
         let before = credits(&s, me).await;
         // An empty document: refused, nothing charged.
         assert_eq!(
-            s.outline_generate(me, doc.meta.id, Vec::new(), &mut |_| {})
+            s.outline_generate(me, doc.meta.id, Vec::new(), Locale::ZhCn, &mut |_| {})
                 .await
                 .unwrap_err()
                 .kind(),
@@ -388,7 +431,7 @@ mod ai {
             .await
             .unwrap();
         let run = s
-            .outline_generate(me, doc.meta.id, Vec::new(), &mut |_| {})
+            .outline_generate(me, doc.meta.id, Vec::new(), Locale::ZhCn, &mut |_| {})
             .await
             .unwrap();
         assert_eq!(run.generation.status, Status::Succeeded);
@@ -399,6 +442,18 @@ mod ai {
         assert_eq!(note.kind, NoteKind::Outline);
         assert_eq!(note.body, run.generation.output_text);
         assert_eq!(note.name, "大纲 · 第一章");
+        // A writer who reads English gets an English name.
+        s.document_save(me, doc.meta.id, "Daiyu arrives.", 1)
+            .await
+            .unwrap();
+        let english = s
+            .outline_generate(me, doc.meta.id, Vec::new(), Locale::En, &mut |_| {})
+            .await
+            .unwrap()
+            .note
+            .unwrap();
+        assert_eq!(english.name, "Outline · 第一章");
+        s.note_delete(me, english.id).await.unwrap();
         let edited = s
             .note_update(me, note.id, "大纲", "一、进府")
             .await
@@ -406,12 +461,12 @@ mod ai {
         assert_eq!(edited.body, "一、进府");
         assert_eq!(s.note_list(me, p.id).await.unwrap(), vec![edited]);
         // A failed run is refunded and makes no note.
-        s.document_save(me, doc.meta.id, "[[fault:internal]]", 1)
+        s.document_save(me, doc.meta.id, "[[fault:internal]]", 2)
             .await
             .unwrap();
         let after = credits(&s, me).await;
         let run = s
-            .outline_generate(me, doc.meta.id, Vec::new(), &mut |_| {})
+            .outline_generate(me, doc.meta.id, Vec::new(), Locale::ZhCn, &mut |_| {})
             .await
             .unwrap();
         assert_eq!(run.generation.status, Status::Failed);
@@ -458,7 +513,7 @@ mod import_export {
 
         // Out: a real Word file that reads back the same, Markdown as is, text without marks.
         let word = s
-            .document_export(me, md.meta.id, ExportFormat::Docx)
+            .document_export(me, md.meta.id, ExportFormat::Docx, None)
             .await
             .unwrap();
         assert!(word.starts_with(dir.path().join("exports")));
@@ -467,17 +522,150 @@ mod import_export {
             "# 春\n**春眠**不觉晓"
         );
         let text = s
-            .document_export(me, md.meta.id, ExportFormat::Txt)
+            .document_export(me, md.meta.id, ExportFormat::Txt, None)
             .await
             .unwrap();
         assert_eq!(std::fs::read_to_string(text).unwrap(), "春\n春眠不觉晓");
-        let folder = s.project_export(me, p.id, ExportFormat::Md).await.unwrap();
+        let folder = s
+            .project_export(me, p.id, ExportFormat::Md, None)
+            .await
+            .unwrap();
         let mut names: Vec<String> = std::fs::read_dir(&folder)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
         assert_eq!(names, ["第一章.md", "第二章.md"]);
+    }
+
+    /// Every file under `dir`, recursively (relative paths, sorted).
+    fn files_under(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push(
+                        path.strip_prefix(dir)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[tokio::test]
+    async fn exports_go_to_the_folder_the_writer_picked_and_a_bad_folder_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let picked = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(chrono::Utc.with_ymd_and_hms(2031, 5, 1, 8, 0, 0).unwrap());
+        let s = start(dir.path(), clock).await;
+        let me = s.register("writer", "password123", false).await.unwrap().id;
+        let p = s.project_create(me, "长篇").await.unwrap();
+        let doc = s
+            .document_import(me, p.id, "第一章.md", "# 春\n正文".as_bytes().to_vec())
+            .await
+            .unwrap();
+        let app_files = files_under(dir.path());
+
+        // The picked folder takes the file, and a second export never overwrites the first.
+        let first = s
+            .document_export(me, doc.meta.id, ExportFormat::Md, Some(picked.path()))
+            .await
+            .unwrap();
+        let second = s
+            .document_export(me, doc.meta.id, ExportFormat::Docx, Some(picked.path()))
+            .await
+            .unwrap();
+        let third = s
+            .document_export(me, doc.meta.id, ExportFormat::Md, Some(picked.path()))
+            .await
+            .unwrap();
+        let picked_dir = std::fs::canonicalize(picked.path()).unwrap();
+        for path in [&first, &second, &third] {
+            assert_eq!(path.parent().unwrap(), picked_dir);
+        }
+        assert_ne!(first, third);
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "# 春\n正文");
+        let folder = s
+            .project_export(me, p.id, ExportFormat::Txt, Some(picked.path()))
+            .await
+            .unwrap();
+        assert_eq!(folder.parent().unwrap(), picked_dir);
+        assert_eq!(files_under(&folder), ["第一章.txt"]);
+        // Nothing went to the app's own exports folder, and no write-check file stayed behind.
+        assert_eq!(files_under(dir.path()), app_files);
+        assert_eq!(files_under(picked.path()).len(), 4);
+
+        // Bad folders: a typed error each, and nothing written anywhere.
+        let not_a_folder = picked.path().join("a-file.txt");
+        std::fs::write(&not_a_folder, "x").unwrap();
+        let inside_data = dir.path().join("backups");
+        std::fs::create_dir_all(&inside_data).unwrap();
+        let app_files = files_under(dir.path());
+        let picked_files = files_under(picked.path());
+        let cases: Vec<(std::path::PathBuf, &str)> = vec![
+            (picked.path().join("missing"), "export_folder_missing"),
+            (not_a_folder, "export_folder_missing"),
+            ("relative/folder".into(), "export_folder_missing"),
+            (dir.path().to_path_buf(), "export_folder_in_app_data"),
+            (inside_data.clone(), "export_folder_in_app_data"),
+            // The way back in through `..` is seen through.
+            (
+                picked
+                    .path()
+                    .join("..")
+                    .join(dir.path().file_name().unwrap()),
+                "export_folder_in_app_data",
+            ),
+        ];
+        for (folder, kind) in &cases {
+            let err = s
+                .document_export(me, doc.meta.id, ExportFormat::Md, Some(folder))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), *kind, "{folder:?}");
+            let err = s
+                .project_export(me, p.id, ExportFormat::Md, Some(folder))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), *kind, "{folder:?}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let read_only = picked.path().join("read-only");
+            std::fs::create_dir(&read_only).unwrap();
+            std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+            // Root writes anywhere: the check only means something for a normal user.
+            if std::fs::write(read_only.join("probe"), "x").is_err() {
+                let err = s
+                    .document_export(me, doc.meta.id, ExportFormat::Md, Some(&read_only))
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.kind(), "export_folder_not_writable");
+            } else {
+                std::fs::remove_file(read_only.join("probe")).unwrap();
+            }
+            std::fs::remove_dir(&read_only).unwrap();
+        }
+        assert_eq!(files_under(dir.path()), app_files);
+        assert_eq!(files_under(picked.path()), picked_files);
+        // The app's own exports folder may be picked: it is where exports go anyway.
+        let exports = dir.path().join("exports");
+        std::fs::create_dir_all(&exports).unwrap();
+        let path = s
+            .document_export(me, doc.meta.id, ExportFormat::Md, Some(&exports))
+            .await
+            .unwrap();
+        assert!(path.starts_with(std::fs::canonicalize(&exports).unwrap()));
     }
 
     #[tokio::test]

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod notifications;
+pub mod workspace_figures;
 
 use std::path::Path;
 use std::time::Duration;

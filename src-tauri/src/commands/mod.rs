@@ -108,6 +108,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         workspace::document_import,
         workspace::document_export,
         workspace::project_export,
+        workspace::export_pick_folder,
         workspace::workspace_search,
         workspace::workspace_on_close,
         workspace::workspace_close_ready,

@@ -56,20 +56,23 @@ pub async fn note_delete(state: State<'_, AppState>, id: i64) -> CommandResult<(
 /// An outline of the document by AI, streamed over `on_event` like every generation (stop
 /// it with `cancel_generation`); a successful run's answer comes back as a new outline note.
 #[tauri::command]
-#[tracing::instrument(skip(state, on_event), err)]
-pub async fn outline_generate(
+#[tracing::instrument(skip(app, state, on_event), err)]
+pub async fn outline_generate<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
     document_id: i64,
     notes: Vec<i64>,
     on_event: Channel<Update>,
 ) -> CommandResult<OutlineRun> {
     let profile = state.profile()?;
+    // The note is named in the writer's language.
+    let locale = super::settings::load(&app, &super::settings::store_path(&state)).locale;
     let mut sink = move |u: Update| {
         // A page that went away is not an error: the run goes on to its end.
         let _ = on_event.send(u);
     };
     Ok(state
         .services
-        .outline_generate(profile, document_id, notes, &mut sink)
+        .outline_generate(profile, document_id, notes, locale, &mut sink)
         .await?)
 }

@@ -286,32 +286,76 @@ pub async fn document_import(
         .await?)
 }
 
-/// Writes the document as `docx`, `md` or `txt` under `<data dir>/exports/`; returns the path.
+/// Asks the writer for a folder to export into, with the system's folder picker (opened from
+/// Rust: the webview has no dialog API). `None` when they cancel. The path goes back to
+/// `document_export` / `project_export`, which check it (`Services::export_folder`).
+#[tauri::command]
+#[tracing::instrument(skip(app), err)]
+pub async fn export_pick_folder<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    title: String,
+) -> CommandResult<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    // The E2E suite cannot drive the system's folder picker: with the test doubles built in
+    // (feature `demo`, never in the installer) this variable answers for the writer.
+    #[cfg(feature = "demo")]
+    if let Some(folder) = std::env::var_os("INKSTONE_E2E_EXPORT_FOLDER") {
+        return Ok(Some(folder.to_string_lossy().into_owned()));
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title(title.chars().take(100).collect::<String>())
+        .pick_folder(move |picked| {
+            let _ = tx.send(picked);
+        });
+    // A dialog closed without an answer (the window went away) is a cancel.
+    let picked = rx.await.ok().flatten();
+    Ok(picked
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.to_string_lossy().into_owned()))
+}
+
+/// Writes the document as `docx`, `md` or `txt` into `folder` (one the writer picked; checked
+/// by the services) or, without one, under `<data dir>/exports/`; returns the path.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn document_export(
     state: State<'_, AppState>,
     id: i64,
     format: ExportFormat,
+    folder: Option<String>,
 ) -> CommandResult<String> {
     let path = state
         .services
-        .document_export(state.profile()?, id, format)
+        .document_export(
+            state.profile()?,
+            id,
+            format,
+            folder.as_deref().map(std::path::Path::new),
+        )
         .await?;
     Ok(path.to_string_lossy().into_owned())
 }
 
-/// Writes every document of the project into a new folder under `<data dir>/exports/`.
+/// Writes every document of the project into a new folder inside `folder` (or under
+/// `<data dir>/exports/`); returns the new folder.
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
 pub async fn project_export(
     state: State<'_, AppState>,
     id: i64,
     format: ExportFormat,
+    folder: Option<String>,
 ) -> CommandResult<String> {
     let path = state
         .services
-        .project_export(state.profile()?, id, format)
+        .project_export(
+            state.profile()?,
+            id,
+            format,
+            folder.as_deref().map(std::path::Path::new),
+        )
         .await?;
     Ok(path.to_string_lossy().into_owned())
 }

@@ -168,10 +168,20 @@ export type ExportFormat = 'docx' | 'md' | 'txt'
 /** A new document from a .docx, .md or .txt file's bytes (base64; the webview has no paths). */
 export const documentImport = (projectId: number, fileName: string, contentBase64: string) =>
   call<WorkspaceDocument>('document_import', { projectId, fileName, contentBase64 })
-/** Writes the document under the app's exports folder; resolves with the file written. */
-export const documentExport = (id: number, format: ExportFormat) => call<string>('document_export', { id, format })
-/** Writes every document of the project into a new folder; resolves with the folder. */
-export const projectExport = (id: number, format: ExportFormat) => call<string>('project_export', { id, format })
+/**
+ * Asks the writer for a folder with the system's folder picker (opened by Rust); resolves
+ * with its path, or null when they cancel.
+ */
+export const exportPickFolder = (title: string) => call<string | null>('export_pick_folder', { title })
+/**
+ * Writes the document into `folder` (one the writer picked; Rust checks it) or, when null,
+ * under the app's exports folder; resolves with the file written.
+ */
+export const documentExport = (id: number, format: ExportFormat, folder: string | null = null) =>
+  call<string>('document_export', { id, format, folder })
+/** Writes every document of the project into a new folder inside `folder`; resolves with it. */
+export const projectExport = (id: number, format: ExportFormat, folder: string | null = null) =>
+  call<string>('project_export', { id, format, folder })
 
 /** A document history search found. */
 export interface FoundDocument {

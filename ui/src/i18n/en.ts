@@ -428,6 +428,7 @@ const en: MessageSchema = {
     exportAs: 'Export as {format}',
     exportAll: 'Export the project as {format}',
     exported: 'Exported to: {path}',
+    exportPickFolder: 'Choose a folder to export to',
     foundDocuments: 'Documents',
     ai: {
       continue: 'Continue',
@@ -512,6 +513,9 @@ const en: MessageSchema = {
     backup_none: 'There is no usable backup.',
     backup_io: 'The backup file cannot be read or written: check the path and permissions.',
     import_unsupported: 'Only .docx, .md and .txt files can be imported.',
+    export_folder_missing: 'That folder does not exist; choose another. Nothing was exported.',
+    export_folder_in_app_data: 'Exports cannot go into Inkstone\'s own data folder; choose another folder. Nothing was exported.',
+    export_folder_not_writable: 'That folder cannot be written to (read-only or no permission); choose another. Nothing was exported.',
     import_unreadable: 'This file cannot be read: its content does not match its name (not UTF-8 text or a Word file), or it is damaged.',
     unknown_version: 'This version does not exist.',
     invalid_name: 'A name must not be empty, at most 100 characters, with no control characters.',

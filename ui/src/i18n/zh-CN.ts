@@ -427,6 +427,7 @@ const zhCN = {
     exportAs: '导出为 {format}',
     exportAll: '导出整个项目为 {format}',
     exported: '已导出到：{path}',
+    exportPickFolder: '选择导出到的文件夹',
     foundDocuments: '文稿',
     ai: {
       continue: '续写',
@@ -511,6 +512,9 @@ const zhCN = {
     backup_none: '没有可用的备份。',
     backup_io: '无法读取或写入备份文件：请检查路径和权限。',
     import_unsupported: '只能导入 .docx、.md 或 .txt 文件。',
+    export_folder_missing: '这个文件夹不存在，请重新选择；什么也没有导出。',
+    export_folder_in_app_data: '不能导出到墨砚自己的数据文件夹里，请换一个文件夹；什么也没有导出。',
+    export_folder_not_writable: '这个文件夹不能写入（只读或没有权限），请换一个文件夹；什么也没有导出。',
     import_unreadable: '这个文件读不出来：它的内容和扩展名不符（不是 UTF-8 文本或 Word 文件），或已损坏。',
     unknown_version: '这个版本不存在。',
     invalid_name: '名称不能为空，最多 100 个字，且不能含控制字符。',

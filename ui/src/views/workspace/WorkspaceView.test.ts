@@ -11,6 +11,9 @@ import { flushPendingSaves } from '../../composables/pendingSaves'
 Range.prototype.getClientRects = () => ({ length: 0, item: () => null, [Symbol.iterator]: [][Symbol.iterator] }) as unknown as DOMRectList
 Range.prototype.getBoundingClientRect = () => new DOMRect()
 
+/** What the folder picker answers (null: the writer cancelled). */
+let pickedFolder: string | null = null
+
 /** What document_ai answers: the streamed pieces and the final status. */
 let aiAnswer: { pieces: string[]; status: string; refunded?: boolean } = { pieces: ['春眠', '不知晓'], status: 'succeeded' }
 
@@ -117,6 +120,13 @@ function fakeWorkspace() {
         return null
       case 'document_get':
         return meta(doc())
+      case 'export_pick_folder':
+        return pickedFolder
+      case 'document_export': {
+        const d = doc()
+        if (a.folder === '/data/inkstone') throw { kind: 'export_folder_in_app_data', message: 'inside' }
+        return `${String(a.folder)}/${d.title}.${String(a.format)}`
+      }
       case 'document_trash': {
         const d = doc()
         d.deleted_at = now
@@ -136,6 +146,7 @@ function fakeWorkspace() {
 }
 
 afterEach(() => {
+  pickedFolder = null
   aiAnswer = { pieces: ['春眠', '不知晓'], status: 'succeeded' }
   clearMocks()
   localStorage.clear()
@@ -249,6 +260,37 @@ describe('workspace', { timeout: 30_000 }, () => {
     ;(document.querySelector('[data-testid="ws-ai-reject"]') as HTMLElement).click()
     await flushPromises()
     expect(view.state.doc.toString()).toBe('第一句。第二句。')
+    wrapper.unmount()
+  })
+
+  it('exports into the folder the writer picks; cancelling the picker exports nothing', async () => {
+    const ws = fakeWorkspace()
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc"]')).not.toBeNull())
+    const exportMd = async () => {
+      ;(document.querySelector('[data-testid="ws-doc-menu"]') as HTMLElement).click()
+      await flushPromises()
+      await vi.waitFor(() => expect(document.querySelector('[data-testid="ws-doc-export-md"]')).not.toBeNull())
+      ;(document.querySelector('[data-testid="ws-doc-export-md"]') as HTMLElement).click()
+      await flushPromises()
+    }
+    // Cancelled: the picker was asked (in the writer's language), nothing was exported.
+    pickedFolder = null
+    await exportMd()
+    await vi.waitFor(() => expect(ws.calls.filter(([c]) => c === 'export_pick_folder')).toHaveLength(1))
+    expect(ws.calls.find(([c]) => c === 'export_pick_folder')![1]).toEqual({ title: '选择导出到的文件夹' })
+    await new Promise((r) => setTimeout(r, 50))
+    expect(ws.calls.filter(([c]) => c === 'document_export')).toEqual([])
+    // Picked: the export goes there and the writer is told where.
+    pickedFolder = '/home/writer/稿子'
+    await exportMd()
+    await vi.waitFor(() => expect(ws.calls.filter(([c]) => c === 'document_export')).toHaveLength(1))
+    expect(ws.calls.find(([c]) => c === 'document_export')![1]).toMatchObject({ format: 'md', folder: '/home/writer/稿子' })
+    await vi.waitFor(() => expect(document.body.textContent).toContain('已导出到：/home/writer/稿子/未命名.md'))
+    // A folder Rust refuses: the reason in the writer's language.
+    pickedFolder = '/data/inkstone'
+    await exportMd()
+    await vi.waitFor(() => expect(document.body.textContent).toContain('不能导出到墨砚自己的数据文件夹里'))
     wrapper.unmount()
   })
 

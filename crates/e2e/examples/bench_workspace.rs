@@ -1,0 +1,172 @@
+//! The writing workspace with a long document (issue 17, item 7), in the real window (Xvfb +
+//! tauri-driver + WebKitWebDriver): a 200,000-character document's time to editable,
+//! input-to-paint while typing, and the autosave's cost, each printed next to its goal as
+//! `| area | measurement | value | goal |` rows. Nothing is asserted about time.
+//!
+//! Part of scripts/bench.sh (its "workspace" part); needs INKSTONE_APP (the built app) and a
+//! tauri-driver at INKSTONE_BENCH_WORKSPACE_DRIVER (default http://127.0.0.1:4448, away from
+//! the E2E suite's :4444 and bench_app's :4446). KEYS sets how many keys are typed (default
+//! 120). The autosave's cost in core is measured here too, on a database file opened as the
+//! app opens it (WAL, synchronous FULL): what one save costs the async runtime.
+
+use std::time::Instant;
+
+use fantoccini::Client;
+use inkstone_e2e::workspace_figures::{
+    han_words, import_and_time_to_editable, long_document, measure_typing, percentile, sorted,
+    Typing,
+};
+use inkstone_e2e::{click, launch, sign_in, wait_css, R};
+
+fn row(measurement: &str, value: String, goal: &str) {
+    println!("| workspace | {measurement} | {value} | {goal} |");
+}
+
+fn p50_p95(v: Vec<f64>) -> String {
+    let s = sorted(v);
+    format!(
+        "{:.1} / {:.1} ms ({} keys)",
+        percentile(&s, 0.5),
+        percentile(&s, 0.95),
+        s.len()
+    )
+}
+
+fn p50_max(v: Vec<f64>, what: &str) -> String {
+    let s = sorted(v);
+    format!(
+        "{:.1} / {:.1} ms ({} {what})",
+        percentile(&s, 0.5),
+        s.last().copied().unwrap_or(f64::NAN),
+        s.len()
+    )
+}
+
+fn keys() -> usize {
+    std::env::var("KEYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(120)
+}
+
+async fn in_window(c: &Client, dir: &std::path::Path) -> R<(f64, Typing, Typing)> {
+    wait_css(c, "[data-testid=login-username]").await?;
+    sign_in(c, "test_user", "test123456").await?;
+    click(c, "[data-testid=nav-workspace]").await?;
+    wait_css(c, "[data-testid=ws-editor] .cm-content").await?;
+    // The same typing in the short first document: what the machine and WebKit cost alone.
+    let short = measure_typing(c, keys()).await?;
+    let body = long_document();
+    let file = dir.join("长篇.txt");
+    std::fs::write(&file, &body)?;
+    let opened =
+        import_and_time_to_editable(c, &file, "长篇", "春眠不觉晓", &han_words(&body)).await?;
+    let long = measure_typing(c, keys()).await?;
+    Ok((opened, short, long))
+}
+
+/// One autosave of the long document in core, on a file database as the app opens it: `runs`
+/// saves (each one character longer), then the search index catching up once.
+async fn core_saves(dir: &std::path::Path, runs: usize) -> R<(Vec<f64>, f64)> {
+    use inkstone_core::workspace;
+    let db = inkstone_core::open(&dir.join("core-bench.db")).await?;
+    let now = chrono::Utc::now();
+    let me = inkstone_core::profiles::create_profile(&db, "bench", "long enough", false, now)
+        .await?
+        .id;
+    let project = workspace::create_project(&db, me, "长篇", now).await?;
+    let mut body = long_document();
+    let doc = workspace::create_document(&db, me, project.id, "长篇", &body, now).await?;
+    let mut revision = doc.meta.revision;
+    let mut saves = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        body.push('字');
+        let started = Instant::now();
+        revision = workspace::save_document(&db, me, doc.meta.id, &body, revision, now)
+            .await?
+            .revision;
+        saves.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    let started = Instant::now();
+    workspace::index_pending(&db, me).await?;
+    let index = started.elapsed().as_secs_f64() * 1e3;
+    db.close().await;
+    Ok((saves, index))
+}
+
+/// The 1-minute load average (/proc/loadavg): the figures here are only comparable at
+/// similar load, and this machine's cores are shared.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+#[tokio::main]
+async fn main() -> R<()> {
+    let dir = tempfile::tempdir()?;
+    let build = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!("| area | measurement | value | goal |");
+    println!("| --- | --- | --- | --- |");
+    let load_before = load_average();
+    let (saves, index) = core_saves(dir.path(), 20).await?;
+    row(
+        &format!("autosave of 200,000 characters in core, file database, synchronous FULL, p50 / max ({build} bench build)"),
+        p50_max(saves, "saves"),
+        "< 20 ms per save, on the async runtime (never the UI thread)",
+    );
+    row(
+        "its search index, once typing pauses (1.5 s), not in the save",
+        format!("{index:.1} ms"),
+        "off the typing path",
+    );
+    let driver = std::env::var("INKSTONE_BENCH_WORKSPACE_DRIVER")
+        .unwrap_or_else(|_| "http://127.0.0.1:4448".to_string());
+    let data = dir.path().join("app");
+    let c = launch(&driver, &data, &[]).await?;
+    let result = in_window(&c, dir.path()).await;
+    c.close().await?;
+    let (opened, short, long) = result?;
+    row(
+        "200,000 characters: time to editable (click -> text in the editor)",
+        format!("{opened:.0} ms"),
+        "< 1 s",
+    );
+    row(
+        "200,000 characters: input-to-paint while typing, p50 / p95 (keydown -> next frame)",
+        p50_p95(long.to_paint),
+        "p95 < 16 ms",
+    );
+    row(
+        "200,000 characters: the key's work, p50 / p95 (keydown -> editor DOM updated)",
+        p50_p95(long.handling),
+        "(part of the above)",
+    );
+    row(
+        "a short document, same typing: input-to-paint p50 / p95 (the machine's own floor)",
+        p50_p95(short.to_paint),
+        "(baseline)",
+    );
+    row(
+        "200,000 characters: autosave round trip as the page sees it, p50 / max (IPC + save)",
+        p50_max(long.saves, "saves"),
+        "off the UI thread: async command",
+    );
+    row(
+        &format!(
+            "machine load while measuring (1-min load average, {} cores), start / end",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(0)
+        ),
+        format!("{load_before} / {}", load_average()),
+        "read the figures next to it",
+    );
+    Ok(())
+}

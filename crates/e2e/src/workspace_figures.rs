@@ -1,0 +1,177 @@
+//! The writing workspace's long-document figures (issue 17, item 7), measured in the real
+//! window: shared by the E2E test that prints them (`tests/workspace`) and the bench
+//! (`examples/bench_workspace.rs`, scripts/bench.sh), so both measure the same thing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+
+use crate::{click, wait_text, R};
+
+/// 2,000 lines of 100 characters (200,000) with single line breaks, as a Chinese manuscript
+/// or an imported `.txt` has them.
+pub fn long_document() -> String {
+    let line: String = "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。"
+        .chars()
+        .cycle()
+        .take(100)
+        .collect();
+    vec![line; 2000].join("\n")
+}
+
+/// How the status bar counts `text` ("N 字"): its Han characters (the document has no Latin).
+pub fn han_words(text: &str) -> String {
+    let han = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    format!("{han} 字")
+}
+
+/// The `p` quantile of `sorted` (nearest rank); NaN when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Waits in the page until `css`'s text starts with `prefix`, returning how long that took
+/// from when the call started, in ms. (No code from strings: the app's CSP refuses eval.)
+const WAIT_MS: &str = r#"
+    const [css, prefix, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+    const t0 = performance.now();
+    const poll = () => {
+        const e = document.querySelector(css);
+        if (e && e.textContent.startsWith(prefix)) done(performance.now() - t0);
+        else if (performance.now() - t0 > 30000) done(-1);
+        else requestAnimationFrame(poll);
+    };
+    poll();
+"#;
+
+/// Imports `file` through the page's own file input (as picking it would) and waits until it
+/// is open with `words`; then opens another document and times a click back on it: from the
+/// click to its text in the editor, in ms (the time to editable).
+pub async fn import_and_time_to_editable(
+    c: &Client,
+    file: &Path,
+    title: &str,
+    first_line: &str,
+    words: &str,
+) -> R<f64> {
+    let input = c.find(Locator::Css("[data-testid=ws-import-file]")).await?;
+    input.send_keys(&file.to_string_lossy()).await?;
+    wait_text(c, "[data-testid=ws-doc-heading]", |t| t == title).await?;
+    wait_text(c, "[data-testid=ws-words]", |t| t == words).await?;
+    click(
+        c,
+        "[data-testid=ws-doc]:first-child [data-testid=ws-doc-title]",
+    )
+    .await?;
+    wait_text(c, "[data-testid=ws-doc-heading]", |t| t != title).await?;
+    let opened = c
+        .execute_async(
+            &format!(
+                "{{ const e = [...document.querySelectorAll('[data-testid=ws-doc-title]')].find((e) => e.textContent === arguments[2]); \
+                 e.click(); }} {WAIT_MS}"
+            ),
+            vec![
+                serde_json::json!("[data-testid=ws-editor] .cm-content"),
+                serde_json::json!(first_line),
+                serde_json::json!(title),
+            ],
+        )
+        .await?
+        .as_f64()
+        .unwrap_or(-1.0);
+    wait_text(c, "[data-testid=ws-words]", |t| t == words).await?;
+    if opened < 0.0 {
+        return Err("the long document never opened".into());
+    }
+    Ok(opened)
+}
+
+/// What typing into the open document measured, in ms each.
+#[derive(Debug, Default)]
+pub struct Typing {
+    /// Each key's keydown to the first frame after the editor's DOM changed (input-to-paint,
+    /// including the wait for that frame: up to 16.7 ms at 60 Hz).
+    pub to_paint: Vec<f64>,
+    /// Each key's keydown to the editor's DOM changed (the work the key costs the page).
+    pub handling: Vec<f64>,
+    /// Each autosave's round trip as the page sees it: "saving" to "saved".
+    pub saves: Vec<f64>,
+}
+
+/// Types `keys` keys (letters, a space every tenth) into the open document, 60 ms apart, and
+/// waits for the last save.
+pub async fn measure_typing(c: &Client, keys: usize) -> R<Typing> {
+    c.execute(
+        "window.__lat = []; window.__handle = []; window.__saves = [];
+         // Observers of an earlier measurement stop counting.
+         const gen = (window.__gen = (window.__gen || 0) + 1);
+         const content = document.querySelector('[data-testid=ws-editor] .cm-content');
+         let down = null;
+         content.addEventListener('keydown', () => { down = performance.now(); }, true);
+         new MutationObserver(() => {
+         if (down === null || window.__gen !== gen) return;
+         const at = down; down = null;
+         window.__handle.push(performance.now() - at);
+         requestAnimationFrame(() => window.__lat.push(performance.now() - at));
+         }).observe(content, { childList: true, subtree: true, characterData: true });
+         const state = document.querySelector('[data-testid=ws-save-state]');
+         let saving = null;
+         new MutationObserver(() => {
+         if (window.__gen !== gen) return;
+         const s = state.getAttribute('data-state');
+         if (s === 'saving') saving = performance.now();
+         else if (s === 'saved' && saving !== null) { window.__saves.push(performance.now() - saving); saving = null; }
+         }).observe(state, { attributes: true });",
+        vec![],
+    )
+    .await?;
+    let content = c
+        .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+        .await?;
+    content.click().await?;
+    for i in 0..keys {
+        content
+            .send_keys(if i % 10 == 9 { " " } else { "a" })
+            .await?;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    // The last save done (by its state, not its text: either language).
+    let mut saved = false;
+    for _ in 0..600 {
+        let state = c
+            .execute(
+                "return document.querySelector('[data-testid=ws-save-state]').getAttribute('data-state')",
+                vec![],
+            )
+            .await?;
+        if state.as_str() == Some("saved") {
+            saved = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !saved {
+        return Err("the typing was never saved".into());
+    }
+    let read = |name: &'static str| async move {
+        let v = c.execute(&format!("return window.{name}"), vec![]).await?;
+        Ok::<Vec<f64>, Box<dyn std::error::Error>>(serde_json::from_value(v)?)
+    };
+    Ok(Typing {
+        to_paint: read("__lat").await?,
+        handling: read("__handle").await?,
+        saves: read("__saves").await?,
+    })
+}
