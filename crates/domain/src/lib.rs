@@ -72,7 +72,7 @@ macro_rules! sqlx_via {
 
 mod ids;
 mod money;
-mod order_no;
+pub mod order_no;
 mod tool;
 
 pub use ids::{GenerationId, ProfileId};

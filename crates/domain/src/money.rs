@@ -97,6 +97,13 @@ impl Credits {
     }
 }
 
+// Comparing with a plain number is no arithmetic; it keeps checks and tests readable.
+impl PartialEq<i64> for Credits {
+    fn eq(&self, other: &i64) -> bool {
+        self.0 == *other
+    }
+}
+
 impl From<Credits> for i64 {
     fn from(c: Credits) -> i64 {
         c.0
@@ -163,6 +170,12 @@ impl TryFrom<i64> for Fen {
     type Error = MoneyError;
     fn try_from(fen: i64) -> Result<Fen, MoneyError> {
         Fen::new(fen)
+    }
+}
+
+impl PartialEq<i64> for Fen {
+    fn eq(&self, other: &i64) -> bool {
+        self.0 == *other
     }
 }
 

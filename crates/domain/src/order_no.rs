@@ -88,6 +88,14 @@ impl From<OrderNo> for String {
     }
 }
 
+// Read as the text it is (lookups, SQL, URLs); made only by parsing.
+impl std::ops::Deref for OrderNo {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl AsRef<str> for OrderNo {
     fn as_ref(&self) -> &str {
         &self.0
