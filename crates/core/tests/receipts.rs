@@ -5,7 +5,7 @@ mod support;
 use chrono::Duration;
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{ledger, profiles};
-use inkstone_receipt::{Purchase, ReceiptSigner, TrustedKeys};
+use inkstone_receipt::{Credits, Fen, Purchase, ReceiptSigner, TrustedKeys};
 use support::*;
 
 async fn buyer(db: &inkstone_core::Database) -> i64 {
@@ -78,11 +78,11 @@ async fn forged_tampered_foreign_and_unknown_key_receipts_change_nothing() {
     let mut tampered = shop.credits("ORD1", "acct-buyer", 100, 10);
     tampered.receipt.purchase = Purchase::Credits {
         sku: "credits_100".into(),
-        credits: 1000,
-        bonus_credits: 10,
+        credits: Credits::new(1000),
+        bonus_credits: Credits::new(10),
     };
     let mut cheaper = shop.credits("ORD2", "acct-buyer", 100, 10);
-    cheaper.receipt.amount_fen -= 1;
+    cheaper.receipt.amount_fen = Fen::new(999).unwrap();
     let mut retargeted = shop.credits("ORD3", "acct-someone", 100, 10);
     retargeted.receipt.account_id = "acct-buyer".into();
     let mut garbage_sig = shop.credits("ORD4", "acct-buyer", 100, 10);
@@ -94,8 +94,8 @@ async fn forged_tampered_foreign_and_unknown_key_receipts_change_nothing() {
             "acct-buyer",
             Purchase::Credits {
                 sku: "credits_100".into(),
-                credits: 100,
-                bonus_credits: 10,
+                credits: Credits::new(100),
+                bonus_credits: Credits::new(10),
             },
             1000,
         ))
