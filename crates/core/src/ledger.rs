@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use inkstone_domain::Tool;
+
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::time::{from_ms, to_ms};
 use crate::Database;
@@ -30,22 +32,22 @@ pub const MAX_BALANCE_CREDITS: i64 = 1_000_000_000_000;
 pub const DEFAULT_COST_CREDITS: i64 = 10;
 
 /// The one cost table for every generation tool (credits per generation).
-pub const TOOL_COSTS: &[(&str, i64)] = &[
-    ("article", DEFAULT_COST_CREDITS),
-    ("continue", DEFAULT_COST_CREDITS),
-    ("rewrite", DEFAULT_COST_CREDITS),
-    ("expand", DEFAULT_COST_CREDITS),
-    ("summarize", DEFAULT_COST_CREDITS),
-    ("translate", DEFAULT_COST_CREDITS),
-    ("titles", DEFAULT_COST_CREDITS),
-    ("outline", DEFAULT_COST_CREDITS),
-    ("marketing", DEFAULT_COST_CREDITS),
-    ("image", DEFAULT_COST_CREDITS),
-    ("video", DEFAULT_COST_CREDITS),
-    ("ppt", DEFAULT_COST_CREDITS),
-    ("vision", DEFAULT_COST_CREDITS),
+pub const TOOL_COSTS: &[(Tool, i64)] = &[
+    (Tool::Article, DEFAULT_COST_CREDITS),
+    (Tool::Continue, DEFAULT_COST_CREDITS),
+    (Tool::Rewrite, DEFAULT_COST_CREDITS),
+    (Tool::Expand, DEFAULT_COST_CREDITS),
+    (Tool::Summarize, DEFAULT_COST_CREDITS),
+    (Tool::Translate, DEFAULT_COST_CREDITS),
+    (Tool::Titles, DEFAULT_COST_CREDITS),
+    (Tool::Outline, DEFAULT_COST_CREDITS),
+    (Tool::Marketing, DEFAULT_COST_CREDITS),
+    (Tool::Image, DEFAULT_COST_CREDITS),
+    (Tool::Video, DEFAULT_COST_CREDITS),
+    (Tool::Ppt, DEFAULT_COST_CREDITS),
+    (Tool::Vision, DEFAULT_COST_CREDITS),
     // AI on a document in the writing workspace (crate::document_ai).
-    ("document", DEFAULT_COST_CREDITS),
+    (Tool::Document, DEFAULT_COST_CREDITS),
 ];
 
 // Every price is positive: a charge of 0 therefore means "member" (the one-statement
@@ -58,11 +60,12 @@ const _: () = {
     }
 };
 
-/// The price of one generation with `tool` for a non-member.
+/// The price of one generation with `tool` (its stored name) for a non-member.
 pub fn cost_of(tool: &str) -> CoreResult<i64> {
+    let tool: Tool = tool.parse().map_err(|_| invalid("tool", "unknown tool"))?;
     TOOL_COSTS
         .iter()
-        .find(|(name, _)| *name == tool)
+        .find(|(t, _)| *t == tool)
         .map(|(_, cost)| *cost)
         .ok_or(invalid("tool", "unknown tool"))
 }

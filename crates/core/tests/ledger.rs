@@ -84,7 +84,7 @@ async fn a_member_pays_nothing_but_the_use_is_recorded() {
 #[tokio::test]
 async fn every_tool_has_one_cost_and_unknown_tools_are_rejected() {
     for (tool, cost) in ledger::TOOL_COSTS {
-        assert_eq!(ledger::cost_of(tool).unwrap(), *cost);
+        assert_eq!(ledger::cost_of(tool.as_str()).unwrap(), *cost);
         assert!(*cost > 0);
     }
     let db = db().await;
