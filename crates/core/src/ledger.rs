@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use inkstone_domain::Tool;
+use inkstone_domain::{Credits, MoneyError, Tool};
 
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::time::{from_ms, to_ms};
@@ -59,6 +59,11 @@ const _: () = {
         i += 1;
     }
 };
+
+/// An amount the ledger cannot hold (it never wraps).
+fn money(_: MoneyError) -> CoreError {
+    CoreError::InvalidAmount("credits out of range")
+}
 
 /// The price of one generation with `tool` (its stored name) for a non-member.
 pub fn cost_of(tool: &str) -> CoreResult<i64> {
@@ -177,8 +182,8 @@ pub struct Transaction {
     pub profile_id: i64,
     pub kind: TxKind,
     /// Signed change of the balance in credits.
-    pub delta: i64,
-    pub balance_after: i64,
+    pub delta: Credits,
+    pub balance_after: Credits,
     /// Free text, empty when `reason` says it all (every row this app writes).
     pub description: String,
     /// `None` only for rows of unknown origin; render `description` then.
@@ -196,7 +201,7 @@ pub struct Transaction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Balance {
     pub profile_id: i64,
-    pub credits: i64,
+    pub credits: Credits,
     pub is_member: bool,
     pub member_until: Option<DateTime<Utc>>,
 }
@@ -207,8 +212,8 @@ pub struct Charge {
     /// The CONSUME row; refund it with [`refund`].
     pub transaction_id: i64,
     /// Credits taken: 0 for a member.
-    pub charged: i64,
-    pub balance_after: i64,
+    pub charged: Credits,
+    pub balance_after: Credits,
     pub member: bool,
 }
 
@@ -224,7 +229,7 @@ pub enum GrantKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub kind: GrantKind,
-    pub credits: i64,
+    pub credits: Credits,
     pub description: String,
     pub order_no: Option<String>,
     /// Only for BONUS: unspent credits of this grant expire at this time.
@@ -268,7 +273,7 @@ const TX_COLUMNS: &str = "id, profile_id, kind, delta, balance_after, descriptio
 pub(crate) struct Entry<'a> {
     pub profile_id: i64,
     pub kind: TxKind,
-    pub delta: i64,
+    pub delta: Credits,
     pub description: &'a str,
     pub reason: Option<Reason>,
     pub tool: Option<&'a str>,
@@ -320,14 +325,14 @@ pub(crate) async fn append(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, balance_after)) = written else {
-        return Err(refused_move(conn, entry.profile_id, entry.delta).await);
+        return Err(refused_move(conn, entry.profile_id, entry.delta.get()).await);
     };
     Ok(Transaction {
         id,
         profile_id: entry.profile_id,
         kind: entry.kind,
         delta: entry.delta,
-        balance_after,
+        balance_after: Credits::new(balance_after),
         description: entry.description.to_owned(),
         reason: entry.reason,
         tool: entry.tool.map(str::to_owned),
@@ -385,7 +390,7 @@ pub(crate) async fn expire_due_in(
                 Entry {
                     profile_id,
                     kind: TxKind::Expire,
-                    delta: -remaining,
+                    delta: Credits::new(remaining).checked_neg().map_err(money)?,
                     description: "",
                     reason: Some(Reason::BonusExpired),
                     tool: None,
@@ -477,14 +482,16 @@ where
     .bind(to_ms(now))
     .fetch_optional(executor)
     .await?;
-    Ok(
-        written.map(|(transaction_id, delta, balance_after)| Charge {
-            transaction_id,
-            charged: -delta,
-            balance_after,
-            member: delta == 0,
-        }),
-    )
+    written
+        .map(|(transaction_id, delta, balance_after)| {
+            Ok(Charge {
+                transaction_id,
+                charged: Credits::new(delta).checked_neg().map_err(money)?,
+                balance_after: Credits::new(balance_after),
+                member: delta == 0,
+            })
+        })
+        .transpose()
 }
 
 /// Charges one generation with `tool` inside an open write transaction.
@@ -525,13 +532,17 @@ pub(crate) async fn consume_in(
     if has_lots {
         expire_due_in(conn, profile_id, now).await?;
     }
-    let charged = if member { 0 } else { cost };
+    let charged = if member {
+        Credits::ZERO
+    } else {
+        Credits::new(cost)
+    };
     let tx = append(
         conn,
         Entry {
             profile_id,
             kind: TxKind::Consume,
-            delta: -charged,
+            delta: charged.checked_neg().map_err(money)?,
             description,
             reason: Some(Reason::Generation),
             tool: Some(tool),
@@ -542,8 +553,8 @@ pub(crate) async fn consume_in(
         now,
     )
     .await?;
-    if charged > 0 && has_lots {
-        drain_lots(conn, profile_id, charged).await?;
+    if charged.is_positive() && has_lots {
+        drain_lots(conn, profile_id, charged.get()).await?;
     }
     Ok(Charge {
         transaction_id: tx.id,
@@ -611,7 +622,7 @@ pub(crate) async fn refund_in(
         Entry {
             profile_id: consume.profile_id,
             kind: TxKind::Refund,
-            delta: -consume.delta,
+            delta: consume.delta.checked_neg().map_err(money)?,
             description,
             reason: Some(reason),
             tool: consume.tool.as_deref(),
@@ -640,10 +651,10 @@ pub async fn refund(
 }
 
 fn validate_grant(grant: &Grant, now: DateTime<Utc>) -> CoreResult<()> {
-    if grant.credits <= 0 {
+    if !grant.credits.is_positive() {
         return Err(CoreError::InvalidAmount("credits must be positive"));
     }
-    if grant.credits > MAX_GRANT_CREDITS {
+    if grant.credits.get() > MAX_GRANT_CREDITS {
         return Err(CoreError::InvalidAmount(
             "credits above the single-grant limit",
         ));
@@ -719,7 +730,7 @@ pub async fn balance(db: &Database, profile_id: i64, now: DateTime<Utc>) -> Core
     let mut tx = begin_write(db).await?;
     let until = member_until_in(&mut tx, profile_id).await?;
     expire_due_in(&mut tx, profile_id, now).await?;
-    let credits: i64 = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
+    let credits: Credits = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
         .bind(profile_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -1040,7 +1051,7 @@ mod tests {
             .unwrap();
         let grant = Grant {
             kind: GrantKind::Recharge,
-            credits: 10,
+            credits: Credits::new(10),
             description: "top-up".into(),
             order_no: None,
             expires_at: None,

@@ -201,7 +201,7 @@ pub async fn apply_receipt(
     if credits.is_positive() {
         let grant = Grant {
             kind: GrantKind::Recharge,
-            credits: credits.get(),
+            credits,
             // The UI names the package from the purchase (joined by order number).
             description: String::new(),
             order_no: order_no.clone(),
@@ -212,7 +212,7 @@ pub async fn apply_receipt(
     if bonus.is_positive() {
         let grant = Grant {
             kind: GrantKind::Bonus,
-            credits: bonus.get(),
+            credits: bonus,
             description: String::new(),
             order_no,
             expires_at: bonus_valid_days.map(|days| now + Duration::days(days)),

@@ -112,7 +112,7 @@ pub async fn apply_revocation(
             Entry {
                 profile_id,
                 kind: TxKind::Expire,
-                delta: taken.checked_neg().map_err(out_of_range)?.get(),
+                delta: taken.checked_neg().map_err(out_of_range)?,
                 description: "",
                 reason: Some(Reason::PurchaseRefunded),
                 tool: None,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{profiles, CoreError, Database};
+use inkstone_domain::Credits;
 use inkstone_receipt::SignedReceipt;
 use proptest::prelude::*;
 use support::*;
@@ -155,7 +156,7 @@ async fn run(ops: Vec<Op>) {
                     } else {
                         GrantKind::Recharge
                     },
-                    credits,
+                    credits: Credits::new(credits),
                     description: "grant".into(),
                     order_no: None,
                     expires_at: bonus_hours.map(|h| now + Duration::hours(h)),

@@ -81,9 +81,9 @@ async fn demo_mode_seeds_the_reports_users_once() {
         .unwrap();
     assert!(admin.is_admin && !user.is_admin);
     let ub = ledger::balance(&db, user.id, t0()).await.unwrap();
-    assert_eq!((ub.credits, ub.is_member), (100, false));
+    assert_eq!((ub.credits.get(), ub.is_member), (100, false));
     let ab = ledger::balance(&db, admin.id, t0()).await.unwrap();
-    assert_eq!((ab.credits, ab.is_member), (1000, true));
+    assert_eq!((ab.credits.get(), ab.is_member), (1000, true));
     assert_eq!(
         purchases::membership_status(&db, admin.id, t0())
             .await

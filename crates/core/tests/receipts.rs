@@ -53,7 +53,7 @@ async fn a_credit_receipt_adds_recharge_and_bonus_once() {
     )
     .await
     .unwrap();
-    let kinds: Vec<_> = rows.items.iter().map(|t| (t.kind, t.delta)).collect();
+    let kinds: Vec<_> = rows.items.iter().map(|t| (t.kind, t.delta.get())).collect();
     assert_eq!(
         kinds,
         vec![(ledger::TxKind::Bonus, 10), (ledger::TxKind::Recharge, 100)]
@@ -312,7 +312,7 @@ async fn a_bonus_with_a_validity_expires_as_an_expire_row() {
     .unwrap();
     assert_eq!(expired.items.len(), 1);
     assert_eq!(
-        (expired.items[0].delta, expired.items[0].reason),
+        (expired.items[0].delta.get(), expired.items[0].reason),
         (-10, Some(Reason::BonusExpired))
     );
     // Once only, however often the balance is read.

@@ -48,7 +48,7 @@ async fn refunded_rows(db: &inkstone_core::Database, p: i64) -> Vec<(ledger::TxK
     rows.items
         .iter()
         .filter(|t| t.reason == Some(ledger::Reason::PurchaseRefunded))
-        .map(|t| (t.kind, t.delta))
+        .map(|t| (t.kind, t.delta.get()))
         .collect()
 }
 
@@ -119,7 +119,7 @@ async fn credits_already_spent_are_recorded_not_taken_below_zero() {
     ledger::check_and_consume(&db, p, "article", "", t0())
         .await
         .unwrap();
-    let left = ledger::balance(&db, p, t0()).await.unwrap().credits;
+    let left = ledger::balance(&db, p, t0()).await.unwrap().credits.get();
     assert!(left < 110);
     let rev = signed(&shop, revocation("ORD2", "RFORD2N1", 110, 0));
     let RevocationOutcome::Applied { record } =

@@ -104,6 +104,12 @@ impl PartialEq<i64> for Credits {
     }
 }
 
+impl PartialOrd<i64> for Credits {
+    fn partial_cmp(&self, other: &i64) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(other)
+    }
+}
+
 impl From<Credits> for i64 {
     fn from(c: Credits) -> i64 {
         c.0

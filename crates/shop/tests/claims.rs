@@ -108,6 +108,7 @@ async fn credits(c: &Computer) -> i64 {
         .await
         .unwrap()
         .credits
+        .get()
 }
 
 async fn sign_in(c: &Computer, name: &str, password: &str) {

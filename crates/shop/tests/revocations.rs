@@ -13,7 +13,11 @@ use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+    ledger::balance(db, p, Utc::now())
+        .await
+        .unwrap()
+        .credits
+        .get()
 }
 
 /// What the endpoint does when a refund succeeds (crates/server/src/refund.rs): a refund

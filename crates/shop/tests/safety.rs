@@ -85,7 +85,11 @@ async fn pay(qr: &str) {
 }
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+    ledger::balance(db, p, Utc::now())
+        .await
+        .unwrap()
+        .credits
+        .get()
 }
 
 /// Ends an order at the server now (as if its 15 minutes were over).

@@ -23,8 +23,8 @@ pub enum Update {
     /// Charged (or free for a member); the id is what `cancel` takes.
     Started {
         generation_id: i64,
-        charged: i64,
-        balance_after: i64,
+        charged: inkstone_domain::Credits,
+        balance_after: inkstone_domain::Credits,
         member: bool,
     },
     /// More text, coalesced to at most one message per frame.

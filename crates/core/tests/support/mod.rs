@@ -33,7 +33,7 @@ pub async fn profile_with(db: &Database, name: &str, credits: i64) -> i64 {
 pub fn recharge(credits: i64) -> Grant {
     Grant {
         kind: GrantKind::Recharge,
-        credits,
+        credits: Credits::new(credits),
         description: "test recharge".into(),
         order_no: None,
         expires_at: None,
