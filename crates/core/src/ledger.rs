@@ -171,8 +171,8 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PackageRef {
     pub sku: String,
-    pub credits: i64,
-    pub bonus_credits: i64,
+    pub credits: Credits,
+    pub bonus_credits: Credits,
 }
 
 /// One ledger row.
@@ -902,7 +902,7 @@ pub async fn transactions(
 pub struct KindTotal {
     pub kind: TxKind,
     pub count: i64,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -911,7 +911,7 @@ pub struct DailyTotal {
     pub day: String,
     pub kind: TxKind,
     pub count: i64,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -958,7 +958,7 @@ pub async fn statistics(
                 Ok(KindTotal {
                     kind: TxKind::parse(&kind).map_err(corrupt)?,
                     count,
-                    credits,
+                    credits: Credits::new(credits),
                 })
             })
             .collect::<CoreResult<_>>()?,
@@ -969,7 +969,7 @@ pub async fn statistics(
                     day,
                     kind: TxKind::parse(&kind).map_err(corrupt)?,
                     count,
-                    credits,
+                    credits: Credits::new(credits),
                 })
             })
             .collect::<CoreResult<_>>()?,

@@ -505,13 +505,13 @@ async fn statistics_total_per_type_and_per_china_day() {
         .iter()
         .find(|t| t.kind == TxKind::Consume)
         .unwrap();
-    assert_eq!((consume.count, consume.credits), (2, -20));
+    assert_eq!((consume.count, consume.credits.get()), (2, -20));
     let refund = stats
         .totals
         .iter()
         .find(|t| t.kind == TxKind::Refund)
         .unwrap();
-    assert_eq!((refund.count, refund.credits), (1, 10));
+    assert_eq!((refund.count, refund.credits.get()), (1, 10));
     let days: Vec<(&str, TxKind, i64)> = stats
         .daily
         .iter()

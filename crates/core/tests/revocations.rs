@@ -87,7 +87,10 @@ async fn a_refund_takes_the_credits_back_once_with_a_documented_ledger_row() {
     .await
     .unwrap();
     assert_eq!(rows.items[0].order_no.as_deref(), Some("ORD1"));
-    assert_eq!(rows.items[0].package.as_ref().map(|p| p.credits), Some(100));
+    assert_eq!(
+        rows.items[0].package.as_ref().map(|p| p.credits.get()),
+        Some(100)
+    );
     let before = snapshot(&db).await;
     let again = revocations::apply_revocation(&db, p, &shop.keys, &rev, t0())
         .await

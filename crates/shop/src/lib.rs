@@ -59,7 +59,7 @@ use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::revocations::{self, RevocationOutcome};
 use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
 use inkstone_keychain::{SecretName, SecretStore};
-use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
+use inkstone_receipt::{Fen, Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 
 pub use client::{
@@ -444,7 +444,8 @@ impl Shop {
             kind: o.kind.clone(),
             sku: o.sku.clone(),
             provider: o.provider.clone(),
-            amount_fen: o.amount_fen,
+            // Positive: checked above.
+            amount_fen: Fen::new(o.amount_fen).map_err(|_| ShopError::Inconsistent)?,
             qr_payload: o.qr_payload.clone(),
             status: OrderStatus::Pending,
             expires_at: o.expires_at,
