@@ -10,19 +10,22 @@
 //!
 //! ```
 //! use inkstone_catalog::default_catalog;
+//! use inkstone_domain::{Credits, Fen};
 //! let catalog = default_catalog();
 //! assert_eq!(catalog.validate(), Ok(()));
 //! // The seed report's prices: 1 CNY = 10 credits; 9.9 CNY a month.
 //! let hundred = catalog.credit_package("credits_100").unwrap();
-//! assert_eq!((hundred.price_fen, hundred.credits, hundred.bonus_credits), (1_000, 100, 10));
-//! assert_eq!(catalog.membership_plan("member_month").unwrap().price_fen, 990);
+//! assert_eq!(hundred.price_fen.to_credits(), Ok(hundred.credits));
+//! assert_eq!(hundred.bonus_credits, Credits::new(10));
+//! assert_eq!(catalog.membership_plan("member_month").unwrap().price_fen.get(), 990);
 //!
 //! let mut free = catalog.clone();
-//! free.credit_packages[0].price_fen = 0;
+//! free.credit_packages[0].price_fen = Fen::ZERO;
 //! assert!(free.validate().is_err());
 //! ```
 #![forbid(unsafe_code)]
 
+use inkstone_domain::{Credits, Fen};
 use inkstone_receipt::{Purchase, Receipt, ReceiptError};
 use serde::{Deserialize, Serialize};
 
@@ -32,9 +35,9 @@ pub const MAX_BONUS_VALID_DAYS: i64 = 3650;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditPackage {
     pub sku: String,
-    pub credits: i64,
-    pub bonus_credits: i64,
-    pub price_fen: i64,
+    pub credits: Credits,
+    pub bonus_credits: Credits,
+    pub price_fen: Fen,
     /// The bonus credits expire this many days after the purchase is credited (written as an
     /// EXPIRE row); `None`: they never do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,8 +50,8 @@ pub struct MembershipPlan {
     /// `month`, `quarter` or `year`.
     pub plan: String,
     pub days: i64,
-    pub price_fen: i64,
-    pub original_price_fen: i64,
+    pub price_fen: Fen,
+    pub original_price_fen: Fen,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,19 +87,21 @@ impl CatalogError {
 
 /// The seed report's price tables (1 CNY = 10 credits; 9.9 CNY a month).
 pub fn default_catalog() -> Catalog {
+    // Literal prices are not negative; `Fen::ZERO` would fail validation loudly.
+    let fen = |n: i64| Fen::new(n).unwrap_or(Fen::ZERO);
     let package = |sku: &str, credits, bonus_credits, price_fen| CreditPackage {
         sku: sku.into(),
-        credits,
-        bonus_credits,
-        price_fen,
+        credits: Credits::new(credits),
+        bonus_credits: Credits::new(bonus_credits),
+        price_fen: fen(price_fen),
         bonus_valid_days: None,
     };
     let plan = |sku: &str, plan: &str, days, price_fen, original_price_fen| MembershipPlan {
         sku: sku.into(),
         plan: plan.into(),
         days,
-        price_fen,
-        original_price_fen,
+        price_fen: fen(price_fen),
+        original_price_fen: fen(original_price_fen),
     };
     Catalog {
         credit_packages: vec![
@@ -114,7 +119,7 @@ pub fn default_catalog() -> Catalog {
 }
 
 /// Whether a receipt for `purchase` at `price_fen` could be signed.
-fn receipt_would_accept(sku: &str, purchase: Purchase, price_fen: i64) -> Result<(), CatalogError> {
+fn receipt_would_accept(sku: &str, purchase: Purchase, price_fen: Fen) -> Result<(), CatalogError> {
     let receipt = Receipt {
         order_no: "IK00000000000000000000000000".into(),
         account_id: "acct_check".into(),
@@ -142,7 +147,10 @@ impl Catalog {
             if p.sku.is_empty() || !skus.insert(p.sku.as_str()) {
                 return Err(item(&p.sku, "empty or duplicate sku"));
             }
-            if p.price_fen <= 0 || p.credits <= 0 || p.bonus_credits < 0 {
+            if !p.price_fen.is_positive()
+                || !p.credits.is_positive()
+                || p.bonus_credits.is_negative()
+            {
                 return Err(item(&p.sku, "non-positive price or credits"));
             }
             if p.bonus_valid_days
@@ -161,7 +169,7 @@ impl Catalog {
             if m.sku.is_empty() || !skus.insert(m.sku.as_str()) {
                 return Err(item(&m.sku, "empty or duplicate sku"));
             }
-            if m.price_fen <= 0 || m.days <= 0 || m.original_price_fen < m.price_fen {
+            if !m.price_fen.is_positive() || m.days <= 0 || m.original_price_fen < m.price_fen {
                 return Err(item(&m.sku, "bad plan price or length"));
             }
             let purchase = Purchase::Membership {
@@ -216,15 +224,15 @@ mod tests {
             ),
             (
                 "credits",
-                Box::new(|c| c.credit_packages[0].credits = 100_000_001),
+                Box::new(|c| c.credit_packages[0].credits = Credits::new(100_000_001)),
             ),
             (
                 "bonus",
-                Box::new(|c| c.credit_packages[0].bonus_credits = 100_000_001),
+                Box::new(|c| c.credit_packages[0].bonus_credits = Credits::new(100_000_001)),
             ),
             (
                 "negative bonus",
-                Box::new(|c| c.credit_packages[0].bonus_credits = -1),
+                Box::new(|c| c.credit_packages[0].bonus_credits = Credits::new(-1)),
             ),
             ("days", Box::new(|c| c.membership_plans[0].days = 3661)),
             (
@@ -239,10 +247,13 @@ mod tests {
                 "empty sku",
                 Box::new(|c| c.credit_packages[1].sku = String::new()),
             ),
-            ("free", Box::new(|c| c.credit_packages[0].price_fen = 0)),
+            (
+                "free",
+                Box::new(|c| c.credit_packages[0].price_fen = Fen::ZERO),
+            ),
             (
                 "discount above price",
-                Box::new(|c| c.membership_plans[0].original_price_fen = 1),
+                Box::new(|c| c.membership_plans[0].original_price_fen = Fen::new(1).unwrap()),
             ),
             (
                 "bonus forever and a day",

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind, PageRequest, TxFilter, TxKind};
 use inkstone_core::{open, profiles, Database};
+use inkstone_domain::Credits;
 
 const CONSUMES: usize = 2_000;
 const ROUNDS: usize = 4;
@@ -36,7 +37,7 @@ async fn consume_rate(dir: &std::path::Path) -> (f64, f64) {
         .expect("profile");
     let grant = Grant {
         kind: GrantKind::Recharge,
-        credits: (CONSUMES as i64) * 10,
+        credits: Credits::new((CONSUMES as i64) * 10),
         description: "bench".into(),
         order_no: None,
         expires_at: None,

@@ -412,7 +412,7 @@ mod tests {
         for i in 0..200 {
             let grant = crate::ledger::Grant {
                 kind: crate::ledger::GrantKind::Recharge,
-                credits: 1,
+                credits: inkstone_domain::Credits::new(1),
                 description: format!("top-up number {i} with some words to fill pages"),
                 order_no: None,
                 expires_at: None,

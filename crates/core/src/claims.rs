@@ -4,6 +4,7 @@
 //! purchases page can say "credited on another computer on DATE", offline too.
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::{Credits, Fen};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::Row;
@@ -18,9 +19,9 @@ pub struct PurchaseElsewhere {
     pub order_no: String,
     pub profile_id: i64,
     pub sku: String,
-    pub credits: i64,
-    pub bonus_credits: i64,
-    pub amount_fen: i64,
+    pub credits: Credits,
+    pub bonus_credits: Credits,
+    pub amount_fen: Fen,
     pub provider: String,
     pub paid_at: DateTime<Utc>,
     /// When the other installation claimed it (the endpoint's time).

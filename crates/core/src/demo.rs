@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use inkstone_domain::Credits;
+
 use crate::error::CoreResult;
 use crate::ledger::{self, begin_write, Grant, GrantKind, Reason};
 use crate::profiles::{create_profile, find_by_username};
@@ -38,7 +40,7 @@ pub async fn seed_demo(db: &Database, now: DateTime<Utc>) -> CoreResult<()> {
         let profile = create_profile(db, username, password, admin, now).await?;
         let grant = Grant {
             kind: GrantKind::Bonus,
-            credits,
+            credits: Credits::new(credits),
             description: String::new(),
             order_no: None,
             expires_at: None,

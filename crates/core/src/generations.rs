@@ -635,24 +635,11 @@ pub async fn history(
     })
 }
 
-/// The name a writer sees for a tool (zh-CN), used in ledger descriptions.
+/// The name a writer sees for a stored tool name (zh-CN, `inkstone_domain::Tool`'s label).
 pub fn tool_label(tool: &str) -> &'static str {
-    match tool {
-        "article" => "AI写作",
-        "continue" => "续写",
-        "rewrite" => "改写润色",
-        "expand" => "扩写",
-        "summarize" => "摘要",
-        "translate" => "翻译",
-        "titles" => "标题生成",
-        "outline" => "大纲",
-        "marketing" => "营销文案",
-        "image" => "图片生成",
-        "video" => "视频生成",
-        "ppt" => "PPT生成",
-        "vision" => "图片理解",
-        _ => "生成",
-    }
+    tool.parse::<inkstone_domain::Tool>()
+        .map(inkstone_domain::Tool::label_zh)
+        .unwrap_or("生成")
 }
 
 fn snippet(text: &str, max_chars: usize) -> String {

@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use inkstone_domain::{Credits, MoneyError, Tool};
+
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::time::{from_ms, to_ms};
 use crate::Database;
@@ -30,22 +32,22 @@ pub const MAX_BALANCE_CREDITS: i64 = 1_000_000_000_000;
 pub const DEFAULT_COST_CREDITS: i64 = 10;
 
 /// The one cost table for every generation tool (credits per generation).
-pub const TOOL_COSTS: &[(&str, i64)] = &[
-    ("article", DEFAULT_COST_CREDITS),
-    ("continue", DEFAULT_COST_CREDITS),
-    ("rewrite", DEFAULT_COST_CREDITS),
-    ("expand", DEFAULT_COST_CREDITS),
-    ("summarize", DEFAULT_COST_CREDITS),
-    ("translate", DEFAULT_COST_CREDITS),
-    ("titles", DEFAULT_COST_CREDITS),
-    ("outline", DEFAULT_COST_CREDITS),
-    ("marketing", DEFAULT_COST_CREDITS),
-    ("image", DEFAULT_COST_CREDITS),
-    ("video", DEFAULT_COST_CREDITS),
-    ("ppt", DEFAULT_COST_CREDITS),
-    ("vision", DEFAULT_COST_CREDITS),
+pub const TOOL_COSTS: &[(Tool, i64)] = &[
+    (Tool::Article, DEFAULT_COST_CREDITS),
+    (Tool::Continue, DEFAULT_COST_CREDITS),
+    (Tool::Rewrite, DEFAULT_COST_CREDITS),
+    (Tool::Expand, DEFAULT_COST_CREDITS),
+    (Tool::Summarize, DEFAULT_COST_CREDITS),
+    (Tool::Translate, DEFAULT_COST_CREDITS),
+    (Tool::Titles, DEFAULT_COST_CREDITS),
+    (Tool::Outline, DEFAULT_COST_CREDITS),
+    (Tool::Marketing, DEFAULT_COST_CREDITS),
+    (Tool::Image, DEFAULT_COST_CREDITS),
+    (Tool::Video, DEFAULT_COST_CREDITS),
+    (Tool::Ppt, DEFAULT_COST_CREDITS),
+    (Tool::Vision, DEFAULT_COST_CREDITS),
     // AI on a document in the writing workspace (crate::document_ai).
-    ("document", DEFAULT_COST_CREDITS),
+    (Tool::Document, DEFAULT_COST_CREDITS),
 ];
 
 // Every price is positive: a charge of 0 therefore means "member" (the one-statement
@@ -58,11 +60,17 @@ const _: () = {
     }
 };
 
-/// The price of one generation with `tool` for a non-member.
+/// An amount the ledger cannot hold (it never wraps).
+fn money(_: MoneyError) -> CoreError {
+    CoreError::InvalidAmount("credits out of range")
+}
+
+/// The price of one generation with `tool` (its stored name) for a non-member.
 pub fn cost_of(tool: &str) -> CoreResult<i64> {
+    let tool: Tool = tool.parse().map_err(|_| invalid("tool", "unknown tool"))?;
     TOOL_COSTS
         .iter()
-        .find(|(name, _)| *name == tool)
+        .find(|(t, _)| *t == tool)
         .map(|(_, cost)| *cost)
         .ok_or(invalid("tool", "unknown tool"))
 }
@@ -163,8 +171,8 @@ impl Reason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PackageRef {
     pub sku: String,
-    pub credits: i64,
-    pub bonus_credits: i64,
+    pub credits: Credits,
+    pub bonus_credits: Credits,
 }
 
 /// One ledger row.
@@ -174,8 +182,8 @@ pub struct Transaction {
     pub profile_id: i64,
     pub kind: TxKind,
     /// Signed change of the balance in credits.
-    pub delta: i64,
-    pub balance_after: i64,
+    pub delta: Credits,
+    pub balance_after: Credits,
     /// Free text, empty when `reason` says it all (every row this app writes).
     pub description: String,
     /// `None` only for rows of unknown origin; render `description` then.
@@ -193,7 +201,7 @@ pub struct Transaction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Balance {
     pub profile_id: i64,
-    pub credits: i64,
+    pub credits: Credits,
     pub is_member: bool,
     pub member_until: Option<DateTime<Utc>>,
 }
@@ -204,8 +212,8 @@ pub struct Charge {
     /// The CONSUME row; refund it with [`refund`].
     pub transaction_id: i64,
     /// Credits taken: 0 for a member.
-    pub charged: i64,
-    pub balance_after: i64,
+    pub charged: Credits,
+    pub balance_after: Credits,
     pub member: bool,
 }
 
@@ -221,7 +229,7 @@ pub enum GrantKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub kind: GrantKind,
-    pub credits: i64,
+    pub credits: Credits,
     pub description: String,
     pub order_no: Option<String>,
     /// Only for BONUS: unspent credits of this grant expire at this time.
@@ -265,7 +273,7 @@ const TX_COLUMNS: &str = "id, profile_id, kind, delta, balance_after, descriptio
 pub(crate) struct Entry<'a> {
     pub profile_id: i64,
     pub kind: TxKind,
-    pub delta: i64,
+    pub delta: Credits,
     pub description: &'a str,
     pub reason: Option<Reason>,
     pub tool: Option<&'a str>,
@@ -317,14 +325,14 @@ pub(crate) async fn append(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, balance_after)) = written else {
-        return Err(refused_move(conn, entry.profile_id, entry.delta).await);
+        return Err(refused_move(conn, entry.profile_id, entry.delta.get()).await);
     };
     Ok(Transaction {
         id,
         profile_id: entry.profile_id,
         kind: entry.kind,
         delta: entry.delta,
-        balance_after,
+        balance_after: Credits::new(balance_after),
         description: entry.description.to_owned(),
         reason: entry.reason,
         tool: entry.tool.map(str::to_owned),
@@ -382,7 +390,7 @@ pub(crate) async fn expire_due_in(
                 Entry {
                     profile_id,
                     kind: TxKind::Expire,
-                    delta: -remaining,
+                    delta: Credits::new(remaining).checked_neg().map_err(money)?,
                     description: "",
                     reason: Some(Reason::BonusExpired),
                     tool: None,
@@ -474,14 +482,16 @@ where
     .bind(to_ms(now))
     .fetch_optional(executor)
     .await?;
-    Ok(
-        written.map(|(transaction_id, delta, balance_after)| Charge {
-            transaction_id,
-            charged: -delta,
-            balance_after,
-            member: delta == 0,
-        }),
-    )
+    written
+        .map(|(transaction_id, delta, balance_after)| {
+            Ok(Charge {
+                transaction_id,
+                charged: Credits::new(delta).checked_neg().map_err(money)?,
+                balance_after: Credits::new(balance_after),
+                member: delta == 0,
+            })
+        })
+        .transpose()
 }
 
 /// Charges one generation with `tool` inside an open write transaction.
@@ -522,13 +532,17 @@ pub(crate) async fn consume_in(
     if has_lots {
         expire_due_in(conn, profile_id, now).await?;
     }
-    let charged = if member { 0 } else { cost };
+    let charged = if member {
+        Credits::ZERO
+    } else {
+        Credits::new(cost)
+    };
     let tx = append(
         conn,
         Entry {
             profile_id,
             kind: TxKind::Consume,
-            delta: -charged,
+            delta: charged.checked_neg().map_err(money)?,
             description,
             reason: Some(Reason::Generation),
             tool: Some(tool),
@@ -539,8 +553,8 @@ pub(crate) async fn consume_in(
         now,
     )
     .await?;
-    if charged > 0 && has_lots {
-        drain_lots(conn, profile_id, charged).await?;
+    if charged.is_positive() && has_lots {
+        drain_lots(conn, profile_id, charged.get()).await?;
     }
     Ok(Charge {
         transaction_id: tx.id,
@@ -608,7 +622,7 @@ pub(crate) async fn refund_in(
         Entry {
             profile_id: consume.profile_id,
             kind: TxKind::Refund,
-            delta: -consume.delta,
+            delta: consume.delta.checked_neg().map_err(money)?,
             description,
             reason: Some(reason),
             tool: consume.tool.as_deref(),
@@ -637,10 +651,10 @@ pub async fn refund(
 }
 
 fn validate_grant(grant: &Grant, now: DateTime<Utc>) -> CoreResult<()> {
-    if grant.credits <= 0 {
+    if !grant.credits.is_positive() {
         return Err(CoreError::InvalidAmount("credits must be positive"));
     }
-    if grant.credits > MAX_GRANT_CREDITS {
+    if grant.credits.get() > MAX_GRANT_CREDITS {
         return Err(CoreError::InvalidAmount(
             "credits above the single-grant limit",
         ));
@@ -716,7 +730,7 @@ pub async fn balance(db: &Database, profile_id: i64, now: DateTime<Utc>) -> Core
     let mut tx = begin_write(db).await?;
     let until = member_until_in(&mut tx, profile_id).await?;
     expire_due_in(&mut tx, profile_id, now).await?;
-    let credits: i64 = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
+    let credits: Credits = sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
         .bind(profile_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -888,7 +902,7 @@ pub async fn transactions(
 pub struct KindTotal {
     pub kind: TxKind,
     pub count: i64,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -897,7 +911,7 @@ pub struct DailyTotal {
     pub day: String,
     pub kind: TxKind,
     pub count: i64,
-    pub credits: i64,
+    pub credits: Credits,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -944,7 +958,7 @@ pub async fn statistics(
                 Ok(KindTotal {
                     kind: TxKind::parse(&kind).map_err(corrupt)?,
                     count,
-                    credits,
+                    credits: Credits::new(credits),
                 })
             })
             .collect::<CoreResult<_>>()?,
@@ -955,7 +969,7 @@ pub async fn statistics(
                     day,
                     kind: TxKind::parse(&kind).map_err(corrupt)?,
                     count,
-                    credits,
+                    credits: Credits::new(credits),
                 })
             })
             .collect::<CoreResult<_>>()?,
@@ -1037,7 +1051,7 @@ mod tests {
             .unwrap();
         let grant = Grant {
             kind: GrantKind::Recharge,
-            credits: 10,
+            credits: Credits::new(10),
             description: "top-up".into(),
             order_no: None,
             expires_at: None,

@@ -26,11 +26,12 @@
 //! let db = open_in_memory().await.unwrap();
 //! let now = chrono::Utc::now();
 //! let p = profiles::create_profile(&db, "writer", "long enough", false, now).await.unwrap();
-//! let grant = ledger::Grant { kind: ledger::GrantKind::Recharge, credits: 20,
+//! use inkstone_domain::Credits;
+//! let grant = ledger::Grant { kind: ledger::GrantKind::Recharge, credits: Credits::new(20),
 //!     description: "top-up".into(), order_no: None, expires_at: None };
 //! ledger::add_credits(&db, p.id, &grant, now).await.unwrap();
 //! let charge = ledger::check_and_consume(&db, p.id, "article", "AI写作", now).await.unwrap();
-//! assert_eq!((charge.charged, charge.balance_after), (10, 10));
+//! assert_eq!((charge.charged, charge.balance_after), (Credits::new(10), Credits::new(10)));
 //! assert!(ledger::audit(&db).await.unwrap().is_empty());
 //! # });
 //! ```

@@ -4,6 +4,7 @@
 //! [`crate::purchases::apply_receipt`], which also marks the order paid).
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::Fen;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -63,7 +64,7 @@ pub struct Order {
     pub kind: String,
     pub sku: String,
     pub provider: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     /// What the QR code encodes (code_url, qr_code or the sandbox page).
     pub qr_payload: String,
     pub status: OrderStatus,
@@ -113,7 +114,7 @@ pub async fn record_order(db: &Database, order: &Order, now: DateTime<Utc>) -> C
     if !matches!(order.kind.as_str(), "credits" | "membership") {
         return Err(invalid("kind", "must be credits or membership"));
     }
-    if order.amount_fen <= 0 {
+    if !order.amount_fen.is_positive() {
         return Err(CoreError::InvalidAmount("order amount must be positive"));
     }
     sqlx::query(

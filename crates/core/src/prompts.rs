@@ -2,6 +2,7 @@
 //! plus the parameters of the image, video and slide tools, validated before
 //! any credit is charged or any request is made.
 
+use inkstone_domain::Tool;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, CoreResult};
@@ -20,18 +21,8 @@ fn msg(role: &str, content: String) -> Message {
     }
 }
 
-/// The writing tools, with the label a writer sees (zh-CN, English).
-pub const WRITING_TOOLS: &[(&str, &str, &str)] = &[
-    ("article", "文章写作", "Article"),
-    ("continue", "续写", "Continue"),
-    ("rewrite", "改写润色", "Rewrite & polish"),
-    ("expand", "扩写", "Expand"),
-    ("summarize", "摘要", "Summarise"),
-    ("translate", "翻译", "Translate"),
-    ("titles", "标题灵感", "Title ideas"),
-    ("outline", "大纲", "Outline"),
-    ("marketing", "营销文案", "Marketing copy"),
-];
+/// The writing tools (labels and names: `inkstone_domain::Tool`, defined once).
+pub const WRITING_TOOLS: [Tool; 9] = Tool::WRITING;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,19 +128,24 @@ pub fn writing_messages(
     let language = language_name(p_lang(params))?;
     let tone = params.tone.map(Tone::describe).unwrap_or("自然、清晰");
     let length = params.length.map(Length::describe).unwrap_or("篇幅适中");
+    let tool: Tool = tool
+        .parse()
+        .map_err(|_| invalid("tool", "not a writing tool"))?;
     let task = match tool {
-        "article" => format!("请根据以下主题或要求写一篇完整的文章，结构清晰、有标题。语气：{tone}；篇幅：{length}。"),
-        "continue" => format!("请自然地续写以下文字，保持原有的风格、人物和语气，不要重复原文。篇幅：{length}。"),
-        "rewrite" => format!("请改写并润色以下文字：保留原意，让表达更流畅准确。语气：{tone}。只输出改写后的文字。"),
-        "expand" => format!("请扩写以下文字，补充细节、例子和描写，保持原意。语气：{tone}；篇幅：{length}。"),
-        "summarize" => "请为以下文字写一段简明的摘要，提炼要点，不添加原文没有的信息。".to_string(),
-        "translate" => format!("请把以下文字准确、地道地翻译成{language}。只输出译文。"),
-        "titles" => format!("请为以下内容想出10个吸引人的标题，每行一个，编号列出。风格：{tone}。"),
-        "outline" => "请为以下主题写一份层次分明的写作大纲，使用Markdown标题和列表。".to_string(),
-        "marketing" => format!("请为以下产品或活动写一段营销文案，突出卖点，结尾有行动号召。语气：{tone}；篇幅：{length}。"),
+        Tool::Article => format!("请根据以下主题或要求写一篇完整的文章，结构清晰、有标题。语气：{tone}；篇幅：{length}。"),
+        Tool::Continue => format!("请自然地续写以下文字，保持原有的风格、人物和语气，不要重复原文。篇幅：{length}。"),
+        Tool::Rewrite => format!("请改写并润色以下文字：保留原意，让表达更流畅准确。语气：{tone}。只输出改写后的文字。"),
+        Tool::Expand => format!("请扩写以下文字，补充细节、例子和描写，保持原意。语气：{tone}；篇幅：{length}。"),
+        Tool::Summarize => "请为以下文字写一段简明的摘要，提炼要点，不添加原文没有的信息。".to_string(),
+        Tool::Translate => format!("请把以下文字准确、地道地翻译成{language}。只输出译文。"),
+        Tool::Titles => format!("请为以下内容想出10个吸引人的标题，每行一个，编号列出。风格：{tone}。"),
+        Tool::Outline => "请为以下主题写一份层次分明的写作大纲，使用Markdown标题和列表。".to_string(),
+        Tool::Marketing => format!("请为以下产品或活动写一段营销文案，突出卖点，结尾有行动号召。语气：{tone}；篇幅：{length}。"),
         // Image understanding: the picture travels with the user message (qwen-vl).
-        "vision" => format!("请仔细观察用户提供的图片，按照用户的要求回答问题或进行写作。语气：{tone}；篇幅：{length}。"),
-        _ => return Err(invalid("tool", "not a writing tool")),
+        Tool::Vision => format!("请仔细观察用户提供的图片，按照用户的要求回答问题或进行写作。语气：{tone}；篇幅：{length}。"),
+        Tool::Image | Tool::Video | Tool::Ppt | Tool::Document => {
+            return Err(invalid("tool", "not a writing tool"))
+        }
     };
     let system = format!(
         "你是一位经验丰富的中文写作助手。{task}使用{language}输出，使用Markdown格式，不要输出HTML。"
@@ -257,11 +253,17 @@ mod tests {
 
     #[test]
     fn every_writing_tool_has_a_template_and_a_price() {
-        for (tool, _, _) in WRITING_TOOLS {
-            let m = writing_messages(tool, "春天", &WritingParams::default()).unwrap();
+        for tool in WRITING_TOOLS {
+            let m = writing_messages(tool.as_str(), "春天", &WritingParams::default()).unwrap();
             assert_eq!(m.len(), 2);
             assert_eq!(m[1].content, "春天");
-            assert!(crate::ledger::cost_of(tool).is_ok(), "{tool} has no price");
+        }
+        // Every tool has a price, writing or not.
+        for tool in Tool::ALL {
+            assert!(
+                crate::ledger::cost_of(tool.as_str()).is_ok(),
+                "{tool} has no price"
+            );
         }
     }
 

@@ -8,6 +8,7 @@
 //! transaction, so a crash leaves either all of it or none.
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_domain::{Credits, Fen};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
@@ -24,13 +25,13 @@ pub struct PurchaseRecord {
     /// `credits` or `membership`.
     pub kind: String,
     pub sku: String,
-    pub credits: i64,
-    pub bonus_credits: i64,
+    pub credits: Credits,
+    pub bonus_credits: Credits,
     pub plan: Option<String>,
     pub days: Option<i64>,
     pub member_from: Option<DateTime<Utc>>,
     pub member_until: Option<DateTime<Utc>>,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub provider: String,
     pub provider_txn_id: String,
     pub paid_at: DateTime<Utc>,
@@ -156,7 +157,15 @@ pub async fn apply_receipt(
             bonus_credits,
         } => ("credits", sku, *credits, *bonus_credits, None, None),
         Purchase::Membership { sku, plan, days } => {
-            ("membership", sku, 0, 0, Some(plan.as_str()), Some(*days))
+            let none = Credits::ZERO;
+            (
+                "membership",
+                sku,
+                none,
+                none,
+                Some(plan.as_str()),
+                Some(*days),
+            )
         }
     };
     // The primary key on order_no is what makes a receipt once-only.
@@ -189,7 +198,7 @@ pub async fn apply_receipt(
         });
     }
     let order_no = Some(receipt.order_no.clone());
-    if credits > 0 {
+    if credits.is_positive() {
         let grant = Grant {
             kind: GrantKind::Recharge,
             credits,
@@ -200,7 +209,7 @@ pub async fn apply_receipt(
         };
         ledger::add_credits_in(&mut tx, profile_id, &grant, Some(Reason::Purchase), now).await?;
     }
-    if bonus > 0 {
+    if bonus.is_positive() {
         let grant = Grant {
             kind: GrantKind::Bonus,
             credits: bonus,

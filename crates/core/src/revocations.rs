@@ -13,11 +13,12 @@
 //! so: the shop applies receipts first, then revocations.
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_domain::{Credits, Fen};
 use inkstone_receipt::revocation::SignedRevocation;
 use inkstone_receipt::TrustedKeys;
 use serde::Serialize;
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{invalid, CoreError, CoreResult};
 use crate::ledger::{self, begin_write, Entry, Reason, TxKind};
 use crate::time::{from_ms, to_ms};
 use crate::Database;
@@ -28,11 +29,11 @@ pub struct RevocationRecord {
     pub refund_no: String,
     pub order_no: String,
     pub profile_id: i64,
-    pub refund_fen: i64,
+    pub refund_fen: Fen,
     /// Credits the revocation took back, and what it could not (already spent).
-    pub credits: i64,
-    pub credits_taken: i64,
-    pub credits_not_taken: i64,
+    pub credits: Credits,
+    pub credits_taken: Credits,
+    pub credits_not_taken: Credits,
     /// Membership days removed, and the end date before and after.
     pub days: i64,
     pub member_until_before: Option<DateTime<Utc>>,
@@ -101,15 +102,17 @@ pub async fn apply_revocation(
         });
     }
     // Credits: as much as the balance holds, never below zero.
-    let taken = r.credits.min(balance.max(0));
+    let taken = r.credits.min(Credits::new(balance.max(0)));
+    let out_of_range = |_| invalid("credits", "out of range");
+    let not_taken = r.credits.checked_sub(taken).map_err(out_of_range)?;
     let mut transaction_id = None;
-    if taken > 0 {
+    if taken.is_positive() {
         let row = ledger::append(
             &mut tx,
             Entry {
                 profile_id,
                 kind: TxKind::Expire,
-                delta: -taken,
+                delta: taken.checked_neg().map_err(out_of_range)?,
                 description: "",
                 reason: Some(Reason::PurchaseRefunded),
                 tool: None,
@@ -120,7 +123,7 @@ pub async fn apply_revocation(
             now,
         )
         .await?;
-        ledger::drain_lots(&mut tx, profile_id, taken).await?;
+        ledger::drain_lots(&mut tx, profile_id, taken.get()).await?;
         transaction_id = Some(row.id);
     }
     // Membership: back by `days`, not before now.
@@ -168,7 +171,7 @@ pub async fn apply_revocation(
             refund_fen: r.refund_fen,
             credits: r.credits,
             credits_taken: taken,
-            credits_not_taken: r.credits - taken,
+            credits_not_taken: not_taken,
             days: r.days,
             member_until_before: before,
             member_until_after: after,

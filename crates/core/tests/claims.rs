@@ -4,7 +4,7 @@
 mod support;
 
 use inkstone_core::{claims, ledger, orders, profiles, purchases};
-use inkstone_receipt::{ReceiptSigner, TrustedKeys};
+use inkstone_receipt::{Fen, ReceiptSigner, TrustedKeys};
 use support::*;
 
 async fn buyer(db: &inkstone_core::Database, name: &str, account: &str) -> i64 {
@@ -25,7 +25,10 @@ async fn a_package_credited_elsewhere_is_kept_once_and_never_credited() {
         .await
         .unwrap();
     assert_eq!(record.order_no, "ORD20261129A");
-    assert_eq!((record.credits, record.bonus_credits), (100, 10));
+    assert_eq!(
+        (record.credits.get(), record.bonus_credits.get()),
+        (100, 10)
+    );
     assert_eq!(record.claimed_at, claimed_at);
     // Again: nothing new, the first record stands.
     let again = claims::record_elsewhere(&db, p, &shop.keys, &signed, t0(), t0())
@@ -69,7 +72,11 @@ async fn what_would_not_be_credited_here_is_not_kept_either() {
             .is_err()
     );
     let mut tampered = mine.clone();
-    tampered.receipt.amount_fen += 1;
+    tampered.receipt.amount_fen = tampered
+        .receipt
+        .amount_fen
+        .checked_add(Fen::new(1).unwrap())
+        .unwrap();
     assert!(
         claims::record_elsewhere(&db, p, &shop.keys, &tampered, t0(), t0())
             .await

@@ -41,7 +41,7 @@ fn ok(text: &str) -> Outcome {
 }
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, t0()).await.unwrap().credits
+    ledger::balance(db, p, t0()).await.unwrap().credits.get()
 }
 
 async fn search(db: &Database, p: i64, text: &str) -> Vec<i64> {
@@ -66,7 +66,10 @@ async fn a_successful_generation_is_charged_once_and_kept() {
         .await
         .unwrap();
     assert_eq!(
-        (started.charge.charged, started.charge.balance_after),
+        (
+            started.charge.charged.get(),
+            started.charge.balance_after.get()
+        ),
         (10, 90)
     );
     let g = generations::finish(&db, started.generation_id, ok("春风拂面，万物复苏。"), t0())

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{profiles, CoreError, Database};
+use inkstone_domain::Credits;
 use inkstone_receipt::SignedReceipt;
 use proptest::prelude::*;
 use support::*;
@@ -155,7 +156,7 @@ async fn run(ops: Vec<Op>) {
                     } else {
                         GrantKind::Recharge
                     },
-                    credits,
+                    credits: Credits::new(credits),
                     description: "grant".into(),
                     order_no: None,
                     expires_at: bonus_hours.map(|h| now + Duration::hours(h)),
@@ -173,7 +174,8 @@ async fn run(ops: Vec<Op>) {
                 let m = &mut model[who];
                 m.expire(now);
                 let member = m.member_until.is_some_and(|u| u > now);
-                let result = ledger::check_and_consume(&db, ids[who], tool, "gen", now).await;
+                let result =
+                    ledger::check_and_consume(&db, ids[who], tool.as_str(), "gen", now).await;
                 if member {
                     let c = result.unwrap();
                     assert_eq!(c.charged, 0, "{step}");

@@ -152,7 +152,10 @@ async fn migration_0007_blanks_prompt_excerpts_and_keeps_every_amount() {
     );
     // The purchase's package is named from the purchase, not from stored text.
     let recharge = &page.items[5];
-    assert_eq!(recharge.package.as_ref().map(|p| p.credits), Some(100));
+    assert_eq!(
+        recharge.package.as_ref().map(|p| p.credits.get()),
+        Some(100)
+    );
     assert!(ledger::audit(&db).await.unwrap().is_empty());
     // Append-only again: a rewrite of any column, the description included, is refused.
     for sql in [

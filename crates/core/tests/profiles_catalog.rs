@@ -4,6 +4,7 @@ mod support;
 
 use inkstone_core::catalog::{self, CreditPackage};
 use inkstone_core::{demo, ledger, profiles, purchases};
+use inkstone_receipt::{Credits, Fen};
 use support::*;
 
 #[tokio::test]
@@ -80,9 +81,9 @@ async fn demo_mode_seeds_the_reports_users_once() {
         .unwrap();
     assert!(admin.is_admin && !user.is_admin);
     let ub = ledger::balance(&db, user.id, t0()).await.unwrap();
-    assert_eq!((ub.credits, ub.is_member), (100, false));
+    assert_eq!((ub.credits.get(), ub.is_member), (100, false));
     let ab = ledger::balance(&db, admin.id, t0()).await.unwrap();
-    assert_eq!((ab.credits, ab.is_member), (1000, true));
+    assert_eq!((ab.credits.get(), ab.is_member), (1000, true));
     assert_eq!(
         purchases::membership_status(&db, admin.id, t0())
             .await
@@ -105,26 +106,38 @@ async fn the_catalog_cache_keeps_what_the_server_said_and_when() {
     let c = &builtin.catalog;
     let p100 = c.credit_package("credits_100").unwrap();
     assert_eq!(
-        (p100.credits, p100.bonus_credits, p100.price_fen),
+        (
+            p100.credits.get(),
+            p100.bonus_credits.get(),
+            p100.price_fen.get()
+        ),
         (100, 10, 1_000)
     );
     let month = c.membership_plan("member_month").unwrap();
     assert_eq!(
-        (month.days, month.price_fen, month.original_price_fen),
+        (
+            month.days,
+            month.price_fen.get(),
+            month.original_price_fen.get()
+        ),
         (30, 990, 1_990)
     );
     let year = c.membership_plan("member_year").unwrap();
     assert_eq!(
-        (year.days, year.price_fen, year.original_price_fen),
+        (
+            year.days,
+            year.price_fen.get(),
+            year.original_price_fen.get()
+        ),
         (365, 8_800, 23_880)
     );
 
     let mut fresh = catalog::default_catalog();
     fresh.credit_packages.push(CreditPackage {
         sku: "credits_2000".into(),
-        credits: 2000,
-        bonus_credits: 800,
-        price_fen: 20_000,
+        credits: Credits::new(2000),
+        bonus_credits: Credits::new(800),
+        price_fen: Fen::new(20_000).unwrap(),
         bonus_valid_days: Some(30),
     });
     catalog::store_catalog(&db, &fresh, t0()).await.unwrap();
@@ -134,7 +147,7 @@ async fn the_catalog_cache_keeps_what_the_server_said_and_when() {
 
     // A catalog that could not be shown honestly is not stored.
     let mut bad = fresh.clone();
-    bad.credit_packages[0].price_fen = 0;
+    bad.credit_packages[0].price_fen = Fen::ZERO;
     assert_eq!(
         catalog::store_catalog(&db, &bad, t0())
             .await

@@ -5,7 +5,7 @@ mod support;
 use chrono::Duration;
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{ledger, profiles};
-use inkstone_receipt::{Purchase, ReceiptSigner, TrustedKeys};
+use inkstone_receipt::{Credits, Fen, Purchase, ReceiptSigner, TrustedKeys};
 use support::*;
 
 async fn buyer(db: &inkstone_core::Database) -> i64 {
@@ -53,7 +53,7 @@ async fn a_credit_receipt_adds_recharge_and_bonus_once() {
     )
     .await
     .unwrap();
-    let kinds: Vec<_> = rows.items.iter().map(|t| (t.kind, t.delta)).collect();
+    let kinds: Vec<_> = rows.items.iter().map(|t| (t.kind, t.delta.get())).collect();
     assert_eq!(
         kinds,
         vec![(ledger::TxKind::Bonus, 10), (ledger::TxKind::Recharge, 100)]
@@ -78,11 +78,11 @@ async fn forged_tampered_foreign_and_unknown_key_receipts_change_nothing() {
     let mut tampered = shop.credits("ORD1", "acct-buyer", 100, 10);
     tampered.receipt.purchase = Purchase::Credits {
         sku: "credits_100".into(),
-        credits: 1000,
-        bonus_credits: 10,
+        credits: Credits::new(1000),
+        bonus_credits: Credits::new(10),
     };
     let mut cheaper = shop.credits("ORD2", "acct-buyer", 100, 10);
-    cheaper.receipt.amount_fen -= 1;
+    cheaper.receipt.amount_fen = Fen::new(999).unwrap();
     let mut retargeted = shop.credits("ORD3", "acct-someone", 100, 10);
     retargeted.receipt.account_id = "acct-buyer".into();
     let mut garbage_sig = shop.credits("ORD4", "acct-buyer", 100, 10);
@@ -94,8 +94,8 @@ async fn forged_tampered_foreign_and_unknown_key_receipts_change_nothing() {
             "acct-buyer",
             Purchase::Credits {
                 sku: "credits_100".into(),
-                credits: 100,
-                bonus_credits: 10,
+                credits: Credits::new(100),
+                bonus_credits: Credits::new(10),
             },
             1000,
         ))
@@ -312,7 +312,7 @@ async fn a_bonus_with_a_validity_expires_as_an_expire_row() {
     .unwrap();
     assert_eq!(expired.items.len(), 1);
     assert_eq!(
-        (expired.items[0].delta, expired.items[0].reason),
+        (expired.items[0].delta.get(), expired.items[0].reason),
         (-10, Some(Reason::BonusExpired))
     );
     // Once only, however often the balance is read.

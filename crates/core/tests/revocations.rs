@@ -7,7 +7,7 @@ use chrono::Duration;
 use inkstone_core::revocations::{self, RevocationOutcome};
 use inkstone_core::{ledger, profiles, purchases};
 use inkstone_receipt::revocation::{Revocation, SignedRevocation};
-use inkstone_receipt::ReceiptSigner;
+use inkstone_receipt::{Credits, Fen, ReceiptSigner};
 use support::*;
 
 async fn buyer(db: &inkstone_core::Database) -> i64 {
@@ -23,9 +23,9 @@ fn revocation(order_no: &str, refund_no: &str, credits: i64, days: i64) -> Revoc
         order_no: order_no.into(),
         account_id: "acct-buyer".into(),
         refund_no: refund_no.into(),
-        refund_fen: 1000,
-        amount_fen: 1000,
-        credits,
+        refund_fen: Fen::new(1000).unwrap(),
+        amount_fen: Fen::new(1000).unwrap(),
+        credits: Credits::new(credits),
         days,
         reason: "重复购买".into(),
         revoked_at: t0(),
@@ -48,7 +48,7 @@ async fn refunded_rows(db: &inkstone_core::Database, p: i64) -> Vec<(ledger::TxK
     rows.items
         .iter()
         .filter(|t| t.reason == Some(ledger::Reason::PurchaseRefunded))
-        .map(|t| (t.kind, t.delta))
+        .map(|t| (t.kind, t.delta.get()))
         .collect()
 }
 
@@ -68,7 +68,10 @@ async fn a_refund_takes_the_credits_back_once_with_a_documented_ledger_row() {
     let RevocationOutcome::Applied { record } = outcome else {
         panic!("{outcome:?}")
     };
-    assert_eq!((record.credits_taken, record.credits_not_taken), (110, 0));
+    assert_eq!(
+        (record.credits_taken.get(), record.credits_not_taken.get()),
+        (110, 0)
+    );
     assert_eq!(ledger::balance(&db, p, t0()).await.unwrap().credits, 0);
     assert_eq!(
         refunded_rows(&db, p).await,
@@ -84,7 +87,10 @@ async fn a_refund_takes_the_credits_back_once_with_a_documented_ledger_row() {
     .await
     .unwrap();
     assert_eq!(rows.items[0].order_no.as_deref(), Some("ORD1"));
-    assert_eq!(rows.items[0].package.as_ref().map(|p| p.credits), Some(100));
+    assert_eq!(
+        rows.items[0].package.as_ref().map(|p| p.credits.get()),
+        Some(100)
+    );
     let before = snapshot(&db).await;
     let again = revocations::apply_revocation(&db, p, &shop.keys, &rev, t0())
         .await
@@ -116,7 +122,7 @@ async fn credits_already_spent_are_recorded_not_taken_below_zero() {
     ledger::check_and_consume(&db, p, "article", "", t0())
         .await
         .unwrap();
-    let left = ledger::balance(&db, p, t0()).await.unwrap().credits;
+    let left = ledger::balance(&db, p, t0()).await.unwrap().credits.get();
     assert!(left < 110);
     let rev = signed(&shop, revocation("ORD2", "RFORD2N1", 110, 0));
     let RevocationOutcome::Applied { record } =
@@ -191,7 +197,7 @@ async fn forged_foreign_and_unknown_revocations_change_nothing() {
     .unwrap();
     let before = snapshot(&db).await;
     let mut forged = signed(&shop, revocation("ORD3", "RFORD3N1", 10, 0));
-    forged.revocation.credits = 110;
+    forged.revocation.credits = Credits::new(110);
     let e = revocations::apply_revocation(&db, p, &shop.keys, &forged, t0())
         .await
         .unwrap_err();

@@ -969,7 +969,7 @@ impl Services {
             .studio
             .write(
                 WriteRequest {
-                    tool: "vision".into(),
+                    tool: inkstone_domain::Tool::Vision.as_str().into(),
                     inputs: vec![kept],
                     ..request
                 },

@@ -309,7 +309,7 @@ mod tests {
             .id;
         let grant = Grant {
             kind: GrantKind::Recharge,
-            credits: 100,
+            credits: inkstone_domain::Credits::new(100),
             description: String::new(),
             order_no: None,
             expires_at: None,

@@ -38,7 +38,7 @@ async fn profile_with(db: &Database, name: &str, credits: i64) -> i64 {
     if credits > 0 {
         let g = ledger::Grant {
             kind: ledger::GrantKind::Recharge,
-            credits,
+            credits: inkstone_domain::Credits::new(credits),
             description: "top-up".into(),
             order_no: None,
             expires_at: None,
@@ -176,7 +176,7 @@ async fn import_takes_history_back_never_credits_and_only_once() {
     assert!(all.iter().all(|g| g.cost == 0 && g.consume_id.is_none()));
     // Not one credit or membership day moved.
     let balance = ledger::balance(&s.db, me, now()).await.unwrap();
-    assert_eq!((balance.credits, balance.is_member), (0, false));
+    assert_eq!((balance.credits.get(), balance.is_member), (0, false));
     let rows = ledger::transactions(&s.db, me, &Default::default(), PageRequest::first(10))
         .await
         .unwrap();
@@ -337,7 +337,7 @@ proptest! {
                 let _ = inkstone_core::history_import::import_generation(&db, me, &record, &[]).await;
             }
             let b = ledger::balance(&db, me, now()).await.unwrap();
-            assert_eq!((b.credits, b.is_member), (7, false));
+            assert_eq!((b.credits.get(), b.is_member), (7, false));
             assert!(ledger::audit(&db).await.unwrap().is_empty());
         });
     }

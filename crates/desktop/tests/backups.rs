@@ -53,7 +53,7 @@ async fn writer_with(db: &Database, credits: i64) -> i64 {
 async fn grant(db: &Database, profile: i64, credits: i64) {
     let g = ledger::Grant {
         kind: ledger::GrantKind::Recharge,
-        credits,
+        credits: inkstone_domain::Credits::new(credits),
         description: "top-up".into(),
         order_no: None,
         expires_at: None,
@@ -62,7 +62,11 @@ async fn grant(db: &Database, profile: i64, credits: i64) {
 }
 
 async fn balance(db: &Database, profile: i64) -> i64 {
-    ledger::balance(db, profile, day(0)).await.unwrap().credits
+    ledger::balance(db, profile, day(0))
+        .await
+        .unwrap()
+        .credits
+        .get()
 }
 
 /// Closes `db` with everything in the database file: a checkpoint that empties the WAL

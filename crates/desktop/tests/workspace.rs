@@ -156,6 +156,7 @@ mod ai {
             .await
             .unwrap()
             .credits
+            .get()
     }
 
     #[tokio::test]
@@ -184,7 +185,7 @@ mod ai {
             .await
             .unwrap();
         assert_eq!(g.status, Status::Succeeded);
-        assert_eq!(started, Some((g.id, 10)));
+        assert_eq!(started, Some((g.id, inkstone_domain::Credits::new(10))));
         assert_eq!(g.tool, "document");
         assert_eq!(g.params["document_id"], doc.meta.id);
         assert_eq!(g.params["action"], "polish");

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use inkstone_pay::alipay::App;
-use inkstone_pay::receipt::{Purchase, Receipt, ReceiptSigner, TrustedKeys};
+use inkstone_pay::receipt::{Credits, Fen, Purchase, Receipt, ReceiptSigner, TrustedKeys};
 use inkstone_pay::testkit::*;
 use inkstone_pay::wechat::Merchant;
 
@@ -65,10 +65,10 @@ fn main() {
         account_id: "acct_bench".into(),
         purchase: Purchase::Credits {
             sku: "credits_100".into(),
-            credits: 100,
-            bonus_credits: 10,
+            credits: Credits::new(100),
+            bonus_credits: Credits::new(10),
         },
-        amount_fen: 1000,
+        amount_fen: Fen::new(1000).expect("positive"),
         currency: "CNY".into(),
         provider: "wechat".into(),
         provider_txn_id: "4200000000".into(),

@@ -9,13 +9,17 @@
 //!   was signed.
 //!
 //! ```
-//! use inkstone_pay::receipt::{Purchase, Receipt, ReceiptSigner, TrustedKeys};
+//! use inkstone_pay::receipt::{Credits, Fen, Purchase, Receipt, ReceiptSigner, TrustedKeys};
 //! let signer = ReceiptSigner::generate();
 //! let receipt = Receipt {
 //!     order_no: "IS20261124ABCDEF12".into(),
 //!     account_id: "acct_1".into(),
-//!     purchase: Purchase::Credits { sku: "credits_100".into(), credits: 100, bonus_credits: 10 },
-//!     amount_fen: 1000,
+//!     purchase: Purchase::Credits {
+//!         sku: "credits_100".into(),
+//!         credits: Credits::new(100),
+//!         bonus_credits: Credits::new(10),
+//!     },
+//!     amount_fen: Fen::new(1000).unwrap(),
 //!     currency: "CNY".into(),
 //!     provider: "sandbox".into(),
 //!     provider_txn_id: "SBX1".into(),

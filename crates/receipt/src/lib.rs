@@ -12,13 +12,17 @@
 //!   the fields the caller gets back.
 //!
 //! ```
-//! use inkstone_receipt::{Purchase, Receipt, ReceiptSigner, TrustedKeys};
+//! use inkstone_receipt::{Credits, Fen, Purchase, Receipt, ReceiptSigner, TrustedKeys};
 //! let signer = ReceiptSigner::generate();
 //! let receipt = Receipt {
 //!     order_no: "IS20261124ABCDEF12".into(),
 //!     account_id: "acct_1".into(),
-//!     purchase: Purchase::Credits { sku: "credits_100".into(), credits: 100, bonus_credits: 10 },
-//!     amount_fen: 1000,
+//!     purchase: Purchase::Credits {
+//!         sku: "credits_100".into(),
+//!         credits: Credits::new(100),
+//!         bonus_credits: Credits::new(10),
+//!     },
+//!     amount_fen: Fen::new(1000).unwrap(),
 //!     currency: "CNY".into(),
 //!     provider: "sandbox".into(),
 //!     provider_txn_id: "SBX1".into(),
@@ -29,7 +33,7 @@
 //! assert_eq!(keys.verify(&signed).unwrap(), &receipt);
 //! // One changed field and the signature no longer holds.
 //! let mut forged = signed.clone();
-//! forged.receipt.amount_fen = 1;
+//! forged.receipt.amount_fen = Fen::new(1).unwrap();
 //! assert!(keys.verify(&forged).is_err());
 //! ```
 #![forbid(unsafe_code)]
@@ -44,6 +48,8 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use inkstone_domain::{Credits, Fen};
 
 /// First line of the canonical bytes; changes whenever the format does.
 pub const CANONICAL_TAG: &str = "inkstone-receipt/1";
@@ -62,8 +68,8 @@ pub enum Purchase {
     /// A credit package: `credits` as RECHARGE, `bonus_credits` as BONUS.
     Credits {
         sku: String,
-        credits: i64,
-        bonus_credits: i64,
+        credits: Credits,
+        bonus_credits: Credits,
     },
     /// A membership plan (`plan` is `month`, `quarter` or `year`) of `days` days.
     Membership {
@@ -79,7 +85,7 @@ pub struct Receipt {
     pub order_no: String,
     pub account_id: String,
     pub purchase: Purchase,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub currency: String,
     pub provider: String,
     pub provider_txn_id: String,
@@ -160,7 +166,7 @@ impl Receipt {
                 reason: "only CNY is sold",
             });
         }
-        if self.amount_fen <= 0 {
+        if !self.amount_fen.is_positive() {
             return Err(ReceiptError::InvalidField {
                 field: "amount_fen",
                 reason: "must be positive",
@@ -179,19 +185,20 @@ impl Receipt {
                 bonus_credits,
             } => {
                 check_text("sku", sku)?;
-                if !(0..=MAX_CREDITS).contains(credits) {
+                if !(0..=MAX_CREDITS).contains(&credits.get()) {
                     return Err(ReceiptError::InvalidField {
                         field: "credits",
                         reason: "out of range",
                     });
                 }
-                if !(0..=MAX_CREDITS).contains(bonus_credits) {
+                if !(0..=MAX_CREDITS).contains(&bonus_credits.get()) {
                     return Err(ReceiptError::InvalidField {
                         field: "bonus_credits",
                         reason: "out of range",
                     });
                 }
-                if credits + bonus_credits == 0 {
+                // Both are 0 or more here.
+                if credits.get() == 0 && bonus_credits.get() == 0 {
                     return Err(ReceiptError::InvalidField {
                         field: "credits",
                         reason: "buys nothing",
@@ -405,16 +412,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn fen(n: i64) -> Fen {
+        Fen::new(n).expect("non-negative literal")
+    }
+
     fn credits_receipt() -> Receipt {
         Receipt {
             order_no: "IS20261124000001".into(),
             account_id: "acct_7".into(),
             purchase: Purchase::Credits {
                 sku: "credits_100".into(),
-                credits: 100,
-                bonus_credits: 10,
+                credits: Credits::new(100),
+                bonus_credits: Credits::new(10),
             },
-            amount_fen: 1000,
+            amount_fen: fen(1000),
             currency: "CNY".into(),
             provider: "wechat".into(),
             provider_txn_id: "4200000000002104083200000488".into(),
@@ -429,7 +440,7 @@ mod tests {
                 plan: "month".into(),
                 days: 30,
             },
-            amount_fen: 990,
+            amount_fen: fen(990),
             ..credits_receipt()
         }
     }
@@ -453,7 +464,7 @@ mod tests {
         let signed = signer.sign(credits_receipt()).expect("valid");
 
         let mut t = signed.clone();
-        t.receipt.amount_fen += 1;
+        t.receipt.amount_fen = fen(1001);
         assert_eq!(keys.verify(&t), Err(ReceiptError::BadSignature));
 
         let mut t = signed.clone();
@@ -463,8 +474,8 @@ mod tests {
         let mut t = signed.clone();
         t.receipt.purchase = Purchase::Credits {
             sku: "credits_100".into(),
-            credits: 1000,
-            bonus_credits: 10,
+            credits: Credits::new(1000),
+            bonus_credits: Credits::new(10),
         };
         assert_eq!(keys.verify(&t), Err(ReceiptError::BadSignature));
     }
@@ -506,7 +517,7 @@ mod tests {
     fn invalid_receipts_are_never_signed() {
         let signer = ReceiptSigner::generate();
         let mut r = credits_receipt();
-        r.amount_fen = 0;
+        r.amount_fen = Fen::ZERO;
         assert!(signer.sign(r).is_err());
         let mut r = credits_receipt();
         r.order_no = "A\nkey_id=x".into();
@@ -517,8 +528,8 @@ mod tests {
         let mut r = credits_receipt();
         r.purchase = Purchase::Credits {
             sku: "x".into(),
-            credits: -5,
-            bonus_credits: 0,
+            credits: Credits::new(-5),
+            bonus_credits: Credits::ZERO,
         };
         assert!(signer.sign(r).is_err());
         let mut r = membership_receipt();
@@ -554,7 +565,7 @@ mod tests {
             let signer = ReceiptSigner::from_secret_bytes([7; 32]);
             let keys = TrustedKeys::new([signer.public_key()]);
             let mut signed = signer.sign(credits_receipt()).expect("valid");
-            signed.receipt.amount_fen += delta;
+            signed.receipt.amount_fen = fen(1000 + delta);
             prop_assert_eq!(keys.verify(&signed), Err(ReceiptError::BadSignature));
         }
     }

@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
 
-use crate::{check_text, Purchase, ReceiptError, ReceiptSigner, TrustedKeys};
+use crate::{check_text, Credits, Fen, Purchase, ReceiptError, ReceiptSigner, TrustedKeys};
 
 /// First line of the canonical bytes; changes whenever the format does.
 pub const CANONICAL_TAG: &str = "inkstone-revocation/1";
@@ -25,10 +25,10 @@ pub struct Revocation {
     /// Our refund number; a desktop applies each at most once.
     pub refund_no: String,
     /// Money returned by this refund, and the order's whole amount, in fen.
-    pub refund_fen: i64,
-    pub amount_fen: i64,
+    pub refund_fen: Fen,
+    pub amount_fen: Fen,
     /// Credits to take back (recharge and bonus together), and membership days.
-    pub credits: i64,
+    pub credits: Credits,
     pub days: i64,
     /// Why, for the writer (the operator's words).
     pub reason: String,
@@ -44,24 +44,36 @@ pub struct SignedRevocation {
 
 /// What a refund of `refund_fen` out of `amount_fen` takes back of `purchase`:
 /// `(credits, days)`, the same share rounded down (all of it for a full refund).
-pub fn taken_back(purchase: &Purchase, refund_fen: i64, amount_fen: i64) -> (i64, i64) {
+pub fn taken_back(purchase: &Purchase, refund_fen: Fen, amount_fen: Fen) -> (Credits, i64) {
+    let (refund, amount) = (refund_fen.get(), amount_fen.get());
     let share = |n: i64| -> i64 {
-        if amount_fen <= 0 || refund_fen <= 0 {
+        if amount <= 0 || refund <= 0 {
             return 0;
         }
-        if refund_fen >= amount_fen {
+        if refund >= amount {
             return n.max(0);
         }
-        // i128: no overflow for any i64 inputs.
-        (i128::from(n.max(0)) * i128::from(refund_fen) / i128::from(amount_fen)) as i64
+        // i128: no overflow for any i64 inputs; a share below 1 of n ≥ 0 fits an i64.
+        i64::try_from(i128::from(n.max(0)) * i128::from(refund) / i128::from(amount)).unwrap_or(0)
     };
     match purchase {
         Purchase::Credits {
             credits,
             bonus_credits,
             ..
-        } => (share(credits.saturating_add(*bonus_credits)), 0),
-        Purchase::Membership { days, .. } => (0, share(*days)),
+        } => {
+            // A sum out of range saturates (both have the same sign then), as validation
+            // refuses such a receipt anyway.
+            let total = credits
+                .checked_add(*bonus_credits)
+                .unwrap_or(if credits.is_negative() {
+                    Credits::ZERO
+                } else {
+                    Credits::new(i64::MAX)
+                });
+            (Credits::new(share(total.get())), 0)
+        }
+        Purchase::Membership { days, .. } => (Credits::ZERO, share(*days)),
     }
 }
 
@@ -72,10 +84,13 @@ impl Revocation {
         check_text("refund_no", &self.refund_no)?;
         check_text("reason", &self.reason)?;
         let bad = |field, reason| Err(ReceiptError::InvalidField { field, reason });
-        if self.amount_fen <= 0 || self.refund_fen <= 0 || self.refund_fen > self.amount_fen {
+        if !self.amount_fen.is_positive()
+            || !self.refund_fen.is_positive()
+            || self.refund_fen > self.amount_fen
+        {
             return bad("refund_fen", "must be 1..=amount_fen");
         }
-        if !(0..=200_000_000).contains(&self.credits) || !(0..=3660).contains(&self.days) {
+        if !(0..=200_000_000).contains(&self.credits.get()) || !(0..=3660).contains(&self.days) {
             return bad("credits", "out of range");
         }
         Ok(())
@@ -145,14 +160,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn fen(n: i64) -> Fen {
+        Fen::new(n).unwrap()
+    }
+
     fn sample() -> Revocation {
         Revocation {
             order_no: "IK20261125120000ABCDEFGHJK".into(),
             account_id: "acct_1".into(),
             refund_no: "RFIK20261125120000ABCDEFGHJKN1".into(),
-            refund_fen: 1000,
-            amount_fen: 1000,
-            credits: 110,
+            refund_fen: fen(1000),
+            amount_fen: fen(1000),
+            credits: Credits::new(110),
             days: 0,
             reason: "重复购买".into(),
             revoked_at: "2026-11-25T10:00:00.700Z".parse().unwrap(),
@@ -169,7 +188,7 @@ mod tests {
             "2026-11-25T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         let mut more = signed.clone();
-        more.revocation.credits = 1;
+        more.revocation.credits = Credits::new(1);
         assert_eq!(
             keys.verify_revocation(&more),
             Err(ReceiptError::BadSignature)
@@ -180,7 +199,7 @@ mod tests {
             Err(ReceiptError::UnknownKey(_))
         ));
         let mut bad = sample();
-        bad.refund_fen = 2000;
+        bad.refund_fen = fen(2000);
         assert!(signer.sign_revocation(bad).is_err());
         let mut forged = sample();
         forged.reason = "x\ncredits=0".into();
@@ -191,28 +210,30 @@ mod tests {
     fn what_is_taken_back_is_the_refunded_share_rounded_down() {
         let credits = Purchase::Credits {
             sku: "credits_100".into(),
-            credits: 100,
-            bonus_credits: 10,
+            credits: Credits::new(100),
+            bonus_credits: Credits::new(10),
         };
-        assert_eq!(taken_back(&credits, 1000, 1000), (110, 0));
-        assert_eq!(taken_back(&credits, 300, 1000), (33, 0));
-        assert_eq!(taken_back(&credits, 1, 1000), (0, 0));
+        let c = Credits::new;
+        assert_eq!(taken_back(&credits, fen(1000), fen(1000)), (c(110), 0));
+        assert_eq!(taken_back(&credits, fen(300), fen(1000)), (c(33), 0));
+        assert_eq!(taken_back(&credits, fen(1), fen(1000)), (c(0), 0));
         let month = Purchase::Membership {
             sku: "member_month".into(),
             plan: "month".into(),
             days: 30,
         };
-        assert_eq!(taken_back(&month, 990, 990), (0, 30));
-        assert_eq!(taken_back(&month, 495, 990), (0, 15));
-        assert_eq!(taken_back(&month, 0, 990), (0, 0));
+        assert_eq!(taken_back(&month, fen(990), fen(990)), (c(0), 30));
+        assert_eq!(taken_back(&month, fen(495), fen(990)), (c(0), 15));
+        assert_eq!(taken_back(&month, fen(0), fen(990)), (c(0), 0));
     }
 
     proptest! {
         /// Never more than the purchase gave, never negative, for any amounts.
         #[test]
-        fn taken_back_is_bounded(credits in any::<i64>(), bonus in any::<i64>(), refund in any::<i64>(), amount in any::<i64>()) {
-            let p = Purchase::Credits { sku: "s".into(), credits, bonus_credits: bonus };
-            let (c, d) = taken_back(&p, refund, amount);
+        fn taken_back_is_bounded(credits in any::<i64>(), bonus in any::<i64>(), refund in 0..=i64::MAX, amount in 0..=i64::MAX) {
+            let p = Purchase::Credits { sku: "s".into(), credits: Credits::new(credits), bonus_credits: Credits::new(bonus) };
+            let (c, d) = taken_back(&p, fen(refund), fen(amount));
+            let c = c.get();
             prop_assert!(c >= 0 && d == 0);
             prop_assert!(c <= credits.saturating_add(bonus).max(0));
         }

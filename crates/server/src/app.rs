@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use inkstone_domain::OrderNo;
 use inkstone_pay::receipt::{PublicKeyInfo, Purchase, ReceiptSigner, SignedReceipt};
 use rand::RngCore;
 use serde::Deserialize;
@@ -557,7 +558,10 @@ async fn create_order(
             format!("{}/sandbox/pay/{order_no}", s.config.public_url)
         }
         "wechat" => match &s.wechat {
-            Some(w) => w.create(&order_no, &subject, amount, expires_at).await?,
+            Some(w) => {
+                w.create(&order_no, &subject, amount.get(), expires_at)
+                    .await?
+            }
             None => {
                 return Err(ApiError::BadRequest(
                     "wechat is not configured on this server".into(),
@@ -569,7 +573,7 @@ async fn create_order(
                 a.create(
                     &order_no,
                     &subject,
-                    amount,
+                    amount.get(),
                     (s.config.order_ttl_secs / 60).max(1) as u32,
                 )
                 .await?
@@ -623,6 +627,7 @@ async fn get_order(
     Path(order_no): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
+    let order_no = order_no_in_path(&order_no)?;
     Ok(Json(current(&s, &account_id, &order_no).await?))
 }
 
@@ -641,6 +646,7 @@ async fn wait_order(
     Query(q): Query<WaitQuery>,
 ) -> Result<Json<OrderView>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
+    let order_no = order_no_in_path(&order_no)?;
     let deadline = Instant::now()
         + Duration::from_secs(
             q.timeout
@@ -816,6 +822,7 @@ async fn check_order(
     Path(order_no): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
+    let order_no = order_no_in_path(&order_no)?;
     orders::fetch_owned(&s.db, &account_id, &order_no).await?;
     // A provider that cannot be asked now is said so; the order stays as it is.
     let failed = match reconcile(&s, &order_no).await {
@@ -837,6 +844,7 @@ async fn cancel_order(
     Path(order_no): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
+    let order_no = order_no_in_path(&order_no)?;
     orders::fetch_owned(&s.db, &account_id, &order_no).await?;
     let done = sqlx::query("UPDATE orders SET status = 'CLOSED', close_state = 'pending', updated_at_ms = $1 WHERE order_no = $2 AND status = 'PENDING'")
         .bind(now_ms())
@@ -888,17 +896,23 @@ async fn list_receipts(
         .map(Json)
 }
 
+/// An order number from a URL: one that cannot exist is "not found", never looked up.
+fn order_no_in_path(s: &str) -> Result<OrderNo, ApiError> {
+    OrderNo::parse(s).map_err(|_| ApiError::NotFound)
+}
+
 async fn sandbox_page(
     State(s): State<AppState>,
     Path(order_no): Path<String>,
 ) -> Result<Html<String>, ApiError> {
+    let order_no = order_no_in_path(&order_no)?;
     let order = orders::fetch(&s.db, &order_no)
         .await?
         .filter(|o| o.provider == sandbox::PROVIDER)
         .ok_or(ApiError::NotFound)?;
     Ok(Html(sandbox::pay_page(
         &order.order_no,
-        order.amount_fen,
+        order.amount_fen.get(),
         &order.sku,
         &order.status,
     )))
@@ -917,6 +931,7 @@ async fn sandbox_confirm(
     Path(order_no): Path<String>,
     Query(q): Query<ConfirmQuery>,
 ) -> Result<Html<String>, ApiError> {
+    let order_no = order_no_in_path(&order_no)?;
     let order = orders::fetch(&s.db, &order_no)
         .await?
         .filter(|o| o.provider == sandbox::PROVIDER)
@@ -954,7 +969,7 @@ async fn sandbox_confirm(
         .ok_or(ApiError::NotFound)?;
     Ok(Html(sandbox::pay_page(
         &fresh.order_no,
-        fresh.amount_fen,
+        fresh.amount_fen.get(),
         &fresh.sku,
         &fresh.status,
     )))

@@ -38,7 +38,7 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     Refund {
-        order_no: String,
+        order_no: inkstone_domain::OrderNo,
         /// `None`: what is left of the order.
         fen: Option<i64>,
         reason: String,
@@ -118,9 +118,8 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
             })
         }
         ["refund", order_no] => {
-            if !crate::orders::valid_order_no(order_no) {
-                return Err(CliError::Invalid("ORDER_NO"));
-            }
+            let order_no = inkstone_domain::OrderNo::parse(order_no)
+                .map_err(|_| CliError::Invalid("ORDER_NO"))?;
             let fen = fen
                 .map(|f| {
                     f.parse::<i64>()
@@ -137,7 +136,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
                 return Err(CliError::Invalid("--reason"));
             }
             Ok(Command::Refund {
-                order_no: (*order_no).to_string(),
+                order_no,
                 fen,
                 reason: reason.to_string(),
                 config,
@@ -237,7 +236,7 @@ mod tests {
                 "duplicate purchase"
             ]),
             Ok(Command::Refund {
-                order_no: "IK20261125120000ABCDEFGHJK".into(),
+                order_no: "IK20261125120000ABCDEFGHJK".parse().unwrap(),
                 fen: Some(300),
                 reason: "duplicate purchase".into(),
                 config: None
@@ -246,7 +245,7 @@ mod tests {
         assert_eq!(
             p(&["refund", "IK20261125120000ABCDEFGHJK", "--reason", "退款"]),
             Ok(Command::Refund {
-                order_no: "IK20261125120000ABCDEFGHJK".into(),
+                order_no: "IK20261125120000ABCDEFGHJK".parse().unwrap(),
                 fen: None,
                 reason: "退款".into(),
                 config: None

@@ -8,6 +8,8 @@ use rand::Rng;
 use serde::Serialize;
 use sqlx::Row;
 
+use inkstone_domain::{Fen, OrderNo};
+
 use crate::error::ApiError;
 use crate::store::Db;
 
@@ -23,19 +25,20 @@ fn ms_to_utc(ms: i64) -> DateTime<Utc> {
 
 /// `IK` + UTC time + 10 random characters: 26 characters of `[0-9A-Z]`,
 /// valid as a WeChat Pay (6–32) and an Alipay (≤ 64) out_trade_no.
-pub fn new_order_no() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+pub fn new_order_no() -> OrderNo {
+    use inkstone_domain::order_no::{ISSUE_ALPHABET, ISSUE_TAIL_LEN};
     let mut rng = rand::thread_rng();
-    let tail: String = (0..10)
-        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+    let tail: String = (0..ISSUE_TAIL_LEN)
+        .map(|_| char::from(ISSUE_ALPHABET[rng.gen_range(0..ISSUE_ALPHABET.len())]))
         .collect();
-    format!("IK{}{tail}", Utc::now().format("%Y%m%d%H%M%S"))
+    let stamp = Utc::now().format("%Y%m%d%H%M%S").to_string();
+    // A 14-digit stamp (years 1000-9999) and a tail drawn from the alphabet always parse.
+    OrderNo::issue(&stamp, &tail).expect("an issued order number is well formed")
 }
 
+/// Whether `s` is an order number ([`OrderNo::parse`], the one rule).
 pub fn valid_order_no(s: &str) -> bool {
-    (6..=32).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-|*".contains(&b))
+    OrderNo::parse(s).is_ok()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +47,7 @@ pub struct OrderView {
     pub sku: String,
     pub kind: String,
     pub provider: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub currency: String,
     pub qr_payload: String,
     /// `pending`, `paid`, `expired` or `closed`.
@@ -66,7 +69,7 @@ pub(crate) struct OrderRow {
     pub sku: String,
     pub kind: String,
     pub purchase_json: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub currency: String,
     pub provider: String,
     pub qr_payload: String,
@@ -207,7 +210,7 @@ pub struct PaidWrite {
     provider: String,
     provider_txn_id: String,
     paid_at_ms: i64,
-    amount_fen: i64,
+    amount_fen: Fen,
     key_id: String,
     signed_json: String,
 }
@@ -234,7 +237,10 @@ pub async fn prepare_paid<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let order = fetch(db, &evidence.order_no)
+    // An order number from a provider's message: parsed before it is looked up.
+    let order_no = OrderNo::parse(&evidence.order_no)
+        .map_err(|_| ApiError::Rejected("unknown order".into()))?;
+    let order = fetch(db, &order_no)
         .await?
         .ok_or_else(|| ApiError::Rejected("unknown order".into()))?;
     if order.provider != evidence.provider {
@@ -242,7 +248,7 @@ where
             "provider does not match the order".into(),
         ));
     }
-    if order.amount_fen != evidence.amount_fen || order.currency != evidence.currency {
+    if order.amount_fen.get() != evidence.amount_fen || order.currency != evidence.currency {
         return Err(ApiError::Rejected(
             "amount or currency does not match the order".into(),
         ));
@@ -277,7 +283,8 @@ where
         provider: evidence.provider.clone(),
         provider_txn_id: evidence.provider_txn_id.clone(),
         paid_at_ms: paid_at.timestamp_millis(),
-        amount_fen: evidence.amount_fen,
+        // Equal to the order's (checked above).
+        amount_fen: order.amount_fen,
         key_id: signer.key_id().to_string(),
         signed_json,
     }))

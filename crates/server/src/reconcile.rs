@@ -251,10 +251,10 @@ pub async fn reconcile_bill(
             }));
             continue;
         }
-        if order.amount_fen != line.amount_fen {
+        if order.amount_fen.get() != line.amount_fen {
             report.findings.push(finding(Mismatch::AmountDiffers {
                 bill_fen: line.amount_fen,
-                order_fen: order.amount_fen,
+                order_fen: order.amount_fen.get(),
             }));
             continue;
         }

@@ -22,6 +22,7 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 
+use inkstone_domain::Fen;
 use inkstone_pay::receipt::{Purchase, SignedReceipt};
 use inkstone_pay::revocation::{taken_back, Revocation};
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,7 @@ pub struct RefundRow {
     pub refund_no: String,
     pub order_no: String,
     pub provider: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     pub reason: String,
     /// REQUESTED, PROCESSING, SUCCESS, CLOSED or ABNORMAL.
     pub status: String,
@@ -139,9 +140,11 @@ pub async fn request(
             "a reason of 1 to 80 characters".into(),
         ));
     }
-    if fen.is_some_and(|f| f <= 0) {
-        return Err(ApiError::BadRequest("--fen must be positive".into()));
-    }
+    let fen = match fen.map(Fen::new) {
+        Some(Ok(f)) if f.is_positive() => Some(f),
+        Some(_) => return Err(ApiError::BadRequest("--fen must be positive".into())),
+        None => None,
+    };
     let order = orders::fetch(&state.db, order_no)
         .await?
         .ok_or_else(|| ApiError::BadRequest("unknown order".into()))?;
@@ -186,9 +189,12 @@ pub async fn request(
         .bind(order_no)
         .fetch_one(&state.db)
         .await?;
-        let left = order.amount_fen - refunded;
+        // More refunded than paid cannot be: treated as nothing left.
+        let left = Fen::new(refunded)
+            .and_then(|refunded| order.amount_fen.checked_sub(refunded))
+            .unwrap_or(Fen::ZERO);
         let amount = fen.unwrap_or(left);
-        if left <= 0 {
+        if !left.is_positive() {
             return Err(ApiError::BadRequest(format!(
                 "order {order_no} is refunded in full already"
             )));
@@ -215,7 +221,7 @@ pub async fn request(
         .execute(&state.db)
         .await?;
         if inserted.rows_affected() == 1 {
-            tracing::warn!(order_no, refund_no = %no, amount, "refund requested");
+            tracing::warn!(order_no, refund_no = %no, amount = amount.get(), "refund requested");
             return fetch(state, &no)
                 .await?
                 .ok_or_else(|| ApiError::Internal("refund row vanished".into()));
@@ -244,7 +250,7 @@ pub async fn follow(state: &AppState, refund_no: &str) -> Result<RefundRow, ApiE
                 .as_ref()
                 .ok_or_else(|| ApiError::BadRequest("WeChat Pay is not configured".into()))?;
             match w
-                .refund_query(&r.order_no, &r.refund_no, r.amount_fen)
+                .refund_query(&r.order_no, &r.refund_no, r.amount_fen.get())
                 .await?
             {
                 Some(s) => Some(s),
@@ -254,8 +260,8 @@ pub async fn follow(state: &AppState, refund_no: &str) -> Result<RefundRow, ApiE
                         &r.order_no,
                         &r.refund_no,
                         &r.reason,
-                        r.amount_fen,
-                        order.amount_fen,
+                        r.amount_fen.get(),
+                        order.amount_fen.get(),
                     )
                     .await?,
                 ),
@@ -267,19 +273,19 @@ pub async fn follow(state: &AppState, refund_no: &str) -> Result<RefundRow, ApiE
                 .as_ref()
                 .ok_or_else(|| ApiError::BadRequest("Alipay is not configured".into()))?;
             match a
-                .refund_query(&r.order_no, &r.refund_no, r.amount_fen)
+                .refund_query(&r.order_no, &r.refund_no, r.amount_fen.get())
                 .await?
             {
                 Some(s) => Some(s),
                 None => {
-                    a.refund(&r.order_no, &r.refund_no, r.amount_fen, &r.reason)
+                    a.refund(&r.order_no, &r.refund_no, r.amount_fen.get(), &r.reason)
                         .await?;
-                    a.refund_query(&r.order_no, &r.refund_no, r.amount_fen)
+                    a.refund_query(&r.order_no, &r.refund_no, r.amount_fen.get())
                         .await?
                         .or(Some(RefundState {
                             status: "PROCESSING".into(),
                             provider_refund_id: None,
-                            refund_fen: r.amount_fen,
+                            refund_fen: r.amount_fen.get(),
                         }))
                 }
             }

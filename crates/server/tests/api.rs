@@ -92,8 +92,8 @@ async fn buy_credits_in_the_sandbox_and_get_a_verifiable_receipt() {
         verified.purchase,
         Purchase::Credits {
             sku: "credits_100".into(),
-            credits: 100,
-            bonus_credits: 10
+            credits: inkstone_domain::Credits::new(100),
+            bonus_credits: inkstone_domain::Credits::new(10)
         }
     );
     let (_, receipts) = c.get("/v1/receipts").await;

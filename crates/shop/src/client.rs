@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use inkstone_core::catalog::Catalog;
+use inkstone_domain::OrderNo;
 use inkstone_receipt::{PublicKeyInfo, SignedReceipt};
 use serde::Deserialize;
 use serde_json::json;
@@ -258,7 +259,11 @@ impl PaymentClient {
         self.send(req, Self::SHORT).await
     }
 
-    pub async fn get_order(&self, token: &str, order_no: &str) -> Result<ServerOrder, ClientError> {
+    pub async fn get_order(
+        &self,
+        token: &str,
+        order_no: &OrderNo,
+    ) -> Result<ServerOrder, ClientError> {
         self.send(
             self.http
                 .get(format!("{}/v1/orders/{order_no}", self.base))
@@ -271,7 +276,7 @@ impl PaymentClient {
     pub async fn wait_order(
         &self,
         token: &str,
-        order_no: &str,
+        order_no: &OrderNo,
         wait: Duration,
     ) -> Result<ServerOrder, ClientError> {
         let secs = wait.as_secs().clamp(1, 30);
@@ -288,7 +293,7 @@ impl PaymentClient {
     pub async fn check_order(
         &self,
         token: &str,
-        order_no: &str,
+        order_no: &OrderNo,
     ) -> Result<ServerOrder, ClientError> {
         self.send(
             self.http
@@ -302,7 +307,7 @@ impl PaymentClient {
     pub async fn cancel_order(
         &self,
         token: &str,
-        order_no: &str,
+        order_no: &OrderNo,
     ) -> Result<ServerOrder, ClientError> {
         self.send(
             self.http

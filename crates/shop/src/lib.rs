@@ -58,8 +58,9 @@ use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::revocations::{self, RevocationOutcome};
 use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
+use inkstone_domain::OrderNo;
 use inkstone_keychain::{SecretName, SecretStore};
-use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
+use inkstone_receipt::{Fen, Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 
 pub use client::{
@@ -68,6 +69,19 @@ pub use client::{
 };
 pub use inkstone_core::revocations::RevocationRecord;
 pub use installation::{InstallationId, InvalidInstallationId};
+
+/// An order number from the page or the local database, parsed before it goes into a URL
+/// path: one that cannot exist is "not found", as the endpoint answers it.
+fn parse_order_no(s: &str) -> Result<OrderNo, ShopError> {
+    OrderNo::parse(s).map_err(|_| {
+        ShopError::Server(ClientError::Refused {
+            status: 404,
+            kind: "not_found".into(),
+            message: "no such order".into(),
+            retry_after_secs: None,
+        })
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
@@ -444,7 +458,8 @@ impl Shop {
             kind: o.kind.clone(),
             sku: o.sku.clone(),
             provider: o.provider.clone(),
-            amount_fen: o.amount_fen,
+            // Positive: checked above.
+            amount_fen: Fen::new(o.amount_fen).map_err(|_| ShopError::Inconsistent)?,
             qr_payload: o.qr_payload.clone(),
             status: OrderStatus::Pending,
             expires_at: o.expires_at,
@@ -510,20 +525,23 @@ impl Shop {
         wait: Duration,
     ) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
-        let server = self.client.wait_order(&token, order_no, wait).await?;
+        let order_no = parse_order_no(order_no)?;
+        let server = self.client.wait_order(&token, &order_no, wait).await?;
         self.settle(profile_id, &token, &server).await
     }
 
     /// "I have paid, check again": the server asks the provider now.
     pub async fn check(&self, profile_id: i64, order_no: &str) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
-        let server = self.client.check_order(&token, order_no).await?;
+        let order_no = parse_order_no(order_no)?;
+        let server = self.client.check_order(&token, &order_no).await?;
         self.settle(profile_id, &token, &server).await
     }
 
     pub async fn cancel(&self, profile_id: i64, order_no: &str) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
-        let server = self.client.cancel_order(&token, order_no).await?;
+        let order_no = parse_order_no(order_no)?;
+        let server = self.client.cancel_order(&token, &order_no).await?;
         self.settle(profile_id, &token, &server).await
     }
 
@@ -558,7 +576,8 @@ impl Shop {
             }
             let result = async {
                 let token = self.token(order.profile_id).await?;
-                let server = self.client.get_order(&token, &order.order_no).await?;
+                let order_no = parse_order_no(&order.order_no)?;
+                let server = self.client.get_order(&token, &order_no).await?;
                 if server.order_no != order.order_no {
                     return Err(ShopError::Inconsistent);
                 }
@@ -797,6 +816,23 @@ impl Shop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_number_that_cannot_exist_never_reaches_a_url() {
+        for bad in [
+            "",
+            "IK1",
+            "../../v1/accounts",
+            "IK2026 1125",
+            "IK2026%2F..",
+            "IK\n20261125",
+        ] {
+            let e = parse_order_no(bad).unwrap_err();
+            assert_eq!(e.kind(), "order_not_found", "{bad:?}");
+        }
+        let no = parse_order_no("IK20261125120000ABCDEFGHJK").unwrap();
+        assert_eq!(no.as_str(), "IK20261125120000ABCDEFGHJK");
+    }
 
     #[test]
     fn account_names_passwords_and_codes_are_checked_as_the_endpoint_would() {

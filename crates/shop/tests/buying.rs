@@ -80,7 +80,11 @@ async fn pay(qr: &str) {
 }
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+    ledger::balance(db, p, Utc::now())
+        .await
+        .unwrap()
+        .credits
+        .get()
 }
 
 #[tokio::test]
@@ -115,7 +119,7 @@ async fn buying_100_credits_adds_exactly_110_and_shows_the_order_number() {
     )
     .await
     .unwrap();
-    let kinds: Vec<(TxKind, i64)> = rows.items.iter().map(|t| (t.kind, t.delta)).collect();
+    let kinds: Vec<(TxKind, i64)> = rows.items.iter().map(|t| (t.kind, t.delta.get())).collect();
     assert_eq!(kinds, vec![(TxKind::Bonus, 10), (TxKind::Recharge, 100)]);
     // Waiting or checking again changes nothing, and is not news.
     for again in [

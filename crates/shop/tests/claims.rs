@@ -108,6 +108,7 @@ async fn credits(c: &Computer) -> i64 {
         .await
         .unwrap()
         .credits
+        .get()
 }
 
 async fn sign_in(c: &Computer, name: &str, password: &str) {
@@ -160,7 +161,10 @@ async fn two_installations_of_one_account_credit_a_package_exactly_once() {
     assert_eq!(restored.elsewhere.len(), 1);
     let elsewhere = &restored.elsewhere[0];
     assert_eq!(elsewhere.order_no, package);
-    assert_eq!((elsewhere.credits, elsewhere.bonus_credits), (100, 10));
+    assert_eq!(
+        (elsewhere.credits.get(), elsewhere.bonus_credits.get()),
+        (100, 10)
+    );
     assert!(elsewhere.claimed_at.timestamp() > 0);
     assert_eq!(credits(&second).await, 0);
     assert!(

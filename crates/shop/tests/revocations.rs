@@ -8,12 +8,16 @@ use chrono::Utc;
 use inkstone_core::{demo, ledger, open, profiles, revocations, Database};
 use inkstone_keychain::MemoryStore;
 use inkstone_receipt::revocation::Revocation;
-use inkstone_receipt::TrustedKeys;
+use inkstone_receipt::{Credits, Fen, TrustedKeys};
 use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+    ledger::balance(db, p, Utc::now())
+        .await
+        .unwrap()
+        .credits
+        .get()
 }
 
 /// What the endpoint does when a refund succeeds (crates/server/src/refund.rs): a refund
@@ -44,9 +48,9 @@ async fn revoke(server: &RunningServer, order_no: &str, refund_no: &str, credits
             order_no: order_no.into(),
             account_id: account.clone(),
             refund_no: refund_no.into(),
-            refund_fen: 1000,
-            amount_fen: 1000,
-            credits,
+            refund_fen: Fen::new(1000).unwrap(),
+            amount_fen: Fen::new(1000).unwrap(),
+            credits: Credits::new(credits),
             days: 0,
             reason: "重复购买".into(),
             revoked_at: Utc::now(),
@@ -132,7 +136,10 @@ async fn a_refunded_purchase_is_taken_back_once_and_never_below_zero() {
     assert!(failures.is_empty(), "{failures:?}");
     assert_eq!(applied.len(), 1);
     assert_eq!(
-        (applied[0].refund_no.as_str(), applied[0].credits_taken),
+        (
+            applied[0].refund_no.as_str(),
+            applied[0].credits_taken.get()
+        ),
         ("RFFIRST", 110)
     );
     assert_eq!(applied[0].reason, "重复购买");
@@ -158,7 +165,10 @@ async fn a_refunded_purchase_is_taken_back_once_and_never_below_zero() {
     let (applied, _) = shop.apply_revocations(user).await.unwrap();
     assert_eq!(applied.len(), 1);
     assert_eq!(
-        (applied[0].credits_taken, applied[0].credits_not_taken),
+        (
+            applied[0].credits_taken.get(),
+            applied[0].credits_not_taken.get()
+        ),
         (left, 300 - left)
     );
     assert_eq!(credits(&db, user).await, 0);

@@ -8,7 +8,7 @@ use chrono::Utc;
 use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::{demo, ledger, open, profiles, Clock, Database};
 use inkstone_keychain::MemoryStore;
-use inkstone_receipt::TrustedKeys;
+use inkstone_receipt::{Fen, TrustedKeys};
 use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
 
@@ -85,7 +85,11 @@ async fn pay(qr: &str) {
 }
 
 async fn credits(db: &Database, p: i64) -> i64 {
-    ledger::balance(db, p, Utc::now()).await.unwrap().credits
+    ledger::balance(db, p, Utc::now())
+        .await
+        .unwrap()
+        .credits
+        .get()
 }
 
 /// Ends an order at the server now (as if its 15 minutes were over).
@@ -154,7 +158,7 @@ async fn resume_and_restore_go_on_past_a_failing_order() {
             kind: "credits".into(),
             sku: "credits_10".into(),
             provider: "sandbox".into(),
-            amount_fen: 100,
+            amount_fen: Fen::new(100).unwrap(),
             qr_payload: "http://127.0.0.1:1/sandbox/pay/x".into(),
             status: OrderStatus::Pending,
             expires_at: Utc::now(),

@@ -37,7 +37,8 @@
 //! let db = open_in_memory().await.unwrap();
 //! let writer = profiles::create_profile(&db, "writer", "password123", false, now).await.unwrap();
 //! let grant = Grant {
-//!     kind: GrantKind::Recharge, credits: 100, description: "recharge".into(),
+//!     kind: GrantKind::Recharge, credits: inkstone_domain::Credits::new(100),
+//!     description: "recharge".into(),
 //!     order_no: None, expires_at: None,
 //! };
 //! ledger::add_credits(&db, writer.id, &grant, now).await.unwrap();

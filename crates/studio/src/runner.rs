@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use inkstone_core::generations::{self, Generation, InputFile, NewGeneration, Outcome, Usage};
 use inkstone_core::{prompts, Clock, CoreError, Database};
+use inkstone_domain::Tool;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -22,8 +23,8 @@ pub enum Update {
     /// Charged (or free for a member); the id is what `cancel` takes.
     Started {
         generation_id: i64,
-        charged: i64,
-        balance_after: i64,
+        charged: inkstone_domain::Credits,
+        balance_after: inkstone_domain::Credits,
         member: bool,
     },
     /// More text, coalesced to at most one message per frame.
@@ -72,7 +73,7 @@ pub struct WriteRequest {
     /// shell sets the signed-in one.
     #[serde(skip)]
     pub profile_id: i64,
-    /// A writing tool of `inkstone_core::prompts::WRITING_TOOLS`.
+    /// A writing tool's name (`inkstone_domain::Tool`: `Tool::WRITING` or `vision`).
     pub tool: String,
     pub input: String,
     #[serde(default)]
@@ -397,7 +398,7 @@ impl Studio {
             serde_json::json!({ "slides": slides, "language": language, "accent": accent });
         let new = NewGeneration {
             profile_id,
-            tool: "ppt".into(),
+            tool: Tool::Ppt.as_str().into(),
             model: model.name(),
             prompt: topic,
             params,
@@ -473,16 +474,16 @@ impl Studio {
         let tool = match kind {
             MediaKind::Image => {
                 prompts::image_params(&params)?;
-                "image"
+                Tool::Image
             }
             MediaKind::Video => {
                 prompts::video_params(&params)?;
-                "video"
+                Tool::Video
             }
         };
         let new = NewGeneration {
             profile_id,
-            tool: tool.into(),
+            tool: tool.as_str().into(),
             model: model.name(),
             prompt: prompt.clone(),
             params: params.clone(),

@@ -25,10 +25,10 @@ pub(crate) fn announcement(r: &RevocationRecord, locale: Locale) -> (&'static st
     match locale {
         Locale::ZhCn => {
             parts.push(format!("订单 {} 已退款（{}）。", r.order_no, r.reason));
-            if r.credits_taken > 0 {
+            if r.credits_taken.is_positive() {
                 parts.push(format!("已收回 {} 积分。", r.credits_taken));
             }
-            if r.credits_not_taken > 0 {
+            if r.credits_not_taken.is_positive() {
                 parts.push(format!("{} 积分已用掉，不再收回。", r.credits_not_taken));
             }
             if r.days > 0 && r.member_until_before != r.member_until_after {
@@ -38,10 +38,10 @@ pub(crate) fn announcement(r: &RevocationRecord, locale: Locale) -> (&'static st
         }
         Locale::En => {
             parts.push(format!("Order {} was refunded ({}).", r.order_no, r.reason));
-            if r.credits_taken > 0 {
+            if r.credits_taken.is_positive() {
                 parts.push(format!("{} credits were taken back.", r.credits_taken));
             }
-            if r.credits_not_taken > 0 {
+            if r.credits_not_taken.is_positive() {
                 parts.push(format!(
                     "{} credits had been spent and are not taken back.",
                     r.credits_not_taken
@@ -58,16 +58,17 @@ pub(crate) fn announcement(r: &RevocationRecord, locale: Locale) -> (&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inkstone_domain::{Credits, Fen};
 
     fn record() -> RevocationRecord {
         RevocationRecord {
             refund_no: "RFIK1N1".into(),
             order_no: "IK1".into(),
             profile_id: 1,
-            refund_fen: 1000,
-            credits: 110,
-            credits_taken: 80,
-            credits_not_taken: 30,
+            refund_fen: Fen::new(1000).unwrap(),
+            credits: Credits::new(110),
+            credits_taken: Credits::new(80),
+            credits_not_taken: Credits::new(30),
             days: 0,
             member_until_before: None,
             member_until_after: None,

@@ -240,7 +240,7 @@ mod tests {
             kind: kind.into(),
             sku: "x".into(),
             provider: "sandbox".into(),
-            amount_fen: 990,
+            amount_fen: inkstone_domain::Fen::new(990).unwrap(),
             qr_payload: "http://127.0.0.1/sandbox/pay/x".into(),
             status: OrderStatus::Paid,
             expires_at: now,

@@ -99,7 +99,7 @@ pub async fn generate_vision(
     drop(image_base64);
     let request = WriteRequest {
         profile_id: state.profile()?,
-        tool: "vision".into(),
+        tool: inkstone_domain::Tool::Vision.as_str().into(),
         regenerated_from: None,
         ..input.request
     };

@@ -1,6 +1,7 @@
 // Typed wrappers of the commands in src-tauri/src/commands/{session,credits,studio,ai,shop}.rs.
 import { Channel, convertFileSrc } from '@tauri-apps/api/core'
 import { call } from './core'
+import type { Tool } from '../i18n/tools.generated'
 
 export interface Profile { id: number; username: string; is_admin: boolean; server_account_id: string | null; created_at: string }
 export interface SessionInfo { profile: Profile | null; demo: boolean; has_profiles: boolean; media_base?: string | null }
@@ -25,12 +26,12 @@ export type GenerationStatus = 'running' | 'succeeded' | 'failed' | 'stopped' | 
 /** A file the writer gave a generation (the picture a vision run was about): the app's copy. */
 export interface InputFile { path: string; name: string }
 export interface Generation {
-  id: number; profile_id: number; tool: string; model: string; prompt: string; params: unknown; status: GenerationStatus
+  id: number; profile_id: number; tool: Tool; model: string; prompt: string; params: unknown; status: GenerationStatus
   output_text: string; files: string[]; inputs: InputFile[]; usage: { input_tokens: number | null; output_tokens: number | null }; cost: number
   refunded: boolean; error_kind: string | null; error_message: string | null; created_at: string; finished_at: string | null
 }
 export interface HistoryItem {
-  id: number; tool: string; model: string; status: GenerationStatus; prompt: string; output: string
+  id: number; tool: Tool; model: string; status: GenerationStatus; prompt: string; output: string
   file_count: number; cost: number; refunded: boolean; created_at: string
 }
 export interface HistoryFilter { tools: string[]; statuses: GenerationStatus[]; from: string | null; to: string | null; text: string | null }
@@ -100,7 +101,7 @@ function channel(onUpdate: (u: Update) => void): Channel<Update> {
 }
 
 export const generateWriting = (
-  input: { tool: string; input: string; params: Record<string, unknown>; regenerated_from?: number | null },
+  input: { tool: Tool; input: string; params: Record<string, unknown>; regenerated_from?: number | null },
   onUpdate: (u: Update) => void,
 ) => call<Generation>('generate_writing', { input, onEvent: channel(onUpdate) })
 /** Image understanding: the image travels as base64 bytes (a webview file input has no path). */

@@ -1,4 +1,5 @@
 import type { MessageSchema } from './zh-CN'
+import { TOOL_LABELS } from './tools.generated'
 
 const en: MessageSchema = {
   app: {
@@ -201,10 +202,8 @@ const en: MessageSchema = {
     confirmDelete: 'This cannot be undone: the record, its text and its generated files will be deleted. Delete it?',
     cancel: 'Cancel',
   },
-  tools: {
-    article: 'Article', continue: 'Continue', rewrite: 'Rewrite', expand: 'Expand', summarize: 'Summarise', translate: 'Translate',
-    titles: 'Title ideas', outline: 'Outline', marketing: 'Marketing copy', image: 'Image', video: 'Video', ppt: 'Slides', vision: 'Image understanding', document: 'Document AI',
-  },
+  // Labels defined once in Rust (crates/domain/src/tool.rs).
+  tools: TOOL_LABELS.en,
   tones: { professional: 'Professional', casual: 'Casual', warm: 'Warm', humorous: 'Humorous', persuasive: 'Persuasive', academic: 'Academic' },
   lengths: { short: 'Short', medium: 'Medium', long: 'Long' },
   status: { running: 'Running', succeeded: 'Done', failed: 'Failed', stopped: 'Stopped', interrupted: 'Interrupted' },

@@ -1,3 +1,5 @@
+import { TOOL_LABELS } from './tools.generated'
+
 // Chinese is the source language: every other locale must have exactly these keys.
 const zhCN = {
   app: {
@@ -200,10 +202,8 @@ const zhCN = {
     confirmDelete: '删除后无法恢复：这条记录、它的文字和生成的文件都会删除。确定删除吗？',
     cancel: '取消',
   },
-  tools: {
-    article: '文章写作', continue: '续写', rewrite: '改写润色', expand: '扩写', summarize: '摘要', translate: '翻译',
-    titles: '标题灵感', outline: '大纲', marketing: '营销文案', image: '图片', video: '视频', ppt: 'PPT', vision: '图片理解', document: '文稿 AI',
-  },
+  // Labels defined once in Rust (crates/domain/src/tool.rs).
+  tools: TOOL_LABELS['zh-CN'],
   tones: { professional: '专业', casual: '轻松', warm: '温暖', humorous: '幽默', persuasive: '有说服力', academic: '学术' },
   lengths: { short: '短', medium: '中', long: '长' },
   status: { running: '生成中', succeeded: '已完成', failed: '失败', stopped: '已停止', interrupted: '已中断' },
@@ -211,9 +211,9 @@ const zhCN = {
   txReason: {
     generation: '{tool}',
     generation_free: '{tool}（会员免费）',
-    refund_failed: '{tool} 生成失败退款',
-    refund_interrupted: '{tool} 生成中断退款',
-    refund_stopped: '{tool} 停止生成退款',
+    refund_failed: '{tool}失败退款',
+    refund_interrupted: '{tool}中断退款',
+    refund_stopped: '{tool}已停止，退款',
     refund: '{tool} 退款',
     purchase: '购买{package}',
     purchase_bonus: '购买{package}赠送',

@@ -54,9 +54,9 @@ describe('transactions page', { timeout: 30_000 }, () => {
     expect(texts('tx-kind-CONSUME')).toEqual(['消费', '消费'])
     expect(texts('tx-kind-EXPIRE')).toEqual(['过期'])
     expect(texts('tx-description')).toEqual([
-      '文章写作（会员免费） · #9',
-      '图片 生成失败退款 · #8',
-      '图片 · #8',
+      'AI写作（会员免费） · #9',
+      '图片生成失败退款 · #8',
+      '图片生成 · #8',
       '购买100 积分套餐赠送',
       '赠送积分过期',
       'old text',

@@ -8,7 +8,7 @@ import type { Generation, Update } from '../api/flows'
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0xff, 0x00])
 
-function generation(tool: string, text: string): Generation {
+function generation(tool: Generation['tool'], text: string): Generation {
   return {
     id: 42, profile_id: 1, tool, model: 'qwen-plus', prompt: 'p', params: {}, status: 'succeeded', output_text: text, files: [],
     inputs: [],

@@ -4,7 +4,9 @@
 use chrono::{DateTime, TimeZone, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::{open_in_memory, profiles, Database};
-use inkstone_receipt::{Purchase, Receipt, ReceiptSigner, SignedReceipt, TrustedKeys};
+use inkstone_receipt::{
+    Credits, Fen, Purchase, Receipt, ReceiptSigner, SignedReceipt, TrustedKeys,
+};
 use sqlx::Row;
 
 pub fn t0() -> DateTime<Utc> {
@@ -31,7 +33,7 @@ pub async fn profile_with(db: &Database, name: &str, credits: i64) -> i64 {
 pub fn recharge(credits: i64) -> Grant {
     Grant {
         kind: GrantKind::Recharge,
-        credits,
+        credits: Credits::new(credits),
         description: "test recharge".into(),
         order_no: None,
         expires_at: None,
@@ -105,10 +107,10 @@ impl Shop {
                 account,
                 Purchase::Credits {
                     sku: format!("credits_{credits}"),
-                    credits,
-                    bonus_credits: bonus,
+                    credits: Credits::new(credits),
+                    bonus_credits: Credits::new(bonus),
                 },
-                credits * 10,
+                Credits::new(credits).to_fen().unwrap().get(),
             ))
             .unwrap()
     }
@@ -134,7 +136,7 @@ pub fn receipt(order_no: &str, account: &str, purchase: Purchase, amount_fen: i6
         order_no: order_no.into(),
         account_id: account.into(),
         purchase,
-        amount_fen,
+        amount_fen: Fen::new(amount_fen).unwrap(),
         currency: "CNY".into(),
         provider: "sandbox".into(),
         provider_txn_id: format!("txn-{order_no}"),
