@@ -14,6 +14,7 @@ pub mod media;
 pub mod navigation;
 pub mod options;
 pub mod state;
+pub mod updater;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +89,9 @@ pub fn configure<R: Runtime>(
         .plugin(window_state.build())
         // Used from Rust only (a purchase credited); the webview gets no notification API.
         .plugin(tauri_plugin_notification::init())
+        // Signed updates, from Rust only (`updater.rs`; the webview gets no updater API). The
+        // key and endpoint are set per check from what this build carries and this launch.
+        .plugin(tauri_plugin_updater::Builder::new().build())
         // Generated files for <img>/<video>: only the signed-in profile's, in byte ranges.
         .register_asynchronous_uri_scheme_protocol(inkstone_desktop::media::SCHEME, media::handle)
         .invoke_handler(commands::handler())
