@@ -10,7 +10,7 @@ use std::time::Duration;
 use inkstone_desktop::updates::{
     Installer, Offer, ProgressFn, UpdateDriver, UpdateError, UpdateSource, MAX_BUNDLE_BYTES,
 };
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Runtime};
 use tauri_plugin_updater::{Error as PluginError, Update, UpdaterExt};
 
 /// The update manifest's route on the endpoint (the plugin fills in the three names).
@@ -139,7 +139,7 @@ impl<R: Runtime> UpdateDriver for PluginDriver<R> {
         use tauri::utils::config::BundleType;
         // A running AppImage (the plugin replaces the file at $APPIMAGE, which Tauri checked).
         #[cfg(target_os = "linux")]
-        if self.app.env().appimage.is_some() {
+        if tauri::Manager::env(&self.app).appimage.is_some() {
             return Installer::InPlace;
         }
         match tauri::utils::platform::bundle_type() {
