@@ -13,8 +13,10 @@ use inkstone_desktop::updates::{
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_updater::{Error as PluginError, Update, UpdaterExt};
 
-/// The update manifest's route on the endpoint (the plugin fills in the three names).
-pub const ROUTE: &str = "/v1/updates/{{target}}/{{arch}}/{{current_version}}";
+/// The update manifest's route on the endpoint (the plugin fills in the names); the bundle
+/// kind lets the endpoint answer a `.deb` install with the `.deb`.
+pub const ROUTE: &str =
+    "/v1/updates/{{target}}/{{arch}}/{{current_version}}?bundle_type={{bundle_type}}";
 
 pub struct PluginDriver<R: Runtime> {
     app: AppHandle<R>,
@@ -173,6 +175,56 @@ mod tests {
         let release: RemoteRelease = serde_json::from_str(&manifest()).unwrap();
         assert_eq!(release.version.to_string(), "0.2.0");
         assert!(release.download_url("linux-x86_64").is_ok());
+    }
+
+    /// The plugin's errors reach the writer as the kinds they are.
+    #[test]
+    fn the_plugins_errors_keep_their_meaning() {
+        use tauri_plugin_updater::Error as E;
+        let kind = |e: E, got: u64, total: Option<u64>| super::error_of(e, got, total).kind();
+        // A connection that ends partway through the announced length is a cut download.
+        assert_eq!(
+            kind(E::Network("reset".into()), 50, Some(100)),
+            "update_truncated"
+        );
+        assert_eq!(
+            kind(E::Network("refused".into()), 0, None),
+            "update_network"
+        );
+        assert_eq!(
+            kind(E::Network("x".into()), 100, Some(100)),
+            "update_network"
+        );
+        assert_eq!(kind(E::ReleaseNotFound, 0, None), "update_network");
+        let mismatch = E::SignedVersionMismatch {
+            signed: "0.1.0".into(),
+            announced: "0.2.0".into(),
+        };
+        assert_eq!(kind(mismatch, 0, None), "update_bad_signature");
+        assert_eq!(
+            kind(E::MissingSignedVersion, 0, None),
+            "update_bad_signature"
+        );
+        assert_eq!(
+            kind(E::SignatureUtf8("x".into()), 0, None),
+            "update_bad_signature"
+        );
+        assert_eq!(
+            kind(E::TargetsNotFound(vec![]), 0, None),
+            "update_malformed"
+        );
+        assert_eq!(
+            kind(E::InsecureTransportProtocol, 0, None),
+            "update_malformed"
+        );
+        assert_eq!(
+            kind(E::InvalidUpdaterFormat, 0, None),
+            "update_install_failed"
+        );
+        assert_eq!(
+            kind(E::Io(std::io::Error::other("disk full")), 0, None),
+            "update_io"
+        );
     }
 
     proptest! {

@@ -337,14 +337,26 @@ pub async fn install<D: UpdateDriver>(
             driver.install(&pending, &bytes)?;
             InstallPlan::Restart { version }
         }
-        Installer::Deb => InstallPlan::RunCommand {
-            version,
-            command: format!("sudo apt install {}", quoted(&keep(dir, &offer, &bytes)?)),
-        },
-        Installer::Rpm => InstallPlan::RunCommand {
-            version,
-            command: format!("sudo dnf install {}", quoted(&keep(dir, &offer, &bytes)?)),
-        },
+        Installer::Deb => {
+            // The command must not hand the package manager something else (an endpoint that
+            // answers with the AppImage to a .deb install).
+            if !bytes.starts_with(DEB_MAGIC) {
+                return Err(UpdateError::InstallFailed("not a Debian package".into()));
+            }
+            InstallPlan::RunCommand {
+                version,
+                command: format!("sudo apt install {}", quoted(&keep(dir, &offer, &bytes)?)),
+            }
+        }
+        Installer::Rpm => {
+            if !bytes.starts_with(RPM_MAGIC) {
+                return Err(UpdateError::InstallFailed("not an RPM package".into()));
+            }
+            InstallPlan::RunCommand {
+                version,
+                command: format!("sudo dnf install {}", quoted(&keep(dir, &offer, &bytes)?)),
+            }
+        }
         Installer::Keep => InstallPlan::OpenInstaller {
             version,
             path: keep(dir, &offer, &bytes)?.to_string_lossy().into_owned(),
@@ -352,6 +364,11 @@ pub async fn install<D: UpdateDriver>(
     };
     Ok(Some(plan))
 }
+
+/// How a Debian package starts: an `ar` archive whose first member is `debian-binary`.
+pub const DEB_MAGIC: &[u8] = b"!<arch>\ndebian-binary";
+/// How an RPM package starts (its lead).
+pub const RPM_MAGIC: &[u8] = &[0xed, 0xab, 0xee, 0xdb];
 
 /// A path for a POSIX shell, in single quotes.
 fn quoted(path: &Path) -> String {

@@ -235,7 +235,8 @@ fn nothing_left(dir: &Path) {
 #[tokio::test]
 async fn a_newer_signed_bundle_is_offered_verified_and_installed_or_kept_with_its_command() {
     let k = key();
-    let bundle: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    let mut bundle = updates::DEB_MAGIC.to_vec();
+    bundle.extend((0..300_000u32).map(|i| (i % 253) as u8));
     let s = signed_setup("0.2.0", &k, &bundle, &bundle).await;
     let driver = HttpDriver::new(Installer::InPlace);
     let offer = check(&driver, &s.source).await.unwrap().expect("an offer");
@@ -281,6 +282,24 @@ async fn a_newer_signed_bundle_is_offered_verified_and_installed_or_kept_with_it
         other => panic!("expected a command, got {other:?}"),
     }
     assert!(deb.installed.lock().unwrap().is_empty());
+    std::fs::remove_dir_all(&target).unwrap();
+
+    // A verified bundle that is not a package, for a package install: no command to run it.
+    let other = tempfile::tempdir().unwrap();
+    let appimage: Vec<u8> = b"\x7fELF an AppImage".repeat(1000);
+    let s2 = signed_setup("0.2.0", &k, &appimage, &appimage).await;
+    for installer in [Installer::Deb, Installer::Rpm] {
+        let err = install(
+            &HttpDriver::new(installer),
+            &s2.source,
+            other.path(),
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), "update_install_failed");
+        nothing_left(other.path());
+    }
 
     // A build from no bundle: kept, and named.
     let dev = HttpDriver::new(Installer::Keep);
