@@ -25,6 +25,8 @@ struct Release {
     body: Vec<u8>,
     /// The Content-Length announced for them.
     announced: usize,
+    /// Sent in pieces with pauses, as over a slow line (the progress bar has time to show).
+    slow: bool,
 }
 
 /// A static update host: the offer at `/v1/updates/…` (Tauri's dynamic format) and the
@@ -64,7 +66,15 @@ async fn update_host(release: Arc<Mutex<Release>>) -> R<String> {
                     "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {announced}\r\nConnection: close\r\n\r\n"
                 );
                 let _ = socket.write_all(head.as_bytes()).await;
-                let _ = socket.write_all(&body).await;
+                let slow = release.slow && kind != "application/json";
+                let piece = if slow { 64 * 1024 } else { body.len().max(1) };
+                for part in body.chunks(piece) {
+                    let _ = socket.write_all(part).await;
+                    if slow {
+                        let _ = socket.flush().await;
+                        tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+                    }
+                }
                 let _ = socket.shutdown().await;
             });
         }
@@ -118,6 +128,7 @@ async fn updates_through_the_plugin_refuse_a_bad_signature_a_cut_download_and_an
         signature,
         body: tampered,
         announced: bundle.len(),
+        slow: false,
     }));
     let set = |change: &dyn Fn(&mut Release)| -> R<()> {
         let mut r = release.lock().map_err(|_| "poisoned")?;
@@ -188,9 +199,21 @@ async fn updates_through_the_plugin_refuse_a_bad_signature_a_cut_download_and_an
             r.version = "99.0.0".into();
             r.body = bundle.clone();
             r.announced = bundle.len();
+            r.slow = true;
         })?;
         click(&c, "[data-testid=updates-check]").await?;
         wait_text(&c, "[data-testid=updates-offer]", |t| t.contains("99.0.0")).await?;
+        // What the progress bar shows while the download runs.
+        c.execute(
+            "window.__progress = []; \
+             new MutationObserver(() => { \
+               const p = document.querySelector('[data-testid=updates-progress]'); \
+               if (p) window.__progress.push(p.textContent.trim()); \
+             }).observe(document.querySelector('[data-testid=updates-section]'), \
+               { subtree: true, childList: true, characterData: true, attributes: true });",
+            vec![],
+        )
+        .await?;
         click(&c, "[data-testid=updates-install]").await?;
         let done = wait_text(&c, "[data-testid=updates-done]", |t| t.contains("99.0.0")).await?;
         shot_of(&c, "[data-testid=updates-done]", "98-update-verified").await?;
@@ -200,6 +223,16 @@ async fn updates_through_the_plugin_refuse_a_bad_signature_a_cut_download_and_an
         }
         if std::fs::read(&path)? != bundle {
             return Err("the kept update is not the signed bundle".into());
+        }
+        let shown = c.execute("return window.__progress", vec![]).await?;
+        let percents: Vec<u64> = shown
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str()?.trim_end_matches('%').trim().parse().ok())
+            .collect();
+        if !percents.iter().any(|&p| p > 0 && p < 100) {
+            return Err(format!("no progress shown during the download: {shown}").into());
         }
         still_running(&c, data.path()).await
     })
