@@ -1322,6 +1322,9 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_documents_and
     c.close().await?;
     outcome?;
     until("the app closed", || app_pids(data.path()).is_empty()).await?;
+    // An exiting process loses its command line before its session-bus connection: the next
+    // launch on this folder would forward itself to the dying one (single-instance) and quit.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let backup = std::fs::read_dir(folder.path())?
         .flatten()
         .map(|e| e.path())
@@ -1357,6 +1360,8 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_documents_and
     if !app_pids(data.path()).is_empty() {
         kill_app(data.path()).await?;
     }
+    // As above: let the dying app leave the session bus before the next launch.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "backup-restored", || async {
         login(&c, "test_user", "test123456").await?;
