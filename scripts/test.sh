@@ -31,6 +31,9 @@ DEMO="--features inkstone-app/demo"
 
 stage "UI: npm ci (when the lock file changed) and vite build (src-tauri embeds ui/dist)" \
   ./scripts/setup-ui.sh
+# Every test build carries the public key of the test update signing key (made once, outside
+# git; the private key never is in the repository): scripts/lib/update-test-key.sh.
+stage "update signing key of test builds" source scripts/lib/update-test-key.sh
 stage "cargo fmt --check" cargo fmt --all --check
 stage "cargo clippy (warnings denied)" cargo clippy --workspace --all-targets $DEMO -- -D warnings
 stage "cargo test" cargo test --workspace $DEMO

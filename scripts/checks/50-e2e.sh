@@ -10,6 +10,8 @@ for tool in xvfb-run tauri-driver WebKitWebDriver zbarimg dbus-run-session gnome
   command -v "$tool" >/dev/null || { echo "50-e2e: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
 done
 ./scripts/setup-ui.sh
+# The update test signs bundles with the key the built app carries.
+source scripts/lib/update-test-key.sh
 TARGET="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 mkdir -p target/e2e
 # The binaries the test stage built (src-tauri/tests/launch.rs makes it build the app), so the

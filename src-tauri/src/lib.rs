@@ -14,6 +14,7 @@ pub mod media;
 pub mod navigation;
 pub mod options;
 pub mod state;
+pub mod updater;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,9 @@ pub fn configure<R: Runtime>(
         // The folder picker for exports, from Rust only (`export_pick_folder`): no capability
         // gives the webview the dialog API.
         .plugin(tauri_plugin_dialog::init())
+        // Signed updates, from Rust only (`updater.rs`; the webview gets no updater API). The
+        // key and endpoint are set per check from what this build carries and this launch.
+        .plugin(tauri_plugin_updater::Builder::new().build())
         // Generated files for <img>/<video>: only the signed-in profile's, in byte ranges.
         .register_asynchronous_uri_scheme_protocol(inkstone_desktop::media::SCHEME, media::handle)
         .invoke_handler(commands::handler())

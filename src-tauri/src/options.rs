@@ -13,6 +13,9 @@
 //! * `--sandbox-payments`: buy with test money (the endpoint's sandbox provider) outside demo
 //!   mode, for the end-to-end test of a new user. Only honoured in builds with the `demo` feature.
 //!
+//! * `--update-endpoint <url>` or `INKSTONE_UPDATE_ENDPOINT`: where signed updates come from
+//!   (default: the payment endpoint). Updates still need the public key built in.
+//!
 //! Unknown arguments are ignored: WebKitWebDriver and the OS may add their own.
 
 use std::path::PathBuf;
@@ -28,6 +31,8 @@ pub struct LaunchOptions {
     /// Whether test payments outside demo mode were asked for (see
     /// [`LaunchOptions::sandbox_payments_enabled`]).
     pub sandbox_payments_requested: bool,
+    /// Where updates are asked for, if not the payment endpoint.
+    pub update_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +67,7 @@ impl LaunchOptions {
             demo_requested: matches!(env("INKSTONE_DEMO").as_deref(), Some("1" | "true")),
             payment_server: None,
             sandbox_payments_requested: false,
+            update_endpoint: env("INKSTONE_UPDATE_ENDPOINT"),
         };
         if let Some(dir) = env("INKSTONE_DATA_DIR") {
             options.data_dir = Some(non_empty(dir)?);
@@ -76,6 +82,8 @@ impl LaunchOptions {
                 server_keys = Some(args.next().ok_or(OptionsError::PaymentKeys)?);
             } else if arg == "--demo" {
                 options.demo_requested = true;
+            } else if arg == "--update-endpoint" {
+                options.update_endpoint = args.next();
             } else if arg == "--sandbox-payments" {
                 options.sandbox_payments_requested = true;
             } else if arg == "--data-dir" {
@@ -85,6 +93,10 @@ impl LaunchOptions {
                 options.data_dir = Some(non_empty(dir.to_owned())?);
             }
         }
+        options.update_endpoint = options
+            .update_endpoint
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty());
         if let Some(url) = server_url.filter(|u| !u.trim().is_empty()) {
             let keys = server_keys.ok_or(OptionsError::PaymentKeys)?;
             options.payment_server = Some(PaymentServer {
@@ -326,6 +338,27 @@ mod tests {
     }
 
     #[test]
+    fn the_update_endpoint_comes_from_the_flag_or_the_environment() {
+        assert_eq!(parse(&[], &[]).unwrap().update_endpoint, None);
+        let env = [("INKSTONE_UPDATE_ENDPOINT", "https://env.example")];
+        assert_eq!(
+            parse(&[], &env).unwrap().update_endpoint.as_deref(),
+            Some("https://env.example")
+        );
+        let args = ["--update-endpoint", " http://127.0.0.1:9 "];
+        assert_eq!(
+            parse(&args, &env).unwrap().update_endpoint.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        assert_eq!(
+            parse(&["--update-endpoint", ""], &[])
+                .unwrap()
+                .update_endpoint,
+            None
+        );
+    }
+
+    #[test]
     fn demo_is_enabled_only_in_builds_that_have_it() {
         let options = parse(&["--demo"], &[]).unwrap();
         assert_eq!(options.demo_enabled(), cfg!(feature = "demo"));
@@ -343,6 +376,7 @@ mod tests {
             demo_requested: demo,
             sandbox_payments_requested: false,
             payment_server: None,
+            update_endpoint: None,
         };
         let id = "studio.inkstone.desktop";
         assert_eq!(at(None, false).instance_id(id), None);

@@ -6,7 +6,9 @@
 //! ```text
 //! inkstone.db                      the database
 //! restore-pending.db               a checked backup to put in place at the next start
-//! backups/daily/inkstone-YYYY-MM-DD.db    one a day (UTC date of the clock), seven kept
+//! restore-pending.settings.json    the settings that came with it, if any
+//! backups/daily/inkstone-YYYY-MM-DD.db    one a day (UTC date of the clock), seven kept,
+//! backups/daily/inkstone-YYYY-MM-DD.settings.json   each with the settings of that day
 //! backups/before-<version>/        database + settings copied before <version> migrated
 //! backups/aside/<stamp>-<why>/     files moved out of the way (restore, start fresh, a
 //!                                  failed upgrade): kept, never deleted
@@ -35,6 +37,10 @@ pub const DB_FILE: &str = "inkstone.db";
 pub const SETTINGS_FILE: &str = "settings.json";
 /// A checked backup waiting for the next start to take the database's place.
 pub const PENDING_RESTORE: &str = "restore-pending.db";
+/// The settings that came with it (kept beside the backup file), put in place with it.
+pub const PENDING_SETTINGS: &str = "restore-pending.settings.json";
+/// A settings file larger than this is not ours.
+const MAX_SETTINGS_BYTES: u64 = 1024 * 1024;
 /// How many daily backups are kept.
 pub const KEEP_DAILY: usize = 7;
 
@@ -180,6 +186,31 @@ pub fn move_database_aside(
         std::fs::rename(data_dir.join(f), dir.join(f))?;
     }
     Ok(Some(dir))
+}
+
+/// Where the settings copy of the backup file `backup` is: beside it, `<name>.settings.json`
+/// (a backup is the database, no secret, and the non-secret settings of that moment).
+pub fn settings_beside(backup: &Path) -> PathBuf {
+    backup.with_extension("settings.json")
+}
+
+/// Copies the settings file, if there is one, beside the backup file `backup`.
+fn copy_settings_beside(data_dir: &Path, backup: &Path) -> std::io::Result<()> {
+    let settings = data_dir.join(SETTINGS_FILE);
+    if settings.exists() {
+        copy_complete(&settings, &settings_beside(backup))?;
+    }
+    Ok(())
+}
+
+/// Whether `path` holds settings this app wrote: a JSON object of a sane size.
+fn settings_look_right(path: &Path) -> bool {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SETTINGS_BYTES);
+    small
+        && std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.is_object())
 }
 
 /// Copies `from` to `to` through a temporary name, synced before it takes the name.
@@ -378,12 +409,31 @@ async fn apply_pending_restore(
         tracing::error!(error = %e, "the backup waiting to be restored failed its check");
         let dir = aside_dir(data_dir, now, "refused-restore").map_err(io)?;
         std::fs::rename(&pending, dir.join(PENDING_RESTORE)).map_err(io)?;
+        let pending_settings = data_dir.join(PENDING_SETTINGS);
+        if pending_settings.exists() {
+            std::fs::rename(&pending_settings, dir.join(PENDING_SETTINGS)).map_err(io)?;
+        }
         return Ok(Some(StartNotice::RestoreRefused {
             reason: e.kind().to_string(),
         }));
     }
-    let kept = move_database_aside(data_dir, now, "before-restore").map_err(io)?;
+    let mut kept = move_database_aside(data_dir, now, "before-restore").map_err(io)?;
     std::fs::rename(&pending, data_dir.join(DB_FILE)).map_err(io)?;
+    // The settings that came with the backup replace the current ones, which are kept aside
+    // with the database they went with.
+    let pending_settings = data_dir.join(PENDING_SETTINGS);
+    if pending_settings.exists() {
+        let settings = data_dir.join(SETTINGS_FILE);
+        if settings.exists() {
+            let dir = match &kept {
+                Some(dir) => dir.clone(),
+                None => aside_dir(data_dir, now, "before-restore").map_err(io)?,
+            };
+            std::fs::rename(&settings, dir.join(SETTINGS_FILE)).map_err(io)?;
+            kept = Some(dir);
+        }
+        std::fs::rename(&pending_settings, &settings).map_err(io)?;
+    }
     tracing::info!("restored a backup");
     Ok(Some(StartNotice::Restored {
         kept: kept
@@ -442,6 +492,7 @@ pub async fn daily_backup(
         None
     } else {
         let bytes = backup::write_backup(db, &dest).await?;
+        copy_settings_beside(data_dir, &dest)?;
         Some(BackupEntry {
             path: dest.to_string_lossy().into_owned(),
             name,
@@ -455,6 +506,10 @@ pub async fn daily_backup(
     };
     for old in list_daily(data_dir)?.into_iter().skip(KEEP_DAILY) {
         std::fs::remove_file(&old.path)?;
+        let settings = settings_beside(Path::new(&old.path));
+        if settings.exists() {
+            std::fs::remove_file(settings)?;
+        }
     }
     Ok(written)
 }
@@ -541,6 +596,7 @@ impl Services {
         let name = format!("inkstone-backup-{}.db", stamp(now));
         let dest = folder.join(&name);
         let bytes = backup::write_backup(&self.db, &dest).await?;
+        copy_settings_beside(self.data_dir(), &dest).map_err(|e| DesktopError::Backup(e.into()))?;
         Ok(BackupEntry {
             path: dest.to_string_lossy().into_owned(),
             name,
@@ -563,11 +619,25 @@ impl Services {
         backup::check_backup(file, migrator).await?;
         let pending = self.data_dir().join(PENDING_RESTORE);
         copy_complete(file, &pending).map_err(|e| DesktopError::Backup(e.into()))?;
+        // The settings kept beside the backup come back with it; a backup without them (or
+        // with a file that is not settings) restores the database and leaves the settings.
+        let pending_settings = self.data_dir().join(PENDING_SETTINGS);
+        let _ = std::fs::remove_file(&pending_settings);
+        let settings = settings_beside(file);
+        if settings_look_right(&settings) {
+            if let Err(e) = copy_complete(&settings, &pending_settings) {
+                let _ = std::fs::remove_file(&pending);
+                return Err(DesktopError::Backup(e.into()));
+            }
+        } else if settings.exists() {
+            tracing::warn!(file = %settings.display(), "not settings of this app: left out of the restore");
+        }
         // The copy is what will be restored: check it, not only the original.
         let check = match backup::check_backup(&pending, migrator).await {
             Ok(check) => check,
             Err(e) => {
                 let _ = std::fs::remove_file(&pending);
+                let _ = std::fs::remove_file(&pending_settings);
                 return Err(e.into());
             }
         };

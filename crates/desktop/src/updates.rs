@@ -1,14 +1,25 @@
-//! Signed updates (issue 19, item 1): ask the update endpoint
-//! (`GET {endpoint}/v1/updates/{target}/{arch}/{current_version}`, Tauri's updater protocol:
-//! 204 nothing, 200 an offer), download the bundle with progress, and verify its minisign
-//! signature (Tauri's signer format) against the public key this build carries before the
-//! file may be used. Nothing unverified is ever kept under the bundle's name.
+//! Signed updates (issue 19, item 1): the rules around Tauri's updater. The shell drives
+//! `tauri-plugin-updater` (it asks `GET {endpoint}/v1/updates/{target}/{arch}/{current_version}`,
+//! Tauri's updater protocol: 204 nothing, 200 an offer; downloads and verifies the minisign
+//! signature, Tauri's signer format) behind [`UpdateDriver`]; what is decided here:
 //!
-//! Safe by default: a build without a public key checks nothing and installs nothing. An
-//! offer of a version that is not newer than this one is refused whatever the endpoint says.
+//! - safe by default: a build without a public key (or with one that cannot verify) checks
+//!   nothing and installs nothing, and the driver is never called;
+//! - an offer of an older version is refused whatever the endpoint says (the same version is
+//!   "up to date");
+//! - the downloaded bytes are verified again against the built-in key before anything is
+//!   installed or kept, so neither a driver bug nor a misconfigured plugin installs an
+//!   unverified file; nothing unverified is ever kept under the bundle's name;
+//! - what happens to a verified bundle follows how this copy was installed ([`Installer`]):
+//!   replaced in place (a running AppImage, Windows and macOS), or, for a `.deb`, kept in
+//!   `<data>/updates/` with the command to run.
+//!
+//! Keeping the rules here (no Tauri) lets them be tested against the real update route and
+//! bundles signed like `tauri signer sign` signs them (crates/desktop/tests/updates.rs); the
+//! plugin path itself is tested in the real window (crates/e2e).
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +54,10 @@ pub enum UpdateError {
     /// Occurs when the bundle cannot be written or put in place.
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
+    /// Occurs when the verified bundle cannot be installed (not a bundle of this kind, the
+    /// system's installer refused it); this version keeps running.
+    #[error("the update could not be installed: {0}")]
+    InstallFailed(String),
 }
 
 impl UpdateError {
@@ -55,6 +70,7 @@ impl UpdateError {
         "update_truncated",
         "update_too_large",
         "update_io",
+        "update_install_failed",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -67,6 +83,7 @@ impl UpdateError {
             Self::Truncated { .. } => "update_truncated",
             Self::TooLarge => "update_too_large",
             Self::Io(_) => "update_io",
+            Self::InstallFailed(_) => "update_install_failed",
         }
     }
 }
@@ -98,11 +115,12 @@ pub struct Offer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum InstallPlan {
-    /// The running AppImage was replaced: restart to use the new version.
+    /// The app was replaced where it is (a running AppImage, Windows, macOS): restart to use
+    /// the new version.
     Restart { version: String },
     /// A package the system installs (`.deb`): the writer runs `command`.
     RunCommand { version: String, command: String },
-    /// An installer to open (Windows, macOS): verified and kept at `path`.
+    /// Not installed from a bundle this app can replace: the verified bundle is kept at `path`.
     OpenInstaller { version: String, path: String },
 }
 
@@ -120,55 +138,14 @@ pub fn platform() -> (&'static str, &'static str) {
     (target, arch)
 }
 
-fn version(v: &str) -> Result<semver::Version, UpdateError> {
+/// A version as the endpoint or this build spells it (`1.2.3`, `v1.2.3`).
+pub fn version(v: &str) -> Result<semver::Version, UpdateError> {
     semver::Version::parse(v.trim().trim_start_matches('v')).map_err(|_| {
         UpdateError::Malformed(format!(
             "not a version: {}",
             v.chars().take(40).collect::<String>()
         ))
     })
-}
-
-fn client() -> Result<reqwest::Client, UpdateError> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| UpdateError::Network(e.to_string()))
-}
-
-/// Asks the endpoint whether there is a newer version for this machine.
-pub async fn check(source: &UpdateSource) -> Result<Option<Offer>, UpdateError> {
-    if source.public_key.trim().is_empty() || source.endpoint.trim().is_empty() {
-        return Err(UpdateError::Unavailable);
-    }
-    let current = version(&source.current_version)?;
-    let (target, arch) = platform();
-    let url = format!(
-        "{}/v1/updates/{target}/{arch}/{current}",
-        source.endpoint.trim_end_matches('/')
-    );
-    let response = client()?
-        .get(&url)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .map_err(|e| UpdateError::Network(e.without_url().to_string()))?;
-    match response.status().as_u16() {
-        204 => return Ok(None),
-        200 => {}
-        other => return Err(UpdateError::Network(format!("status {other}"))),
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| UpdateError::Network(e.without_url().to_string()))?;
-    if body.len() > MAX_OFFER_BYTES {
-        return Err(UpdateError::Malformed("the offer is too large".into()));
-    }
-    let offer: Offer =
-        serde_json::from_slice(&body).map_err(|e| UpdateError::Malformed(e.to_string()))?;
-    check_offer(&offer, &current)?;
-    Ok(Some(offer))
 }
 
 /// An offer must be a newer version with an https (or this machine's) URL and a signature.
@@ -230,18 +207,176 @@ pub fn verify(public_key: &str, signature: &str, bytes: &[u8]) -> Result<(), Upd
         .map_err(|_| UpdateError::BadSignature)
 }
 
-/// Downloads the offered bundle into `dir`, reporting `(received, total)`, and verifies it.
-/// The file takes its name only once verified; anything else is removed and refused.
-pub async fn download(
+/// Checks `bytes` as the bundle of `offered`: the signature verifies, and when it names the
+/// version it was made for (`tauri signer sign --app-version` writes `version:X` into the
+/// trusted comment, which the signature covers) that is the version offered, so an endpoint
+/// cannot pass an old, validly signed bundle off as a new version.
+pub fn verify_release(
+    public_key: &str,
+    signature: &str,
+    offered: &str,
+    bytes: &[u8],
+) -> Result<(), UpdateError> {
+    let (key, sig) = verifier(public_key, signature)?;
+    key.verify(bytes, &sig, false)
+        .map_err(|_| UpdateError::BadSignature)?;
+    let signed = sig
+        .trusted_comment()
+        .split('\t')
+        .find_map(|field| field.strip_prefix("version:"));
+    if let Some(signed) = signed {
+        if version(signed).ok() != Some(version(offered)?) {
+            return Err(UpdateError::BadSignature);
+        }
+    }
+    Ok(())
+}
+
+/// How this copy of the app was installed, which decides what can be done with a verified
+/// bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installer {
+    /// The updater replaces the app where it is: a running AppImage, the Windows installers,
+    /// a macOS `.app`.
+    InPlace,
+    /// A Debian package: the system's package manager installs it; the writer runs a command.
+    Deb,
+    /// An RPM package, likewise.
+    Rpm,
+    /// Not from a bundle (a development or test build): the verified file is kept and named.
+    Keep,
+}
+
+/// Progress of a download: `(bytes received so far, total announced)`.
+pub type ProgressFn<'a> = &'a mut (dyn FnMut(u64, Option<u64>) + Send);
+
+/// The transport and installer: `tauri-plugin-updater` in the app (src-tauri/src/updater.rs),
+/// a double speaking the same protocol in tests. The rules stay in this module.
+pub trait UpdateDriver: Send + Sync {
+    /// What [`UpdateDriver::fetch`] hands back to download and install the same release.
+    type Pending: Send + Sync;
+
+    /// Asks `source.endpoint` for a release, whatever its version (the version rule is
+    /// [`check_offer`]'s). `None`: the endpoint has nothing (204).
+    fn fetch(
+        &self,
+        source: &UpdateSource,
+    ) -> impl Future<Output = Result<Option<(Offer, Self::Pending)>, UpdateError>> + Send;
+
+    /// Downloads the release's bundle (at most [`MAX_BUNDLE_BYTES`]), reporting progress.
+    fn download(
+        &self,
+        pending: &Self::Pending,
+        progress: ProgressFn<'_>,
+    ) -> impl Future<Output = Result<Vec<u8>, UpdateError>> + Send;
+
+    /// Replaces the running app with the verified `bytes` ([`Installer::InPlace`] only).
+    fn install(&self, pending: &Self::Pending, bytes: &[u8]) -> Result<(), UpdateError>;
+
+    /// How this copy of the app was installed.
+    fn installer(&self) -> Installer;
+}
+
+/// The current version, once the source is usable: an endpoint and a key that can verify.
+fn ready(source: &UpdateSource) -> Result<semver::Version, UpdateError> {
+    if source.public_key.trim().is_empty() || source.endpoint.trim().is_empty() {
+        return Err(UpdateError::Unavailable);
+    }
+    check_public_key(&source.public_key)?;
+    version(&source.current_version)
+}
+
+/// Asks for a release and applies the rules; `None` when there is nothing newer.
+pub async fn check_with<D: UpdateDriver>(
+    driver: &D,
     source: &UpdateSource,
-    offer: &Offer,
+) -> Result<Option<(Offer, D::Pending)>, UpdateError> {
+    let current = ready(source)?;
+    let Some((offer, pending)) = driver.fetch(source).await? else {
+        return Ok(None);
+    };
+    // The same version is "up to date" (a static host keeps serving the latest release);
+    // an older one is a downgrade, refused with its own message.
+    if version(&offer.version)? == current {
+        return Ok(None);
+    }
+    check_offer(&offer, &current)?;
+    Ok(Some((offer, pending)))
+}
+
+/// Asks the update endpoint whether there is a newer version for this machine.
+pub async fn check<D: UpdateDriver>(
+    driver: &D,
+    source: &UpdateSource,
+) -> Result<Option<Offer>, UpdateError> {
+    Ok(check_with(driver, source).await?.map(|(offer, _)| offer))
+}
+
+/// Checks again, downloads the newer version with `progress`, verifies it against the
+/// built-in key, and installs it where the bundle format allows; otherwise the verified file
+/// is kept in `dir` and the plan says what to do with it. `None`: nothing newer any more.
+pub async fn install<D: UpdateDriver>(
+    driver: &D,
+    source: &UpdateSource,
     dir: &Path,
-    progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
-) -> Result<PathBuf, UpdateError> {
-    use std::io::Write;
-    let current = version(&source.current_version)?;
-    check_offer(offer, &current)?;
-    let (key, sig) = verifier(&source.public_key, &offer.signature)?;
+    progress: ProgressFn<'_>,
+) -> Result<Option<InstallPlan>, UpdateError> {
+    let Some((offer, pending)) = check_with(driver, source).await? else {
+        return Ok(None);
+    };
+    let bytes = driver.download(&pending, progress).await?;
+    if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+        return Err(UpdateError::TooLarge);
+    }
+    // The driver verified already; the same bytes against the same built-in key once more,
+    // here, where it is tested: nothing unverified is installed or kept, whatever the driver.
+    verify_release(&source.public_key, &offer.signature, &offer.version, &bytes)?;
+    let version = offer.version.clone();
+    let plan = match driver.installer() {
+        Installer::InPlace => {
+            driver.install(&pending, &bytes)?;
+            InstallPlan::Restart { version }
+        }
+        Installer::Deb => {
+            // The command must not hand the package manager something else (an endpoint that
+            // answers with the AppImage to a .deb install).
+            if !bytes.starts_with(DEB_MAGIC) {
+                return Err(UpdateError::InstallFailed("not a Debian package".into()));
+            }
+            InstallPlan::RunCommand {
+                version,
+                command: format!("sudo apt install {}", quoted(&keep(dir, &offer, &bytes)?)),
+            }
+        }
+        Installer::Rpm => {
+            if !bytes.starts_with(RPM_MAGIC) {
+                return Err(UpdateError::InstallFailed("not an RPM package".into()));
+            }
+            InstallPlan::RunCommand {
+                version,
+                command: format!("sudo dnf install {}", quoted(&keep(dir, &offer, &bytes)?)),
+            }
+        }
+        Installer::Keep => InstallPlan::OpenInstaller {
+            version,
+            path: keep(dir, &offer, &bytes)?.to_string_lossy().into_owned(),
+        },
+    };
+    Ok(Some(plan))
+}
+
+/// How a Debian package starts: an `ar` archive whose first member is `debian-binary`.
+pub const DEB_MAGIC: &[u8] = b"!<arch>\ndebian-binary";
+/// How an RPM package starts (its lead).
+pub const RPM_MAGIC: &[u8] = &[0xed, 0xab, 0xee, 0xdb];
+
+/// A path for a POSIX shell, in single quotes.
+fn quoted(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', "'\\''"))
+}
+
+/// The bundle's file name: the last part of its URL, in safe characters.
+pub fn bundle_name(offer: &Offer) -> String {
     let name: String = offer
         .url
         .rsplit('/')
@@ -254,137 +389,52 @@ pub async fn download(
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .take(120)
         .collect();
-    let name = match name.trim_start_matches('.') {
+    match name.trim_start_matches('.') {
         "" => format!("inkstone-{}", offer.version),
         n => n.to_string(),
-    };
-    std::fs::create_dir_all(dir)?;
-    let dest = dir.join(&name);
-    let partial = dir.join(format!("{name}.partial"));
-    let mut response = client()?
-        .get(&offer.url)
-        .send()
-        .await
-        .map_err(|e| UpdateError::Network(e.without_url().to_string()))?;
-    if !response.status().is_success() {
-        return Err(UpdateError::Network(format!(
-            "status {}",
-            response.status().as_u16()
-        )));
-    }
-    let total = response.content_length();
-    if total.is_some_and(|t| t > MAX_BUNDLE_BYTES) {
-        return Err(UpdateError::TooLarge);
-    }
-    // Tauri's signer prehashes (minisign "ED"): the file is checked as it streams in.
-    let mut stream = key
-        .verify_stream(&sig)
-        .map_err(|_| UpdateError::BadSignature)?;
-    let mut file = std::fs::File::create(&partial)?;
-    let result: Result<(), UpdateError> = async {
-        let mut got = 0u64;
-        loop {
-            let chunk = match response.chunk().await {
-                Ok(chunk) => chunk,
-                // The connection ended before the announced size: a cut download.
-                Err(_) if total.is_some_and(|t| got < t) => {
-                    return Err(UpdateError::Truncated {
-                        got,
-                        expected: total.unwrap_or_default(),
-                    })
-                }
-                Err(e) => return Err(UpdateError::Network(e.without_url().to_string())),
-            };
-            let Some(chunk) = chunk else { break };
-            got += chunk.len() as u64;
-            if got > MAX_BUNDLE_BYTES {
-                return Err(UpdateError::TooLarge);
-            }
-            file.write_all(&chunk)?;
-            stream.update(&chunk);
-            progress(got, total);
-        }
-        if let Some(expected) = total {
-            if got != expected {
-                return Err(UpdateError::Truncated { got, expected });
-            }
-        }
-        file.sync_all()?;
-        stream.finalize().map_err(|_| UpdateError::BadSignature)
-    }
-    .await;
-    drop(file);
-    match result {
-        Ok(()) => {
-            std::fs::rename(&partial, &dest)?;
-            Ok(dest)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
     }
 }
 
-/// What to do with the verified bundle at `path`, and doing what can be done here: an
-/// AppImage replaces the running one (`appimage`, from `$APPIMAGE`).
-pub fn install(
-    path: &Path,
-    offer: &Offer,
-    appimage: Option<&Path>,
-) -> Result<InstallPlan, UpdateError> {
-    let version = offer.version.clone();
-    let lower = path.to_string_lossy().to_lowercase();
-    if lower.ends_with(".appimage") {
-        if let Some(running) = appimage {
-            // Beside the running file, then renamed over it: the running process keeps its
-            // open inode, and a crash leaves either the old or the new AppImage, whole.
-            let staged = running.with_extension("new");
-            std::fs::copy(path, &staged)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&staged, std::fs::Permissions::from_mode(0o755))?;
-            }
-            std::fs::rename(&staged, running)?;
-            return Ok(InstallPlan::Restart { version });
-        }
+/// Writes the verified bundle into `dir` whole: a partial file first, renamed once synced.
+fn keep(dir: &Path, offer: &Offer, bytes: &[u8]) -> Result<PathBuf, UpdateError> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let name = bundle_name(offer);
+    let dest = dir.join(&name);
+    let partial = dir.join(format!("{name}.partial"));
+    let written = (|| {
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&partial, &dest)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.into());
     }
-    if lower.ends_with(".deb") {
-        return Ok(InstallPlan::RunCommand {
-            version,
-            command: format!(
-                "sudo apt install '{}'",
-                path.to_string_lossy().replace('\'', "'\\''")
-            ),
-        });
-    }
-    Ok(InstallPlan::OpenInstaller {
-        version,
-        path: path.to_string_lossy().into_owned(),
-    })
+    Ok(dest)
 }
 
 impl crate::Services {
     /// Asks the update endpoint for a newer version (none: `None`).
-    pub async fn check_update(&self, source: &UpdateSource) -> crate::DesktopResult<Option<Offer>> {
-        Ok(check(source).await?)
+    pub async fn check_update<D: UpdateDriver>(
+        &self,
+        driver: &D,
+        source: &UpdateSource,
+    ) -> crate::DesktopResult<Option<Offer>> {
+        Ok(check(driver, source).await?)
     }
 
-    /// Checks again, downloads the newer version into `<data>/updates` with `progress`,
-    /// verifies its signature, and installs it where the bundle format allows (`$APPIMAGE`).
-    /// The offer comes from the endpoint here, never from the page.
-    pub async fn install_update(
+    /// Checks again, downloads the newer version with `progress`, verifies its signature,
+    /// and installs it where the bundle format allows; otherwise keeps it in
+    /// `<data>/updates`. The offer comes from the endpoint here, never from the page.
+    pub async fn install_update<D: UpdateDriver>(
         &self,
+        driver: &D,
         source: &UpdateSource,
-        progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+        progress: ProgressFn<'_>,
     ) -> crate::DesktopResult<Option<InstallPlan>> {
-        let Some(offer) = check(source).await? else {
-            return Ok(None);
-        };
         let dir = self.options.data_dir.join("updates");
-        let path = download(source, &offer, &dir, progress).await?;
-        let appimage = std::env::var_os("APPIMAGE").map(PathBuf::from);
-        Ok(Some(install(&path, &offer, appimage.as_deref())?))
+        Ok(install(driver, source, &dir, progress).await?)
     }
 }

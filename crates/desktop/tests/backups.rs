@@ -104,6 +104,12 @@ async fn a_backup_a_day_and_seven_kept_over_ten_fake_days_with_no_secret_inside(
     let s = start(dir.path(), clock.clone(), secrets).await;
     let me = writer_with(&s.db, 5).await;
     for n in 0..10 {
+        // Each day's settings go with that day's backup.
+        std::fs::write(
+            dir.path().join("settings.json"),
+            format!(r#"{{"preferences":{{"locale":"en","day":{n}}}}}"#),
+        )
+        .unwrap();
         clock.set(day(n));
         let written = s
             .daily_backup()
@@ -125,11 +131,23 @@ async fn a_backup_a_day_and_seven_kept_over_ten_fake_days_with_no_secret_inside(
         .map(|n| format!("inkstone-{}.db", day(n).format("%Y-%m-%d")))
         .collect();
     assert_eq!(names, expected);
-    for b in &list {
+    for (b, n) in list.iter().zip((3..10).rev()) {
         let bytes = std::fs::read(&b.path).unwrap();
         assert!(!contains(&bytes, secret), "a backup holds the key");
         assert!(contains(&bytes, "writer"));
+        let settings = backups::settings_beside(Path::new(&b.path));
+        assert_eq!(
+            std::fs::read_to_string(settings).unwrap(),
+            format!(r#"{{"preferences":{{"locale":"en","day":{n}}}}}"#)
+        );
     }
+    // The settings of the backups let go went with them.
+    let settings_kept = std::fs::read_dir(dir.path().join("backups/daily"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".settings.json"))
+        .count();
+    assert_eq!(settings_kept, 7);
     // A file of another name in the folder is not a backup and is never removed.
     let stray = dir.path().join("backups/daily/notes.txt");
     std::fs::write(&stray, "mine").unwrap();
@@ -146,8 +164,17 @@ async fn back_up_now_then_restore_at_the_next_start_keeps_the_current_data_aside
     let clock = Clock::manual(day(1));
     let s = start(dir.path(), clock.clone(), Arc::new(MemoryStore::default())).await;
     let me = writer_with(&s.db, 30).await;
+    let settings = dir.path().join("settings.json");
+    std::fs::write(&settings, r#"{"preferences":{"locale":"en"}}"#).unwrap();
     let saved = s.back_up_to(Some(me), folder.path()).await.unwrap();
     assert!(Path::new(&saved.path).starts_with(folder.path()));
+    // The settings of that moment are kept beside the backup file.
+    let saved_settings = backups::settings_beside(Path::new(&saved.path));
+    assert_eq!(
+        std::fs::read_to_string(&saved_settings).unwrap(),
+        r#"{"preferences":{"locale":"en"}}"#
+    );
+    std::fs::write(&settings, r#"{"preferences":{"locale":"zh-CN"}}"#).unwrap();
     grant(&s.db, me, 70).await;
     assert_eq!(balance(&s.db, me).await, 100);
     // A relative or missing folder is refused before anything is written.
@@ -180,6 +207,16 @@ async fn back_up_now_then_restore_at_the_next_start_keeps_the_current_data_aside
     };
     assert_eq!(balance(&opened.db, me).await, 30);
     assert!(!dir.path().join(backups::PENDING_RESTORE).exists());
+    assert!(!dir.path().join(backups::PENDING_SETTINGS).exists());
+    // The settings came back with it; the ones from before are kept with their database.
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        r#"{"preferences":{"locale":"en"}}"#
+    );
+    assert_eq!(
+        std::fs::read_to_string(kept.join("settings.json")).unwrap(),
+        r#"{"preferences":{"locale":"zh-CN"}}"#
+    );
     // The data from before the restore is kept, whole.
     let before = inkstone_core::db::open(&kept.join("inkstone.db"))
         .await
@@ -503,5 +540,38 @@ async fn data_from_a_newer_version_is_named_and_left_as_it_is() {
     assert_eq!(
         std::fs::read(dir.path().join("inkstone.db")).unwrap(),
         before
+    );
+}
+
+#[tokio::test]
+async fn a_file_beside_the_backup_that_is_not_settings_is_left_out_of_the_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let clock = Clock::manual(day(1));
+    let s = start(dir.path(), clock.clone(), Arc::new(MemoryStore::default())).await;
+    let me = writer_with(&s.db, 30).await;
+    let saved = s.back_up_to(Some(me), folder.path()).await.unwrap();
+    // No settings file in the data folder: none beside the backup.
+    let beside = backups::settings_beside(Path::new(&saved.path));
+    assert!(!beside.exists());
+    std::fs::write(&beside, b"\x00not json at all").unwrap();
+    let settings = dir.path().join("settings.json");
+    std::fs::write(&settings, r#"{"preferences":{"locale":"en"}}"#).unwrap();
+    s.restore_on_restart(Some(me), Path::new(&saved.path))
+        .await
+        .unwrap();
+    assert!(!dir.path().join(backups::PENDING_SETTINGS).exists());
+    s.shutdown().await;
+    s.db.close().await;
+    drop(s);
+    let opened = open_data(dir.path(), &app_config(), day(2)).await.unwrap();
+    assert!(matches!(
+        &opened.notices[..],
+        [StartNotice::Restored { .. }]
+    ));
+    assert_eq!(balance(&opened.db, me).await, 30);
+    assert_eq!(
+        std::fs::read_to_string(&settings).unwrap(),
+        r#"{"preferences":{"locale":"en"}}"#
     );
 }

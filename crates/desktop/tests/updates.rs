@@ -1,14 +1,21 @@
-//! Signed updates against the payment endpoint's real update route and bundles signed the
-//! way `tauri signer sign` signs them: a newer signed bundle is offered, downloaded and
-//! verified; a bad signature, another key, a truncated download and an older version are
-//! refused with their own kind, and nothing unverified is left under the bundle's name.
+//! Signed updates: the rules of `inkstone_desktop::updates` against the payment endpoint's
+//! real update route and bundles signed the way `tauri signer sign` signs them. The app
+//! drives `tauri-plugin-updater` (tested in the real window by crates/e2e); here a driver
+//! speaking the same protocol over HTTP stands in for it, and it deliberately verifies
+//! nothing itself, so every refusal below is the rules' own: a newer signed bundle is offered,
+//! verified and installed or kept; a bad signature, another key, a signature made for another
+//! version, a truncated download and an older version are refused with their own kind, and
+//! nothing unverified is left behind.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use base64::Engine;
 use inkstone_desktop::updates::{
-    self, check, check_offer, download, install, InstallPlan, Offer, UpdateSource,
+    self, check, check_offer, install, InstallPlan, Installer, Offer, ProgressFn, UpdateDriver,
+    UpdateError, UpdateSource,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -27,16 +34,131 @@ fn key() -> Key {
     Key { public, kp }
 }
 
-fn sign(key: &Key, bytes: &[u8]) -> String {
+/// Signs like `tauri signer sign` (prehashed minisign, base64 of the .sig text); with
+/// `version`, like `--app-version`, whose value goes into the trusted comment.
+fn sign_for(key: &Key, bytes: &[u8], version: Option<&str>) -> String {
+    let trusted = match version {
+        Some(v) => format!("timestamp:1764460800\tfile:inkstone.AppImage\tversion:{v}"),
+        None => "timestamp:1764460800\tfile:inkstone.AppImage".to_string(),
+    };
     let sig = minisign::sign(
         Some(&key.kp.pk),
         &key.kp.sk,
         Cursor::new(bytes),
-        Some("inkstone test bundle"),
-        None,
+        Some(&trusted),
+        Some("signature from tauri secret key"),
     )
     .unwrap();
     b64(&sig.into_string())
+}
+
+fn sign(key: &Key, bytes: &[u8]) -> String {
+    sign_for(key, bytes, None)
+}
+
+/// The updater protocol over HTTP, as the plugin speaks it: `GET` the endpoint (204 or an
+/// offer), `GET` the bundle (a cut body is `Truncated`). It verifies nothing.
+struct HttpDriver {
+    installer: Installer,
+    installed: Mutex<Vec<Vec<u8>>>,
+}
+
+impl HttpDriver {
+    fn new(installer: Installer) -> Self {
+        Self {
+            installer,
+            installed: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl UpdateDriver for HttpDriver {
+    type Pending = Offer;
+
+    async fn fetch(&self, source: &UpdateSource) -> Result<Option<(Offer, Offer)>, UpdateError> {
+        let (target, arch) = updates::platform();
+        let url = format!(
+            "{}/v1/updates/{target}/{arch}/{}",
+            source.endpoint, source.current_version
+        );
+        let response = reqwest::get(&url)
+            .await
+            .map_err(|e| UpdateError::Network(e.to_string()))?;
+        if response.status() == 204 {
+            return Ok(None);
+        }
+        let offer: Offer = response
+            .json()
+            .await
+            .map_err(|e| UpdateError::Malformed(e.to_string()))?;
+        Ok(Some((offer.clone(), offer)))
+    }
+
+    async fn download(
+        &self,
+        offer: &Offer,
+        progress: ProgressFn<'_>,
+    ) -> Result<Vec<u8>, UpdateError> {
+        let mut response = reqwest::get(&offer.url)
+            .await
+            .map_err(|e| UpdateError::Network(e.to_string()))?;
+        let total = response.content_length();
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    bytes.extend_from_slice(&chunk);
+                    progress(bytes.len() as u64, total);
+                }
+                Ok(None) => break,
+                Err(_) if total.is_some_and(|t| (bytes.len() as u64) < t) => {
+                    return Err(UpdateError::Truncated {
+                        got: bytes.len() as u64,
+                        expected: total.unwrap_or_default(),
+                    })
+                }
+                Err(e) => return Err(UpdateError::Network(e.to_string())),
+            }
+        }
+        Ok(bytes)
+    }
+
+    fn install(&self, _offer: &Offer, bytes: &[u8]) -> Result<(), UpdateError> {
+        self.installed.lock().unwrap().push(bytes.to_vec());
+        Ok(())
+    }
+
+    fn installer(&self) -> Installer {
+        self.installer
+    }
+}
+
+/// A driver that hands back whatever it is given: an endpoint that offers anything.
+struct Canned {
+    offer: Offer,
+    bytes: Vec<u8>,
+    fetched: AtomicUsize,
+}
+
+impl UpdateDriver for Canned {
+    type Pending = ();
+
+    async fn fetch(&self, _: &UpdateSource) -> Result<Option<(Offer, ())>, UpdateError> {
+        self.fetched.fetch_add(1, Ordering::SeqCst);
+        Ok(Some((self.offer.clone(), ())))
+    }
+
+    async fn download(&self, _: &(), _: ProgressFn<'_>) -> Result<Vec<u8>, UpdateError> {
+        Ok(self.bytes.clone())
+    }
+
+    fn install(&self, _: &(), _: &[u8]) -> Result<(), UpdateError> {
+        panic!("nothing may be installed here")
+    }
+
+    fn installer(&self) -> Installer {
+        Installer::Keep
+    }
 }
 
 /// Serves the real update route over `manifest` and the files in `files` at `/files/…`.
@@ -68,23 +190,21 @@ fn manifest(version: &str, url: &str, signature: &str) -> String {
 struct Setup {
     _dir: tempfile::TempDir,
     dir: PathBuf,
-    base: String,
     source: UpdateSource,
-    bundle: Vec<u8>,
 }
 
-async fn setup(version: &str, key: &Key, signed: &[u8], served: &[u8]) -> Setup {
+async fn setup(version: &str, signature: &str, served: &[u8]) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     std::fs::create_dir_all(path.join("files")).unwrap();
-    std::fs::write(path.join("files/inkstone_0.2.0.AppImage"), served).unwrap();
+    std::fs::write(path.join("files/inkstone_0.2.0_amd64.deb"), served).unwrap();
     let base = serve(path.join("latest.json"), path.join("files")).await;
     std::fs::write(
         path.join("latest.json"),
         manifest(
             version,
-            &format!("{base}/files/inkstone_0.2.0.AppImage"),
-            &sign(key, signed),
+            &format!("{base}/files/inkstone_0.2.0_amd64.deb"),
+            signature,
         ),
     )
     .unwrap();
@@ -92,16 +212,20 @@ async fn setup(version: &str, key: &Key, signed: &[u8], served: &[u8]) -> Setup 
         _dir: dir,
         dir: path,
         source: UpdateSource {
-            endpoint: base.clone(),
-            public_key: key.public.clone(),
+            endpoint: base,
+            public_key: String::new(),
             current_version: "0.1.0".into(),
         },
-        base,
-        bundle: served.to_vec(),
     }
 }
 
-fn no_partial_left(dir: &Path) {
+async fn signed_setup(version: &str, key: &Key, signed: &[u8], served: &[u8]) -> Setup {
+    let mut s = setup(version, &sign(key, signed), served).await;
+    s.source.public_key = key.public.clone();
+    s
+}
+
+fn nothing_left(dir: &Path) {
     let left: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
@@ -109,102 +233,166 @@ fn no_partial_left(dir: &Path) {
 }
 
 #[tokio::test]
-async fn a_newer_signed_bundle_is_offered_verified_and_replaces_the_appimage() {
+async fn a_newer_signed_bundle_is_offered_verified_and_installed_or_kept_with_its_command() {
     let k = key();
-    let bundle: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
-    let s = setup("0.2.0", &k, &bundle, &bundle).await;
-    let offer = check(&s.source).await.unwrap().expect("an offer");
+    let mut bundle = updates::DEB_MAGIC.to_vec();
+    bundle.extend((0..300_000u32).map(|i| (i % 253) as u8));
+    let s = signed_setup("0.2.0", &k, &bundle, &bundle).await;
+    let driver = HttpDriver::new(Installer::InPlace);
+    let offer = check(&driver, &s.source).await.unwrap().expect("an offer");
     assert_eq!(
         (offer.version.as_str(), offer.notes.as_str()),
         ("0.2.0", "新功能 / new things")
     );
 
+    // In place (a running AppImage): the driver installs exactly the verified bytes.
     let mut seen = Vec::new();
     let target = s.dir.join("updates");
-    let path = download(&s.source, &offer, &target, &mut |got, total| {
+    let plan = install(&driver, &s.source, &target, &mut |got, total| {
         seen.push((got, total))
     })
     .await
     .unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), s.bundle);
-    let last = *seen.last().unwrap();
-    assert_eq!(last, (bundle.len() as u64, Some(bundle.len() as u64)));
-    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
-
-    // The running AppImage is replaced whole.
-    let running = s.dir.join("Inkstone.AppImage");
-    std::fs::write(&running, b"old version").unwrap();
-    let plan = install(&path, &offer, Some(&running)).unwrap();
     assert_eq!(
         plan,
-        InstallPlan::Restart {
+        Some(InstallPlan::Restart {
             version: "0.2.0".into()
-        }
+        })
     );
-    assert_eq!(std::fs::read(&running).unwrap(), bundle);
-    // A .deb says what to run instead.
-    let deb = s.dir.join("inkstone_0.2.0_amd64.deb");
-    std::fs::write(&deb, b"deb").unwrap();
-    match install(&deb, &offer, None).unwrap() {
-        InstallPlan::RunCommand { command, .. } => {
-            assert!(command.starts_with("sudo apt install '") && command.ends_with(".deb'"))
+    assert_eq!(*driver.installed.lock().unwrap(), vec![bundle.clone()]);
+    assert_eq!(
+        *seen.last().unwrap(),
+        (bundle.len() as u64, Some(bundle.len() as u64))
+    );
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
+    nothing_left(&target);
+
+    // A .deb: kept whole in the updates folder, with the command to run.
+    let deb = HttpDriver::new(Installer::Deb);
+    match install(&deb, &s.source, &target, &mut |_, _| {})
+        .await
+        .unwrap()
+    {
+        Some(InstallPlan::RunCommand { version, command }) => {
+            let path = target.join("inkstone_0.2.0_amd64.deb");
+            assert_eq!(version, "0.2.0");
+            assert_eq!(command, format!("sudo apt install '{}'", path.display()));
+            assert_eq!(std::fs::read(&path).unwrap(), bundle);
         }
         other => panic!("expected a command, got {other:?}"),
+    }
+    assert!(deb.installed.lock().unwrap().is_empty());
+    std::fs::remove_dir_all(&target).unwrap();
+
+    // A verified bundle that is not a package, for a package install: no command to run it.
+    let other = tempfile::tempdir().unwrap();
+    let appimage: Vec<u8> = b"\x7fELF an AppImage".repeat(1000);
+    let s2 = signed_setup("0.2.0", &k, &appimage, &appimage).await;
+    for installer in [Installer::Deb, Installer::Rpm] {
+        let err = install(
+            &HttpDriver::new(installer),
+            &s2.source,
+            other.path(),
+            &mut |_, _| {},
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind(), "update_install_failed");
+        nothing_left(other.path());
+    }
+
+    // A build from no bundle: kept, and named.
+    let dev = HttpDriver::new(Installer::Keep);
+    match install(&dev, &s.source, &target, &mut |_, _| {})
+        .await
+        .unwrap()
+    {
+        Some(InstallPlan::OpenInstaller { path, .. }) => {
+            assert_eq!(std::fs::read(path).unwrap(), bundle)
+        }
+        other => panic!("expected the kept file, got {other:?}"),
     }
 }
 
 #[tokio::test]
-async fn a_bundle_that_is_not_what_was_signed_is_refused_and_removed() {
+async fn a_bundle_that_is_not_what_was_signed_is_refused_and_nothing_is_kept() {
     let k = key();
     let signed = vec![7u8; 50_000];
     let mut served = signed.clone();
     served[25_000] ^= 1;
-    let s = setup("0.2.0", &k, &signed, &served).await;
-    let offer = check(&s.source).await.unwrap().unwrap();
+    let s = signed_setup("0.2.0", &k, &signed, &served).await;
     let target = s.dir.join("updates");
-    let err = download(&s.source, &offer, &target, &mut |_, _| {})
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), "update_bad_signature");
-    no_partial_left(&target);
+    for installer in [Installer::InPlace, Installer::Deb, Installer::Keep] {
+        let driver = HttpDriver::new(installer);
+        let err = install(&driver, &s.source, &target, &mut |_, _| {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "update_bad_signature");
+        assert!(driver.installed.lock().unwrap().is_empty());
+        nothing_left(&target);
+    }
 }
 
 #[tokio::test]
-async fn a_bundle_signed_with_another_key_is_refused() {
+async fn a_bundle_signed_with_another_key_or_for_another_version_is_refused() {
     let signer = key();
     let built_in = key();
     let bundle = vec![9u8; 10_000];
-    let mut s = setup("0.2.0", &signer, &bundle, &bundle).await;
+    let mut s = signed_setup("0.2.0", &signer, &bundle, &bundle).await;
     s.source.public_key = built_in.public.clone();
-    let offer = check(&s.source).await.unwrap().unwrap();
     let target = s.dir.join("updates");
-    let err = download(&s.source, &offer, &target, &mut |_, _| {})
+    let driver = HttpDriver::new(Installer::InPlace);
+    let err = install(&driver, &s.source, &target, &mut |_, _| {})
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "update_bad_signature");
-    no_partial_left(&target);
+
+    // The right key, but the signature says it was made for 0.1.5: an old bundle passed off
+    // as 0.2.0 by the endpoint.
+    let mut s = setup("0.2.0", &sign_for(&signer, &bundle, Some("0.1.5")), &bundle).await;
+    s.source.public_key = signer.public.clone();
+    let err = install(&driver, &s.source, &target, &mut |_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "update_bad_signature");
+    // Made for 0.2.0 (spelled v0.2.0): accepted.
+    let mut s = setup(
+        "0.2.0",
+        &sign_for(&signer, &bundle, Some("v0.2.0")),
+        &bundle,
+    )
+    .await;
+    s.source.public_key = signer.public.clone();
+    install(&driver, &s.source, &target, &mut |_, _| {})
+        .await
+        .unwrap();
+
     // And a signature that is not one at all.
-    let forged = Offer {
-        signature: b64("not a minisign signature"),
-        ..offer
+    let forged = Canned {
+        offer: Offer {
+            version: "0.2.0".into(),
+            notes: String::new(),
+            pub_date: None,
+            url: "https://example.com/inkstone.AppImage".into(),
+            signature: b64("not a minisign signature"),
+        },
+        bytes: bundle,
+        fetched: AtomicUsize::new(0),
     };
-    assert_eq!(
-        download(&s.source, &forged, &target, &mut |_, _| {})
-            .await
-            .unwrap_err()
-            .kind(),
-        "update_bad_signature"
-    );
+    let err = install(&forged, &s.source, &target, &mut |_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "update_bad_signature");
 }
 
 #[tokio::test]
 async fn a_truncated_download_is_refused() {
     let k = key();
     let bundle = vec![3u8; 100_000];
-    // A server that announces the whole bundle and sends half of it.
+    // A host that announces the whole bundle and sends half of it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
-        "http://{}/inkstone_0.2.0.AppImage",
+        "http://{}/inkstone_0.2.0_amd64.deb",
         listener.local_addr().unwrap()
     );
     let half = bundle[..50_000].to_vec();
@@ -221,70 +409,92 @@ async fn a_truncated_download_is_refused() {
             });
         }
     });
-    let dir = tempfile::tempdir().unwrap();
-    let source = UpdateSource {
-        endpoint: "http://127.0.0.1:9".into(),
-        public_key: k.public.clone(),
-        current_version: "0.1.0".into(),
-    };
-    let offer = Offer {
-        version: "0.2.0".into(),
-        notes: String::new(),
-        pub_date: None,
-        url,
-        signature: sign(&k, &bundle),
-    };
-    let target = dir.path().join("updates");
-    match download(&source, &offer, &target, &mut |_, _| {}).await {
-        Err(updates::UpdateError::Truncated { got, expected }) => {
+    let mut s = setup("0.2.0", &sign(&k, &bundle), &bundle).await;
+    s.source.public_key = k.public.clone();
+    std::fs::write(
+        s.dir.join("latest.json"),
+        manifest("0.2.0", &url, &sign(&k, &bundle)),
+    )
+    .unwrap();
+    let target = s.dir.join("updates");
+    let driver = HttpDriver::new(Installer::Deb);
+    match install(&driver, &s.source, &target, &mut |_, _| {}).await {
+        Err(UpdateError::Truncated { got, expected }) => {
             assert_eq!((got, expected), (50_000, 100_000))
         }
         other => panic!("expected a truncated download, got {other:?}"),
     }
-    no_partial_left(&target);
+    nothing_left(&target);
 }
 
 #[tokio::test]
-async fn an_older_or_equal_version_is_never_offered_and_updates_need_a_key() {
+async fn an_older_version_is_refused_the_same_is_up_to_date_and_updates_need_a_key() {
     let k = key();
     let bundle = vec![1u8; 1000];
+    // The endpoint itself answers 204 for the same or an older version.
     for version in ["0.1.0", "0.0.9"] {
-        let s = setup(version, &k, &bundle, &bundle).await;
-        assert_eq!(check(&s.source).await.unwrap(), None, "{version}");
-        assert!(s.base.starts_with("http://127.0.0.1"));
+        let s = signed_setup(version, &k, &bundle, &bundle).await;
+        let driver = HttpDriver::new(Installer::InPlace);
+        assert_eq!(check(&driver, &s.source).await.unwrap(), None, "{version}");
     }
-    // An endpoint that offers an older version anyway is refused here too.
-    let older = Offer {
-        version: "0.0.1".into(),
-        notes: String::new(),
-        pub_date: None,
-        url: "https://example.com/a.AppImage".into(),
-        signature: "c2ln".into(),
+    // A host that offers whatever it has: the same version is up to date, an older one is
+    // refused, and neither is downloaded.
+    let source = UpdateSource {
+        endpoint: "https://updates.example.com".into(),
+        public_key: k.public.clone(),
+        current_version: "0.1.0".into(),
     };
+    let canned = |version: &str| Canned {
+        offer: Offer {
+            version: version.into(),
+            notes: String::new(),
+            pub_date: None,
+            url: "https://example.com/a.AppImage".into(),
+            signature: sign(&k, &bundle),
+        },
+        bytes: bundle.clone(),
+        fetched: AtomicUsize::new(0),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(check(&canned("v0.1.0"), &source).await.unwrap(), None);
+    let older = canned("0.0.1");
+    let err = install(&older, &source, dir.path(), &mut |_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "update_not_newer");
+    nothing_left(dir.path());
+
     let current = semver::Version::new(0, 1, 0);
-    assert_eq!(
-        check_offer(&older, &current).unwrap_err().kind(),
-        "update_not_newer"
-    );
     let plain_http = Offer {
         version: "0.2.0".into(),
         url: "http://example.com/a.AppImage".into(),
-        ..older
+        ..older.offer.clone()
     };
     assert_eq!(
         check_offer(&plain_http, &current).unwrap_err().kind(),
         "update_malformed"
     );
-    // No key built in: nothing is checked.
-    let s = setup("0.2.0", &k, &bundle, &bundle).await;
-    let keyless = UpdateSource {
-        public_key: String::new(),
-        ..s.source.clone()
-    };
-    assert_eq!(
-        check(&keyless).await.unwrap_err().kind(),
-        "update_unavailable"
-    );
+
+    // No key built in, or one that cannot verify: nothing is asked, nothing installed.
+    for public_key in ["", "bm90IGEga2V5"] {
+        let keyless = UpdateSource {
+            public_key: public_key.into(),
+            ..source.clone()
+        };
+        let driver = canned("0.2.0");
+        assert_eq!(
+            check(&driver, &keyless).await.unwrap_err().kind(),
+            "update_unavailable"
+        );
+        assert_eq!(
+            install(&driver, &keyless, dir.path(), &mut |_, _| {})
+                .await
+                .unwrap_err()
+                .kind(),
+            "update_unavailable"
+        );
+        assert_eq!(driver.fetched.load(Ordering::SeqCst), 0);
+    }
     // What the build-time key check accepts: a real public key, nothing else.
     assert!(updates::check_public_key(&k.public).is_ok());
     let truncated = b64("untrusted comment: minisign public key\nAAAA\n");

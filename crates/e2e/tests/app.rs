@@ -1189,6 +1189,10 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
 #[path = "app/purchase_account.rs"]
 mod purchase_account;
 
+/// Signed updates through the updater plugin (issue 19, item 1).
+#[path = "app/updates.rs"]
+mod updates;
+
 // --- backups (issue 19) ------------------------------------------------------------------
 
 /// The folders set aside under `backups/aside/` whose name ends with `why`.
@@ -1278,9 +1282,13 @@ async fn a_corrupt_database_opens_the_trouble_page_in_the_writers_language_and_s
     outcome
 }
 
+/// What the writer typed into a document before the backup.
+const BACKED_UP_DOCUMENT: &str = "备份之前写下的文稿：秋天的信";
+
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
-async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_back() -> R<()> {
+async fn back_up_delete_the_data_folder_and_restore_brings_history_documents_and_balance_back(
+) -> R<()> {
     let data = tempfile::tempdir()?;
     let folder = tempfile::tempdir()?;
     let c = session(data.path()).await?;
@@ -1289,6 +1297,12 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_b
         write(&c, "写一篇关于备份的秋天散文").await?;
         wait_gone(&c, "[data-testid=stop]").await?;
         balance(&c, "90").await?;
+        // A document in the workspace, saved.
+        click(&c, "[data-testid=nav-workspace]").await?;
+        let editor = wait_css(&c, "[data-testid=ws-editor] .cm-content").await?;
+        editor.click().await?;
+        editor.send_keys(BACKED_UP_DOCUMENT).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
         // A backup holds every profile's data: the owner (admin) makes it.
         click(&c, "[data-testid=logout]").await?;
         login(&c, "admin", "admin123456").await?;
@@ -1308,6 +1322,9 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_b
     c.close().await?;
     outcome?;
     until("the app closed", || app_pids(data.path()).is_empty()).await?;
+    // An exiting process loses its command line before its session-bus connection: the next
+    // launch on this folder would forward itself to the dying one (single-instance) and quit.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let backup = std::fs::read_dir(folder.path())?
         .flatten()
         .map(|e| e.path())
@@ -1343,6 +1360,8 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_b
     if !app_pids(data.path()).is_empty() {
         kill_app(data.path()).await?;
     }
+    // As above: let the dying app leave the session bus before the next launch.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "backup-restored", || async {
         login(&c, "test_user", "test123456").await?;
@@ -1355,6 +1374,19 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_and_balance_b
         click(&c, "[data-testid=nav-transactions]").await?;
         wait_css(&c, "[data-testid=tx-kind-CONSUME]").await?;
         shot(&c, "94-restored").await?;
+        // The document is back, with its text.
+        click(&c, "[data-testid=nav-workspace]").await?;
+        wait_js(
+            &c,
+            "the restored document in the editor",
+            &format!(
+                "(() => {{ const e = document.querySelector('[data-testid=ws-editor] .cm-content'); \
+                 return {{ ok: !!e && e.textContent.includes({}), text: e && e.textContent }} }})()",
+                json!(BACKED_UP_DOCUMENT)
+            ),
+        )
+        .await?;
+        shot(&c, "94-restored-document").await?;
         Ok(())
     })
     .await;

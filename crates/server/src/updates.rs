@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -90,18 +90,27 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<(Manifest, semver::Version), Manif
     Ok((manifest, version))
 }
 
-/// The offer for `target`-`arch` at `current`, if the manifest has a newer version for it.
+/// The bundle kinds Tauri's updater names (`?bundle_type=`, its `{{bundle_type}}`).
+const BUNDLES: &[&str] = &["appimage", "deb", "rpm", "msi", "nsis", "app"];
+
+/// The offer for `target`-`arch` at `current`, if the manifest has a newer version for it:
+/// the `{target}-{arch}-{bundle}` entry when the app says how it was installed and there is
+/// one (a `.deb` install gets the `.deb`), else `{target}-{arch}`, as Tauri's updater looks
+/// them up in a static `latest.json`.
 pub fn offer_for(
     manifest: &Manifest,
     version: &semver::Version,
     target: &str,
     arch: &str,
+    bundle: Option<&str>,
     current: &semver::Version,
 ) -> Option<Offer> {
     if version <= current {
         return None;
     }
-    let p = manifest.platforms.get(&format!("{target}-{arch}"))?;
+    let p = bundle
+        .and_then(|b| manifest.platforms.get(&format!("{target}-{arch}-{b}")))
+        .or_else(|| manifest.platforms.get(&format!("{target}-{arch}")))?;
     Some(Offer {
         version: version.to_string(),
         notes: manifest.notes.clone(),
@@ -117,9 +126,25 @@ pub fn routes<S: Clone + Send + Sync + 'static>(manifest: Option<PathBuf>) -> Ro
     Router::new().route(
         "/v1/updates/{target}/{arch}/{current_version}",
         get(
-            move |Path((target, arch, current)): Path<(String, String, String)>| {
+            move |Path((target, arch, current)): Path<(String, String, String)>,
+                  RawQuery(query): RawQuery| {
                 let manifest = manifest.clone();
-                async move { answer(manifest.as_ref().as_deref(), &target, &arch, &current).await }
+                // An unknown or missing bundle kind is no error: the plain platform entry.
+                let bundle = query.as_deref().and_then(|q| {
+                    q.split('&')
+                        .find_map(|pair| pair.strip_prefix("bundle_type="))
+                        .and_then(|b| BUNDLES.iter().find(|&&known| known == b).copied())
+                });
+                async move {
+                    answer(
+                        manifest.as_ref().as_deref(),
+                        &target,
+                        &arch,
+                        bundle,
+                        &current,
+                    )
+                    .await
+                }
             },
         ),
     )
@@ -129,6 +154,7 @@ async fn answer(
     manifest: Option<&std::path::Path>,
     target: &str,
     arch: &str,
+    bundle: Option<&str>,
     current: &str,
 ) -> Response {
     if !TARGETS.contains(&target) || !ARCHES.contains(&arch) {
@@ -151,7 +177,7 @@ async fn answer(
         }
     };
     match parse_manifest(&bytes) {
-        Ok((m, version)) => match offer_for(&m, &version, target, arch, &current) {
+        Ok((m, version)) => match offer_for(&m, &version, target, arch, bundle, &current) {
             Some(offer) => Json(offer).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
@@ -192,6 +218,7 @@ mod tests {
         "pub_date": "2026-12-01T00:00:00Z",
         "platforms": {
           "linux-x86_64": {"url": "https://updates.example.com/inkstone_0.2.0_amd64.AppImage", "signature": "c2ln"},
+          "linux-x86_64-deb": {"url": "https://updates.example.com/inkstone_0.2.0_amd64.deb", "signature": "c2ln"},
           "windows-x86_64": {"url": "https://updates.example.com/inkstone_0.2.0_x64-setup.exe", "signature": "c2ln"}
         }}"#;
 
@@ -220,6 +247,21 @@ mod tests {
         assert_eq!(offer.version, "0.2.0");
         assert!(offer.url.ends_with("amd64.AppImage"));
         assert_eq!(offer.notes, "修复与改进 / fixes");
+        // A .deb install gets the .deb; a kind the manifest has no entry for (or none, or one
+        // that is not a bundle kind) gets the platform's entry.
+        for (query, ending) in [
+            ("?bundle_type=deb", "amd64.deb"),
+            ("?bundle_type=appimage", "amd64.AppImage"),
+            ("?bundle_type=unknown", "amd64.AppImage"),
+            ("?bundle_type=deb%00", "amd64.AppImage"),
+            ("?x=1&bundle_type=deb", "amd64.deb"),
+        ] {
+            let uri = format!("/v1/updates/linux/x86_64/0.1.0{query}");
+            let (status, body) = get_status(router(), &uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            let offer: Offer = serde_json::from_slice(&body).unwrap();
+            assert!(offer.url.ends_with(ending), "{uri}: {}", offer.url);
+        }
         for (uri, want) in [
             ("/v1/updates/linux/x86_64/0.2.0", StatusCode::NO_CONTENT),
             ("/v1/updates/linux/x86_64/0.3.0", StatusCode::NO_CONTENT),
@@ -289,8 +331,10 @@ mod tests {
         fn only_a_strictly_newer_version_is_offered(a in 0u64..5, b in 0u64..5, c in 0u64..5, x in 0u64..5, y in 0u64..5, z in 0u64..5) {
             let (m, v) = parse_manifest(MANIFEST.replace("0.2.0", &format!("{a}.{b}.{c}")).as_bytes()).unwrap();
             let current = semver::Version::new(x, y, z);
-            let offer = offer_for(&m, &v, "linux", "x86_64", &current);
-            prop_assert_eq!(offer.is_some(), v > current);
+            for bundle in [None, Some("deb"), Some("rpm")] {
+                let offer = offer_for(&m, &v, "linux", "x86_64", bundle, &current);
+                prop_assert_eq!(offer.is_some(), v > current);
+            }
         }
     }
 }

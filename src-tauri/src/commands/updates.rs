@@ -1,8 +1,9 @@
-//! Signed updates (issue 19, item 1): check, download with progress, verify, install. The
-//! rules live in `inkstone_desktop::updates`; these only translate.
+//! Signed updates (issue 19, item 1): check, download with progress, verify, install, through
+//! `tauri-plugin-updater` (`crate::updater`). The rules live in `inkstone_desktop::updates`;
+//! these only translate.
 //!
-//! The update endpoint is the payment endpoint (`--payment-server`, or
-//! `INKSTONE_UPDATE_ENDPOINT`); the public key is built in (`INKSTONE_UPDATE_PUBLIC_KEY` at
+//! The update endpoint is `--update-endpoint` / `INKSTONE_UPDATE_ENDPOINT`, else the payment
+//! endpoint (`--payment-server`); the public key is built in (`INKSTONE_UPDATE_PUBLIC_KEY` at
 //! build time, Tauri's format). A build without a key checks nothing.
 
 use std::sync::Mutex;
@@ -14,6 +15,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::error::CommandResult;
 use crate::state::AppState;
+use crate::updater::PluginDriver;
 
 /// The built-in public update key (never the private one, which stays with the operator).
 pub const PUBLIC_KEY: Option<&str> = option_env!("INKSTONE_UPDATE_PUBLIC_KEY");
@@ -24,9 +26,11 @@ pub struct UpdateState(Mutex<Option<Offer>>);
 
 /// Where updates come from for this launch.
 pub fn source<R: Runtime>(app: &AppHandle<R>) -> UpdateSource {
-    let endpoint = std::env::var("INKSTONE_UPDATE_ENDPOINT").ok().or_else(|| {
-        app.try_state::<crate::Launch>()
-            .and_then(|l| l.options.payment_server.as_ref().map(|p| p.url.clone()))
+    let endpoint = app.try_state::<crate::Launch>().and_then(|l| {
+        l.options
+            .update_endpoint
+            .clone()
+            .or_else(|| l.options.payment_server.as_ref().map(|p| p.url.clone()))
     });
     UpdateSource {
         endpoint: endpoint.unwrap_or_default(),
@@ -52,7 +56,8 @@ pub fn spawn_checks<R: Runtime>(app: AppHandle<R>) {
             if !prefs.check_updates {
                 continue;
             }
-            match state.services.check_update(&source(&app)).await {
+            let driver = PluginDriver::new(app.clone());
+            match state.services.check_update(&driver, &source(&app)).await {
                 Ok(offer) => {
                     if let Some(found) = &offer {
                         tracing::info!(version = %found.version, "an update is available");
@@ -83,7 +88,8 @@ pub async fn update_check<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> CommandResult<Option<Offer>> {
-    Ok(state.services.check_update(&source(&app)).await?)
+    let driver = PluginDriver::new(app.clone());
+    Ok(state.services.check_update(&driver, &source(&app)).await?)
 }
 
 #[derive(Clone, Serialize)]
@@ -109,9 +115,10 @@ pub async fn update_install<R: Runtime>(
             let _ = on_progress.send(Progress { received, total });
         }
     };
+    let driver = PluginDriver::new(app.clone());
     Ok(state
         .services
-        .install_update(&source(&app), &mut report)
+        .install_update(&driver, &source(&app), &mut report)
         .await?)
 }
 
@@ -127,5 +134,25 @@ mod tests {
                 "INKSTONE_UPDATE_PUBLIC_KEY is not a minisign public key in Tauri's format"
             );
         }
+    }
+
+    /// The key this build carries verifies what the test builds' signing key signs
+    /// (scripts/checks/06-update-key.sh signs a file with `tauri signer sign` and names it in
+    /// INKSTONE_UPDATE_KEY_CHECK; without it there is nothing to check against).
+    #[test]
+    fn the_built_in_update_key_verifies_what_the_test_key_signs() {
+        use inkstone_desktop::updates::verify;
+        let Ok(file) = std::env::var("INKSTONE_UPDATE_KEY_CHECK") else {
+            return;
+        };
+        let key = super::PUBLIC_KEY
+            .expect("this build carries no update key (INKSTONE_UPDATE_PUBLIC_KEY at build time)");
+        let bytes = std::fs::read(&file).expect("the signed file");
+        let signature = std::fs::read_to_string(format!("{file}.sig")).expect("its .sig");
+        verify(key, signature.trim(), &bytes)
+            .expect("the built-in update key does not match the key test bundles are signed with");
+        let mut changed = bytes;
+        changed[0] ^= 1;
+        assert!(verify(key, signature.trim(), &changed).is_err());
     }
 }

@@ -499,6 +499,7 @@ const zhCN = {
     update_truncated: '更新文件没有下载完整，已拒绝；请重试。',
     update_too_large: '更新文件过大，已拒绝。',
     update_io: '无法保存或安装更新文件：请检查磁盘空间和权限。',
+    update_install_failed: '更新已通过签名校验，但无法安装；当前版本继续运行。',
     export_not_archive: '这不是墨砚导出的 zip 文件；没有做任何更改。',
     export_newer: '这个导出文件来自更新版本的墨砚，请先升级；没有做任何更改。',
     export_too_large: '导出文件超出了可导入的大小；没有做任何更改。',
