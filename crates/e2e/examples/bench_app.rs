@@ -143,8 +143,10 @@ fn kib(pid: u32, file: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// RSS and PSS (KiB) of `root` and all its descendants, per process name.
-fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64)> {
+/// RSS, PSS and private memory (KiB) of `root` and all its descendants, per process name.
+/// PSS splits shared pages among every process mapping them, so it falls when other WebKit
+/// apps run on the machine; private memory (`Private_Clean` + `Private_Dirty`) does not.
+fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64, u64)> {
     let all = processes();
     let mut tree = vec![root];
     let mut i = 0;
@@ -153,7 +155,7 @@ fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64)> {
         tree.extend(all.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
         i += 1;
     }
-    let mut by_name: BTreeMap<String, (usize, u64, u64)> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, (usize, u64, u64, u64)> = BTreeMap::new();
     for pid in tree {
         let name = all
             .iter()
@@ -164,6 +166,8 @@ fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64)> {
         e.0 += 1;
         e.1 += kib(pid, "status", "VmRSS:");
         e.2 += kib(pid, "smaps_rollup", "Pss:");
+        e.3 +=
+            kib(pid, "smaps_rollup", "Private_Clean:") + kib(pid, "smaps_rollup", "Private_Dirty:");
     }
     by_name
 }
@@ -180,12 +184,14 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<u64> {
         return None;
     };
     let tree = tree_memory(pid);
-    let (rss, pss) = tree
+    let (rss, pss, private) = tree
         .values()
-        .fold((0, 0), |(r, p), (_, rss, pss)| (r + rss, p + pss));
+        .fold((0, 0, 0), |(r, p, u), (_, rss, pss, private)| {
+            (r + rss, p + pss, u + private)
+        });
     let parts: Vec<String> = tree
         .iter()
-        .map(|(name, (n, _, pss))| {
+        .map(|(name, (n, _, pss, _))| {
             let count = if *n > 1 {
                 format!(" x{n}")
             } else {
@@ -196,11 +202,12 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<u64> {
         .collect();
     row(
         "app",
-        &format!("memory, {label}: RSS / PSS of the process tree"),
+        &format!("memory, {label}: RSS / PSS / private of the process tree"),
         format!(
-            "{:.0} MiB / {:.0} MiB",
+            "{:.0} / {:.0} / {:.0} MiB",
             rss as f64 / 1024.0,
-            pss as f64 / 1024.0
+            pss as f64 / 1024.0,
+            private as f64 / 1024.0
         ),
         &format!("{target}; PSS MiB: {}", parts.join(", ")),
     );
