@@ -172,8 +172,8 @@ fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64, u64)> {
     by_name
 }
 
-/// Prints the RSS / PSS row of the app's process tree and returns its PSS in KiB.
-fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<u64> {
+/// Prints the memory row of the app's process tree and returns its PSS and private KiB.
+fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64)> {
     let Some(pid) = app_pids(data_dir).first().copied() else {
         row(
             "app",
@@ -211,7 +211,7 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<u64> {
         ),
         &format!("{target}; PSS MiB: {}", parts.join(", ")),
     );
-    Some(pss)
+    Some((pss, private))
 }
 
 /// When `pid` started, in ms since the Unix epoch, from /proc (10 ms resolution): the
@@ -740,11 +740,16 @@ async fn memory_session(dir: &Path) -> R<()> {
             "figure only (growth: below)",
         );
         if let (Some(idle), Some(after)) = (idle, after) {
+            let mib = |a: u64, b: u64| (a as f64 - b as f64) / 1024.0;
             row(
                 "app",
-                &format!("memory growth over {n} generations and every page (PSS)"),
-                format!("{:+.1} MiB", (after as f64 - idle as f64) / 1024.0),
-                "target: < 20 MiB",
+                &format!("memory growth over {n} generations and every page: PSS / private"),
+                format!(
+                    "{:+.1} / {:+.1} MiB",
+                    mib(after.0, idle.0),
+                    mib(after.1, idle.1)
+                ),
+                "target: PSS < 20 MiB",
             );
         }
         Ok::<_, Box<dyn std::error::Error>>(())
