@@ -237,6 +237,9 @@ fn process_start_epoch_ms(pid: u32) -> Option<f64> {
 struct Startup {
     /// Process start -> first contentful paint (the figure issue 18 sets a target for).
     process_fcp: Option<f64>,
+    /// Process start -> the login form found by WebDriver (an upper bound of the paint, for
+    /// the starts where WebKit reports no paint entry).
+    process_visible: Option<f64>,
     session: f64,
     visible: f64,
     nav_start: f64,
@@ -266,6 +269,7 @@ async fn start_once(data_dir: &Path) -> R<(Client, Startup)> {
     let started = app_pids(data_dir)
         .first()
         .and_then(|&pid| process_start_epoch_ms(pid));
+    let process_visible = started.map(|start| wall0 + visible - start);
     let process_fcp = match (started, timing["fcp"].as_f64()) {
         (Some(start), Some(fcp)) => Some(origin + fcp - start),
         _ => None,
@@ -274,6 +278,7 @@ async fn start_once(data_dir: &Path) -> R<(Client, Startup)> {
         c,
         Startup {
             process_fcp,
+            process_visible,
             session,
             visible,
             nav_start: origin - wall0,
@@ -325,6 +330,17 @@ async fn startup_and_memory(dir: &Path) -> R<()> {
             median_max(&fcp)
         },
         &format!("target: median < 500 ms; {n} starts, /proc start time (10 ms ticks)"),
+    );
+    let visible: Vec<f64> = all.iter().filter_map(|s| s.process_visible).collect();
+    row(
+        "app",
+        "start: process start -> login form present (WebDriver poll): median / max",
+        if visible.is_empty() {
+            "not measured (no process)".into()
+        } else {
+            median_max(&visible)
+        },
+        "target: median < 500 ms (an upper bound of the paint: WebKit does not always report one)",
     );
     let pick = |f: &dyn Fn(&Startup) -> f64| all.iter().map(f).collect::<Vec<f64>>();
     row(
