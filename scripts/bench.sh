@@ -3,20 +3,24 @@
 # Nothing here asserts a time: benches report, tests decide. Not part of scripts/test.sh.
 #
 #   ./scripts/bench.sh            everything (crate benches, then the real app under Xvfb)
-#   QUICK=1 ./scripts/bench.sh    the real app with 3 cold starts instead of 5 (crate benches
-#                                 have fixed sizes)
+#   QUICK=1 ./scripts/bench.sh    the real app with 3 cold starts instead of 5 and 10 generations
+#                                 instead of 50 (crate benches have fixed sizes)
+#   BENCH_DEBUG=1                 part 2 also on the debug build (a second value column)
+#   BENCH_PORT=4446               tauri-driver's port (its native port is the next one)
 #   BENCH_PARTS=crates|app|workspace   only one part
 #   BENCH_NO_POSTGRES=1           skip the PostgreSQL rows of the server bench
 #
 # Part 1: `cargo bench` of inkstone-core, -qwen, -pay and -server (release builds). The server
 #         bench adds PostgreSQL rows when DATABASE_URL is set: a throwaway cluster is started
 #         under target/pg-bench as scripts/checks/20-server-postgres.sh does.
-# Part 2: the real app (target/debug/inkstone-app, UI embedded) driven by tauri-driver on
-#         ports 4446/4447 (the E2E suite uses 4444), demo model at 50 tokens/s:
-#         crates/e2e/examples/bench_app.rs.
+# Part 2: the real app as users run it: the RELEASE build (target/release/inkstone-app, UI
+#         embedded, with the `demo` feature so the bench can sign in and stream from the demo
+#         model; it differs from the installer's build only by those test doubles, which idle
+#         until used), driven by tauri-driver on ports 4446/4447 (the E2E suite uses 4444),
+#         demo model at 50 tokens/s: crates/e2e/examples/bench_app.rs.
 # Part 3: the writing workspace with a 200,000-character document (time to editable,
-#         input-to-paint while typing, the autosave's cost), tauri-driver on 4448/4449:
-#         crates/e2e/examples/bench_workspace.rs.
+#         input-to-paint while typing, the autosave's cost), release build, tauri-driver on
+#         4448/4449: crates/e2e/examples/bench_workspace.rs.
 # Output is also kept in target/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +32,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 PARTS="${BENCH_PARTS:-crates app workspace}"
 OUT=target/bench
 mkdir -p "$OUT"
-rm -f "$OUT/crates.txt" "$OUT/app.txt" "$OUT/workspace.txt"
+rm -f "$OUT/crates.txt" "$OUT/app.txt" "$OUT/app-release.txt" "$OUT/app-debug.txt" "$OUT/workspace.txt"
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 BENCH_PKGS=(-p inkstone-core -p inkstone-qwen -p inkstone-pay -p inkstone-server)
 declare -a TIMES=()
@@ -39,11 +43,12 @@ echo "== build"
 t=$(now)
 if [[ " $PARTS " == *" app "* ]]; then
   ./scripts/setup-ui.sh
-  cargo build -q -p inkstone-app --features demo
+  cargo build -q --release -p inkstone-app --features demo
+  [ "${BENCH_DEBUG:-0}" = "1" ] && cargo build -q -p inkstone-app --features demo
   cargo build -q -p inkstone-e2e --example bench_app
 fi
 if [[ " $PARTS " == *" workspace "* ]]; then
-  [[ " $PARTS " == *" app "* ]] || { ./scripts/setup-ui.sh; cargo build -q -p inkstone-app --features demo; }
+  [[ " $PARTS " == *" app "* ]] || { ./scripts/setup-ui.sh; cargo build -q --release -p inkstone-app --features demo; }
   cargo build -q -p inkstone-e2e --example bench_workspace
 fi
 if [[ " $PARTS " == *" crates "* ]]; then
@@ -120,30 +125,59 @@ if [[ " $PARTS " == *" crates "* ]]; then
 fi
 
 # ------------------------------------------------------------------ part 2: the real app
-if [[ " $PARTS " == *" app "* ]]; then
+PORT="${BENCH_PORT:-4446}"
+NATIVE_PORT=$((PORT + 1))
+# One run of the app bench on the build in $1 (release|debug), its rows into $OUT/app-$1.txt.
+app_bench() {
+  local build=$1
   echo
-  echo "== part 2: the real app under Xvfb (tauri-driver :4446, native :4447)"
+  echo "== part 2: the real app, $build build, under Xvfb (tauri-driver :$PORT, native :$NATIVE_PORT)"
+  if curl -sf "http://127.0.0.1:$PORT/status" >/dev/null 2>&1; then
+    echo "bench: something already listens on :$PORT (another bench run?)" >&2
+    exit 1
+  fi
+  export INKSTONE_APP="$TARGET_DIR/$build/inkstone-app" \
+         INKSTONE_DEMO_TOKENS_PER_SECOND=50 INKSTONE_BENCH_DRIVER="http://127.0.0.1:$PORT" \
+         BENCH_PORT="$PORT" BENCH_NATIVE_PORT="$NATIVE_PORT"
+  local t
+  t=$(now)
+  xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
+    tauri-driver --port "$BENCH_PORT" --native-port "$BENCH_NATIVE_PORT" > "$BENCH_OUT/tauri-driver.log" 2>&1 &
+    DRIVER=$!
+    trap "kill $DRIVER 2>/dev/null || true" EXIT
+    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$BENCH_PORT/status" >/dev/null && break; sleep 0.2; done
+    "$BENCH_APP_BIN"
+  ' 2> "$OUT/app-$build.stderr" | tee "$OUT/app-$build.txt" \
+    || { echo "bench: the app bench failed; see $OUT/app-$build.stderr and $OUT/tauri-driver.log" >&2; tail -20 "$OUT/app-$build.stderr" >&2; exit 1; }
+  TIMES+=("real app under Xvfb, $build build|$(took "$t")")
+}
+if [[ " $PARTS " == *" app "* ]]; then
   for tool in xvfb-run tauri-driver WebKitWebDriver; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
   done
-  if curl -sf http://127.0.0.1:4446/status >/dev/null 2>&1; then
-    echo "bench: something already listens on :4446 (another bench run?)" >&2
-    exit 1
-  fi
-  export INKSTONE_APP="$TARGET_DIR/debug/inkstone-app" \
-         INKSTONE_DEMO_TOKENS_PER_SECOND=50 INKSTONE_BENCH_DRIVER=http://127.0.0.1:4446
-  [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}"
+  [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}" BENCH_GENERATIONS="${BENCH_GENERATIONS:-10}"
   export BENCH_APP_BIN="$TARGET_DIR/debug/examples/bench_app" BENCH_OUT="$OUT"
-  t=$(now)
-  xvfb-run -a -s "-screen 0 1400x900x24" bash -c '
-    tauri-driver --port 4446 --native-port 4447 > "$BENCH_OUT/tauri-driver.log" 2>&1 &
-    DRIVER=$!
-    trap "kill $DRIVER 2>/dev/null || true" EXIT
-    for _ in $(seq 1 50); do curl -sf http://127.0.0.1:4446/status >/dev/null && break; sleep 0.2; done
-    "$BENCH_APP_BIN"
-  ' 2> "$OUT/app.stderr" | tee "$OUT/app.txt" \
-    || { echo "bench: the app bench failed; see $OUT/app.stderr and $OUT/tauri-driver.log" >&2; tail -20 "$OUT/app.stderr" >&2; exit 1; }
-  TIMES+=("real app under Xvfb|$(took "$t")")
+  app_bench release
+  [ "${BENCH_DEBUG:-0}" = "1" ] && app_bench debug
+  # The release rows, with the debug value as a second column when there is one.
+  python3 - "$OUT/app-release.txt" "$OUT/app-debug.txt" > "$OUT/app.txt" <<'PY'
+import os, sys
+def rows(path):
+    if not os.path.exists(path):
+        return []
+    out = []
+    for line in open(path, encoding="utf-8"):
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| ") and len(cells) == 4 and cells[0] not in ("area", "---"):
+            out.append(cells)
+    return out
+release, debug = rows(sys.argv[1]), {r[1]: r[2] for r in rows(sys.argv[2])}
+for area, what, value, note in release:
+    if debug:
+        print(f"| {area} | {what} | {value} | {debug.get(what, '-')} (debug) | {note} |")
+    else:
+        print(f"| {area} | {what} | {value} | {note} |")
+PY
 fi
 
 # ------------------------------------------------------------------ part 3: the workspace
@@ -154,7 +188,8 @@ if [[ " $PARTS " == *" workspace "* ]]; then
     echo "bench: something already listens on :4448 (another bench run?)" >&2
     exit 1
   fi
-  export INKSTONE_APP="${INKSTONE_APP:-$TARGET_DIR/debug/inkstone-app}" \
+  # What users run: the release build (as part 2).
+  export INKSTONE_APP="$TARGET_DIR/release/inkstone-app" \
          INKSTONE_BENCH_WORKSPACE_DRIVER=http://127.0.0.1:4448 BENCH_OUT="$OUT" \
          BENCH_WS_BIN="$TARGET_DIR/debug/examples/bench_workspace"
   t=$(now)
@@ -174,9 +209,21 @@ echo
 echo "== summary ($(uname -m), $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
 echo "| area | measurement | value | target / note |"
 echo "| --- | --- | --- | --- |"
-for f in "$OUT/crates.txt" "$OUT/app.txt" "$OUT/workspace.txt"; do
-  if [ -f "$f" ]; then grep '^| ' "$f" | grep -v -e '^| area |' -e '^| --- |' || true; fi
-done
+if [ -f "$OUT/crates.txt" ]; then
+  grep '^| ' "$OUT/crates.txt" | grep -v -e '^| area |' -e '^| --- |' || true
+fi
+if [ -f "$OUT/app.txt" ]; then
+  # The app rows are the release build's; with BENCH_DEBUG=1 the debug value follows.
+  if [ -f "$OUT/app-debug.txt" ]; then
+    echo
+    echo "| area | measurement | release | debug | target / note |"
+    echo "| --- | --- | --- | --- | --- |"
+  fi
+  cat "$OUT/app.txt"
+fi
+if [ -f "$OUT/workspace.txt" ]; then
+  grep '^| ' "$OUT/workspace.txt" | grep -v -e '^| area |' -e '^| --- |' || true
+fi
 echo
 echo "| step | wall time |"
 echo "| --- | --- |"

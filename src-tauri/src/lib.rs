@@ -15,6 +15,7 @@ pub mod navigation;
 pub mod options;
 pub mod state;
 pub mod updater;
+pub mod webview_tuning;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,17 @@ use tauri::{Manager, Runtime};
 
 use crate::options::LaunchOptions;
 use crate::state::AppState;
+
+/// When `run()` began: start-up steps are logged with the time since (issue 18).
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Milliseconds since `run()` began (0 in tests that never call it).
+fn since_start_ms() -> u64 {
+    STARTED
+        .get()
+        .map(|t| t.elapsed().as_millis() as u64)
+        .unwrap_or(0)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -101,13 +113,22 @@ pub fn configure<R: Runtime>(
         .setup(move |app| {
             let handle = app.handle().clone();
             let prepared = tauri::async_runtime::block_on(prepare(&handle, &options))?;
+            tracing::info!(
+                ms = since_start_ms(),
+                "start-up: data folder locked, log open"
+            );
             app.manage(commands::backups::StartNotices::default());
             app.manage(commands::backups::TroubleState::default());
             app.manage(commands::updates::UpdateState::default());
             // A database that is not well opens the window on the trouble page (in the
             // writer's language) instead of failing in the log; the page's choices open it
             // again in this process (`reopen`).
-            match tauri::async_runtime::block_on(open_services(&options, &prepared))? {
+            let opened = tauri::async_runtime::block_on(open_services(&options, &prepared))?;
+            tracing::info!(
+                ms = since_start_ms(),
+                "start-up: database and services open"
+            );
+            match opened {
                 Ok((state, notices)) => {
                     commands::backups::set_notices(&handle, notices);
                     tauri::async_runtime::block_on(go_live(&handle, state));
@@ -119,6 +140,7 @@ pub fn configure<R: Runtime>(
             }
             app.manage(Launch { options, prepared });
             main_window(app.handle())?;
+            tracing::info!(ms = since_start_ms(), "start-up: window created");
             Ok(())
         })
 }
@@ -211,7 +233,7 @@ fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError
         .find(|w| w.label == "main")
         .cloned()
         .ok_or_else(|| StartupError::Window("no main window in tauri.conf.json".into()))?;
-    tauri::WebviewWindowBuilder::from_config(app, &config)
+    let window = tauri::WebviewWindowBuilder::from_config(app, &config)
         .map_err(|e| StartupError::Window(e.to_string()))?
         .on_navigation(|url| {
             let allowed = navigation::is_app_page(url);
@@ -221,8 +243,15 @@ fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError
             allowed
         })
         .build()
-        .map_err(|e| StartupError::Window(e.to_string()))?
-        .on_window_event(keep_window_state(app.clone()));
+        .map_err(|e| StartupError::Window(e.to_string()))?;
+    // Before the page runs: a lean web context and settings (issue 18).
+    let (levers, unknown) = webview_tuning::Levers::from_env();
+    if !unknown.is_empty() {
+        tracing::warn!(?unknown, "unknown webview levers ignored");
+    }
+    tracing::info!(levers = ?levers.names(), "webview levers");
+    levers.apply_to(&window);
+    window.on_window_event(keep_window_state(app.clone()));
     // The workspace saves its last keystrokes before the window goes.
     app.manage(close_guard::CloseGuard::default());
     if let Some(window) = app.get_webview_window("main") {
@@ -386,6 +415,10 @@ async fn open_services(
 
 /// The app's entry point (`main.rs`). Returns a failure code when start-up fails.
 pub fn run() -> ExitCode {
+    let _ = STARTED.set(std::time::Instant::now());
+    // WebKit reads these when it starts its processes: set now, while this is the only
+    // thread and before any webview exists.
+    webview_tuning::Levers::from_env().0.apply_environment();
     let options = match LaunchOptions::from_process() {
         Ok(options) => options,
         Err(error) => {

@@ -1,7 +1,8 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-import ElementPlus from 'element-plus'
-import 'element-plus/dist/index.css'
+// Only the components in use, with their own styles (see elementPlus.ts).
+import { elementPlus } from './elementPlus'
+import './elementPlusStyles'
 import 'element-plus/theme-chalk/dark/css-vars.css'
 import './styles/base.css'
 import App from './App.vue'
@@ -55,7 +56,7 @@ async function bootstrap() {
       trouble: trouble !== null,
     }),
   )
-  app.use(ElementPlus)
+  app.use(elementPlus)
   app.mount('#app')
   // What start-up did (a restore, a copy before an upgrade), said once.
   if (!trouble) void showStartNotices(i18n.global.t)
