@@ -61,7 +61,7 @@
 //!     .send().await.unwrap().json().await.unwrap();
 //! let keys = TrustedKeys::new(server.sandbox_public_key.clone());
 //! let receipt = keys.verify(&receipts[0]).unwrap();
-//! assert_eq!((receipt.order_no.as_str(), receipt.amount_fen), (no, 1000));
+//! assert_eq!((receipt.order_no.as_str(), receipt.amount_fen.get()), (no, 1000));
 //! // Paying again changes nothing: still one receipt.
 //! http.post(url(&format!("/sandbox/pay/{no}/confirm"))).send().await.unwrap();
 //! let again: Vec<Value> = http
