@@ -69,10 +69,23 @@ async fn launch_mode(driver: &str, data_dir: &Path, extra: &[String], demo: bool
         "tauri:options".into(),
         json!({"application": app, "args": args}),
     );
-    Ok(ClientBuilder::rustls()?
-        .capabilities(caps)
-        .connect(driver)
-        .await?)
+    // A window that never comes up (seen on a loaded machine: GTK failing to open the Xvfb
+    // display, and the app gone at once) leaves WebDriver's new-session request waiting
+    // forever. Bound it and try once more, so a start that fails twice fails the test
+    // instead of hanging the suite.
+    let mut last = String::new();
+    for attempt in 1..=2 {
+        let connect = ClientBuilder::rustls()?
+            .capabilities(caps.clone())
+            .connect(driver);
+        match tokio::time::timeout(Duration::from_secs(90), connect).await {
+            Ok(Ok(client)) => return Ok(client),
+            Ok(Err(e)) => last = e.to_string(),
+            Err(_) => last = "no window within 90 s".into(),
+        }
+        eprintln!("e2e: the app did not start (attempt {attempt}): {last}");
+    }
+    Err(format!("the app did not start: {last}").into())
 }
 
 /// Waits (up to a minute) for an element matching `css`.
