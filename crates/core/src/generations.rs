@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use inkstone_domain::GenerationId;
+
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::ledger::{self, begin_write, Charge, PageRequest, MAX_PAGE};
 use crate::search;
@@ -63,7 +65,7 @@ pub struct NewGeneration {
     pub params: serde_json::Value,
     /// Set for "regenerate": the run this one replaces (charged again).
     #[serde(default)]
-    pub regenerated_from: Option<i64>,
+    pub regenerated_from: Option<GenerationId>,
     /// Files the writer gave the run (the picture of a vision run), already copied into the
     /// app's files folder.
     #[serde(default)]
@@ -82,7 +84,7 @@ pub const MAX_INPUTS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Started {
-    pub generation_id: i64,
+    pub generation_id: GenerationId,
     pub charge: Charge,
 }
 
@@ -94,7 +96,7 @@ pub struct Usage {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Generation {
-    pub id: i64,
+    pub id: GenerationId,
     pub profile_id: i64,
     pub tool: String,
     pub model: String,
@@ -113,7 +115,7 @@ pub struct Generation {
     pub consume_id: Option<i64>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
-    pub regenerated_from: Option<i64>,
+    pub regenerated_from: Option<GenerationId>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
@@ -201,7 +203,7 @@ fn validate(new: &NewGeneration) -> CoreResult<(String, String)> {
 
 pub(crate) async fn index(
     conn: &mut SqliteConnection,
-    id: i64,
+    id: GenerationId,
     prompt: &str,
     output: &str,
 ) -> CoreResult<()> {
@@ -233,7 +235,7 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
             return Err(CoreError::UnknownGeneration(from));
         }
     }
-    let id: i64 = sqlx::query_scalar(
+    let id: GenerationId = sqlx::query_scalar(
         "INSERT INTO generations (profile_id, tool, model, prompt, params_json, inputs_json,
                                   status, regenerated_from, created_at_ms)
          VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
@@ -297,7 +299,7 @@ pub enum Outcome {
 /// Ends a running generation once; a second ending is `GenerationNotRunning`.
 pub async fn finish(
     db: &Database,
-    id: i64,
+    id: GenerationId,
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> CoreResult<Generation> {
@@ -350,7 +352,7 @@ pub async fn finish(
 #[allow(clippy::too_many_arguments)]
 async fn end_in(
     conn: &mut SqliteConnection,
-    id: i64,
+    id: GenerationId,
     status: Status,
     text: &str,
     files_json: &str,
@@ -377,10 +379,11 @@ async fn end_in(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((consume_id, prompt)) = row else {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM generations WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let exists: Option<GenerationId> =
+            sqlx::query_scalar("SELECT id FROM generations WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
         return Err(match exists {
             Some(_) => CoreError::GenerationNotRunning(id),
             None => CoreError::UnknownGeneration(id),
@@ -406,7 +409,7 @@ async fn end_in(
     Ok(())
 }
 
-async fn fetch(conn: &mut SqliteConnection, id: i64) -> CoreResult<Generation> {
+async fn fetch(conn: &mut SqliteConnection, id: GenerationId) -> CoreResult<Generation> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM generations WHERE id = ?"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -419,7 +422,7 @@ async fn fetch(conn: &mut SqliteConnection, id: i64) -> CoreResult<Generation> {
 /// Each is closed as interrupted and refunded, once, keeping any text saved.
 pub async fn recover_interrupted(db: &Database, now: DateTime<Utc>) -> CoreResult<Vec<Generation>> {
     let mut tx = begin_write(db).await?;
-    let ids: Vec<i64> =
+    let ids: Vec<GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE status = 'running' ORDER BY id")
             .fetch_all(&mut *tx)
             .await?;
@@ -452,7 +455,7 @@ pub async fn recover_interrupted(db: &Database, now: DateTime<Utc>) -> CoreResul
 }
 
 /// Saves streamed text of a running generation so far, so a crash keeps it.
-pub async fn save_progress(db: &Database, id: i64, text: &str) -> CoreResult<()> {
+pub async fn save_progress(db: &Database, id: GenerationId, text: &str) -> CoreResult<()> {
     let done =
         sqlx::query("UPDATE generations SET output_text = ? WHERE id = ? AND status = 'running'")
             .bind(text)
@@ -466,7 +469,7 @@ pub async fn save_progress(db: &Database, id: i64, text: &str) -> CoreResult<()>
 }
 
 /// One of the profile's generations; another profile's is unknown.
-pub async fn get(db: &Database, profile_id: i64, id: i64) -> CoreResult<Generation> {
+pub async fn get(db: &Database, profile_id: i64, id: GenerationId) -> CoreResult<Generation> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM generations WHERE id = ? AND profile_id = ?"
     ))
@@ -480,7 +483,7 @@ pub async fn get(db: &Database, profile_id: i64, id: i64) -> CoreResult<Generati
 
 /// Removes a finished generation from history. Its ledger rows stay: money
 /// history is never rewritten.
-pub async fn delete(db: &Database, profile_id: i64, id: i64) -> CoreResult<()> {
+pub async fn delete(db: &Database, profile_id: i64, id: GenerationId) -> CoreResult<()> {
     let mut tx = begin_write(db).await?;
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM generations WHERE id = ? AND profile_id = ?")
@@ -524,7 +527,7 @@ pub struct HistoryFilter {
 /// A history list entry: enough to show a row without the whole output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    pub id: i64,
+    pub id: GenerationId,
     pub tool: String,
     pub model: String,
     pub status: Status,
@@ -625,7 +628,7 @@ pub async fn history(
         .collect::<CoreResult<Vec<_>>>()?;
     let next_before_id = if items.len() > page.limit as usize {
         items.truncate(page.limit as usize);
-        items.last().map(|s| s.id)
+        items.last().map(|s| s.id.get())
     } else {
         None
     };

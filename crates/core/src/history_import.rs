@@ -9,6 +9,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use inkstone_domain::GenerationId;
+
 use crate::error::{invalid, CoreResult};
 use crate::generations::{
     self, check_text, Generation, Status, MAX_PARAMS_BYTES, MAX_PROMPT_CHARS,
@@ -113,7 +115,7 @@ impl ArchivedGeneration {
 
 /// Every generation of `profile_id`, oldest first.
 pub async fn generations_of(db: &Database, profile_id: i64) -> CoreResult<Vec<Generation>> {
-    let ids: Vec<i64> =
+    let ids: Vec<GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE profile_id = ? ORDER BY id")
             .bind(profile_id)
             .fetch_all(db)
@@ -152,7 +154,7 @@ pub async fn import_generation(
     profile_id: i64,
     g: &ArchivedGeneration,
     stored_files: &[String],
-) -> CoreResult<Option<i64>> {
+) -> CoreResult<Option<GenerationId>> {
     g.validate()?;
     if stored_files.len() > MAX_FILES {
         return Err(invalid("files", "too many files"));
@@ -185,7 +187,7 @@ pub async fn import_generation(
     let files_json = serde_json::to_string(stored_files)
         .map_err(|e| crate::CoreError::Corrupt(e.to_string()))?;
     let finished = g.finished_at.unwrap_or(g.created_at);
-    let id: i64 = sqlx::query_scalar(
+    let id: GenerationId = sqlx::query_scalar(
         "INSERT INTO generations (profile_id, tool, model, prompt, params_json, status,
              output_text, files_json, input_tokens, output_tokens, cost, error_kind,
              created_at_ms, finished_at_ms)

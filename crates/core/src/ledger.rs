@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use inkstone_domain::{Credits, MoneyError, Tool};
+use inkstone_domain::{Credits, GenerationId, MoneyError, Tool};
 
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::time::{from_ms, to_ms};
@@ -192,7 +192,7 @@ pub struct Transaction {
     pub order_no: Option<String>,
     /// The purchase behind a RECHARGE/BONUS row (`None` when listed without it).
     pub package: Option<PackageRef>,
-    pub generation_id: Option<i64>,
+    pub generation_id: Option<GenerationId>,
     pub refund_of: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
@@ -278,7 +278,7 @@ pub(crate) struct Entry<'a> {
     pub reason: Option<Reason>,
     pub tool: Option<&'a str>,
     pub order_no: Option<&'a str>,
-    pub generation_id: Option<i64>,
+    pub generation_id: Option<GenerationId>,
     pub refund_of: Option<i64>,
 }
 
@@ -455,7 +455,7 @@ async fn consume_common<'e, E>(
     cost: i64,
     tool: &str,
     description: &str,
-    generation_id: Option<i64>,
+    generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Charge>>
 where
@@ -500,7 +500,7 @@ pub(crate) async fn consume_in(
     profile_id: i64,
     tool: &str,
     description: &str,
-    generation_id: Option<i64>,
+    generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
     let cost = cost_of(tool)?;

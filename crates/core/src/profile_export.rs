@@ -19,7 +19,7 @@ pub struct ProfileExport {
 
 /// Gathers the export of `profile_id`: every generation, oldest first, and every ledger row.
 pub async fn export_profile(db: &Database, profile_id: i64) -> CoreResult<ProfileExport> {
-    let ids: Vec<i64> =
+    let ids: Vec<inkstone_domain::GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE profile_id = ? ORDER BY id")
             .bind(profile_id)
             .fetch_all(db)

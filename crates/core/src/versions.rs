@@ -8,6 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
 
+use inkstone_domain::GenerationId;
+
 use crate::time::{from_ms, to_ms};
 use crate::workspace::{self, validate_name, Document, WorkspaceError, WorkspaceResult};
 use crate::Database;
@@ -60,7 +62,7 @@ pub struct VersionMeta {
     pub document_id: i64,
     pub kind: Kind,
     pub name: Option<String>,
-    pub generation_id: Option<i64>,
+    pub generation_id: Option<GenerationId>,
     pub restored_from: Option<i64>,
     /// Length of its text in characters.
     pub chars: i64,
@@ -97,7 +99,7 @@ async fn insert(
     profile_id: i64,
     kind: Kind,
     name: Option<&str>,
-    generation_id: Option<i64>,
+    generation_id: Option<GenerationId>,
     restored_from: Option<i64>,
     body: &str,
     now: DateTime<Utc>,
@@ -138,7 +140,7 @@ pub enum Snapshot<'a> {
     /// The writer saves one, with a name.
     Named(&'a str),
     /// Before the answer of this generation (the profile's own) replaces part of the text.
-    BeforeAi(i64),
+    BeforeAi(GenerationId),
 }
 
 /// A version of the text as stored now.
@@ -441,8 +443,8 @@ mod tests {
         ));
         // Another profile's generation, document or version is unknown.
         assert!(matches!(
-            create(&db, me, doc, Snapshot::BeforeAi(12345), t0()).await,
-            Err(WorkspaceError::UnknownGeneration(12345))
+            create(&db, me, doc, Snapshot::BeforeAi(GenerationId::new(12345)), t0()).await,
+            Err(WorkspaceError::UnknownGeneration(g)) if g == GenerationId::new(12345)
         ));
         assert!(matches!(
             create(&db, other, doc, Snapshot::Named("x"), t0()).await,

@@ -57,7 +57,7 @@ pub enum WorkspaceError {
     UnknownVersion(i64),
     /// Occurs when a generation id names no generation of this profile.
     #[error("unknown generation {0}")]
-    UnknownGeneration(i64),
+    UnknownGeneration(inkstone_domain::GenerationId),
     /// Occurs when a note id names no note of this profile's project.
     #[error("unknown note {0}")]
     UnknownNote(i64),

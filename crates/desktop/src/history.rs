@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use inkstone_core::generations;
 pub use inkstone_core::generations::{Generation, HistoryFilter, HistoryPage};
 pub use inkstone_core::ledger::PageRequest;
+use inkstone_domain::GenerationId;
 
 use crate::{DesktopError, DesktopResult, Services};
 
@@ -21,12 +22,12 @@ impl Services {
         Ok(generations::history(&self.db, profile, filter, page).await?)
     }
 
-    pub async fn generation(&self, profile: i64, id: i64) -> DesktopResult<Generation> {
+    pub async fn generation(&self, profile: i64, id: GenerationId) -> DesktopResult<Generation> {
         Ok(generations::get(&self.db, profile, id).await?)
     }
 
     /// Deletes a generation; its text goes everywhere (the ledger keeps only its id).
-    pub async fn delete_generation(&self, profile: i64, id: i64) -> DesktopResult<()> {
+    pub async fn delete_generation(&self, profile: i64, id: GenerationId) -> DesktopResult<()> {
         Ok(generations::delete(&self.db, profile, id).await?)
     }
 
@@ -34,7 +35,7 @@ impl Services {
     pub async fn export_generation_text(
         &self,
         profile: i64,
-        id: i64,
+        id: GenerationId,
         format: &str,
     ) -> DesktopResult<String> {
         let format = ExportFormat::parse(format)?;
@@ -48,7 +49,7 @@ impl Services {
     pub async fn export_generation(
         &self,
         profile: i64,
-        id: i64,
+        id: GenerationId,
         format: &str,
     ) -> DesktopResult<PathBuf> {
         let format = ExportFormat::parse(format)?;
@@ -231,7 +232,7 @@ mod tests {
 
     fn generation(tool: &str, files: Vec<String>) -> Generation {
         Generation {
-            id: 7,
+            id: GenerationId::new(7),
             profile_id: 1,
             tool: tool.into(),
             model: "qwen-plus".into(),

@@ -1049,7 +1049,7 @@ impl Services {
     }
 
     /// The stop button. False when the run already ended.
-    pub fn stop_generation(&self, generation_id: i64) -> bool {
+    pub fn stop_generation(&self, generation_id: inkstone_domain::GenerationId) -> bool {
         self.studio.cancel(generation_id)
     }
 

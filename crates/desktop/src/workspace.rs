@@ -355,7 +355,7 @@ impl Services {
         &self,
         profile_id: i64,
         document_id: i64,
-        generation_id: i64,
+        generation_id: inkstone_domain::GenerationId,
     ) -> DesktopResult<VersionMeta> {
         Ok(versions::create(
             &self.db,
