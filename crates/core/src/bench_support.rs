@@ -4,6 +4,7 @@
 //! `crates/e2e/tests/bench_app.rs`. Never compiled into the app.
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::ProfileId;
 
 use crate::error::CoreResult;
 use crate::{search, Database};
@@ -43,7 +44,7 @@ pub fn text_for(i: i64) -> (String, String) {
 /// search index, in one transaction, then runs `ANALYZE`.
 pub async fn fill_generations(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     count: i64,
     start: DateTime<Utc>,
 ) -> CoreResult<()> {

@@ -1,7 +1,7 @@
 //! The one error type of the core crate. Each variant has a stable `kind()`
 //! that the shell sends to the UI, which picks the localised text by it.
 
-use inkstone_domain::GenerationId;
+use inkstone_domain::{GenerationId, ProfileId};
 use inkstone_receipt::ReceiptError;
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -16,7 +16,7 @@ pub enum CoreError {
     InvalidAmount(&'static str),
     /// Occurs when a profile id names no profile.
     #[error("unknown profile {0}")]
-    UnknownProfile(i64),
+    UnknownProfile(ProfileId),
     /// Occurs when a username and password do not match a profile.
     #[error("wrong username or password")]
     BadCredentials,
@@ -138,7 +138,7 @@ mod tests {
                 missing: 1,
             },
             CoreError::InvalidAmount("x"),
-            CoreError::UnknownProfile(1),
+            CoreError::UnknownProfile(ProfileId::new(1)),
             CoreError::BadCredentials,
             CoreError::UsernameTaken,
             CoreError::InvalidInput {

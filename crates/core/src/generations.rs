@@ -5,10 +5,9 @@
 //! History is searchable offline through [`crate::search`].
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-
-use inkstone_domain::GenerationId;
 
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::ledger::{self, begin_write, Charge, PageRequest, MAX_PAGE};
@@ -55,7 +54,7 @@ impl Status {
 /// What the writer asked for.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct NewGeneration {
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     /// A tool of [`ledger::TOOL_COSTS`]; it decides the price.
     pub tool: String,
     pub model: String,
@@ -97,7 +96,7 @@ pub struct Usage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Generation {
     pub id: GenerationId,
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub tool: String,
     pub model: String,
     pub prompt: String,
@@ -226,7 +225,7 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
     let (params_json, inputs_json) = validate(new)?;
     let mut tx = begin_write(db).await?;
     if let Some(from) = new.regenerated_from {
-        let owner: Option<i64> =
+        let owner: Option<ProfileId> =
             sqlx::query_scalar("SELECT profile_id FROM generations WHERE id = ?")
                 .bind(from)
                 .fetch_optional(&mut *tx)
@@ -469,7 +468,7 @@ pub async fn save_progress(db: &Database, id: GenerationId, text: &str) -> CoreR
 }
 
 /// One of the profile's generations; another profile's is unknown.
-pub async fn get(db: &Database, profile_id: i64, id: GenerationId) -> CoreResult<Generation> {
+pub async fn get(db: &Database, profile_id: ProfileId, id: GenerationId) -> CoreResult<Generation> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM generations WHERE id = ? AND profile_id = ?"
     ))
@@ -483,7 +482,7 @@ pub async fn get(db: &Database, profile_id: i64, id: GenerationId) -> CoreResult
 
 /// Removes a finished generation from history. Its ledger rows stay: money
 /// history is never rewritten.
-pub async fn delete(db: &Database, profile_id: i64, id: GenerationId) -> CoreResult<()> {
+pub async fn delete(db: &Database, profile_id: ProfileId, id: GenerationId) -> CoreResult<()> {
     let mut tx = begin_write(db).await?;
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM generations WHERE id = ? AND profile_id = ?")
@@ -548,7 +547,7 @@ pub struct HistoryPage {
 /// The profile's generations, newest first, filtered, searched, paginated.
 pub async fn history(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     filter: &HistoryFilter,
     page: PageRequest,
 ) -> CoreResult<HistoryPage> {

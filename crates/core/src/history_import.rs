@@ -7,9 +7,8 @@
 //! adds nothing the second time.
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::{Deserialize, Serialize};
-
-use inkstone_domain::GenerationId;
 
 use crate::error::{invalid, CoreResult};
 use crate::generations::{
@@ -114,7 +113,7 @@ impl ArchivedGeneration {
 }
 
 /// Every generation of `profile_id`, oldest first.
-pub async fn generations_of(db: &Database, profile_id: i64) -> CoreResult<Vec<Generation>> {
+pub async fn generations_of(db: &Database, profile_id: ProfileId) -> CoreResult<Vec<Generation>> {
     let ids: Vec<GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE profile_id = ? ORDER BY id")
             .bind(profile_id)
@@ -130,7 +129,7 @@ pub async fn generations_of(db: &Database, profile_id: i64) -> CoreResult<Vec<Ge
 /// Whether `profile_id` already has this record (same tool, prompt and start time).
 pub async fn already_there(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     g: &ArchivedGeneration,
 ) -> CoreResult<bool> {
     let n: i64 = sqlx::query_scalar(
@@ -151,7 +150,7 @@ pub async fn already_there(
 /// profile already has it.
 pub async fn import_generation(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     g: &ArchivedGeneration,
     stored_files: &[String],
 ) -> CoreResult<Option<GenerationId>> {

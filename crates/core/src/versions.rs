@@ -5,10 +5,9 @@
 //! version first, and the restored text becomes a new version too.
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
-
-use inkstone_domain::GenerationId;
 
 use crate::time::{from_ms, to_ms};
 use crate::workspace::{self, validate_name, Document, WorkspaceError, WorkspaceResult};
@@ -96,7 +95,7 @@ fn row_to_meta(row: &sqlx::sqlite::SqliteRow) -> WorkspaceResult<VersionMeta> {
 async fn insert(
     conn: &mut SqliteConnection,
     doc: &Document,
-    profile_id: i64,
+    profile_id: ProfileId,
     kind: Kind,
     name: Option<&str>,
     generation_id: Option<GenerationId>,
@@ -122,7 +121,7 @@ async fn insert(
 }
 
 /// The profile's live document `id` (not in the trash, nor its project).
-async fn live(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Document> {
+async fn live(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<Document> {
     let doc = workspace::get_document(db, profile_id, id).await?;
     if doc.meta.deleted_at.is_some() {
         return Err(WorkspaceError::InTrash);
@@ -146,7 +145,7 @@ pub enum Snapshot<'a> {
 /// A version of the text as stored now.
 pub async fn create(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
     why: Snapshot<'_>,
     now: DateTime<Utc>,
@@ -157,7 +156,7 @@ pub async fn create(
     };
     let doc = live(db, profile_id, document_id).await?;
     if let Some(g) = generation_id {
-        let owner: Option<i64> =
+        let owner: Option<ProfileId> =
             sqlx::query_scalar("SELECT profile_id FROM generations WHERE id = ?")
                 .bind(g)
                 .fetch_optional(db)
@@ -186,7 +185,7 @@ pub async fn create(
 /// The document's versions, newest first.
 pub async fn list(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
 ) -> WorkspaceResult<Vec<VersionMeta>> {
     workspace::get_document(db, profile_id, document_id).await?;
@@ -204,7 +203,7 @@ pub async fn list(
 }
 
 /// One version with its text.
-pub async fn get(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Version> {
+pub async fn get(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<Version> {
     let row = sqlx::query(&format!(
         "SELECT {META}, body FROM document_versions WHERE id = ? AND profile_id = ?"
     ))
@@ -224,7 +223,7 @@ pub async fn get(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Ver
 /// version of its own. One transaction: all of it or none.
 pub async fn restore(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
     version_id: i64,
     base_revision: i64,
@@ -299,7 +298,7 @@ pub async fn restore(
 /// empty.
 pub(crate) async fn auto_before_save(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
     base_revision: i64,
     now: DateTime<Utc>,
@@ -334,7 +333,7 @@ mod tests {
         Utc.with_ymd_and_hms(2031, 6, 1, 9, 0, 0).unwrap()
     }
 
-    async fn setup() -> (Database, i64, i64, i64) {
+    async fn setup() -> (Database, ProfileId, ProfileId, i64) {
         let db = open_in_memory().await.unwrap();
         let me = profiles::create_profile(&db, "writer", "long enough", false, t0())
             .await

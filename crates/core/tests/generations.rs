@@ -8,10 +8,10 @@ use inkstone_core::generations::{
 };
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
 use inkstone_core::{demo, open, profiles, Database};
-use inkstone_domain::GenerationId;
+use inkstone_domain::{GenerationId, ProfileId};
 use support::*;
 
-fn article(profile_id: i64, prompt: &str) -> NewGeneration {
+fn article(profile_id: ProfileId, prompt: &str) -> NewGeneration {
     NewGeneration {
         profile_id,
         tool: "article".into(),
@@ -41,11 +41,11 @@ fn ok(text: &str) -> Outcome {
     }
 }
 
-async fn credits(db: &Database, p: i64) -> i64 {
+async fn credits(db: &Database, p: ProfileId) -> i64 {
     ledger::balance(db, p, t0()).await.unwrap().credits.get()
 }
 
-async fn search(db: &Database, p: i64, text: &str) -> Vec<GenerationId> {
+async fn search(db: &Database, p: ProfileId, text: &str) -> Vec<GenerationId> {
     let filter = HistoryFilter {
         text: Some(text.into()),
         ..Default::default()
@@ -268,7 +268,11 @@ async fn bad_requests_are_refused_before_anything_is_written() {
             },
             "invalid_input",
         ),
-        ("unknown profile", article(4242, "x"), "unknown_profile"),
+        (
+            "unknown profile",
+            article(ProfileId::new(4242), "x"),
+            "unknown_profile",
+        ),
         (
             "regenerate someone else's",
             NewGeneration {

@@ -8,33 +8,41 @@ use std::path::{Path, PathBuf};
 use inkstone_core::generations;
 pub use inkstone_core::generations::{Generation, HistoryFilter, HistoryPage};
 pub use inkstone_core::ledger::PageRequest;
-use inkstone_domain::GenerationId;
+use inkstone_domain::{GenerationId, ProfileId};
 
 use crate::{DesktopError, DesktopResult, Services};
 
 impl Services {
     pub async fn history(
         &self,
-        profile: i64,
+        profile: ProfileId,
         filter: &HistoryFilter,
         page: PageRequest,
     ) -> DesktopResult<HistoryPage> {
         Ok(generations::history(&self.db, profile, filter, page).await?)
     }
 
-    pub async fn generation(&self, profile: i64, id: GenerationId) -> DesktopResult<Generation> {
+    pub async fn generation(
+        &self,
+        profile: ProfileId,
+        id: GenerationId,
+    ) -> DesktopResult<Generation> {
         Ok(generations::get(&self.db, profile, id).await?)
     }
 
     /// Deletes a generation; its text goes everywhere (the ledger keeps only its id).
-    pub async fn delete_generation(&self, profile: i64, id: GenerationId) -> DesktopResult<()> {
+    pub async fn delete_generation(
+        &self,
+        profile: ProfileId,
+        id: GenerationId,
+    ) -> DesktopResult<()> {
         Ok(generations::delete(&self.db, profile, id).await?)
     }
 
     /// The Markdown (`md`) or plain text (`txt`) of one generation.
     pub async fn export_generation_text(
         &self,
-        profile: i64,
+        profile: ProfileId,
         id: GenerationId,
         format: &str,
     ) -> DesktopResult<String> {
@@ -48,7 +56,7 @@ impl Services {
     #[tracing::instrument(skip(self), err)]
     pub async fn export_generation(
         &self,
-        profile: i64,
+        profile: ProfileId,
         id: GenerationId,
         format: &str,
     ) -> DesktopResult<PathBuf> {
@@ -233,7 +241,7 @@ mod tests {
     fn generation(tool: &str, files: Vec<String>) -> Generation {
         Generation {
             id: GenerationId::new(7),
-            profile_id: 1,
+            profile_id: ProfileId::new(1),
             tool: tool.into(),
             model: "qwen-plus".into(),
             prompt: "写一首诗".into(),

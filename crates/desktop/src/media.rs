@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use inkstone_core::{generations, CoreError, Database};
-use inkstone_domain::GenerationId;
+use inkstone_domain::{GenerationId, ProfileId};
 
 /// The protocol's scheme (CSP: `img-src`/`media-src` allow only this one for files).
 pub const SCHEME: &str = "inkfile";
@@ -165,7 +165,7 @@ pub fn mime_of(path: &Path) -> &'static str {
 pub async fn resolve(
     db: &Database,
     files_root: &Path,
-    profile_id: Option<i64>,
+    profile_id: Option<ProfileId>,
     address: &str,
 ) -> Result<PathBuf, MediaError> {
     let (generation_id, file) = parse_address(address)?;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use inkstone_core::generations::{self, Generation, InputFile, NewGeneration, Outcome, Usage};
 use inkstone_core::{prompts, Clock, CoreError, Database};
-use inkstone_domain::{GenerationId, Tool};
+use inkstone_domain::{GenerationId, ProfileId, Tool};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -67,12 +67,17 @@ impl StudioError {
     }
 }
 
+/// Row ids start at 1, so 0 names no profile until the shell sets the real one.
+fn no_profile() -> ProfileId {
+    ProfileId::new(0)
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct WriteRequest {
     /// Never taken from a deserialised request (the page does not choose the profile): the
     /// shell sets the signed-in one.
-    #[serde(skip)]
-    pub profile_id: i64,
+    #[serde(skip, default = "no_profile")]
+    pub profile_id: ProfileId,
     /// A writing tool's name (`inkstone_domain::Tool`: `Tool::WRITING` or `vision`).
     pub tool: String,
     pub input: String,
@@ -381,7 +386,7 @@ impl Studio {
     #[allow(clippy::too_many_arguments)]
     pub async fn slides(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         topic: String,
         slides: u32,
         language: String,
@@ -464,7 +469,7 @@ impl Studio {
     /// Images (wanx) and video: an async provider task with progress.
     pub async fn media(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         kind: MediaKind,
         prompt: String,
         params: serde_json::Value,

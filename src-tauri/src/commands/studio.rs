@@ -291,7 +291,7 @@ mod tests {
             "regenerated_from": 4, "model_id": 3, "profile_id": 7, "inputs": [{"path": "/etc/passwd", "name": "x"}]
         }))
         .unwrap();
-        assert_eq!(input.request.profile_id, 0);
+        assert_eq!(input.request.profile_id, inkstone_domain::ProfileId::new(0));
         assert!(input.request.inputs.is_empty());
         assert_eq!(
             (
