@@ -11,7 +11,7 @@
 //! can never put older text over newer.
 
 use chrono::{DateTime, Duration, Utc};
-use inkstone_domain::ProfileId;
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -58,7 +58,7 @@ pub enum WorkspaceError {
     UnknownVersion(i64),
     /// Occurs when a generation id names no generation of this profile.
     #[error("unknown generation {0}")]
-    UnknownGeneration(inkstone_domain::GenerationId),
+    UnknownGeneration(GenerationId),
     /// Occurs when a note id names no note of this profile's project.
     #[error("unknown note {0}")]
     UnknownNote(i64),

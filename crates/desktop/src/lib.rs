@@ -91,6 +91,7 @@ use std::time::Duration;
 use inkstone_core::models::{self, ModelConfig, ModelInput};
 use inkstone_core::orders::Order;
 use inkstone_core::{Clock, CoreError, Database};
+use inkstone_domain::{GenerationId, ProfileId};
 use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName};
 use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
@@ -234,7 +235,6 @@ pub fn error_kinds() -> Vec<&'static str> {
     all
 }
 
-use inkstone_domain::ProfileId;
 pub use inkstone_keychain::MemoryStore;
 /// The secret store the app uses (the OS keychain, or memory in tests).
 pub use inkstone_keychain::SecretStore;
@@ -1058,7 +1058,7 @@ impl Services {
     }
 
     /// The stop button. False when the run already ended.
-    pub fn stop_generation(&self, generation_id: inkstone_domain::GenerationId) -> bool {
+    pub fn stop_generation(&self, generation_id: GenerationId) -> bool {
         self.studio.cancel(generation_id)
     }
 

@@ -24,7 +24,7 @@ pub use inkstone_core::notes::{Note, NoteKind};
 pub use inkstone_core::versions::{Version, VersionMeta};
 pub use inkstone_studio::Update;
 
-use inkstone_domain::ProfileId;
+use inkstone_domain::{GenerationId, ProfileId};
 
 use crate::{DesktopResult, Services};
 
@@ -373,7 +373,7 @@ impl Services {
         &self,
         profile_id: ProfileId,
         document_id: i64,
-        generation_id: inkstone_domain::GenerationId,
+        generation_id: GenerationId,
     ) -> DesktopResult<VersionMeta> {
         Ok(versions::create(
             &self.db,
