@@ -6,7 +6,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
-use inkstone_domain::ProfileId;
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -261,7 +261,7 @@ pub async fn delete_profile(
         candidates.extend(files);
         candidates.extend(inputs.into_iter().map(|i| i.path));
         sqlx::query("DELETE FROM generations_fts WHERE rowid = ?")
-            .bind(row.try_get::<i64, _>("id")?)
+            .bind(row.try_get::<GenerationId, _>("id")?)
             .execute(&mut *tx)
             .await?;
     }
