@@ -249,7 +249,10 @@ mod tests {
     fn core_kinds_pass_through_unchanged() {
         for (error, kind) in [
             (CoreError::BadCredentials, "bad_credentials"),
-            (CoreError::UnknownProfile(3), "unknown_profile"),
+            (
+                CoreError::UnknownProfile(inkstone_domain::ProfileId::new(3)),
+                "unknown_profile",
+            ),
             (CoreError::AlreadyRefunded(1), "already_refunded"),
         ] {
             assert_eq!(AppError::from(error).kind(), kind);

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use inkstone_core::Database;
 use inkstone_desktop::Services;
+use inkstone_domain::ProfileId;
 
 use crate::error::{AppError, CommandResult};
 
@@ -18,14 +19,14 @@ pub struct AppState {
     /// Studio, models and keys, the payment endpoint and buying (crates/desktop).
     pub services: Arc<Services>,
     /// The signed-in local profile.
-    pub session: Mutex<Option<i64>>,
+    pub session: Mutex<Option<ProfileId>>,
     /// Where `<video>` reads generated files (`media::serve_loopback`), once it listens.
     pub media_base: std::sync::OnceLock<String>,
 }
 
 impl AppState {
     /// The signed-in profile, or `not_signed_in`.
-    pub fn profile(&self) -> CommandResult<i64> {
+    pub fn profile(&self) -> CommandResult<ProfileId> {
         self.session
             .lock()
             .ok()
@@ -33,7 +34,7 @@ impl AppState {
             .ok_or(AppError::NotSignedIn)
     }
 
-    pub fn set_profile(&self, profile: Option<i64>) {
+    pub fn set_profile(&self, profile: Option<ProfileId>) {
         if let Ok(mut s) = self.session.lock() {
             *s = profile;
         }

@@ -8,6 +8,7 @@ use chrono::{TimeZone, Utc};
 use inkstone_core::generations::{self, HistoryFilter, Status};
 use inkstone_core::ledger::{self, PageRequest};
 use inkstone_core::{bench_support, open, profiles};
+use inkstone_domain::ProfileId;
 
 const GENERATIONS: i64 = 100_000;
 const SAMPLES: usize = 200;
@@ -20,7 +21,7 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
-async fn fill(path: &std::path::Path) -> i64 {
+async fn fill(path: &std::path::Path) -> ProfileId {
     let now = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
@@ -37,7 +38,7 @@ async fn fill(path: &std::path::Path) -> i64 {
 }
 
 /// What the app does before its first screen is usable.
-async fn start_up(path: &std::path::Path, profile: i64) -> Duration {
+async fn start_up(path: &std::path::Path, profile: ProfileId) -> Duration {
     let now = Utc::now();
     let start = Instant::now();
     let db = open(path).await.expect("open");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind, PageRequest, TxFilter, TxKind};
 use inkstone_core::{open, profiles, Database};
-use inkstone_domain::Credits;
+use inkstone_domain::{Credits, ProfileId};
 
 const CONSUMES: usize = 2_000;
 const ROUNDS: usize = 4;
@@ -85,7 +85,7 @@ async fn consume_rate(dir: &std::path::Path) -> (f64, f64) {
 
 /// Fills one profile's history with a million rows in one statement; ids and
 /// times grow together like real history (one row a minute).
-async fn fill_history(db: &Database) -> (i64, i64) {
+async fn fill_history(db: &Database) -> (ProfileId, i64) {
     let start = Utc
         .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
         .single()
@@ -127,7 +127,7 @@ async fn fill_history(db: &Database) -> (i64, i64) {
 
 async fn page_latency(
     db: &Database,
-    profile: i64,
+    profile: ProfileId,
     filter: &TxFilter,
     deep: bool,
     n: usize,

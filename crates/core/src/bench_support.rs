@@ -4,6 +4,7 @@
 //! `crates/e2e/tests/bench_app.rs`. Never compiled into the app.
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 
 use crate::error::CoreResult;
 use crate::{search, Database};
@@ -43,7 +44,7 @@ pub fn text_for(i: i64) -> (String, String) {
 /// search index, in one transaction, then runs `ANALYZE`.
 pub async fn fill_generations(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     count: i64,
     start: DateTime<Utc>,
 ) -> CoreResult<()> {
@@ -52,7 +53,7 @@ pub async fn fill_generations(
     for i in 0..count {
         let (prompt, output) = text_for(i);
         let status = if i % 20 == 0 { "failed" } else { "succeeded" };
-        let id: i64 = sqlx::query_scalar(
+        let id: GenerationId = sqlx::query_scalar(
             "INSERT INTO generations (profile_id, tool, model, prompt, status, output_text, cost,
                                       created_at_ms, finished_at_ms)
              VALUES (?, ?, 'qwen-plus', ?, ?, ?, 10, ?, ?) RETURNING id",

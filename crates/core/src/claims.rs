@@ -4,7 +4,7 @@
 //! purchases page can say "credited on another computer on DATE", offline too.
 
 use chrono::{DateTime, Utc};
-use inkstone_domain::{Credits, Fen};
+use inkstone_domain::{Credits, Fen, ProfileId};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::Row;
@@ -17,7 +17,7 @@ use crate::Database;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PurchaseElsewhere {
     pub order_no: String,
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub sku: String,
     pub credits: Credits,
     pub bonus_credits: Credits,
@@ -61,7 +61,7 @@ pub async fn is_applied(db: &Database, order_no: &str) -> CoreResult<bool> {
 /// account. A claim spent on a receipt that is then refused would lose the package.
 pub async fn check_receipt(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     keys: &TrustedKeys,
     signed: &SignedReceipt,
 ) -> CoreResult<()> {
@@ -83,7 +83,7 @@ pub async fn check_receipt(
 /// checked like one to be credited, never credited. Recording it again changes nothing.
 pub async fn record_elsewhere(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     keys: &TrustedKeys,
     signed: &SignedReceipt,
     claimed_at: DateTime<Utc>,
@@ -138,7 +138,7 @@ pub async fn record_elsewhere(
 /// The record of `order_no` if it was credited on another installation.
 pub async fn elsewhere(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     order_no: &str,
 ) -> CoreResult<Option<PurchaseElsewhere>> {
     let row = sqlx::query(&format!(
@@ -152,7 +152,10 @@ pub async fn elsewhere(
 }
 
 /// The profile's credit packages credited on other installations, newest first.
-pub async fn list_elsewhere(db: &Database, profile_id: i64) -> CoreResult<Vec<PurchaseElsewhere>> {
+pub async fn list_elsewhere(
+    db: &Database,
+    profile_id: ProfileId,
+) -> CoreResult<Vec<PurchaseElsewhere>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM purchases_elsewhere WHERE profile_id = ?
          ORDER BY paid_at_ms DESC, order_no DESC LIMIT 500"

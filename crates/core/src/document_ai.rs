@@ -71,7 +71,7 @@ pub struct Request {
     pub to: u32,
     /// "Retry": the run this one replaces (charged again).
     #[serde(default)]
-    pub regenerated_from: Option<i64>,
+    pub regenerated_from: Option<inkstone_domain::GenerationId>,
     /// The project notes attached to the run (item 5): they go into its system message.
     #[serde(default)]
     pub notes: Vec<i64>,

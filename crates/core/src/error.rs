@@ -1,6 +1,7 @@
 //! The one error type of the core crate. Each variant has a stable `kind()`
 //! that the shell sends to the UI, which picks the localised text by it.
 
+use inkstone_domain::{GenerationId, ProfileId};
 use inkstone_receipt::ReceiptError;
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -15,7 +16,7 @@ pub enum CoreError {
     InvalidAmount(&'static str),
     /// Occurs when a profile id names no profile.
     #[error("unknown profile {0}")]
-    UnknownProfile(i64),
+    UnknownProfile(ProfileId),
     /// Occurs when a username and password do not match a profile.
     #[error("wrong username or password")]
     BadCredentials,
@@ -56,10 +57,10 @@ pub enum CoreError {
     NoPaymentAccount,
     /// Occurs when a generation id names no generation.
     #[error("unknown generation {0}")]
-    UnknownGeneration(i64),
+    UnknownGeneration(GenerationId),
     /// Occurs when a finished, failed or stopped generation is acted on again.
     #[error("generation {0} is not running")]
-    GenerationNotRunning(i64),
+    GenerationNotRunning(GenerationId),
     /// Occurs when SQLite fails; details stay in the logs.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -137,7 +138,7 @@ mod tests {
                 missing: 1,
             },
             CoreError::InvalidAmount("x"),
-            CoreError::UnknownProfile(1),
+            CoreError::UnknownProfile(ProfileId::new(1)),
             CoreError::BadCredentials,
             CoreError::UsernameTaken,
             CoreError::InvalidInput {
@@ -155,8 +156,8 @@ mod tests {
             }),
             CoreError::ReceiptWrongAccount,
             CoreError::NoPaymentAccount,
-            CoreError::UnknownGeneration(1),
-            CoreError::GenerationNotRunning(1),
+            CoreError::UnknownGeneration(GenerationId::new(1)),
+            CoreError::GenerationNotRunning(GenerationId::new(1)),
             CoreError::Database(sqlx::Error::PoolClosed),
             CoreError::Corrupt("c".into()),
             CoreError::TooManyAttempts {

@@ -5,6 +5,7 @@
 //! History is searchable offline through [`crate::search`].
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -53,7 +54,7 @@ impl Status {
 /// What the writer asked for.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct NewGeneration {
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     /// A tool of [`ledger::TOOL_COSTS`]; it decides the price.
     pub tool: String,
     pub model: String,
@@ -63,7 +64,7 @@ pub struct NewGeneration {
     pub params: serde_json::Value,
     /// Set for "regenerate": the run this one replaces (charged again).
     #[serde(default)]
-    pub regenerated_from: Option<i64>,
+    pub regenerated_from: Option<GenerationId>,
     /// Files the writer gave the run (the picture of a vision run), already copied into the
     /// app's files folder.
     #[serde(default)]
@@ -82,7 +83,7 @@ pub const MAX_INPUTS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Started {
-    pub generation_id: i64,
+    pub generation_id: GenerationId,
     pub charge: Charge,
 }
 
@@ -94,8 +95,8 @@ pub struct Usage {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Generation {
-    pub id: i64,
-    pub profile_id: i64,
+    pub id: GenerationId,
+    pub profile_id: ProfileId,
     pub tool: String,
     pub model: String,
     pub prompt: String,
@@ -113,7 +114,7 @@ pub struct Generation {
     pub consume_id: Option<i64>,
     pub error_kind: Option<String>,
     pub error_message: Option<String>,
-    pub regenerated_from: Option<i64>,
+    pub regenerated_from: Option<GenerationId>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
@@ -201,7 +202,7 @@ fn validate(new: &NewGeneration) -> CoreResult<(String, String)> {
 
 pub(crate) async fn index(
     conn: &mut SqliteConnection,
-    id: i64,
+    id: GenerationId,
     prompt: &str,
     output: &str,
 ) -> CoreResult<()> {
@@ -224,7 +225,7 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
     let (params_json, inputs_json) = validate(new)?;
     let mut tx = begin_write(db).await?;
     if let Some(from) = new.regenerated_from {
-        let owner: Option<i64> =
+        let owner: Option<ProfileId> =
             sqlx::query_scalar("SELECT profile_id FROM generations WHERE id = ?")
                 .bind(from)
                 .fetch_optional(&mut *tx)
@@ -233,7 +234,7 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
             return Err(CoreError::UnknownGeneration(from));
         }
     }
-    let id: i64 = sqlx::query_scalar(
+    let id: GenerationId = sqlx::query_scalar(
         "INSERT INTO generations (profile_id, tool, model, prompt, params_json, inputs_json,
                                   status, regenerated_from, created_at_ms)
          VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
@@ -297,7 +298,7 @@ pub enum Outcome {
 /// Ends a running generation once; a second ending is `GenerationNotRunning`.
 pub async fn finish(
     db: &Database,
-    id: i64,
+    id: GenerationId,
     outcome: Outcome,
     now: DateTime<Utc>,
 ) -> CoreResult<Generation> {
@@ -350,7 +351,7 @@ pub async fn finish(
 #[allow(clippy::too_many_arguments)]
 async fn end_in(
     conn: &mut SqliteConnection,
-    id: i64,
+    id: GenerationId,
     status: Status,
     text: &str,
     files_json: &str,
@@ -377,10 +378,11 @@ async fn end_in(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((consume_id, prompt)) = row else {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM generations WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let exists: Option<GenerationId> =
+            sqlx::query_scalar("SELECT id FROM generations WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
         return Err(match exists {
             Some(_) => CoreError::GenerationNotRunning(id),
             None => CoreError::UnknownGeneration(id),
@@ -406,7 +408,7 @@ async fn end_in(
     Ok(())
 }
 
-async fn fetch(conn: &mut SqliteConnection, id: i64) -> CoreResult<Generation> {
+async fn fetch(conn: &mut SqliteConnection, id: GenerationId) -> CoreResult<Generation> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM generations WHERE id = ?"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -419,7 +421,7 @@ async fn fetch(conn: &mut SqliteConnection, id: i64) -> CoreResult<Generation> {
 /// Each is closed as interrupted and refunded, once, keeping any text saved.
 pub async fn recover_interrupted(db: &Database, now: DateTime<Utc>) -> CoreResult<Vec<Generation>> {
     let mut tx = begin_write(db).await?;
-    let ids: Vec<i64> =
+    let ids: Vec<GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE status = 'running' ORDER BY id")
             .fetch_all(&mut *tx)
             .await?;
@@ -452,7 +454,7 @@ pub async fn recover_interrupted(db: &Database, now: DateTime<Utc>) -> CoreResul
 }
 
 /// Saves streamed text of a running generation so far, so a crash keeps it.
-pub async fn save_progress(db: &Database, id: i64, text: &str) -> CoreResult<()> {
+pub async fn save_progress(db: &Database, id: GenerationId, text: &str) -> CoreResult<()> {
     let done =
         sqlx::query("UPDATE generations SET output_text = ? WHERE id = ? AND status = 'running'")
             .bind(text)
@@ -466,7 +468,7 @@ pub async fn save_progress(db: &Database, id: i64, text: &str) -> CoreResult<()>
 }
 
 /// One of the profile's generations; another profile's is unknown.
-pub async fn get(db: &Database, profile_id: i64, id: i64) -> CoreResult<Generation> {
+pub async fn get(db: &Database, profile_id: ProfileId, id: GenerationId) -> CoreResult<Generation> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM generations WHERE id = ? AND profile_id = ?"
     ))
@@ -480,7 +482,7 @@ pub async fn get(db: &Database, profile_id: i64, id: i64) -> CoreResult<Generati
 
 /// Removes a finished generation from history. Its ledger rows stay: money
 /// history is never rewritten.
-pub async fn delete(db: &Database, profile_id: i64, id: i64) -> CoreResult<()> {
+pub async fn delete(db: &Database, profile_id: ProfileId, id: GenerationId) -> CoreResult<()> {
     let mut tx = begin_write(db).await?;
     let status: Option<String> =
         sqlx::query_scalar("SELECT status FROM generations WHERE id = ? AND profile_id = ?")
@@ -524,7 +526,7 @@ pub struct HistoryFilter {
 /// A history list entry: enough to show a row without the whole output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    pub id: i64,
+    pub id: GenerationId,
     pub tool: String,
     pub model: String,
     pub status: Status,
@@ -545,7 +547,7 @@ pub struct HistoryPage {
 /// The profile's generations, newest first, filtered, searched, paginated.
 pub async fn history(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     filter: &HistoryFilter,
     page: PageRequest,
 ) -> CoreResult<HistoryPage> {
@@ -625,7 +627,7 @@ pub async fn history(
         .collect::<CoreResult<Vec<_>>>()?;
     let next_before_id = if items.len() > page.limit as usize {
         items.truncate(page.limit as usize);
-        items.last().map(|s| s.id)
+        items.last().map(|s| s.id.get())
     } else {
         None
     };

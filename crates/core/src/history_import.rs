@@ -7,6 +7,7 @@
 //! adds nothing the second time.
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{invalid, CoreResult};
@@ -112,8 +113,8 @@ impl ArchivedGeneration {
 }
 
 /// Every generation of `profile_id`, oldest first.
-pub async fn generations_of(db: &Database, profile_id: i64) -> CoreResult<Vec<Generation>> {
-    let ids: Vec<i64> =
+pub async fn generations_of(db: &Database, profile_id: ProfileId) -> CoreResult<Vec<Generation>> {
+    let ids: Vec<GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE profile_id = ? ORDER BY id")
             .bind(profile_id)
             .fetch_all(db)
@@ -128,7 +129,7 @@ pub async fn generations_of(db: &Database, profile_id: i64) -> CoreResult<Vec<Ge
 /// Whether `profile_id` already has this record (same tool, prompt and start time).
 pub async fn already_there(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     g: &ArchivedGeneration,
 ) -> CoreResult<bool> {
     let n: i64 = sqlx::query_scalar(
@@ -149,10 +150,10 @@ pub async fn already_there(
 /// profile already has it.
 pub async fn import_generation(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     g: &ArchivedGeneration,
     stored_files: &[String],
-) -> CoreResult<Option<i64>> {
+) -> CoreResult<Option<GenerationId>> {
     g.validate()?;
     if stored_files.len() > MAX_FILES {
         return Err(invalid("files", "too many files"));
@@ -185,7 +186,7 @@ pub async fn import_generation(
     let files_json = serde_json::to_string(stored_files)
         .map_err(|e| crate::CoreError::Corrupt(e.to_string()))?;
     let finished = g.finished_at.unwrap_or(g.created_at);
-    let id: i64 = sqlx::query_scalar(
+    let id: GenerationId = sqlx::query_scalar(
         "INSERT INTO generations (profile_id, tool, model, prompt, params_json, status,
              output_text, files_json, input_tokens, output_tokens, cost, error_kind,
              created_at_ms, finished_at_ms)

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use inkstone_domain::{Credits, MoneyError, Tool};
+use inkstone_domain::{Credits, GenerationId, MoneyError, ProfileId, Tool};
 
 use crate::error::{invalid, CoreError, CoreResult};
 use crate::time::{from_ms, to_ms};
@@ -179,7 +179,7 @@ pub struct PackageRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Transaction {
     pub id: i64,
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub kind: TxKind,
     /// Signed change of the balance in credits.
     pub delta: Credits,
@@ -192,7 +192,7 @@ pub struct Transaction {
     pub order_no: Option<String>,
     /// The purchase behind a RECHARGE/BONUS row (`None` when listed without it).
     pub package: Option<PackageRef>,
-    pub generation_id: Option<i64>,
+    pub generation_id: Option<GenerationId>,
     pub refund_of: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
@@ -200,7 +200,7 @@ pub struct Transaction {
 /// What the header shows: credits and membership, as of `now`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Balance {
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub credits: Credits,
     pub is_member: bool,
     pub member_until: Option<DateTime<Utc>>,
@@ -271,14 +271,14 @@ const TX_COLUMNS: &str = "id, profile_id, kind, delta, balance_after, descriptio
 
 /// The fields of a row about to be appended.
 pub(crate) struct Entry<'a> {
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub kind: TxKind,
     pub delta: Credits,
     pub description: &'a str,
     pub reason: Option<Reason>,
     pub tool: Option<&'a str>,
     pub order_no: Option<&'a str>,
-    pub generation_id: Option<i64>,
+    pub generation_id: Option<GenerationId>,
     pub refund_of: Option<i64>,
 }
 
@@ -346,7 +346,7 @@ pub(crate) async fn append(
 
 /// Why a move of `delta` wrote no row: no such profile, too few credits, or a
 /// balance beyond its limit.
-async fn refused_move(conn: &mut SqliteConnection, profile_id: i64, delta: i64) -> CoreError {
+async fn refused_move(conn: &mut SqliteConnection, profile_id: ProfileId, delta: i64) -> CoreError {
     let current: Result<Option<i64>, sqlx::Error> =
         sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
             .bind(profile_id)
@@ -366,7 +366,7 @@ async fn refused_move(conn: &mut SqliteConnection, profile_id: i64, delta: i64) 
 /// Turns what is left of due bonus grants into EXPIRE rows.
 pub(crate) async fn expire_due_in(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     now: DateTime<Utc>,
 ) -> CoreResult<Vec<Transaction>> {
     let due: Vec<(i64, i64)> = sqlx::query_as(
@@ -409,7 +409,7 @@ pub(crate) async fn expire_due_in(
 /// Spends expiring bonus first, earliest end date first.
 pub(crate) async fn drain_lots(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     mut amount: i64,
 ) -> CoreResult<()> {
     let lots: Vec<(i64, i64)> = sqlx::query_as(
@@ -434,7 +434,10 @@ pub(crate) async fn drain_lots(
     Ok(())
 }
 
-async fn member_until_in(conn: &mut SqliteConnection, profile_id: i64) -> CoreResult<Option<i64>> {
+async fn member_until_in(
+    conn: &mut SqliteConnection,
+    profile_id: ProfileId,
+) -> CoreResult<Option<i64>> {
     let row: Option<(Option<i64>,)> =
         sqlx::query_as("SELECT member_until_ms FROM profiles WHERE id = ?")
             .bind(profile_id)
@@ -451,11 +454,11 @@ async fn member_until_in(conn: &mut SqliteConnection, profile_id: i64) -> CoreRe
 /// it reads (and waits for it through the busy handler), as `BEGIN IMMEDIATE` does.
 async fn consume_common<'e, E>(
     executor: E,
-    profile_id: i64,
+    profile_id: ProfileId,
     cost: i64,
     tool: &str,
     description: &str,
-    generation_id: Option<i64>,
+    generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
 ) -> CoreResult<Option<Charge>>
 where
@@ -497,10 +500,10 @@ where
 /// Charges one generation with `tool` inside an open write transaction.
 pub(crate) async fn consume_in(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     tool: &str,
     description: &str,
-    generation_id: Option<i64>,
+    generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
     let cost = cost_of(tool)?;
@@ -568,7 +571,7 @@ pub(crate) async fn consume_in(
 /// tool's cost otherwise; `InsufficientCredits` says how many are missing.
 pub async fn check_and_consume(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     tool: &str,
     description: &str,
     now: DateTime<Utc>,
@@ -670,7 +673,7 @@ fn validate_grant(grant: &Grant, now: DateTime<Utc>) -> CoreResult<()> {
 
 pub(crate) async fn add_credits_in(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     grant: &Grant,
     reason: Option<Reason>,
     now: DateTime<Utc>,
@@ -714,7 +717,7 @@ pub(crate) async fn add_credits_in(
 /// Adds RECHARGE or BONUS credits (a BONUS may carry an end date).
 pub async fn add_credits(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     grant: &Grant,
     now: DateTime<Utc>,
 ) -> CoreResult<Transaction> {
@@ -726,7 +729,11 @@ pub async fn add_credits(
 }
 
 /// Credits and membership as of `now`, after expiring due bonus credits.
-pub async fn balance(db: &Database, profile_id: i64, now: DateTime<Utc>) -> CoreResult<Balance> {
+pub async fn balance(
+    db: &Database,
+    profile_id: ProfileId,
+    now: DateTime<Utc>,
+) -> CoreResult<Balance> {
     let mut tx = begin_write(db).await?;
     let until = member_until_in(&mut tx, profile_id).await?;
     expire_due_in(&mut tx, profile_id, now).await?;
@@ -745,7 +752,7 @@ pub async fn balance(db: &Database, profile_id: i64, now: DateTime<Utc>) -> Core
 
 /// Expires due bonus credits of every profile; returns the EXPIRE rows written.
 pub async fn expire_bonuses(db: &Database, now: DateTime<Utc>) -> CoreResult<Vec<Transaction>> {
-    let profiles: Vec<i64> = sqlx::query_scalar(
+    let profiles: Vec<ProfileId> = sqlx::query_scalar(
         "SELECT DISTINCT profile_id FROM bonus_lots WHERE remaining > 0 AND expires_at_ms <= ?",
     )
     .bind(to_ms(now))
@@ -809,7 +816,7 @@ fn like_pattern(text: &str) -> String {
 /// The profile's transactions, newest first, filtered and paginated.
 pub async fn transactions(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     filter: &TxFilter,
     page: PageRequest,
 ) -> CoreResult<TxPage> {
@@ -923,7 +930,7 @@ pub struct Statistics {
 /// Totals per type and per day, for one profile or (admin) all of them.
 pub async fn statistics(
     db: &Database,
-    profile_id: Option<i64>,
+    profile_id: Option<ProfileId>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> CoreResult<Statistics> {

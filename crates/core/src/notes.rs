@@ -7,6 +7,7 @@
 //! app, and the estimate errs on the high side so a refusal comes before the provider's.
 
 use chrono::{DateTime, Utc};
+use inkstone_domain::ProfileId;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -201,7 +202,11 @@ fn row_to_note(row: &sqlx::sqlite::SqliteRow) -> WorkspaceResult<Note> {
 }
 
 /// The project's notes, by kind then age.
-pub async fn list(db: &Database, profile_id: i64, project_id: i64) -> WorkspaceResult<Vec<Note>> {
+pub async fn list(
+    db: &Database,
+    profile_id: ProfileId,
+    project_id: i64,
+) -> WorkspaceResult<Vec<Note>> {
     get_project(db, profile_id, project_id).await?;
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM project_notes WHERE profile_id = ? AND project_id = ?
@@ -215,7 +220,7 @@ pub async fn list(db: &Database, profile_id: i64, project_id: i64) -> WorkspaceR
     rows.iter().map(row_to_note).collect()
 }
 
-pub async fn get(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Note> {
+pub async fn get(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<Note> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM project_notes WHERE id = ? AND profile_id = ?"
     ))
@@ -230,7 +235,7 @@ pub async fn get(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Not
 /// A new note in a live project of the profile.
 pub async fn create(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     project_id: i64,
     kind: NoteKind,
     name: &str,
@@ -259,7 +264,7 @@ pub async fn create(
 /// Changes a note's name and text (its project must not be in the trash).
 pub async fn update(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     name: &str,
     body: &str,
@@ -282,7 +287,7 @@ pub async fn update(
     get(db, profile_id, id).await
 }
 
-pub async fn delete(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<()> {
+pub async fn delete(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<()> {
     let note = get(db, profile_id, id).await?;
     live_project(db, profile_id, note.project_id).await?;
     sqlx::query("DELETE FROM project_notes WHERE id = ? AND profile_id = ?")
@@ -297,7 +302,7 @@ pub async fn delete(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<
 /// document's project); repeated ids count once; at most [`MAX_ATTACHED`].
 pub async fn attached(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     project_id: i64,
     ids: &[i64],
 ) -> WorkspaceResult<Vec<Note>> {

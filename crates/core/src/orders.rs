@@ -4,7 +4,7 @@
 //! [`crate::purchases::apply_receipt`], which also marks the order paid).
 
 use chrono::{DateTime, Utc};
-use inkstone_domain::Fen;
+use inkstone_domain::{Fen, ProfileId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -59,7 +59,7 @@ impl OrderStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub order_no: String,
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     /// `credits` or `membership`.
     pub kind: String,
     pub sku: String,
@@ -149,7 +149,7 @@ pub async fn record_order(db: &Database, order: &Order, now: DateTime<Utc>) -> C
     Ok(stored)
 }
 
-pub async fn get_order(db: &Database, profile_id: i64, order_no: &str) -> CoreResult<Order> {
+pub async fn get_order(db: &Database, profile_id: ProfileId, order_no: &str) -> CoreResult<Order> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM orders o WHERE o.order_no = ? AND o.profile_id = ?"
     ))
@@ -165,7 +165,7 @@ pub async fn get_order(db: &Database, profile_id: i64, order_no: &str) -> CoreRe
 /// an illegal one (paid → pending) is ignored and the stored order returned.
 pub async fn update_status(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     order_no: &str,
     status: OrderStatus,
     now: DateTime<Utc>,
@@ -205,7 +205,7 @@ pub async fn unsettled_orders(db: &Database) -> CoreResult<Vec<Order>> {
 /// The profile's orders, newest first; `kind` is `credits` or `membership`.
 pub async fn list_orders(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     kind: Option<&str>,
 ) -> CoreResult<Vec<Order>> {
     let rows = sqlx::query(&format!(

@@ -1,6 +1,7 @@
 //! Everything a profile made and every credit it moved, gathered for the writer to keep
 //! before the profile is deleted (the delete page offers it first).
 
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 
 use crate::error::CoreResult;
@@ -18,8 +19,8 @@ pub struct ProfileExport {
 }
 
 /// Gathers the export of `profile_id`: every generation, oldest first, and every ledger row.
-pub async fn export_profile(db: &Database, profile_id: i64) -> CoreResult<ProfileExport> {
-    let ids: Vec<i64> =
+pub async fn export_profile(db: &Database, profile_id: ProfileId) -> CoreResult<ProfileExport> {
+    let ids: Vec<GenerationId> =
         sqlx::query_scalar("SELECT id FROM generations WHERE profile_id = ? ORDER BY id")
             .bind(profile_id)
             .fetch_all(db)

@@ -6,6 +6,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -19,7 +20,7 @@ use crate::{Clock, Database};
 /// A profile as the UI sees it; never carries the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Profile {
-    pub id: i64,
+    pub id: ProfileId,
     pub username: String,
     pub is_admin: bool,
     pub server_account_id: Option<String>,
@@ -99,7 +100,7 @@ pub async fn create_profile(
     if result.rows_affected() == 0 {
         return Err(CoreError::UsernameTaken);
     }
-    get_profile(db, result.last_insert_rowid()).await
+    get_profile(db, ProfileId::new(result.last_insert_rowid())).await
 }
 
 /// Checks a username and password, without counting failures (see [`sign_in`]); the same
@@ -180,7 +181,7 @@ pub async fn register(
     if result.rows_affected() == 0 {
         return Err(CoreError::UsernameTaken);
     }
-    get_profile(db, result.last_insert_rowid()).await
+    get_profile(db, ProfileId::new(result.last_insert_rowid())).await
 }
 
 /// Whether any profile exists (none: the app shows its welcome page).
@@ -194,7 +195,7 @@ pub async fn any_profile(db: &Database) -> CoreResult<bool> {
 /// Every remembered session of the profile is forgotten: a stolen one stops working.
 pub async fn change_password(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     current: &str,
     new: &str,
     now: DateTime<Utc>,
@@ -220,12 +221,12 @@ pub async fn change_password(
 /// What deleting a profile left for the caller to remove outside the database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeletedProfile {
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub username: String,
     /// Files (generated, or kept inputs) that no remaining generation refers to.
     pub files: Vec<String>,
     /// The profile that became the owner, when the owner was deleted and others remain.
-    pub new_owner: Option<i64>,
+    pub new_owner: Option<ProfileId>,
 }
 
 /// Deletes a profile and everything it owns in the database: history, its ledger, bonus lots,
@@ -234,7 +235,7 @@ pub struct DeletedProfile {
 /// changes. When the owner goes, the oldest remaining profile becomes the owner.
 pub async fn delete_profile(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     password: &str,
     confirmation: &str,
     now: DateTime<Utc>,
@@ -260,7 +261,7 @@ pub async fn delete_profile(
         candidates.extend(files);
         candidates.extend(inputs.into_iter().map(|i| i.path));
         sqlx::query("DELETE FROM generations_fts WHERE rowid = ?")
-            .bind(row.try_get::<i64, _>("id")?)
+            .bind(row.try_get::<GenerationId, _>("id")?)
             .execute(&mut *tx)
             .await?;
     }
@@ -290,7 +291,7 @@ pub async fn delete_profile(
         .execute(&mut *tx)
         .await?;
     let new_owner = if me.is_admin {
-        let next: Option<i64> = sqlx::query_scalar(
+        let next: Option<ProfileId> = sqlx::query_scalar(
             "UPDATE profiles SET is_admin = 1 WHERE id =
                  (SELECT id FROM profiles ORDER BY created_at_ms, id LIMIT 1)
                  AND NOT EXISTS (SELECT 1 FROM profiles WHERE is_admin = 1)
@@ -329,7 +330,7 @@ pub async fn delete_profile(
     })
 }
 
-pub async fn get_profile(db: &Database, profile_id: i64) -> CoreResult<Profile> {
+pub async fn get_profile(db: &Database, profile_id: ProfileId) -> CoreResult<Profile> {
     let row = sqlx::query(&format!(
         "SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = ?"
     ))
@@ -362,7 +363,7 @@ pub async fn list_profiles(db: &Database) -> CoreResult<Vec<Profile>> {
 /// Links the profile to its account at the payment endpoint (set once, at first purchase).
 pub async fn set_server_account(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     account_id: &str,
 ) -> CoreResult<()> {
     if account_id.is_empty() || account_id.len() > 128 || account_id.chars().any(char::is_control) {

@@ -8,7 +8,7 @@
 //! transaction, so a crash leaves either all of it or none.
 
 use chrono::{DateTime, Duration, Utc};
-use inkstone_domain::{Credits, Fen};
+use inkstone_domain::{Credits, Fen, ProfileId};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
@@ -21,7 +21,7 @@ use crate::Database;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PurchaseRecord {
     pub order_no: String,
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     /// `credits` or `membership`.
     pub kind: String,
     pub sku: String,
@@ -71,7 +71,7 @@ pub fn extended_until(
 
 pub async fn membership_status(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     now: DateTime<Utc>,
 ) -> CoreResult<MembershipStatus> {
     let row: Option<(Option<i64>,)> =
@@ -98,7 +98,7 @@ pub async fn membership_status(
 
 async fn extend_in(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     days: i64,
     now: DateTime<Utc>,
 ) -> CoreResult<(DateTime<Utc>, DateTime<Utc>)> {
@@ -122,7 +122,7 @@ async fn extend_in(
 /// Verifies `signed` and applies it to `profile_id` at most once.
 pub async fn apply_receipt(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     keys: &TrustedKeys,
     signed: &SignedReceipt,
     now: DateTime<Utc>,
@@ -291,7 +291,7 @@ async fn fetch_purchase(conn: &mut SqliteConnection, order_no: &str) -> CoreResu
 /// The profile's applied purchases, newest first; `kind` is `credits` or `membership`.
 pub async fn purchases(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     kind: Option<&str>,
 ) -> CoreResult<Vec<PurchaseRecord>> {
     let rows = sqlx::query(&format!(
@@ -357,7 +357,7 @@ pub async fn membership_statistics(
 /// account is then never replaced by signing in to another).
 pub async fn has_purchases_with_account(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     account_id: &str,
 ) -> CoreResult<bool> {
     Ok(sqlx::query_scalar(

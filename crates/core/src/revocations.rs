@@ -13,7 +13,7 @@
 //! so: the shop applies receipts first, then revocations.
 
 use chrono::{DateTime, Duration, Utc};
-use inkstone_domain::{Credits, Fen};
+use inkstone_domain::{Credits, Fen, ProfileId};
 use inkstone_receipt::revocation::SignedRevocation;
 use inkstone_receipt::TrustedKeys;
 use serde::Serialize;
@@ -28,7 +28,7 @@ use crate::Database;
 pub struct RevocationRecord {
     pub refund_no: String,
     pub order_no: String,
-    pub profile_id: i64,
+    pub profile_id: ProfileId,
     pub refund_fen: Fen,
     /// Credits the revocation took back, and what it could not (already spent).
     pub credits: Credits,
@@ -62,7 +62,7 @@ pub enum RevocationOutcome {
 /// Verifies `signed` and applies it to `profile_id` at most once.
 pub async fn apply_revocation(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     keys: &TrustedKeys,
     signed: &SignedRevocation,
     now: DateTime<Utc>,
@@ -182,7 +182,7 @@ pub async fn apply_revocation(
 }
 
 /// The profile's position in its account's revocation list.
-pub async fn cursor(db: &Database, profile_id: i64) -> CoreResult<i64> {
+pub async fn cursor(db: &Database, profile_id: ProfileId) -> CoreResult<i64> {
     let c: Option<i64> =
         sqlx::query_scalar("SELECT cursor FROM revocation_cursors WHERE profile_id = ?")
             .bind(profile_id)
@@ -192,7 +192,7 @@ pub async fn cursor(db: &Database, profile_id: i64) -> CoreResult<i64> {
 }
 
 /// Moves the cursor forward (never back).
-pub async fn set_cursor(db: &Database, profile_id: i64, cursor: i64) -> CoreResult<()> {
+pub async fn set_cursor(db: &Database, profile_id: ProfileId, cursor: i64) -> CoreResult<()> {
     if cursor < 0 {
         return Err(CoreError::InvalidAmount("a cursor is never negative"));
     }

@@ -3,6 +3,7 @@
 //! secret the caller keeps in the OS keychain (only its SHA-256 is stored here).
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_domain::ProfileId;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -118,7 +119,11 @@ fn digest(secret: &str) -> String {
 /// Starts a "keep me signed in" session for `profile_id`: returns the secret for the caller to
 /// keep in the OS keychain. Only its SHA-256 is stored, so the database file alone signs
 /// nobody in.
-pub async fn remember(db: &Database, profile_id: i64, now: DateTime<Utc>) -> CoreResult<String> {
+pub async fn remember(
+    db: &Database,
+    profile_id: ProfileId,
+    now: DateTime<Utc>,
+) -> CoreResult<String> {
     profiles::get_profile(db, profile_id).await?;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -140,7 +145,7 @@ pub async fn resume(db: &Database, secret: &str) -> CoreResult<Option<Profile>> 
     if !valid_secret(secret) {
         return Ok(None);
     }
-    let profile_id: Option<i64> =
+    let profile_id: Option<ProfileId> =
         sqlx::query_scalar("SELECT profile_id FROM remembered_sessions WHERE secret_sha256 = ?")
             .bind(digest(secret))
             .fetch_optional(db)
@@ -161,7 +166,7 @@ pub async fn forget(db: &Database, secret: &str) -> CoreResult<()> {
 }
 
 /// Forgets every remembered session of a profile (its password changed).
-pub async fn forget_all(db: &Database, profile_id: i64) -> CoreResult<()> {
+pub async fn forget_all(db: &Database, profile_id: ProfileId) -> CoreResult<()> {
     sqlx::query("DELETE FROM remembered_sessions WHERE profile_id = ?")
         .bind(profile_id)
         .execute(db)

@@ -5,6 +5,7 @@
 //! version first, and the restored text becomes a new version too.
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
 
@@ -60,7 +61,7 @@ pub struct VersionMeta {
     pub document_id: i64,
     pub kind: Kind,
     pub name: Option<String>,
-    pub generation_id: Option<i64>,
+    pub generation_id: Option<GenerationId>,
     pub restored_from: Option<i64>,
     /// Length of its text in characters.
     pub chars: i64,
@@ -94,10 +95,10 @@ fn row_to_meta(row: &sqlx::sqlite::SqliteRow) -> WorkspaceResult<VersionMeta> {
 async fn insert(
     conn: &mut SqliteConnection,
     doc: &Document,
-    profile_id: i64,
+    profile_id: ProfileId,
     kind: Kind,
     name: Option<&str>,
-    generation_id: Option<i64>,
+    generation_id: Option<GenerationId>,
     restored_from: Option<i64>,
     body: &str,
     now: DateTime<Utc>,
@@ -120,7 +121,7 @@ async fn insert(
 }
 
 /// The profile's live document `id` (not in the trash, nor its project).
-async fn live(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Document> {
+async fn live(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<Document> {
     let doc = workspace::get_document(db, profile_id, id).await?;
     if doc.meta.deleted_at.is_some() {
         return Err(WorkspaceError::InTrash);
@@ -138,13 +139,13 @@ pub enum Snapshot<'a> {
     /// The writer saves one, with a name.
     Named(&'a str),
     /// Before the answer of this generation (the profile's own) replaces part of the text.
-    BeforeAi(i64),
+    BeforeAi(GenerationId),
 }
 
 /// A version of the text as stored now.
 pub async fn create(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
     why: Snapshot<'_>,
     now: DateTime<Utc>,
@@ -155,7 +156,7 @@ pub async fn create(
     };
     let doc = live(db, profile_id, document_id).await?;
     if let Some(g) = generation_id {
-        let owner: Option<i64> =
+        let owner: Option<ProfileId> =
             sqlx::query_scalar("SELECT profile_id FROM generations WHERE id = ?")
                 .bind(g)
                 .fetch_optional(db)
@@ -184,7 +185,7 @@ pub async fn create(
 /// The document's versions, newest first.
 pub async fn list(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
 ) -> WorkspaceResult<Vec<VersionMeta>> {
     workspace::get_document(db, profile_id, document_id).await?;
@@ -202,7 +203,7 @@ pub async fn list(
 }
 
 /// One version with its text.
-pub async fn get(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Version> {
+pub async fn get(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<Version> {
     let row = sqlx::query(&format!(
         "SELECT {META}, body FROM document_versions WHERE id = ? AND profile_id = ?"
     ))
@@ -222,7 +223,7 @@ pub async fn get(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Ver
 /// version of its own. One transaction: all of it or none.
 pub async fn restore(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
     version_id: i64,
     base_revision: i64,
@@ -297,7 +298,7 @@ pub async fn restore(
 /// empty.
 pub(crate) async fn auto_before_save(
     conn: &mut SqliteConnection,
-    profile_id: i64,
+    profile_id: ProfileId,
     document_id: i64,
     base_revision: i64,
     now: DateTime<Utc>,
@@ -332,7 +333,7 @@ mod tests {
         Utc.with_ymd_and_hms(2031, 6, 1, 9, 0, 0).unwrap()
     }
 
-    async fn setup() -> (Database, i64, i64, i64) {
+    async fn setup() -> (Database, ProfileId, ProfileId, i64) {
         let db = open_in_memory().await.unwrap();
         let me = profiles::create_profile(&db, "writer", "long enough", false, t0())
             .await
@@ -441,8 +442,8 @@ mod tests {
         ));
         // Another profile's generation, document or version is unknown.
         assert!(matches!(
-            create(&db, me, doc, Snapshot::BeforeAi(12345), t0()).await,
-            Err(WorkspaceError::UnknownGeneration(12345))
+            create(&db, me, doc, Snapshot::BeforeAi(GenerationId::new(12345)), t0()).await,
+            Err(WorkspaceError::UnknownGeneration(g)) if g == GenerationId::new(12345)
         ));
         assert!(matches!(
             create(&db, other, doc, Snapshot::Named("x"), t0()).await,

@@ -11,6 +11,7 @@
 //! can never put older text over newer.
 
 use chrono::{DateTime, Duration, Utc};
+use inkstone_domain::{GenerationId, ProfileId};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -57,7 +58,7 @@ pub enum WorkspaceError {
     UnknownVersion(i64),
     /// Occurs when a generation id names no generation of this profile.
     #[error("unknown generation {0}")]
-    UnknownGeneration(i64),
+    UnknownGeneration(GenerationId),
     /// Occurs when a note id names no note of this profile's project.
     #[error("unknown note {0}")]
     UnknownNote(i64),
@@ -346,7 +347,7 @@ pub struct Found {
 /// written, other words as prefixes), newest first, at most `limit` (1 to 100).
 pub async fn search(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     query: &str,
     limit: u32,
 ) -> WorkspaceResult<Vec<Found>> {
@@ -382,7 +383,11 @@ pub async fn search(
 }
 
 /// The profile's project `id`, in the trash or not.
-pub async fn get_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Project> {
+pub async fn get_project(
+    db: &Database,
+    profile_id: ProfileId,
+    id: i64,
+) -> WorkspaceResult<Project> {
     let row = sqlx::query(&format!(
         "SELECT {PROJECT_COLUMNS} FROM projects WHERE id = ? AND profile_id = ?"
     ))
@@ -397,7 +402,7 @@ pub async fn get_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceRe
 /// The profile's project `id`, which must not be in the trash.
 pub(crate) async fn live_project(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
 ) -> WorkspaceResult<Project> {
     let project = get_project(db, profile_id, id).await?;
@@ -409,7 +414,7 @@ pub(crate) async fn live_project(
 
 pub async fn create_project(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     name: &str,
     now: DateTime<Utc>,
 ) -> WorkspaceResult<Project> {
@@ -429,7 +434,7 @@ pub async fn create_project(
 
 pub async fn rename_project(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     name: &str,
     now: DateTime<Utc>,
@@ -449,7 +454,7 @@ pub async fn rename_project(
 /// Archives (`true`) or brings back (`false`) a project: archived ones are listed apart.
 pub async fn archive_project(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     archived: bool,
     now: DateTime<Utc>,
@@ -465,7 +470,7 @@ pub async fn archive_project(
 /// 30 days do not start over).
 pub async fn trash_project(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     now: DateTime<Utc>,
 ) -> WorkspaceResult<Project> {
@@ -474,7 +479,11 @@ pub async fn trash_project(
     get_project(db, profile_id, id).await
 }
 
-pub async fn restore_project(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Project> {
+pub async fn restore_project(
+    db: &Database,
+    profile_id: ProfileId,
+    id: i64,
+) -> WorkspaceResult<Project> {
     get_project(db, profile_id, id).await?;
     Shelf::Projects.restore(db, profile_id, id).await?;
     get_project(db, profile_id, id).await
@@ -500,7 +509,7 @@ impl Shelf {
     async fn set_archived(
         self,
         db: &Database,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         archived: bool,
         now: DateTime<Utc>,
@@ -525,7 +534,7 @@ impl Shelf {
     async fn trash(
         self,
         db: &Database,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         now: DateTime<Utc>,
     ) -> WorkspaceResult<()> {
@@ -542,7 +551,7 @@ impl Shelf {
         Ok(())
     }
 
-    async fn restore<'c, E>(self, db: E, profile_id: i64, id: i64) -> WorkspaceResult<()>
+    async fn restore<'c, E>(self, db: E, profile_id: ProfileId, id: i64) -> WorkspaceResult<()>
     where
         E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
     {
@@ -558,7 +567,7 @@ impl Shelf {
     }
 }
 
-async fn get_meta(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<DocumentMeta> {
+async fn get_meta(db: &Database, profile_id: ProfileId, id: i64) -> WorkspaceResult<DocumentMeta> {
     let row = sqlx::query(&format!(
         "SELECT {META_COLUMNS} FROM documents WHERE id = ? AND profile_id = ?"
     ))
@@ -571,7 +580,11 @@ async fn get_meta(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Do
 }
 
 /// The document with its text, in the trash or not (the trash can show it).
-pub async fn get_document(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<Document> {
+pub async fn get_document(
+    db: &Database,
+    profile_id: ProfileId,
+    id: i64,
+) -> WorkspaceResult<Document> {
     let row = sqlx::query(&format!(
         "SELECT {META_COLUMNS}, body FROM documents WHERE id = ? AND profile_id = ?"
     ))
@@ -587,7 +600,11 @@ pub async fn get_document(db: &Database, profile_id: i64, id: i64) -> WorkspaceR
 }
 
 /// A document that may be changed: neither it nor its project is in the trash.
-async fn live_document(db: &Database, profile_id: i64, id: i64) -> WorkspaceResult<DocumentMeta> {
+async fn live_document(
+    db: &Database,
+    profile_id: ProfileId,
+    id: i64,
+) -> WorkspaceResult<DocumentMeta> {
     let meta = get_meta(db, profile_id, id).await?;
     if meta.deleted_at.is_some() {
         return Err(WorkspaceError::InTrash);
@@ -599,7 +616,7 @@ async fn live_document(db: &Database, profile_id: i64, id: i64) -> WorkspaceResu
 /// A new document in a live project, with `body` as its first text (revision 0).
 pub async fn create_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     project_id: i64,
     title: &str,
     body: &str,
@@ -628,7 +645,7 @@ pub async fn create_document(
 
 pub async fn rename_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     title: &str,
     now: DateTime<Utc>,
@@ -654,7 +671,7 @@ pub async fn rename_document(
 /// Moves a document into another live project of the same profile.
 pub async fn move_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     project_id: i64,
     now: DateTime<Utc>,
@@ -675,7 +692,7 @@ pub async fn move_document(
 
 pub async fn archive_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     archived: bool,
     now: DateTime<Utc>,
@@ -690,7 +707,7 @@ pub async fn archive_document(
 /// Moves a document to the trash (again: no change, its 30 days do not start over).
 pub async fn trash_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     now: DateTime<Utc>,
 ) -> WorkspaceResult<DocumentMeta> {
@@ -703,7 +720,7 @@ pub async fn trash_document(
 /// so a restored document is always somewhere the writer can see it.
 pub async fn restore_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
 ) -> WorkspaceResult<DocumentMeta> {
     let meta = get_meta(db, profile_id, id).await?;
@@ -725,7 +742,7 @@ pub async fn restore_document(
 /// the revision.
 pub async fn save_document(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     id: i64,
     body: &str,
     base_revision: i64,
@@ -810,7 +827,7 @@ pub const INDEX_BATCH: u32 = 50;
 /// they were last indexed (at most [`INDEX_BATCH`]); returns how many were indexed. The index
 /// text is computed outside the write lock, and each document is written in its own short
 /// transaction only if no save came in meanwhile (that one stays pending for the next call).
-pub async fn index_pending(db: &Database, profile_id: i64) -> WorkspaceResult<usize> {
+pub async fn index_pending(db: &Database, profile_id: ProfileId) -> WorkspaceResult<usize> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT u.document_id FROM documents_unindexed u JOIN documents d ON d.id = u.document_id
          WHERE d.profile_id = ? ORDER BY u.document_id LIMIT ?",
@@ -859,7 +876,7 @@ pub async fn index_pending(db: &Database, profile_id: i64) -> WorkspaceResult<us
 /// Returns how many projects and documents went.
 pub async fn purge_expired(
     db: &Database,
-    profile_id: i64,
+    profile_id: ProfileId,
     now: DateTime<Utc>,
 ) -> WorkspaceResult<(u64, u64)> {
     let cutoff = to_ms(now - Duration::days(TRASH_DAYS));
@@ -900,7 +917,11 @@ pub async fn purge_expired(
 
 /// The sidebar: after purging what expired at `now`, every project (archived ones flagged)
 /// with its documents, and the trash. Ordered by creation (ids), newest last.
-pub async fn tree(db: &Database, profile_id: i64, now: DateTime<Utc>) -> WorkspaceResult<Tree> {
+pub async fn tree(
+    db: &Database,
+    profile_id: ProfileId,
+    now: DateTime<Utc>,
+) -> WorkspaceResult<Tree> {
     purge_expired(db, profile_id, now).await?;
     let projects = sqlx::query(&format!(
         "SELECT {PROJECT_COLUMNS} FROM projects WHERE profile_id = ? ORDER BY id"
@@ -966,7 +987,7 @@ mod tests {
         Utc.with_ymd_and_hms(2030, 3, 1, 9, 0, 0).unwrap()
     }
 
-    async fn setup() -> (Database, i64, i64) {
+    async fn setup() -> (Database, ProfileId, ProfileId) {
         let db = open_in_memory().await.unwrap();
         let a = profiles::create_profile(&db, "writer", "long enough", false, t0())
             .await

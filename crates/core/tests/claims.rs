@@ -7,7 +7,11 @@ use inkstone_core::{claims, ledger, orders, profiles, purchases};
 use inkstone_receipt::{Fen, ReceiptSigner, TrustedKeys};
 use support::*;
 
-async fn buyer(db: &inkstone_core::Database, name: &str, account: &str) -> i64 {
+async fn buyer(
+    db: &inkstone_core::Database,
+    name: &str,
+    account: &str,
+) -> inkstone_domain::ProfileId {
     let p = profile_with(db, name, 0).await;
     profiles::set_server_account(db, p, account).await.unwrap();
     p

@@ -8,9 +8,10 @@ use inkstone_core::generations::{
 };
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
 use inkstone_core::{demo, open, profiles, Database};
+use inkstone_domain::{GenerationId, ProfileId};
 use support::*;
 
-fn article(profile_id: i64, prompt: &str) -> NewGeneration {
+fn article(profile_id: ProfileId, prompt: &str) -> NewGeneration {
     NewGeneration {
         profile_id,
         tool: "article".into(),
@@ -40,11 +41,11 @@ fn ok(text: &str) -> Outcome {
     }
 }
 
-async fn credits(db: &Database, p: i64) -> i64 {
+async fn credits(db: &Database, p: ProfileId) -> i64 {
     ledger::balance(db, p, t0()).await.unwrap().credits.get()
 }
 
-async fn search(db: &Database, p: i64, text: &str) -> Vec<i64> {
+async fn search(db: &Database, p: ProfileId, text: &str) -> Vec<GenerationId> {
     let filter = HistoryFilter {
         text: Some(text.into()),
         ..Default::default()
@@ -267,11 +268,15 @@ async fn bad_requests_are_refused_before_anything_is_written() {
             },
             "invalid_input",
         ),
-        ("unknown profile", article(4242, "x"), "unknown_profile"),
+        (
+            "unknown profile",
+            article(ProfileId::new(4242), "x"),
+            "unknown_profile",
+        ),
         (
             "regenerate someone else's",
             NewGeneration {
-                regenerated_from: Some(77),
+                regenerated_from: Some(GenerationId::new(77)),
                 ..article(p, "x")
             },
             "unknown_generation",
@@ -283,7 +288,7 @@ async fn bad_requests_are_refused_before_anything_is_written() {
     }
     assert_eq!(snapshot(&db).await, before);
     assert_eq!(
-        generations::finish(&db, 999, ok("x"), t0())
+        generations::finish(&db, GenerationId::new(999), ok("x"), t0())
             .await
             .unwrap_err()
             .kind(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::{profiles, CoreError, Database};
-use inkstone_domain::Credits;
+use inkstone_domain::{Credits, ProfileId};
 use inkstone_receipt::SignedReceipt;
 use proptest::prelude::*;
 use support::*;
@@ -98,7 +98,7 @@ struct Consumed {
 
 async fn check(
     db: &Database,
-    ids: &[i64],
+    ids: &[ProfileId],
     model: &mut [ModelProfile],
     now: DateTime<Utc>,
     step: &str,

@@ -5,7 +5,7 @@ mod support;
 use chrono::Duration;
 use inkstone_core::ledger::{self, Grant, GrantKind, PageRequest, TxFilter, TxKind};
 use inkstone_core::{open, profiles, CoreError};
-use inkstone_domain::Credits;
+use inkstone_domain::{Credits, ProfileId};
 use support::*;
 
 #[tokio::test]
@@ -188,21 +188,24 @@ async fn bad_amounts_and_unknown_profiles_change_nothing() {
     let _ = profile_with(&db2, "writer", 10).await;
     let before2 = snapshot(&db2).await;
     assert_eq!(
-        ledger::add_credits(&db2, 4242, &recharge(5), t0())
+        ledger::add_credits(&db2, ProfileId::new(4242), &recharge(5), t0())
             .await
             .unwrap_err()
             .kind(),
         "unknown_profile"
     );
     assert_eq!(
-        ledger::check_and_consume(&db2, 4242, "article", "x", t0())
+        ledger::check_and_consume(&db2, ProfileId::new(4242), "article", "x", t0())
             .await
             .unwrap_err()
             .kind(),
         "unknown_profile"
     );
     assert_eq!(
-        ledger::balance(&db2, 4242, t0()).await.unwrap_err().kind(),
+        ledger::balance(&db2, ProfileId::new(4242), t0())
+            .await
+            .unwrap_err()
+            .kind(),
         "unknown_profile"
     );
     assert_eq!(snapshot(&db2).await, before2);
@@ -304,7 +307,10 @@ async fn grants_that_make_no_sense_are_refused() {
 
 /// Starts 100 charges of 10 credits on `p` at once; how many went through.
 /// Each either succeeds or says the credits are insufficient, never anything else.
-async fn hundred_charges_at_once(db: &inkstone_core::Database, p: i64) -> usize {
+async fn hundred_charges_at_once(
+    db: &inkstone_core::Database,
+    p: inkstone_domain::ProfileId,
+) -> usize {
     let mut tasks = Vec::new();
     for i in 0..100 {
         let db = db.clone();

@@ -133,9 +133,14 @@ async fn migration_0007_blanks_prompt_excerpts_and_keeps_every_amount() {
         descriptions.iter().all(String::is_empty),
         "{descriptions:?}"
     );
-    let page = ledger::transactions(&db, 1, &TxFilter::default(), PageRequest::first(20))
-        .await
-        .unwrap();
+    let page = ledger::transactions(
+        &db,
+        inkstone_domain::ProfileId::new(1),
+        &TxFilter::default(),
+        PageRequest::first(20),
+    )
+    .await
+    .unwrap();
     let reasons: Vec<Option<Reason>> = page.items.iter().rev().map(|t| t.reason).collect();
     assert_eq!(
         reasons,

@@ -6,10 +6,10 @@ mod support;
 use chrono::Duration;
 use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::{ledger, profiles, purchases};
-use inkstone_domain::Fen;
+use inkstone_domain::{Fen, ProfileId};
 use support::*;
 
-fn order(profile_id: i64, order_no: &str) -> Order {
+fn order(profile_id: ProfileId, order_no: &str) -> Order {
     Order {
         order_no: order_no.into(),
         profile_id,
@@ -148,7 +148,11 @@ async fn bad_orders_are_refused_and_orders_stay_private() {
             },
             "invalid_input",
         ),
-        ("unknown profile", order(999, "ORD5"), "unknown_profile"),
+        (
+            "unknown profile",
+            order(ProfileId::new(999), "ORD5"),
+            "unknown_profile",
+        ),
     ];
     for (case, o, kind) in cases {
         let err = orders::record_order(&db, &o, t0()).await.unwrap_err();

@@ -62,7 +62,10 @@ async fn bad_usernames_passwords_and_duplicates_are_refused() {
     }
     assert_eq!(snapshot(&db).await, before);
     assert_eq!(
-        profiles::get_profile(&db, 999).await.unwrap_err().kind(),
+        profiles::get_profile(&db, inkstone_domain::ProfileId::new(999))
+            .await
+            .unwrap_err()
+            .kind(),
         "unknown_profile"
     );
     assert_eq!(profiles::list_profiles(&db).await.unwrap().len(), 1);

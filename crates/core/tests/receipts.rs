@@ -8,7 +8,7 @@ use inkstone_core::{ledger, profiles};
 use inkstone_receipt::{Credits, Fen, Purchase, ReceiptSigner, TrustedKeys};
 use support::*;
 
-async fn buyer(db: &inkstone_core::Database) -> i64 {
+async fn buyer(db: &inkstone_core::Database) -> inkstone_domain::ProfileId {
     let p = profile_with(db, "buyer", 0).await;
     profiles::set_server_account(db, p, "acct-buyer")
         .await
@@ -131,10 +131,16 @@ async fn forged_tampered_foreign_and_unknown_key_receipts_change_nothing() {
         .is_err());
     // Unknown profile, and a profile that never registered.
     assert_eq!(
-        purchases::apply_receipt(&db, 999, &shop.keys, &good, t0())
-            .await
-            .unwrap_err()
-            .kind(),
+        purchases::apply_receipt(
+            &db,
+            inkstone_domain::ProfileId::new(999),
+            &shop.keys,
+            &good,
+            t0()
+        )
+        .await
+        .unwrap_err()
+        .kind(),
         "unknown_profile"
     );
     let unregistered = profiles::create_profile(&db, "nobody", "password123", false, t0())

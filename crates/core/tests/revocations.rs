@@ -10,7 +10,7 @@ use inkstone_receipt::revocation::{Revocation, SignedRevocation};
 use inkstone_receipt::{Credits, Fen, ReceiptSigner};
 use support::*;
 
-async fn buyer(db: &inkstone_core::Database) -> i64 {
+async fn buyer(db: &inkstone_core::Database) -> inkstone_domain::ProfileId {
     let p = profile_with(db, "buyer", 0).await;
     profiles::set_server_account(db, p, "acct-buyer")
         .await
@@ -36,7 +36,10 @@ fn signed(shop: &Shop, r: Revocation) -> SignedRevocation {
     shop.signer.sign_revocation(r).unwrap()
 }
 
-async fn refunded_rows(db: &inkstone_core::Database, p: i64) -> Vec<(ledger::TxKind, i64)> {
+async fn refunded_rows(
+    db: &inkstone_core::Database,
+    p: inkstone_domain::ProfileId,
+) -> Vec<(ledger::TxKind, i64)> {
     let rows = ledger::transactions(
         db,
         p,

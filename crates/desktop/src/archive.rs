@@ -20,6 +20,7 @@ use std::path::Path;
 
 use inkstone_core::history_import::{self, ArchivedGeneration};
 use inkstone_core::profile_export;
+use inkstone_domain::ProfileId;
 use serde::{Deserialize, Serialize};
 
 use crate::{DesktopError, DesktopResult, Services};
@@ -250,7 +251,7 @@ impl Services {
     /// picked): a new zip, never overwriting.
     pub async fn export_everything(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         folder: &Path,
     ) -> DesktopResult<ExportReport> {
         if !folder.is_absolute() || !folder.is_dir() {
@@ -283,7 +284,7 @@ impl Services {
     /// Takes the history of an export back into `profile_id` (see the module text).
     pub async fn import_everything(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         file: &Path,
     ) -> DesktopResult<ImportReport> {
         let reader = std::fs::File::open(file).map_err(ArchiveError::from)?;

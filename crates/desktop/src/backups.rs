@@ -26,6 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use inkstone_core::backup::BackupCheck;
 use inkstone_core::backup::{self, BackupError};
 use inkstone_core::{CoreError, Database};
+use inkstone_domain::ProfileId;
 use serde::Serialize;
 use sqlx::migrate::Migrator;
 
@@ -567,7 +568,7 @@ impl Services {
 
     /// The daily backups, newest first (Settings → Backups). A backup is every profile's
     /// data, so backups and restores are the owner's (an admin profile), like models and keys.
-    pub async fn backups(&self, profile_id: Option<i64>) -> DesktopResult<Vec<BackupEntry>> {
+    pub async fn backups(&self, profile_id: Option<ProfileId>) -> DesktopResult<Vec<BackupEntry>> {
         self.require_owner(profile_id).await?;
         list_daily(self.data_dir()).map_err(|e| DesktopError::Backup(e.into()))
     }
@@ -581,7 +582,7 @@ impl Services {
     /// named after the time. Owner only.
     pub async fn back_up_to(
         &self,
-        profile_id: Option<i64>,
+        profile_id: Option<ProfileId>,
         folder: &Path,
     ) -> DesktopResult<BackupEntry> {
         self.require_owner(profile_id).await?;
@@ -611,7 +612,7 @@ impl Services {
     /// backup in place. The current data is moved aside then, never deleted. Owner only.
     pub async fn restore_on_restart(
         &self,
-        profile_id: Option<i64>,
+        profile_id: Option<ProfileId>,
         file: &Path,
     ) -> DesktopResult<BackupCheck> {
         self.require_owner(profile_id).await?;

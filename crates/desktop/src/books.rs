@@ -8,6 +8,7 @@ pub use inkstone_core::ledger::{Balance, PageRequest, Statistics, TxFilter, TxPa
 pub use inkstone_core::orders::Order;
 pub use inkstone_core::purchases::{MembershipStatistics, MembershipStatus};
 use inkstone_core::{catalog, ledger, orders, purchases};
+use inkstone_domain::ProfileId;
 
 use crate::{DesktopError, DesktopResult, Services};
 
@@ -15,13 +16,13 @@ use crate::{DesktopError, DesktopResult, Services};
 const MAX_PREVIEW_DAYS: i64 = 3650;
 
 impl Services {
-    pub async fn balance(&self, profile: i64) -> DesktopResult<Balance> {
+    pub async fn balance(&self, profile: ProfileId) -> DesktopResult<Balance> {
         Ok(ledger::balance(&self.db, profile, self.now()).await?)
     }
 
     pub async fn transactions(
         &self,
-        profile: i64,
+        profile: ProfileId,
         filter: &TxFilter,
         page: PageRequest,
     ) -> DesktopResult<TxPage> {
@@ -41,7 +42,7 @@ impl Services {
     /// tomorrow). `all_profiles` is for the owner of this computer only.
     pub async fn statistics(
         &self,
-        profile: i64,
+        profile: ProfileId,
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         all_profiles: bool,
@@ -57,14 +58,14 @@ impl Services {
         Ok(ledger::statistics(&self.db, scope, from, to).await?)
     }
 
-    pub async fn membership_status(&self, profile: i64) -> DesktopResult<MembershipStatus> {
+    pub async fn membership_status(&self, profile: ProfileId) -> DesktopResult<MembershipStatus> {
         Ok(purchases::membership_status(&self.db, profile, self.now()).await?)
     }
 
     /// What a membership of `days` bought now would end at (shown before paying).
     pub async fn membership_preview(
         &self,
-        profile: i64,
+        profile: ProfileId,
         days: i64,
     ) -> DesktopResult<DateTime<Utc>> {
         if !(1..=MAX_PREVIEW_DAYS).contains(&days) {
@@ -78,16 +79,19 @@ impl Services {
         Ok(purchases::extended_until(status.member_until, days, now))
     }
 
-    pub async fn credit_orders(&self, profile: i64) -> DesktopResult<Vec<Order>> {
+    pub async fn credit_orders(&self, profile: ProfileId) -> DesktopResult<Vec<Order>> {
         Ok(orders::list_orders(&self.db, profile, Some("credits")).await?)
     }
 
-    pub async fn membership_orders(&self, profile: i64) -> DesktopResult<Vec<Order>> {
+    pub async fn membership_orders(&self, profile: ProfileId) -> DesktopResult<Vec<Order>> {
         Ok(orders::list_orders(&self.db, profile, Some("membership")).await?)
     }
 
     /// Memberships of every profile: the owner's page.
-    pub async fn membership_statistics(&self, profile: i64) -> DesktopResult<MembershipStatistics> {
+    pub async fn membership_statistics(
+        &self,
+        profile: ProfileId,
+    ) -> DesktopResult<MembershipStatistics> {
         self.require_owner(Some(profile)).await?;
         Ok(purchases::membership_statistics(&self.db, self.now()).await?)
     }

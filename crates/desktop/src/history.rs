@@ -8,33 +8,42 @@ use std::path::{Path, PathBuf};
 use inkstone_core::generations;
 pub use inkstone_core::generations::{Generation, HistoryFilter, HistoryPage};
 pub use inkstone_core::ledger::PageRequest;
+use inkstone_domain::{GenerationId, ProfileId};
 
 use crate::{DesktopError, DesktopResult, Services};
 
 impl Services {
     pub async fn history(
         &self,
-        profile: i64,
+        profile: ProfileId,
         filter: &HistoryFilter,
         page: PageRequest,
     ) -> DesktopResult<HistoryPage> {
         Ok(generations::history(&self.db, profile, filter, page).await?)
     }
 
-    pub async fn generation(&self, profile: i64, id: i64) -> DesktopResult<Generation> {
+    pub async fn generation(
+        &self,
+        profile: ProfileId,
+        id: GenerationId,
+    ) -> DesktopResult<Generation> {
         Ok(generations::get(&self.db, profile, id).await?)
     }
 
     /// Deletes a generation; its text goes everywhere (the ledger keeps only its id).
-    pub async fn delete_generation(&self, profile: i64, id: i64) -> DesktopResult<()> {
+    pub async fn delete_generation(
+        &self,
+        profile: ProfileId,
+        id: GenerationId,
+    ) -> DesktopResult<()> {
         Ok(generations::delete(&self.db, profile, id).await?)
     }
 
     /// The Markdown (`md`) or plain text (`txt`) of one generation.
     pub async fn export_generation_text(
         &self,
-        profile: i64,
-        id: i64,
+        profile: ProfileId,
+        id: GenerationId,
         format: &str,
     ) -> DesktopResult<String> {
         let format = ExportFormat::parse(format)?;
@@ -47,8 +56,8 @@ impl Services {
     #[tracing::instrument(skip(self), err)]
     pub async fn export_generation(
         &self,
-        profile: i64,
-        id: i64,
+        profile: ProfileId,
+        id: GenerationId,
         format: &str,
     ) -> DesktopResult<PathBuf> {
         let format = ExportFormat::parse(format)?;
@@ -231,8 +240,8 @@ mod tests {
 
     fn generation(tool: &str, files: Vec<String>) -> Generation {
         Generation {
-            id: 7,
-            profile_id: 1,
+            id: GenerationId::new(7),
+            profile_id: ProfileId::new(1),
             tool: tool.into(),
             model: "qwen-plus".into(),
             prompt: "写一首诗".into(),

@@ -91,6 +91,7 @@ use std::time::Duration;
 use inkstone_core::models::{self, ModelConfig, ModelInput};
 use inkstone_core::orders::Order;
 use inkstone_core::{Clock, CoreError, Database};
+use inkstone_domain::{GenerationId, ProfileId};
 use inkstone_keychain::{redact, KeychainError, OsKeychain, SecretName};
 use inkstone_qwen::{
     ChatParams, ChatProvider, DashScope, ImageInput, OpenAiCompatible, QwenError, Settings,
@@ -614,7 +615,7 @@ impl Services {
 
     /// The signed-in profile when it is the owner (an admin): only the owner changes AI
     /// models and keys, since they decide where the writers' texts and the keys go.
-    pub async fn require_owner(&self, profile_id: Option<i64>) -> DesktopResult<i64> {
+    pub async fn require_owner(&self, profile_id: Option<ProfileId>) -> DesktopResult<ProfileId> {
         let id = profile_id.ok_or(DesktopError::OwnerOnly)?;
         let profile = inkstone_core::profiles::get_profile(&self.db, id).await?;
         if !profile.is_admin {
@@ -626,7 +627,7 @@ impl Services {
     /// Stores the key in the keychain (only there) after checking its form. Owner only.
     pub async fn set_api_key(
         &self,
-        profile_id: Option<i64>,
+        profile_id: Option<ProfileId>,
         key: &str,
     ) -> DesktopResult<KeyStatus> {
         self.require_owner(profile_id).await?;
@@ -636,7 +637,7 @@ impl Services {
     }
 
     /// Owner only.
-    pub async fn delete_api_key(&self, profile_id: Option<i64>) -> DesktopResult<KeyStatus> {
+    pub async fn delete_api_key(&self, profile_id: Option<ProfileId>) -> DesktopResult<KeyStatus> {
         self.require_owner(profile_id).await?;
         self.secrets.delete(&SecretName::DashScopeKey)?;
         self.key_status()
@@ -667,7 +668,7 @@ impl Services {
     /// under the model's id, never with the DashScope key). Owner only.
     pub async fn add_model(
         &self,
-        profile_id: Option<i64>,
+        profile_id: Option<ProfileId>,
         input: &ModelInput,
         api_key: Option<&str>,
     ) -> DesktopResult<ModelConfig> {
@@ -685,7 +686,7 @@ impl Services {
     /// Edits a model; `api_key` replaces its own key when given. Owner only.
     pub async fn update_model(
         &self,
-        profile_id: Option<i64>,
+        profile_id: Option<ProfileId>,
         id: i64,
         input: &ModelInput,
         api_key: Option<&str>,
@@ -727,7 +728,7 @@ impl Services {
     /// Owner only.
     pub async fn activate_model(
         &self,
-        profile_id: Option<i64>,
+        profile_id: Option<ProfileId>,
         id: i64,
     ) -> DesktopResult<ModelConfig> {
         self.require_owner(profile_id).await?;
@@ -735,7 +736,7 @@ impl Services {
     }
 
     /// Deletes a model and its own key. Owner only.
-    pub async fn delete_model(&self, profile_id: Option<i64>, id: i64) -> DesktopResult<()> {
+    pub async fn delete_model(&self, profile_id: Option<ProfileId>, id: i64) -> DesktopResult<()> {
         self.require_owner(profile_id).await?;
         models::delete_model(&self.db, id).await?;
         self.secrets
@@ -982,7 +983,7 @@ impl Services {
     #[allow(clippy::too_many_arguments)]
     pub async fn slides(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         topic: String,
         slides: u32,
         language: String,
@@ -998,7 +999,7 @@ impl Services {
 
     pub async fn media(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         kind: MediaKind,
         prompt: String,
         params: serde_json::Value,
@@ -1015,7 +1016,7 @@ impl Services {
 
     pub async fn start_order(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         sku: &str,
         provider: &str,
     ) -> DesktopResult<OrderWithQr> {
@@ -1032,7 +1033,7 @@ impl Services {
     /// verified and applied here.
     pub async fn wait_order(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         order_no: &str,
         wait: Duration,
     ) -> DesktopResult<Settled> {
@@ -1040,16 +1041,24 @@ impl Services {
     }
 
     /// "I have paid, check again": asks the endpoint (and through it the provider) once.
-    pub async fn check_order(&self, profile_id: i64, order_no: &str) -> DesktopResult<Settled> {
+    pub async fn check_order(
+        &self,
+        profile_id: ProfileId,
+        order_no: &str,
+    ) -> DesktopResult<Settled> {
         Ok(self.shop()?.check(profile_id, order_no).await?)
     }
 
-    pub async fn cancel_order(&self, profile_id: i64, order_no: &str) -> DesktopResult<Settled> {
+    pub async fn cancel_order(
+        &self,
+        profile_id: ProfileId,
+        order_no: &str,
+    ) -> DesktopResult<Settled> {
         Ok(self.shop()?.cancel(profile_id, order_no).await?)
     }
 
     /// The stop button. False when the run already ended.
-    pub fn stop_generation(&self, generation_id: i64) -> bool {
+    pub fn stop_generation(&self, generation_id: GenerationId) -> bool {
         self.studio.cancel(generation_id)
     }
 

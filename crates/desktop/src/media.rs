@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use inkstone_core::{generations, CoreError, Database};
+use inkstone_domain::{GenerationId, ProfileId};
 
 /// The protocol's scheme (CSP: `img-src`/`media-src` allow only this one for files).
 pub const SCHEME: &str = "inkfile";
@@ -33,7 +34,7 @@ pub enum FileRef {
 }
 
 /// The address of a file inside the protocol (the part after the scheme and host).
-pub fn address(generation_id: i64, file: FileRef) -> String {
+pub fn address(generation_id: GenerationId, file: FileRef) -> String {
     match file {
         FileRef::Output(n) => format!("g/{generation_id}/f/{n}"),
         FileRef::Input(n) => format!("g/{generation_id}/i/{n}"),
@@ -42,7 +43,7 @@ pub fn address(generation_id: i64, file: FileRef) -> String {
 
 /// Reads `g/<id>/f/<n>` or `g/<id>/i/<n>` (percent-encoded slashes allowed, as
 /// `convertFileSrc` writes them).
-pub fn parse_address(path: &str) -> Result<(i64, FileRef), MediaError> {
+pub fn parse_address(path: &str) -> Result<(GenerationId, FileRef), MediaError> {
     if path.len() > 64 {
         return Err(MediaError::BadAddress);
     }
@@ -60,6 +61,7 @@ pub fn parse_address(path: &str) -> Result<(i64, FileRef), MediaError> {
     match parts.as_slice() {
         ["g", id, which, n] => {
             let id = i64::try_from(number(id)?).map_err(|_| MediaError::BadAddress)?;
+            let id = GenerationId::new(id);
             let n = usize::try_from(number(n)?).map_err(|_| MediaError::BadAddress)?;
             match *which {
                 "f" => Ok((id, FileRef::Output(n))),
@@ -163,7 +165,7 @@ pub fn mime_of(path: &Path) -> &'static str {
 pub async fn resolve(
     db: &Database,
     files_root: &Path,
-    profile_id: Option<i64>,
+    profile_id: Option<ProfileId>,
     address: &str,
 ) -> Result<PathBuf, MediaError> {
     let (generation_id, file) = parse_address(address)?;
@@ -202,9 +204,13 @@ mod tests {
     #[test]
     fn addresses_round_trip_and_bad_ones_are_refused() {
         for file in [FileRef::Output(0), FileRef::Input(3)] {
-            assert_eq!(parse_address(&address(42, file)), Ok((42, file)));
+            let id = GenerationId::new(42);
+            assert_eq!(parse_address(&address(id, file)), Ok((id, file)));
         }
-        assert_eq!(parse_address("g%2F7%2Ff%2F1"), Ok((7, FileRef::Output(1))));
+        assert_eq!(
+            parse_address("g%2F7%2Ff%2F1"),
+            Ok((GenerationId::new(7), FileRef::Output(1)))
+        );
         for bad in [
             "",
             "g/1/f",

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use inkstone_core::profile_export::{self, ProfileExport};
 use inkstone_core::profiles::{self, DeletedProfile, Profile};
 use inkstone_core::sign_in;
+use inkstone_domain::ProfileId;
 use inkstone_keychain::SecretName;
 
 use crate::{DesktopError, DesktopResult, Services};
@@ -49,7 +50,7 @@ impl Services {
         Ok(profile)
     }
 
-    async fn remember(&self, profile_id: i64) -> DesktopResult<()> {
+    async fn remember(&self, profile_id: ProfileId) -> DesktopResult<()> {
         let secret = sign_in::remember(&self.db, profile_id, self.now()).await?;
         if let Err(error) = self.secrets.set(&SecretName::SignedIn, &secret) {
             // No secret in the keychain: the row could never be used, so it goes too.
@@ -95,7 +96,7 @@ impl Services {
 
     /// Signing out: this computer no longer signs anyone in by itself.
     /// A profile by id (the signed-in one's name and role for the header).
-    pub async fn profile(&self, profile_id: i64) -> DesktopResult<Profile> {
+    pub async fn profile(&self, profile_id: ProfileId) -> DesktopResult<Profile> {
         Ok(profiles::get_profile(&self.db, profile_id).await?)
     }
 
@@ -112,7 +113,7 @@ impl Services {
     /// kept it signed in, it does again with a new secret.
     pub async fn change_password(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         current: &str,
         new: &str,
     ) -> DesktopResult<()> {
@@ -130,7 +131,7 @@ impl Services {
     /// of its history under the data folder.
     pub async fn delete_profile(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         password: &str,
         confirmation: &str,
     ) -> DesktopResult<DeletedProfile> {
@@ -152,7 +153,7 @@ impl Services {
 
     /// Writes the profile's history (Markdown), ledger (CSV) and a copy of its files into a new
     /// folder under `<data dir>/exports/` and returns that folder.
-    pub async fn export_profile(&self, profile_id: i64) -> DesktopResult<PathBuf> {
+    pub async fn export_profile(&self, profile_id: ProfileId) -> DesktopResult<PathBuf> {
         let me = profiles::get_profile(&self.db, profile_id).await?;
         let export = profile_export::export_profile(&self.db, profile_id).await?;
         let exports = self.options.data_dir.join("exports");

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use inkstone_core::claims::{self, PurchaseElsewhere};
+use inkstone_domain::ProfileId;
 use inkstone_shop::{AccountSignIn, AccountStatus, InstallationId, RestoreReport};
 
 use crate::{DesktopError, DesktopResult, Services};
@@ -72,7 +73,7 @@ pub fn load_or_create_installation(data_dir: &Path) -> Result<InstallationId, In
 impl Services {
     /// The profile's purchase account: id, whether this computer is signed in to it, and
     /// its name and purchases when the endpoint answers.
-    pub async fn purchase_account(&self, profile_id: i64) -> DesktopResult<AccountStatus> {
+    pub async fn purchase_account(&self, profile_id: ProfileId) -> DesktopResult<AccountStatus> {
         Ok(self.shop()?.account_status(profile_id).await?)
     }
 
@@ -80,7 +81,7 @@ impl Services {
     /// has none); returns the one-time recovery code, to show once.
     pub async fn set_purchase_account_credentials(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         login_name: &str,
         password: &str,
     ) -> DesktopResult<String> {
@@ -93,20 +94,23 @@ impl Services {
     /// Signs the profile in to its purchase account; returns the account id.
     pub async fn sign_in_purchase_account(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         how: &AccountSignIn,
     ) -> DesktopResult<String> {
         Ok(self.shop()?.sign_in_account(profile_id, how).await?)
     }
 
     /// "Sign out everywhere": every token of the account stops working.
-    pub async fn sign_out_purchase_account_everywhere(&self, profile_id: i64) -> DesktopResult<()> {
+    pub async fn sign_out_purchase_account_everywhere(
+        &self,
+        profile_id: ProfileId,
+    ) -> DesktopResult<()> {
         Ok(self.shop()?.sign_out_everywhere(profile_id).await?)
     }
 
     /// Restores the account's purchases: memberships, and credit packages no other
     /// installation credited.
-    pub async fn restore_purchases(&self, profile_id: i64) -> DesktopResult<RestoreReport> {
+    pub async fn restore_purchases(&self, profile_id: ProfileId) -> DesktopResult<RestoreReport> {
         Ok(self.shop()?.restore_purchases(profile_id).await?)
     }
 
@@ -114,7 +118,7 @@ impl Services {
     /// (offline, and without a payment endpoint, too).
     pub async fn purchases_elsewhere(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
     ) -> DesktopResult<Vec<PurchaseElsewhere>> {
         Ok(claims::list_elsewhere(&self.db, profile_id).await?)
     }

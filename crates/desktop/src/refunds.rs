@@ -32,7 +32,7 @@ impl Services {
                 }
                 Err(e) => {
                     tracing::warn!(
-                        profile_id = p.id,
+                        profile_id = p.id.get(),
                         kind = e.kind(),
                         "refunds not fetched now"
                     )

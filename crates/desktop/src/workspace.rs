@@ -24,6 +24,8 @@ pub use inkstone_core::notes::{Note, NoteKind};
 pub use inkstone_core::versions::{Version, VersionMeta};
 pub use inkstone_studio::Update;
 
+use inkstone_domain::{GenerationId, ProfileId};
+
 use crate::{DesktopResult, Services};
 
 /// How long typing must pause before the search index catches up with what the autosave
@@ -41,7 +43,7 @@ impl IndexLater {
     /// After a save of `profile_id`'s document: indexes what is pending once no other save
     /// came for [`INDEX_AFTER_PAUSE`]. Runs on the async runtime; without one (nothing
     /// drives it), search still catches up itself.
-    fn after_save(&self, db: &inkstone_core::Database, profile_id: i64) {
+    fn after_save(&self, db: &inkstone_core::Database, profile_id: ProfileId) {
         let this_save = self.saves.fetch_add(1, Ordering::SeqCst) + 1;
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -75,17 +77,21 @@ pub fn outline_note_name(locale: crate::preferences::Locale, title: &str) -> Str
 
 impl Services {
     /// The sidebar, after the trash dropped what it kept 30 days.
-    pub async fn workspace_tree(&self, profile_id: i64) -> DesktopResult<Tree> {
+    pub async fn workspace_tree(&self, profile_id: ProfileId) -> DesktopResult<Tree> {
         Ok(workspace::tree(&self.db, profile_id, self.now()).await?)
     }
 
-    pub async fn project_create(&self, profile_id: i64, name: &str) -> DesktopResult<Project> {
+    pub async fn project_create(
+        &self,
+        profile_id: ProfileId,
+        name: &str,
+    ) -> DesktopResult<Project> {
         Ok(workspace::create_project(&self.db, profile_id, name, self.now()).await?)
     }
 
     pub async fn project_rename(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         name: &str,
     ) -> DesktopResult<Project> {
@@ -94,7 +100,7 @@ impl Services {
 
     pub async fn project_archive(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         archived: bool,
     ) -> DesktopResult<Project> {
@@ -102,17 +108,17 @@ impl Services {
     }
 
     /// To the trash (kept 30 days), with its documents.
-    pub async fn project_trash(&self, profile_id: i64, id: i64) -> DesktopResult<Project> {
+    pub async fn project_trash(&self, profile_id: ProfileId, id: i64) -> DesktopResult<Project> {
         Ok(workspace::trash_project(&self.db, profile_id, id, self.now()).await?)
     }
 
-    pub async fn project_restore(&self, profile_id: i64, id: i64) -> DesktopResult<Project> {
+    pub async fn project_restore(&self, profile_id: ProfileId, id: i64) -> DesktopResult<Project> {
         Ok(workspace::restore_project(&self.db, profile_id, id).await?)
     }
 
     pub async fn document_create(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         project_id: i64,
         title: &str,
     ) -> DesktopResult<Document> {
@@ -122,13 +128,13 @@ impl Services {
         )
     }
 
-    pub async fn document_get(&self, profile_id: i64, id: i64) -> DesktopResult<Document> {
+    pub async fn document_get(&self, profile_id: ProfileId, id: i64) -> DesktopResult<Document> {
         Ok(workspace::get_document(&self.db, profile_id, id).await?)
     }
 
     pub async fn document_rename(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         title: &str,
     ) -> DesktopResult<DocumentMeta> {
@@ -137,7 +143,7 @@ impl Services {
 
     pub async fn document_move(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         project_id: i64,
     ) -> DesktopResult<DocumentMeta> {
@@ -146,7 +152,7 @@ impl Services {
 
     pub async fn document_archive(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         archived: bool,
     ) -> DesktopResult<DocumentMeta> {
@@ -154,12 +160,20 @@ impl Services {
     }
 
     /// To the trash (kept 30 days).
-    pub async fn document_trash(&self, profile_id: i64, id: i64) -> DesktopResult<DocumentMeta> {
+    pub async fn document_trash(
+        &self,
+        profile_id: ProfileId,
+        id: i64,
+    ) -> DesktopResult<DocumentMeta> {
         Ok(workspace::trash_document(&self.db, profile_id, id, self.now()).await?)
     }
 
     /// Out of the trash (its project too, if that was deleted).
-    pub async fn document_restore(&self, profile_id: i64, id: i64) -> DesktopResult<DocumentMeta> {
+    pub async fn document_restore(
+        &self,
+        profile_id: ProfileId,
+        id: i64,
+    ) -> DesktopResult<DocumentMeta> {
         Ok(workspace::restore_document(&self.db, profile_id, id).await?)
     }
 
@@ -168,7 +182,7 @@ impl Services {
     /// once typing pauses ([`INDEX_AFTER_PAUSE`]).
     pub async fn document_save(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         body: &str,
         base_revision: i64,
@@ -186,7 +200,7 @@ impl Services {
     /// request is refused before anything is charged.
     pub async fn document_ai(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         request: DocumentAiRequest,
         sink: &mut (dyn FnMut(Update) + Send),
     ) -> DesktopResult<Generation> {
@@ -217,13 +231,17 @@ impl Services {
     }
 
     /// A project's notes (its memory: characters, places, outline, style rules).
-    pub async fn note_list(&self, profile_id: i64, project_id: i64) -> DesktopResult<Vec<Note>> {
+    pub async fn note_list(
+        &self,
+        profile_id: ProfileId,
+        project_id: i64,
+    ) -> DesktopResult<Vec<Note>> {
         Ok(notes::list(&self.db, profile_id, project_id).await?)
     }
 
     pub async fn note_create(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         project_id: i64,
         kind: NoteKind,
         name: &str,
@@ -243,7 +261,7 @@ impl Services {
 
     pub async fn note_update(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         name: &str,
         body: &str,
@@ -251,7 +269,7 @@ impl Services {
         Ok(notes::update(&self.db, profile_id, id, name, body, self.now()).await?)
     }
 
-    pub async fn note_delete(&self, profile_id: i64, id: i64) -> DesktopResult<()> {
+    pub async fn note_delete(&self, profile_id: ProfileId, id: i64) -> DesktopResult<()> {
         Ok(notes::delete(&self.db, profile_id, id).await?)
     }
 
@@ -262,7 +280,7 @@ impl Services {
     /// language (`locale`).
     pub async fn outline_generate(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         document_id: i64,
         attach: Vec<i64>,
         locale: crate::preferences::Locale,
@@ -323,20 +341,20 @@ impl Services {
     /// The document's versions, newest first.
     pub async fn version_list(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         document_id: i64,
     ) -> DesktopResult<Vec<VersionMeta>> {
         Ok(versions::list(&self.db, profile_id, document_id).await?)
     }
 
-    pub async fn version_get(&self, profile_id: i64, id: i64) -> DesktopResult<Version> {
+    pub async fn version_get(&self, profile_id: ProfileId, id: i64) -> DesktopResult<Version> {
         Ok(versions::get(&self.db, profile_id, id).await?)
     }
 
     /// A named version of the stored text.
     pub async fn version_create(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         document_id: i64,
         name: &str,
     ) -> DesktopResult<VersionMeta> {
@@ -353,9 +371,9 @@ impl Services {
     /// The version kept before generation `generation_id`'s answer is accepted.
     pub async fn version_before_ai(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         document_id: i64,
-        generation_id: i64,
+        generation_id: GenerationId,
     ) -> DesktopResult<VersionMeta> {
         Ok(versions::create(
             &self.db,
@@ -370,7 +388,7 @@ impl Services {
     /// Restores a version if `base_revision` is current; the replaced text is kept first.
     pub async fn version_restore(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         document_id: i64,
         version_id: i64,
         base_revision: i64,
@@ -389,7 +407,7 @@ impl Services {
     /// History search's documents: the profile's live documents holding every term.
     pub async fn workspace_search(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         query: &str,
     ) -> DesktopResult<Vec<Found>> {
         Ok(workspace::search(&self.db, profile_id, query, 20).await?)

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use inkstone_core::workspace::{self, Document, WorkspaceError};
+use inkstone_domain::ProfileId;
 
 use crate::{DesktopError, DesktopResult, Services};
 
@@ -174,7 +175,7 @@ impl Services {
     /// large, or with an unusable name is a typed error and nothing is created.
     pub async fn document_import(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         project_id: i64,
         file_name: &str,
         bytes: Vec<u8>,
@@ -216,7 +217,7 @@ impl Services {
     /// returns the file written. Never over an existing file.
     pub async fn document_export(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         id: i64,
         format: ExportFormat,
         folder: Option<&Path>,
@@ -243,7 +244,7 @@ impl Services {
     /// `<data dir>/exports/` when none; returns the new folder.
     pub async fn project_export(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         project_id: i64,
         format: ExportFormat,
         folder: Option<&Path>,

@@ -13,6 +13,7 @@ use inkstone_core::ledger::{self, PageRequest};
 use inkstone_core::{open, profiles, Clock, Database};
 use inkstone_desktop::archive::{parse_archive, ArchiveError};
 use inkstone_desktop::{MemoryStore, Options, Services};
+use inkstone_domain::ProfileId;
 use proptest::prelude::*;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -31,7 +32,7 @@ async fn start(dir: &Path) -> Services {
         .unwrap()
 }
 
-async fn profile_with(db: &Database, name: &str, credits: i64) -> i64 {
+async fn profile_with(db: &Database, name: &str, credits: i64) -> inkstone_domain::ProfileId {
     let p = profiles::create_profile(db, name, "long enough", false, now())
         .await
         .unwrap();
@@ -48,7 +49,7 @@ async fn profile_with(db: &Database, name: &str, credits: i64) -> i64 {
     p.id
 }
 
-async fn generate(db: &Database, profile: i64, tool: &str, prompt: &str, files: Vec<String>) {
+async fn generate(db: &Database, profile: ProfileId, tool: &str, prompt: &str, files: Vec<String>) {
     let started = generations::start(
         db,
         &NewGeneration {
@@ -92,7 +93,10 @@ fn read_entry(zip_path: &Path, name: &str) -> Vec<u8> {
     out
 }
 
-async fn exported_archive(dir: &Path, out: &Path) -> (Services, i64, std::path::PathBuf) {
+async fn exported_archive(
+    dir: &Path,
+    out: &Path,
+) -> (Services, inkstone_domain::ProfileId, std::path::PathBuf) {
     let s = start(dir).await;
     let me = profile_with(&s.db, "writer", 50).await;
     generate(&s.db, me, "article", "秋天的散文", Vec::new()).await;

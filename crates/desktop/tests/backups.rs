@@ -12,6 +12,7 @@ use inkstone_desktop::backups::{
     self, open_data, resolve_trouble, OpenConfig, StartNotice, TroubleAction, TroubleKind,
 };
 use inkstone_desktop::{DataLock, LockError, Options, SecretStore, Services};
+use inkstone_domain::ProfileId;
 use inkstone_keychain::{MemoryStore, SecretName};
 use sqlx::migrate::Migrator;
 
@@ -41,7 +42,7 @@ async fn start(dir: &Path, clock: Clock, secrets: Arc<MemoryStore>) -> Services 
 }
 
 /// A profile with `credits` credits; returns its id.
-async fn writer_with(db: &Database, credits: i64) -> i64 {
+async fn writer_with(db: &Database, credits: i64) -> ProfileId {
     // The owner: backups and restores are theirs.
     let p = profiles::create_profile(db, "writer", "long enough", true, day(0))
         .await
@@ -50,7 +51,7 @@ async fn writer_with(db: &Database, credits: i64) -> i64 {
     p.id
 }
 
-async fn grant(db: &Database, profile: i64, credits: i64) {
+async fn grant(db: &Database, profile: ProfileId, credits: i64) {
     let g = ledger::Grant {
         kind: ledger::GrantKind::Recharge,
         credits: inkstone_domain::Credits::new(credits),
@@ -61,7 +62,7 @@ async fn grant(db: &Database, profile: i64, credits: i64) {
     ledger::add_credits(db, profile, &g, day(0)).await.unwrap();
 }
 
-async fn balance(db: &Database, profile: i64) -> i64 {
+async fn balance(db: &Database, profile: ProfileId) -> i64 {
     ledger::balance(db, profile, day(0))
         .await
         .unwrap()

@@ -10,11 +10,12 @@ use inkstone_core::generations::{self, HistoryFilter, Status};
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
 use inkstone_core::{open, profiles, purchases};
 use inkstone_desktop::{Options, Services, DEMO_LABEL};
+use inkstone_domain::ProfileId;
 use inkstone_keychain::MemoryStore;
 use inkstone_shop::Settled;
 use inkstone_studio::{Update, WriteRequest};
 
-fn article(profile_id: i64, input: &str) -> WriteRequest {
+fn article(profile_id: ProfileId, input: &str) -> WriteRequest {
     WriteRequest {
         profile_id,
         tool: "article".into(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use inkstone_core::{open, Clock};
 use inkstone_desktop::{error_kinds, Options, Services};
+use inkstone_domain::ProfileId;
 use inkstone_keychain::MemoryStore;
 
 async fn start(dir: &std::path::Path, clock: Clock) -> Services {
@@ -151,7 +152,7 @@ mod ai {
         }
     }
 
-    async fn credits(s: &Services, profile: i64) -> i64 {
+    async fn credits(s: &Services, profile: ProfileId) -> i64 {
         ledger::balance(&s.db, profile, s.now())
             .await
             .unwrap()
@@ -282,7 +283,7 @@ mod ai {
         assert!(ledger::audit(&s.db).await.unwrap().is_empty());
     }
 
-    async fn count_generations(s: &Services, profile: i64) -> i64 {
+    async fn count_generations(s: &Services, profile: ProfileId) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM generations WHERE profile_id = ?")
             .bind(profile)
             .fetch_one(&s.db)

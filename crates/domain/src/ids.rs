@@ -42,6 +42,13 @@ row_id!(
 );
 row_id!(
     /// One generation run (`generations.id`).
+    ///
+    /// The point of the two types: a profile id is refused where a generation id is due.
+    /// ```compile_fail
+    /// use inkstone_domain::{GenerationId, ProfileId};
+    /// fn stop(_: GenerationId) {}
+    /// stop(ProfileId::new(1));
+    /// ```
     GenerationId
 );
 

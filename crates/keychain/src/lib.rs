@@ -25,6 +25,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use inkstone_domain::ProfileId;
+
 /// The keychain service name of every Inkstone entry.
 pub const SERVICE: &str = "com.inkstone.app";
 
@@ -34,7 +36,7 @@ pub enum SecretName {
     /// The DashScope API key.
     DashScopeKey,
     /// The payment endpoint's token for one local profile.
-    AccountToken { profile_id: i64 },
+    AccountToken { profile_id: ProfileId },
     /// The own key of one OpenAI-compatible model (by its id in `ai_models`).
     ModelKey { model_id: i64 },
     /// "Keep me signed in on this computer": the remembered session's secret (one per data

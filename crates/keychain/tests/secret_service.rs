@@ -9,7 +9,9 @@ fn stores_reads_replaces_and_deletes_a_key_in_the_real_keychain() {
     let service = format!("com.inkstone.test-{}", std::process::id());
     let store = OsKeychain::with_service(&service);
     let key = SecretName::DashScopeKey;
-    let token = SecretName::AccountToken { profile_id: 7 };
+    let token = SecretName::AccountToken {
+        profile_id: inkstone_domain::ProfileId::new(7),
+    };
     store.delete(&key).unwrap();
     assert_eq!(store.get(&key).unwrap(), None);
     store.set(&key, "sk-inkstone-keychain-test-1111").unwrap();

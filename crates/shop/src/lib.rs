@@ -58,7 +58,7 @@ use inkstone_core::orders::{self, Order, OrderStatus};
 use inkstone_core::purchases::{self, ApplyOutcome};
 use inkstone_core::revocations::{self, RevocationOutcome};
 use inkstone_core::{catalog, profiles, Clock, CoreError, Database};
-use inkstone_domain::OrderNo;
+use inkstone_domain::{OrderNo, ProfileId};
 use inkstone_keychain::{SecretName, SecretStore};
 use inkstone_receipt::{Fen, Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
@@ -343,7 +343,7 @@ impl Shop {
     /// credited elsewhere and never credited here.
     async fn apply(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         token: &str,
         receipt: &SignedReceipt,
     ) -> Result<Credited, ShopError> {
@@ -398,7 +398,7 @@ impl Shop {
     }
 
     /// The profile's account token, registering an account on first use.
-    async fn token(&self, profile_id: i64) -> Result<String, ShopError> {
+    async fn token(&self, profile_id: ProfileId) -> Result<String, ShopError> {
         let profile = profiles::get_profile(&self.db, profile_id).await?;
         let name = SecretName::AccountToken { profile_id };
         let stored = self
@@ -434,7 +434,7 @@ impl Shop {
     /// Creates an order at the server and records it here before anything is shown.
     pub async fn start_order(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         sku: &str,
         provider: &str,
     ) -> Result<Order, ShopError> {
@@ -473,7 +473,7 @@ impl Shop {
     /// Takes the server's view of an order: applies its receipt if paid.
     async fn settle(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         token: &str,
         server: &ServerOrder,
     ) -> Result<Settled, ShopError> {
@@ -520,7 +520,7 @@ impl Shop {
     /// One long-poll (up to `wait` seconds) and whatever it settled.
     pub async fn wait(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         order_no: &str,
         wait: Duration,
     ) -> Result<Settled, ShopError> {
@@ -531,14 +531,18 @@ impl Shop {
     }
 
     /// "I have paid, check again": the server asks the provider now.
-    pub async fn check(&self, profile_id: i64, order_no: &str) -> Result<Settled, ShopError> {
+    pub async fn check(&self, profile_id: ProfileId, order_no: &str) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
         let order_no = parse_order_no(order_no)?;
         let server = self.client.check_order(&token, &order_no).await?;
         self.settle(profile_id, &token, &server).await
     }
 
-    pub async fn cancel(&self, profile_id: i64, order_no: &str) -> Result<Settled, ShopError> {
+    pub async fn cancel(
+        &self,
+        profile_id: ProfileId,
+        order_no: &str,
+    ) -> Result<Settled, ShopError> {
         let token = self.token(profile_id).await?;
         let order_no = parse_order_no(order_no)?;
         let server = self.client.cancel_order(&token, &order_no).await?;
@@ -599,7 +603,7 @@ impl Shop {
     /// first if it has none yet); returns the one-time recovery code to show once.
     pub async fn set_account_credentials(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         login_name: &str,
         password: &str,
     ) -> Result<String, ShopError> {
@@ -617,7 +621,7 @@ impl Shop {
     /// its token stays.
     pub async fn sign_in_account(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         how: &AccountSignIn,
     ) -> Result<String, ShopError> {
         match how {
@@ -659,7 +663,7 @@ impl Shop {
     /// is applied once the receipt is; a bad one is reported and the rest go on.
     pub async fn apply_revocations(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
     ) -> Result<(Vec<RevocationRecord>, Vec<OrderFailure>), ShopError> {
         let profile = profiles::get_profile(&self.db, profile_id).await?;
         if profile.server_account_id.is_none() {
@@ -720,7 +724,10 @@ impl Shop {
     /// Applies every receipt of the profile's account that this machine lacks (a credit
     /// package only if no other installation claimed it). A receipt that cannot be applied
     /// is reported and the rest go on. Without a purchase account: sign in first.
-    pub async fn restore_purchases(&self, profile_id: i64) -> Result<RestoreReport, ShopError> {
+    pub async fn restore_purchases(
+        &self,
+        profile_id: ProfileId,
+    ) -> Result<RestoreReport, ShopError> {
         // A profile with no purchase account has nothing to restore: registering one here
         // would only make a new, empty account. The writer signs in to theirs first.
         if profiles::get_profile(&self.db, profile_id)
@@ -748,7 +755,7 @@ impl Shop {
 
     /// The profile's purchase account: its id, whether this computer holds a token, and
     /// (when the endpoint answers) its name and purchases. Offline, what is known here.
-    pub async fn account_status(&self, profile_id: i64) -> Result<AccountStatus, ShopError> {
+    pub async fn account_status(&self, profile_id: ProfileId) -> Result<AccountStatus, ShopError> {
         let profile = profiles::get_profile(&self.db, profile_id).await?;
         let token = self
             .secrets
@@ -786,7 +793,7 @@ impl Shop {
     /// then this computer forgets its own. The profile stays linked to the account, so the
     /// next purchase asks to sign in again instead of registering a new, empty one. A refused
     /// or unreachable endpoint is an error and changes nothing here.
-    pub async fn sign_out_everywhere(&self, profile_id: i64) -> Result<(), ShopError> {
+    pub async fn sign_out_everywhere(&self, profile_id: ProfileId) -> Result<(), ShopError> {
         let profile = profiles::get_profile(&self.db, profile_id).await?;
         let name = SecretName::AccountToken { profile_id };
         let token = self
@@ -807,7 +814,7 @@ impl Shop {
     /// offline too).
     pub async fn purchases_elsewhere(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
     ) -> Result<Vec<PurchaseElsewhere>, ShopError> {
         Ok(claims::list_elsewhere(&self.db, profile_id).await?)
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use inkstone_core::{open, profiles, Clock, Database};
+use inkstone_domain::ProfileId;
 use inkstone_keychain::{MemoryStore, SecretName, SecretStore};
 use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start_embedded, RunningServer};
@@ -21,7 +22,7 @@ struct Computer {
     db: Database,
     secrets: Arc<MemoryStore>,
     shop: Shop,
-    profile: i64,
+    profile: ProfileId,
 }
 
 async fn computer(server: &RunningServer) -> Computer {

@@ -18,7 +18,7 @@ struct World {
     app_dir: tempfile::TempDir,
     db: Database,
     secrets: Arc<MemoryStore>,
-    user: i64,
+    user: inkstone_domain::ProfileId,
 }
 
 async fn world() -> World {
@@ -79,7 +79,7 @@ async fn pay(qr: &str) {
     assert!(r.status().is_success());
 }
 
-async fn credits(db: &Database, p: i64) -> i64 {
+async fn credits(db: &Database, p: inkstone_domain::ProfileId) -> i64 {
     ledger::balance(db, p, Utc::now())
         .await
         .unwrap()

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::TimeZone;
 use inkstone_core::{claims, ledger, open, profiles, purchases, Clock, Database};
+use inkstone_domain::ProfileId;
 use inkstone_keychain::{MemoryStore, SecretName, SecretStore};
 use inkstone_receipt::TrustedKeys;
 use inkstone_server::{start_embedded, RunningServer};
@@ -26,7 +27,7 @@ struct Computer {
     db: Database,
     secrets: Arc<MemoryStore>,
     shop: Shop,
-    profile: i64,
+    profile: ProfileId,
 }
 
 fn keys(server: &RunningServer) -> TrustedKeys {

@@ -12,7 +12,7 @@ use inkstone_receipt::{Credits, Fen, TrustedKeys};
 use inkstone_server::{start_embedded, RunningServer};
 use inkstone_shop::{InstallationId, PaymentClient, Settled, Shop};
 
-async fn credits(db: &Database, p: i64) -> i64 {
+async fn credits(db: &Database, p: inkstone_domain::ProfileId) -> i64 {
     ledger::balance(db, p, Utc::now())
         .await
         .unwrap()

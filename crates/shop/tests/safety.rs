@@ -17,7 +17,7 @@ struct World {
     _dirs: (tempfile::TempDir, tempfile::TempDir),
     db: Database,
     secrets: Arc<MemoryStore>,
-    user: i64,
+    user: inkstone_domain::ProfileId,
     clock: Clock,
 }
 
@@ -84,7 +84,7 @@ async fn pay(qr: &str) {
     assert!(r.status().is_success());
 }
 
-async fn credits(db: &Database, p: i64) -> i64 {
+async fn credits(db: &Database, p: inkstone_domain::ProfileId) -> i64 {
     ledger::balance(db, p, Utc::now())
         .await
         .unwrap()

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use inkstone_core::generations::{self, Generation, InputFile, NewGeneration, Outcome, Usage};
 use inkstone_core::{prompts, Clock, CoreError, Database};
-use inkstone_domain::Tool;
+use inkstone_domain::{GenerationId, ProfileId, Tool};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +22,7 @@ const SAVE_EVERY: Duration = Duration::from_secs(2);
 pub enum Update {
     /// Charged (or free for a member); the id is what `cancel` takes.
     Started {
-        generation_id: i64,
+        generation_id: GenerationId,
         charged: inkstone_domain::Credits,
         balance_after: inkstone_domain::Credits,
         member: bool,
@@ -67,12 +67,17 @@ impl StudioError {
     }
 }
 
+/// Row ids start at 1, so 0 names no profile until the shell sets the real one.
+fn no_profile() -> ProfileId {
+    ProfileId::new(0)
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct WriteRequest {
     /// Never taken from a deserialised request (the page does not choose the profile): the
     /// shell sets the signed-in one.
-    #[serde(skip)]
-    pub profile_id: i64,
+    #[serde(skip, default = "no_profile")]
+    pub profile_id: ProfileId,
     /// A writing tool's name (`inkstone_domain::Tool`: `Tool::WRITING` or `vision`).
     pub tool: String,
     pub input: String,
@@ -80,7 +85,7 @@ pub struct WriteRequest {
     pub params: serde_json::Value,
     /// "Regenerate": charged again, linked to the run it replaces.
     #[serde(default)]
-    pub regenerated_from: Option<i64>,
+    pub regenerated_from: Option<GenerationId>,
     /// Files the writer gave the run, kept by [`Studio::keep_input`]; never taken from a
     /// deserialised request, so a path always names the app's own copy.
     #[serde(skip)]
@@ -93,13 +98,13 @@ pub struct Studio {
     db: Database,
     clock: Clock,
     files_root: PathBuf,
-    jobs: Arc<Mutex<HashMap<i64, CancellationToken>>>,
+    jobs: Arc<Mutex<HashMap<GenerationId, CancellationToken>>>,
 }
 
 /// Unregisters a run's stop button however the run ends.
 struct JobGuard {
-    jobs: Arc<Mutex<HashMap<i64, CancellationToken>>>,
-    id: i64,
+    jobs: Arc<Mutex<HashMap<GenerationId, CancellationToken>>>,
+    id: GenerationId,
 }
 
 impl Drop for JobGuard {
@@ -180,7 +185,7 @@ impl Studio {
     }
 
     /// Presses stop on a running generation; false when it is not running here.
-    pub fn cancel(&self, generation_id: i64) -> bool {
+    pub fn cancel(&self, generation_id: GenerationId) -> bool {
         let token = self
             .jobs
             .lock()
@@ -204,7 +209,7 @@ impl Studio {
         &self,
         new: NewGeneration,
         sink: Sink<'_>,
-    ) -> Result<(i64, CancellationToken, JobGuard), StudioError> {
+    ) -> Result<(GenerationId, CancellationToken, JobGuard), StudioError> {
         let started = generations::start(&self.db, &new, self.clock.now()).await?;
         let id = started.generation_id;
         let token = CancellationToken::new();
@@ -229,7 +234,7 @@ impl Studio {
 
     async fn end(
         &self,
-        id: i64,
+        id: GenerationId,
         outcome: Outcome,
         sink: Sink<'_>,
     ) -> Result<Generation, StudioError> {
@@ -243,7 +248,7 @@ impl Studio {
     /// Streams text from `model` into the sink until it finishes, fails or is stopped.
     async fn stream_text(
         &self,
-        id: i64,
+        id: GenerationId,
         token: &CancellationToken,
         model: &dyn TextModel,
         messages: Vec<prompts::Message>,
@@ -271,7 +276,7 @@ impl Studio {
                     if last_save.elapsed() >= SAVE_EVERY {
                         last_save = Instant::now();
                         if let Err(e) = generations::save_progress(&self.db, id, &text).await {
-                            tracing::warn!(generation = id, error = %e, "could not save progress");
+                            tracing::warn!(generation = id.get(), error = %e, "could not save progress");
                         }
                     }
                 }
@@ -381,7 +386,7 @@ impl Studio {
     #[allow(clippy::too_many_arguments)]
     pub async fn slides(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         topic: String,
         slides: u32,
         language: String,
@@ -434,7 +439,7 @@ impl Studio {
 
     fn write_deck(
         &self,
-        id: i64,
+        id: GenerationId,
         outline: &str,
         accent: &str,
     ) -> Result<String, inkstone_pptx::PptxError> {
@@ -464,7 +469,7 @@ impl Studio {
     /// Images (wanx) and video: an async provider task with progress.
     pub async fn media(
         &self,
-        profile_id: i64,
+        profile_id: ProfileId,
         kind: MediaKind,
         prompt: String,
         params: serde_json::Value,

@@ -14,6 +14,7 @@ use inkstone_core::ledger::{self, Grant, GrantKind, PageRequest, TxFilter, TxKin
 use inkstone_core::prompts::Message;
 use inkstone_core::Clock;
 use inkstone_core::{open_in_memory, profiles, Database};
+use inkstone_domain::ProfileId;
 use inkstone_studio::*;
 use tokio_util::sync::CancellationToken;
 
@@ -88,7 +89,7 @@ fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 29, 4, 0, 0).unwrap()
 }
 
-async fn setup(credits: i64) -> (Studio, i64, tempfile::TempDir) {
+async fn setup(credits: i64) -> (Studio, ProfileId, tempfile::TempDir) {
     let db = open_in_memory().await.unwrap();
     let p = profiles::create_profile(&db, "writer", "password123", false, now())
         .await
@@ -111,7 +112,7 @@ async fn setup(credits: i64) -> (Studio, i64, tempfile::TempDir) {
     )
 }
 
-fn article(profile_id: i64) -> WriteRequest {
+fn article(profile_id: ProfileId) -> WriteRequest {
     WriteRequest {
         profile_id,
         tool: "article".into(),
@@ -122,7 +123,7 @@ fn article(profile_id: i64) -> WriteRequest {
     }
 }
 
-async fn credits(db: &Database, p: i64) -> i64 {
+async fn credits(db: &Database, p: ProfileId) -> i64 {
     ledger::balance(db, p, now()).await.unwrap().credits.get()
 }
 

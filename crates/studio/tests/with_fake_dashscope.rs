@@ -8,6 +8,7 @@ use inkstone_core::generations::{self, HistoryFilter, Status};
 use inkstone_core::ledger::{self, PageRequest, TxFilter, TxKind};
 use inkstone_core::Clock;
 use inkstone_core::{demo, open_in_memory, profiles};
+use inkstone_domain::ProfileId;
 use inkstone_fake_dashscope::{spawn, FakeConfig, DEFAULT_KEY};
 use inkstone_qwen::{ChatParams, DashScope, Settings};
 use inkstone_studio::*;
@@ -30,7 +31,7 @@ fn text_model(base: &str) -> QwenText {
     }
 }
 
-fn article(profile_id: i64, input: &str) -> WriteRequest {
+fn article(profile_id: ProfileId, input: &str) -> WriteRequest {
     WriteRequest {
         profile_id,
         tool: "article".into(),
@@ -195,7 +196,7 @@ async fn images_and_slides_through_the_fake() {
     );
 }
 
-async fn demo_user(db: &inkstone_core::Database) -> i64 {
+async fn demo_user(db: &inkstone_core::Database) -> inkstone_domain::ProfileId {
     demo::seed_demo(db, now()).await.unwrap();
     profiles::login(db, "test_user", "test123456")
         .await

@@ -64,7 +64,7 @@ mod tests {
         RevocationRecord {
             refund_no: "RFIK1N1".into(),
             order_no: "IK1".into(),
-            profile_id: 1,
+            profile_id: inkstone_domain::ProfileId::new(1),
             refund_fen: Fen::new(1000).unwrap(),
             credits: Credits::new(110),
             credits_taken: Credits::new(80),

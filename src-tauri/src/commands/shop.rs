@@ -236,7 +236,7 @@ mod tests {
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 0, 0, 0).unwrap();
         Order {
             order_no: "IK20261125000000ABCDEFGHJK".into(),
-            profile_id: 1,
+            profile_id: inkstone_domain::ProfileId::new(1),
             kind: kind.into(),
             sku: "x".into(),
             provider: "sandbox".into(),

@@ -3,6 +3,7 @@
 use base64::Engine;
 use inkstone_desktop::history::{Generation, HistoryFilter, HistoryPage, PageRequest};
 use inkstone_desktop::studio::{MediaKind, Update, WriteRequest};
+use inkstone_domain::GenerationId;
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -158,7 +159,7 @@ pub async fn generate_media(
 /// The stop button. False when the run already ended.
 #[tauri::command]
 #[tracing::instrument(skip(state))]
-pub fn cancel_generation(state: State<'_, AppState>, generation_id: i64) -> bool {
+pub fn cancel_generation(state: State<'_, AppState>, generation_id: GenerationId) -> bool {
     state.services.stop_generation(generation_id)
 }
 
@@ -178,13 +179,16 @@ pub async fn history_list(
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub async fn history_get(state: State<'_, AppState>, id: i64) -> CommandResult<Generation> {
+pub async fn history_get(
+    state: State<'_, AppState>,
+    id: GenerationId,
+) -> CommandResult<Generation> {
     Ok(state.services.generation(state.profile()?, id).await?)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip(state), err)]
-pub async fn history_delete(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
+pub async fn history_delete(state: State<'_, AppState>, id: GenerationId) -> CommandResult<()> {
     Ok(state
         .services
         .delete_generation(state.profile()?, id)
@@ -196,7 +200,7 @@ pub async fn history_delete(state: State<'_, AppState>, id: i64) -> CommandResul
 #[tracing::instrument(skip(state), err)]
 pub async fn history_export(
     state: State<'_, AppState>,
-    id: i64,
+    id: GenerationId,
     format: String,
 ) -> CommandResult<String> {
     Ok(state
@@ -210,7 +214,7 @@ pub async fn history_export(
 #[tracing::instrument(skip(state), err)]
 pub async fn history_export_to(
     state: State<'_, AppState>,
-    id: i64,
+    id: GenerationId,
     format: String,
 ) -> CommandResult<String> {
     let written = state
@@ -287,7 +291,7 @@ mod tests {
             "regenerated_from": 4, "model_id": 3, "profile_id": 7, "inputs": [{"path": "/etc/passwd", "name": "x"}]
         }))
         .unwrap();
-        assert_eq!(input.request.profile_id, 0);
+        assert_eq!(input.request.profile_id, inkstone_domain::ProfileId::new(0));
         assert!(input.request.inputs.is_empty());
         assert_eq!(
             (
@@ -296,7 +300,7 @@ mod tests {
                 input.request.regenerated_from,
                 input.model_id
             ),
-            ("article", "春天", Some(4), Some(3))
+            ("article", "春天", Some(GenerationId::new(4)), Some(3))
         );
         assert!(
             serde_json::from_value::<WritingInput>(serde_json::json!({"input": "no tool"}))

@@ -226,7 +226,7 @@ pub async fn version_create(
 pub async fn version_before_ai(
     state: State<'_, AppState>,
     document_id: i64,
-    generation_id: i64,
+    generation_id: inkstone_domain::GenerationId,
 ) -> CommandResult<VersionMeta> {
     Ok(state
         .services

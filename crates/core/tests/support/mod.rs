@@ -18,7 +18,7 @@ pub async fn db() -> Database {
 }
 
 /// A profile holding `credits` non-expiring RECHARGE credits.
-pub async fn profile_with(db: &Database, name: &str, credits: i64) -> i64 {
+pub async fn profile_with(db: &Database, name: &str, credits: i64) -> inkstone_domain::ProfileId {
     let p = profiles::create_profile(db, name, "password123", false, t0())
         .await
         .unwrap();
