@@ -16,7 +16,7 @@ PACKAGES=(
   build-essential curl file pkg-config libssl-dev mold
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   webkit2gtk-driver xvfb xauth
-  gnome-keyring dbus-x11 libsecret-tools zbar-tools
+  gnome-keyring dbus-x11 dbus-daemon libsecret-tools zbar-tools
   fonts-wqy-microhei faketime
   # WebKitGTK plays <video> through GStreamer: MP4 demuxing (good), H.264 parsing (bad) and
   # decoding (libav), GL video output (gl). The .deb depends on the same (tauri.conf.json).

@@ -120,14 +120,28 @@ pub fn configure<R: Runtime>(
             app.manage(commands::backups::StartNotices::default());
             app.manage(commands::backups::TroubleState::default());
             app.manage(commands::updates::UpdateState::default());
-            // A database that is not well opens the window on the trouble page (in the
-            // writer's language) instead of failing in the log; the page's choices open it
-            // again in this process (`reopen`).
-            let opened = tauri::async_runtime::block_on(open_services(&options, &prepared))?;
-            tracing::info!(
-                ms = since_start_ms(),
-                "start-up: database and services open"
-            );
+            // The database opens on a second thread while this one creates the window and
+            // WebKit starts its processes (issue 18: ~140 ms of webview next to the database's
+            // ~60). The page cannot ask anything before setup returns and the event loop
+            // runs, and by then the state below is managed.
+            let opened = std::thread::scope(|scope| {
+                let opening = scope.spawn(|| {
+                    let opened = tauri::async_runtime::block_on(open_services(&options, &prepared));
+                    tracing::info!(
+                        ms = since_start_ms(),
+                        "start-up: database and services open"
+                    );
+                    opened
+                });
+                main_window(&handle)?;
+                tracing::info!(ms = since_start_ms(), "start-up: window created");
+                opening
+                    .join()
+                    .map_err(|_| StartupError::Window("opening the database panicked".into()))?
+            })?;
+            // A database that is not well shows the trouble page (in the writer's language)
+            // instead of failing in the log; the page's choices open it again in this process
+            // (`reopen`).
             match opened {
                 Ok((state, notices)) => {
                     commands::backups::set_notices(&handle, notices);
@@ -139,8 +153,8 @@ pub fn configure<R: Runtime>(
                 }
             }
             app.manage(Launch { options, prepared });
-            main_window(app.handle())?;
-            tracing::info!(ms = since_start_ms(), "start-up: window created");
+            exit_on_terminate(handle);
+            tracing::info!(ms = since_start_ms(), "start-up: setup done");
             Ok(())
         })
 }
@@ -413,6 +427,36 @@ async fn open_services(
     )))
 }
 
+/// A clean exit: the database closed and stamped so the next start can skip its integrity
+/// check (`inkstone_desktop::clean_exit`). A crash or a kill never gets here, and the next
+/// start then checks.
+fn finish<R: Runtime>(handle: &tauri::AppHandle<R>) {
+    let Some(state) = handle.try_state::<AppState>() else {
+        return;
+    };
+    let stamped = tauri::async_runtime::block_on(state.services.finish());
+    tracing::info!(stamped, "exit: database closed");
+}
+
+/// SIGTERM (the desktop session ending, a service manager, a test driver ending its session)
+/// exits the way closing the window does, so the database is closed and stamped (`finish`)
+/// instead of the next start having to check it.
+fn exit_on_terminate<R: Runtime>(handle: tauri::AppHandle<R>) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            return;
+        };
+        if terminate.recv().await.is_some() {
+            tracing::info!("SIGTERM: exiting as if the window were closed");
+            handle.exit(0);
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = handle;
+}
+
 /// The app's entry point (`main.rs`). Returns a failure code when start-up fails.
 pub fn run() -> ExitCode {
     let _ = STARTED.set(std::time::Instant::now());
@@ -428,7 +472,11 @@ pub fn run() -> ExitCode {
     };
     match configure(tauri::Builder::default(), options).build(tauri::generate_context!()) {
         Ok(app) => {
-            app.run(|_, _| {});
+            app.run(|handle, event| {
+                if let tauri::RunEvent::Exit = event {
+                    finish(handle);
+                }
+            });
             ExitCode::SUCCESS
         }
         Err(error) => {

@@ -11,6 +11,7 @@ import { createAppI18n } from './i18n'
 import { useSettingsStore } from './stores/settings'
 import { useAccountStore } from './stores/account'
 import { dataTrouble } from './api/backups'
+import { askAtStart } from './startup'
 import { showStartNotices } from './views/settings/startNotices'
 
 declare global {
@@ -39,14 +40,18 @@ async function bootstrap() {
   const pinia = createPinia()
   app.use(pinia)
   const settings = useSettingsStore(pinia)
-  // A database that is not well: only the trouble page, in the language of the settings file.
-  const trouble = await dataTrouble().catch(() => null)
-  // First paint in the writer's language; defaults if Rust cannot answer.
+  const account = useAccountStore(pinia)
+  // The three start-up questions at once. A database that is not well: only the trouble page,
+  // in the language of the settings file. Otherwise the first paint is in the writer's
+  // language (defaults if Rust cannot answer) and the account is known before routing.
+  const trouble = await askAtStart({
+    trouble: dataTrouble,
+    settings: () => settings.load(),
+    account: () => account.load(),
+  })
   if (trouble) settings.setLocale(trouble.locale)
-  else await settings.load().catch(() => undefined)
   const i18n = createAppI18n(settings.locale)
   app.use(i18n)
-  const account = useAccountStore(pinia)
   app.use(
     createAppRouter({
       requireLogin: async () => {

@@ -111,6 +111,9 @@ pub enum StartNotice {
 pub struct Opened {
     pub db: Database,
     pub notices: Vec<StartNotice>,
+    /// Whether `PRAGMA quick_check` ran: skipped after a clean exit that left the file as it
+    /// is (`clean_exit`), run after anything else.
+    pub integrity_checked: bool,
 }
 
 /// How [`open_data`] opens: the app's migrations and version, or a test's.
@@ -259,6 +262,10 @@ pub async fn open_data(
     if let Some(notice) = apply_pending_restore(data_dir, config.migrator, now).await? {
         notices.push(notice);
     }
+    // Always taken (and removed), even when a restore was just put in place: that one was
+    // checked above, and its file no longer matches the stamp anyway.
+    let clean_exit = crate::clean_exit::take_clean_exit(data_dir);
+    let check = !clean_exit || !notices.is_empty();
     let path = data_dir.join(DB_FILE);
     let exists = path.exists();
     // Root ignores permission bits, SQLite would then write a file the writer marked
@@ -283,7 +290,7 @@ pub async fn open_data(
         }
     }
     let upgrade = if exists {
-        probe(&path, data_dir, config).await?
+        probe(&path, data_dir, config, check).await?
     } else {
         None
     };
@@ -311,10 +318,14 @@ pub async fn open_data(
         trouble.upgrade_copy = Some(folder);
         return Err(trouble);
     }
-    Ok(Opened { db, notices })
+    Ok(Opened {
+        db,
+        notices,
+        integrity_checked: exists && check,
+    })
 }
 
-/// Looks at an existing database before it is migrated: quick_check, a write lock taken and
+/// Looks at an existing database before it is migrated: quick_check (when `check`), a write lock taken and
 /// let go, and, when this version has migrations the file lacks, a copy of the database and
 /// the settings into `backups/before-<version>/` (kept if one is there already: the first
 /// copy is the state before this version). Returns that copy.
@@ -322,6 +333,7 @@ async fn probe(
     path: &Path,
     data_dir: &Path,
     config: &OpenConfig<'_>,
+    check: bool,
 ) -> Result<Option<(PathBuf, PathBuf)>, DataTrouble> {
     let trouble = |e: sqlx::Error| DataTrouble::new(classify(&e), e.to_string());
     let pool = inkstone_core::db::open_unmigrated(path, config.busy_timeout)
@@ -329,12 +341,14 @@ async fn probe(
         .map_err(trouble)?;
     let result = async {
         let mut conn = pool.acquire().await.map_err(trouble)?;
-        let check: Vec<String> = sqlx::query_scalar("PRAGMA quick_check(5)")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(trouble)?;
-        if check != ["ok"] {
-            return Err(DataTrouble::new(TroubleKind::Corrupt, check.join("; ")));
+        if check {
+            let found: Vec<String> = sqlx::query_scalar("PRAGMA quick_check(5)")
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(trouble)?;
+            if found != ["ok"] {
+                return Err(DataTrouble::new(TroubleKind::Corrupt, found.join("; ")));
+            }
         }
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut *conn)

@@ -48,6 +48,7 @@
 pub mod archive;
 pub mod backups;
 pub mod books;
+pub mod clean_exit;
 mod demo;
 pub mod history;
 pub mod lock;
@@ -1064,5 +1065,14 @@ impl Services {
 
     pub async fn shutdown(&self) {
         self.demo.stop().await;
+    }
+
+    /// At a clean exit: the demo doubles stopped, the database checkpointed and closed, and
+    /// the clean-exit stamp written so the next start can skip its integrity check
+    /// ([`clean_exit`]). Nothing may use the database after this. Returns whether the stamp
+    /// was written.
+    pub async fn finish(&self) -> bool {
+        self.shutdown().await;
+        clean_exit::record_clean_exit(&self.db, &self.options.data_dir).await
     }
 }

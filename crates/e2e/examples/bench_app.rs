@@ -54,7 +54,22 @@ async fn session(data_dir: &Path) -> R<Client> {
 /// Ends the session and waits (up to 15 s) for the app to be gone, so the next start on the
 /// same data folder never meets the previous process's lock.
 async fn close(c: Client, data_dir: &Path) -> R<()> {
-    c.close().await?;
+    // Quit the app first, as a writer does (SIGTERM exits like closing the window): ending the
+    // WebDriver session kills it, and a killed app checks its whole database at the next
+    // start, which no start after a clean exit does (issue 18).
+    for pid in app_pids(data_dir) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    for _ in 0..100 {
+        if app_pids(data_dir).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The session's end fails once the app is gone; that is expected.
+    let _ = c.close().await;
     for _ in 0..300 {
         if app_pids(data_dir).is_empty() {
             break;
