@@ -75,10 +75,9 @@ async fn launch_mode(driver: &str, data_dir: &Path, extra: &[String], demo: bool
     // instead of hanging the suite.
     let mut last = String::new();
     for attempt in 1..=2 {
-        let connect = ClientBuilder::rustls()?
-            .capabilities(caps.clone())
-            .connect(driver);
-        match tokio::time::timeout(Duration::from_secs(90), connect).await {
+        let mut builder = ClientBuilder::rustls()?;
+        builder.capabilities(caps.clone());
+        match tokio::time::timeout(Duration::from_secs(90), builder.connect(driver)).await {
             Ok(Ok(client)) => return Ok(client),
             Ok(Err(e)) => last = e.to_string(),
             Err(_) => last = "no window within 90 s".into(),
