@@ -31,11 +31,15 @@ DEMO="--features inkstone-app/demo"
 
 stage "UI: npm ci (when the lock file changed) and vite build (src-tauri embeds ui/dist)" \
   ./scripts/setup-ui.sh
-# Every test build carries the public key of the test update signing key (made once, outside
-# git; the private key never is in the repository): scripts/lib/update-test-key.sh.
-stage "update signing key of test builds" source scripts/lib/update-test-key.sh
+# One build environment for every cargo call below (scripts/lib/build-env.sh): the public key of
+# the test update signing key (made once, outside git), and clippy as the compiler of our own
+# crates, so linting costs no build of its own.
+stage "build environment: test update key, clippy in the build" source scripts/lib/build-env.sh
 stage "cargo fmt --check" cargo fmt --all --check
-stage "cargo clippy (warnings denied)" cargo clippy --workspace --all-targets $DEMO -- -D warnings
+# Lints every target `cargo clippy --all-targets` did: the tests, binaries and examples the test
+# build compiles, and the benches, compiled here (not run: they are scripts/bench.sh's).
+stage "build and lint every target, warnings denied (clippy-driver)" \
+  cargo test --workspace --all-targets $DEMO --no-run
 stage "cargo test" cargo test --workspace $DEMO
 stage "the time-judging crates again, two years ahead" ./scripts/two-years-ahead.sh
 ui_tests() { (cd ui && npm run --silent typecheck && npx --no-install vitest run); }

@@ -13,6 +13,7 @@ fi
 # The test binaries `cargo test --workspace` built (the same features, so nothing is rebuilt),
 # built with the real clock (cargo compares file times); only they run shifted.
 CRATES="core studio desktop shop"  # folders under crates/
+source scripts/lib/build-env.sh
 cargo test -q --workspace --features inkstone-app/demo --no-run --message-format=json 2>/dev/null |
   CRATES="$CRATES" python3 -c '
 import json, os, sys

@@ -10,9 +10,9 @@
 #   scripts/lib/built.sh CRATE_DIR bin NAME       its binary NAME
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# The test stage built with the test update key (scripts/test.sh): the same environment here,
-# or cargo would rebuild the shell without it.
-source scripts/lib/update-test-key.sh
+# The test stage's build environment (scripts/test.sh): the same here, or cargo would rebuild
+# our crates.
+source scripts/lib/build-env.sh
 cargo test -q --workspace --features inkstone-app/demo --no-run --message-format=json 2>/dev/null |
   python3 -c '
 import json, os, sys
