@@ -33,8 +33,10 @@ fn main() {
     m.add_platform_public_key(WECHAT_PUB_KEY_ID, WECHAT_PLATFORM_PUBLIC)
         .expect("key");
     let now = 1_795_000_000;
-    let (h, body) = WechatPlatform::default()
-        .notification(&wechat_transaction("IK20261125BENCH001", 1000), now);
+    let (h, body) = WechatPlatform::default().notification(
+        &wechat_transaction("IK20261125BENCH001", Fen::new(1000).expect("positive")),
+        now,
+    );
     let r = rate(5_000, |_| {
         let t = m.notification(&h, &body, now).expect("verify");
         m.paid(&t).expect("paid");

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use inkstone_pay::alipay::{self, App};
+use inkstone_pay::receipt::Fen;
 use inkstone_pay::testkit::*;
 use inkstone_pay::wechat::{Merchant, SignedHeaders};
 use serde_json::{json, Value};
@@ -58,7 +59,10 @@ fn main() {
         }
         "wechat-notify" => {
             let (h, body) = WechatPlatform::default().notification(
-                &wechat_transaction(&arg(1), arg(2).parse().unwrap_or(0)),
+                &wechat_transaction(
+                    &arg(1),
+                    Fen::new(arg(2).parse().unwrap_or(0)).unwrap_or(Fen::ZERO),
+                ),
                 arg(3).parse().unwrap_or(0),
             );
             json!({"headers": {"Wechatpay-Timestamp": h.timestamp, "Wechatpay-Nonce": h.nonce, "Wechatpay-Signature": h.signature,
@@ -92,7 +96,7 @@ fn main() {
                 .precreate(
                     &arg(1),
                     "墨砚积分 100",
-                    1000,
+                    Fen::new(1000).unwrap_or(Fen::ZERO),
                     15,
                     "https://pay.example.com/notify/alipay",
                     now,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use inkstone_domain::Fen;
 use serde_json::{json, Value};
 
 use crate::money::{fen_to_yuan, yuan_to_fen};
@@ -181,7 +182,7 @@ impl App {
         &self,
         order_no: &str,
         subject: &str,
-        amount_fen: i64,
+        amount_fen: Fen,
         timeout_minutes: u32,
         notify_url: &str,
         now: DateTime<chrono::Utc>,
@@ -223,7 +224,7 @@ impl App {
         &self,
         order_no: &str,
         refund_no: &str,
-        refund_fen: i64,
+        refund_fen: Fen,
         reason: &str,
         now: DateTime<chrono::Utc>,
     ) -> Result<HttpRequest, AlipayError> {

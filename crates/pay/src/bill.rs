@@ -17,6 +17,7 @@
 use std::io::Read;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use inkstone_domain::Fen;
 use sha1::{Digest, Sha1};
 
 use crate::money::yuan_to_fen;
@@ -72,11 +73,11 @@ pub struct BillLine {
     pub order_no: String,
     /// The provider's transaction id (`微信订单号`, `支付宝交易号`).
     pub provider_txn_id: String,
-    /// The order's amount in fen.
-    pub amount_fen: i64,
+    /// The order's amount.
+    pub amount_fen: Fen,
     /// A refund line: our refund number (`商户退款单号`, `退款批次号/请求号`) and amount.
     pub refund_no: String,
-    pub refund_fen: i64,
+    pub refund_fen: Fen,
     /// When it happened (Beijing time in the file), if the line says.
     pub time: Option<DateTime<Utc>>,
 }
@@ -97,11 +98,11 @@ fn beijing_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Yuan with an optional minus sign (Alipay writes refunds as negative amounts) → |fen|.
-fn fen(text: &str) -> Option<i64> {
+fn fen(text: &str) -> Option<Fen> {
     let t = text.trim();
     let t = t.strip_prefix('-').unwrap_or(t);
     if t.is_empty() {
-        return Some(0);
+        return Some(Fen::ZERO);
     }
     yuan_to_fen(t).ok()
 }
@@ -243,7 +244,7 @@ pub fn parse_wechat(bytes: &[u8]) -> Result<Bill, BillError> {
         let amount_fen = fen(get(c_amount)).ok_or_else(|| bad("amount"))?;
         let refund_fen = match c_refund {
             Some(c) => fen(get(c)).ok_or_else(|| bad("refund amount"))?,
-            None => 0,
+            None => Fen::ZERO,
         };
         let order_no = get(c_order).to_string();
         if order_no.is_empty() || order_no.len() > 64 {
@@ -382,7 +383,7 @@ pub fn parse_alipay(text: &str) -> Result<Bill, BillError> {
                 received,
             )
         } else {
-            (String::new(), 0)
+            (String::new(), Fen::ZERO)
         };
         let order_no = get(c_order).to_string();
         if order_no.is_empty() || order_no.len() > 64 {
@@ -409,16 +410,25 @@ mod tests {
     use crate::testkit::{alipay_bill_zip, wechat_trade_bill, BillRow};
     use proptest::prelude::*;
 
+    fn fen(n: i64) -> Fen {
+        Fen::new(n).unwrap()
+    }
+
     fn rows() -> Vec<BillRow> {
         vec![
-            BillRow::payment("IK20261125A", "4200000001", 1000, "2026-11-25 12:03:10"),
-            BillRow::payment("IK20261125B", "4200000002", 500, "2026-11-25 23:59:59"),
+            BillRow::payment(
+                "IK20261125A",
+                "4200000001",
+                fen(1000),
+                "2026-11-25 12:03:10",
+            ),
+            BillRow::payment("IK20261125B", "4200000002", fen(500), "2026-11-25 23:59:59"),
             BillRow::refund(
                 "IK20261125A",
                 "4200000001",
-                1000,
+                fen(1000),
                 "RF1",
-                300,
+                fen(300),
                 "2026-11-25 13:00:00",
             ),
         ]
@@ -445,7 +455,7 @@ mod tests {
         assert_eq!(bill.lines[2].kind, LineKind::Refund);
         assert_eq!(
             (bill.lines[2].refund_no.as_str(), bill.lines[2].refund_fen),
-            ("RF1", 300)
+            ("RF1", fen(300))
         );
         let hash = hex::encode(Sha1::digest(csv.as_bytes()));
         assert_eq!(check_wechat_hash(csv.as_bytes(), "SHA1", &hash), Ok(()));
@@ -481,7 +491,7 @@ mod tests {
         assert_eq!(bill.lines[2].kind, LineKind::Refund);
         assert_eq!(
             (bill.lines[2].refund_no.as_str(), bill.lines[2].refund_fen),
-            ("RF1", 300)
+            ("RF1", fen(300))
         );
     }
 
@@ -498,6 +508,24 @@ mod tests {
             ),
             Err(BillError::Line { line: 2, .. })
         ));
+        // An amount past 100,000,000 yuan (or that would overflow) is a typed line error.
+        for amount in ["100000000.01", "99999999999999999999.00", "1e9"] {
+            let csv = format!("交易时间,微信订单号,商户订单号,交易状态,订单金额\n`x,`1,`IK20261125A,`SUCCESS,`{amount}\n");
+            assert!(
+                matches!(
+                    parse_wechat(csv.as_bytes()),
+                    Err(BillError::Line { line: 2, .. })
+                ),
+                "{amount}"
+            );
+        }
+        // Alipay's refunds are negative on paper: read as the amount refunded, never below 0.
+        let bill = parse_wechat(
+            "交易时间,微信订单号,商户订单号,交易状态,订单金额\n`x,`1,`IK20261125A,`REFUND,`-3.00\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(bill.lines[0].amount_fen, fen(300));
         assert!(matches!(gunzip(b"not gzip"), Err(BillError::Gzip(_))));
         assert!(matches!(unzip_alipay(b"PK nope"), Err(BillError::Zip(_))));
         assert!(matches!(

@@ -56,8 +56,9 @@ pub struct HttpRequest {
 /// the stored order (amount, currency) is the server's job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaidTransaction {
+    /// As the provider wrote it: the server parses it into an `OrderNo` before any lookup.
     pub order_no: String,
-    pub amount_fen: i64,
+    pub amount_fen: inkstone_domain::Fen,
     pub currency: String,
     pub provider_txn_id: String,
     pub paid_at: chrono::DateTime<chrono::Utc>,

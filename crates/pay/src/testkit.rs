@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use inkstone_domain::Fen;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use serde_json::{json, Value};
 
@@ -86,6 +87,18 @@ impl WechatPlatform {
         )
     }
 
+    /// A TRANSACTION.SUCCESS notification carrying any plaintext JSON (what a faulty or
+    /// hostile sender could encrypt and sign), encrypted and signed.
+    pub fn notification_json(&self, plain: &Value, timestamp: i64) -> (SignedHeaders, Vec<u8>) {
+        self.event(
+            "TRANSACTION.SUCCESS",
+            "支付成功",
+            "transaction",
+            plain.to_string().as_bytes(),
+            timestamp,
+        )
+    }
+
     /// A refund notification (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`)
     /// carrying `notice`, encrypted with associated data `refund` and signed.
     pub fn refund_notification(
@@ -130,7 +143,7 @@ impl WechatPlatform {
 }
 
 /// A paid WeChat transaction of the test merchant.
-pub fn wechat_transaction(order_no: &str, total_fen: i64) -> Transaction {
+pub fn wechat_transaction(order_no: &str, total_fen: Fen) -> Transaction {
     serde_json::from_value(json!({
         "appid": WECHAT_APPID, "mchid": WECHAT_MCHID, "out_trade_no": order_no,
         "transaction_id": format!("4200{order_no}"), "trade_type": "NATIVE", "trade_state": "SUCCESS",
@@ -214,15 +227,15 @@ pub fn alipay_paid_params(order_no: &str, total_amount: &str) -> BTreeMap<String
 pub struct BillRow {
     pub order_no: String,
     pub txn_id: String,
-    pub amount_fen: i64,
+    pub amount_fen: Fen,
     /// Beijing time, `yyyy-MM-dd HH:mm:ss`.
     pub time: String,
     /// A refund line: our refund number and its amount.
-    pub refund: Option<(String, i64)>,
+    pub refund: Option<(String, Fen)>,
 }
 
 impl BillRow {
-    pub fn payment(order_no: &str, txn_id: &str, amount_fen: i64, time: &str) -> Self {
+    pub fn payment(order_no: &str, txn_id: &str, amount_fen: Fen, time: &str) -> Self {
         BillRow {
             order_no: order_no.into(),
             txn_id: txn_id.into(),
@@ -235,9 +248,9 @@ impl BillRow {
     pub fn refund(
         order_no: &str,
         txn_id: &str,
-        amount_fen: i64,
+        amount_fen: Fen,
         refund_no: &str,
-        refund_fen: i64,
+        refund_fen: Fen,
         time: &str,
     ) -> Self {
         BillRow {
@@ -255,12 +268,16 @@ pub fn wechat_trade_bill(appid: &str, mchid: &str, rows: &[BillRow]) -> String {
     let mut out = String::from(
         "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注\r\n",
     );
-    let (mut paid, mut refunded) = (0i64, 0i64);
+    let (mut paid, mut refunded) = (Fen::ZERO, Fen::ZERO);
+    let sum = |a: Fen, b: Fen| {
+        a.checked_add(b)
+            .unwrap_or_else(|e| panic!("bill total: {e}"))
+    };
     for r in rows {
         let amount = fen_to_yuan(r.amount_fen);
         let (state, refund_id, refund_no, refund, kind, refund_state) = match &r.refund {
             Some((no, fen)) => {
-                refunded += fen;
+                refunded = sum(refunded, *fen);
                 (
                     "REFUND",
                     format!("5030{}", r.txn_id),
@@ -271,7 +288,7 @@ pub fn wechat_trade_bill(appid: &str, mchid: &str, rows: &[BillRow]) -> String {
                 )
             }
             None => {
-                paid += r.amount_fen;
+                paid = sum(paid, r.amount_fen);
                 ("SUCCESS", "0".into(), "0".into(), "0.00".into(), "", "")
             }
         };

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use base64::Engine;
 use chrono::{DateTime, FixedOffset};
+use inkstone_domain::Fen;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -69,11 +70,12 @@ impl SignedHeaders {
     }
 }
 
+/// Integer fen on the wire; a negative or out-of-range amount fails to parse (`Malformed`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Amount {
-    pub total: i64,
+    pub total: Fen,
     #[serde(default)]
-    pub payer_total: Option<i64>,
+    pub payer_total: Option<Fen>,
     #[serde(default = "cny")]
     pub currency: String,
 }
@@ -123,8 +125,8 @@ struct NotificationEnvelope {
 /// A refund's amounts (answers and notifications).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundAmount {
-    pub total: i64,
-    pub refund: i64,
+    pub total: Fen,
+    pub refund: Fen,
     #[serde(default = "cny")]
     pub currency: String,
 }
@@ -294,7 +296,7 @@ impl Merchant {
         &self,
         order_no: &str,
         description: &str,
-        amount_fen: i64,
+        amount_fen: Fen,
         time_expire: DateTime<FixedOffset>,
         notify_url: &str,
         timestamp: i64,
@@ -342,8 +344,8 @@ impl Merchant {
         order_no: &str,
         refund_no: &str,
         reason: &str,
-        refund_fen: i64,
-        total_fen: i64,
+        refund_fen: Fen,
+        total_fen: Fen,
         notify_url: &str,
         timestamp: i64,
     ) -> Result<HttpRequest, WechatError> {

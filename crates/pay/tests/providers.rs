@@ -4,12 +4,17 @@
 use std::collections::BTreeMap;
 
 use inkstone_pay::alipay::{self, AlipayError};
+use inkstone_pay::receipt::Fen;
 use inkstone_pay::rsa_keys::PublicKey;
 use inkstone_pay::testkit::*;
 use inkstone_pay::wechat::{Merchant, SignedHeaders, WechatError};
 use serde_json::json;
 
 const NOW: i64 = 1_795_000_000;
+
+fn fen(n: i64) -> Fen {
+    Fen::new(n).unwrap()
+}
 
 fn merchant() -> Merchant {
     let mut m = Merchant::new(
@@ -38,7 +43,7 @@ fn wechat_requests_carry_a_signature_the_merchant_key_verifies() {
         .native_create(
             "IK20261125ABCDEF0123",
             "墨砚积分 100",
-            1000,
+            fen(1000),
             expire,
             "https://pay.example.com/notify/wechat",
             NOW,
@@ -84,7 +89,7 @@ fn wechat_requests_carry_a_signature_the_merchant_key_verifies() {
 fn wechat_notifications_verify_decrypt_and_become_paid_transactions() {
     let m = merchant();
     let (headers, body) =
-        WechatPlatform::default().notification(&wechat_transaction("IK1", 1000), NOW);
+        WechatPlatform::default().notification(&wechat_transaction("IK1", fen(1000)), NOW);
     let t = m.notification(&headers, &body, NOW + 10).unwrap();
     let paid = m.paid(&t).unwrap();
     assert_eq!(
@@ -93,7 +98,7 @@ fn wechat_notifications_verify_decrypt_and_become_paid_transactions() {
             paid.amount_fen,
             paid.currency.as_str()
         ),
-        ("IK1", 1000, "CNY")
+        ("IK1", fen(1000), "CNY")
     );
     // Certificate mode, configured beside public-key mode during a switch.
     let mut both = merchant();
@@ -102,7 +107,7 @@ fn wechat_notifications_verify_decrypt_and_become_paid_transactions() {
         WECHAT_PLATFORM_CERT_SERIAL
     );
     let (headers, body) = WechatPlatform::new(WECHAT_PLATFORM_CERT_SERIAL)
-        .notification(&wechat_transaction("IK2", 990), NOW);
+        .notification(&wechat_transaction("IK2", fen(990)), NOW);
     assert_eq!(
         both.paid(&both.notification(&headers, &body, NOW).unwrap())
             .unwrap()
@@ -115,7 +120,7 @@ fn wechat_notifications_verify_decrypt_and_become_paid_transactions() {
 fn wechat_rejections() {
     let m = merchant();
     let platform = WechatPlatform::default();
-    let (headers, body) = platform.notification(&wechat_transaction("IK1", 1000), NOW);
+    let (headers, body) = platform.notification(&wechat_transaction("IK1", fen(1000)), NOW);
     let mut tampered = body.clone();
     let i = tampered.iter().position(|b| *b == b'"').unwrap();
     tampered.insert(i, b' ');
@@ -169,7 +174,7 @@ fn wechat_rejections() {
             WechatError::Mismatch("appid"),
         ),
     ] {
-        let mut t = wechat_transaction("IK1", 1000);
+        let mut t = wechat_transaction("IK1", fen(1000));
         if field == "mchid" {
             t.mchid = value.into()
         } else {
@@ -178,7 +183,7 @@ fn wechat_rejections() {
         let (h, b) = platform.notification(&t, NOW);
         assert_eq!(m.paid(&m.notification(&h, &b, NOW).unwrap()), Err(err));
     }
-    let mut unpaid = wechat_transaction("IK1", 1000);
+    let mut unpaid = wechat_transaction("IK1", fen(1000));
     unpaid.trade_state = "NOTPAY".into();
     let (h, b) = platform.notification(&unpaid, NOW);
     assert_eq!(
@@ -219,7 +224,7 @@ fn alipay_requests_are_signed_over_sorted_raw_parameters() {
         .precreate(
             "IK3",
             "墨砚会员 月卡",
-            990,
+            fen(990),
             15,
             "https://pay.example.com/notify/alipay",
             now,
@@ -254,7 +259,10 @@ fn alipay_notifications_and_answers() {
     let paid = a
         .paid_from_notify(&a.verify_notify(&body).unwrap())
         .unwrap();
-    assert_eq!((paid.order_no.as_str(), paid.amount_fen), ("IK4", 1000));
+    assert_eq!(
+        (paid.order_no.as_str(), paid.amount_fen),
+        ("IK4", fen(1000))
+    );
     assert_eq!(paid.paid_at.to_rfc3339(), "2026-11-25T04:03:10+00:00");
     assert_eq!(alipay::NOTIFY_SUCCESS, "success");
 

@@ -3,12 +3,17 @@
 
 use chrono::{FixedOffset, TimeZone};
 use inkstone_pay::alipay::{self, AlipayError};
+use inkstone_pay::receipt::Fen;
 use inkstone_pay::testkit::*;
 use inkstone_pay::wechat::{self, Merchant, SignedHeaders, WechatError};
 use proptest::prelude::*;
 use serde_json::json;
 
 const NOW: i64 = 1_795_000_000;
+
+fn fen(n: i64) -> Fen {
+    Fen::new(n).unwrap()
+}
 
 fn merchant() -> Merchant {
     let mut m = Merchant::new(
@@ -35,7 +40,7 @@ fn app() -> alipay::App {
 fn wechat_pays_only_native_trades() {
     let m = merchant();
     for bad in [Some("JSAPI"), Some("APP"), Some(""), None] {
-        let mut t = wechat_transaction("IK1", 1000);
+        let mut t = wechat_transaction("IK1", fen(1000));
         t.trade_type = bad.map(str::to_string);
         assert_eq!(
             m.paid(&t),
@@ -44,11 +49,11 @@ fn wechat_pays_only_native_trades() {
         );
     }
     // An unpaid trade without a trade_type is simply not paid.
-    let mut t = wechat_transaction("IK1", 1000);
+    let mut t = wechat_transaction("IK1", fen(1000));
     t.trade_type = None;
     t.trade_state = "NOTPAY".into();
     assert_eq!(m.paid(&t), Err(WechatError::NotPaid("NOTPAY".into())));
-    assert!(m.paid(&wechat_transaction("IK1", 1000)).is_ok());
+    assert!(m.paid(&wechat_transaction("IK1", fen(1000))).is_ok());
 }
 
 #[test]
@@ -57,16 +62,110 @@ fn wechat_time_expire_is_whole_seconds() {
     let t = tz.timestamp_millis_opt(1_795_000_000_123).unwrap();
     assert_eq!(wechat::time_expire_text(t), "2026-11-18T19:06:40+08:00");
     let req = merchant()
-        .native_create("IK1", "x", 100, t, "https://n.example.com", NOW)
+        .native_create("IK1", "x", fen(100), t, "https://n.example.com", NOW)
         .unwrap();
     let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
     assert_eq!(body["time_expire"], "2026-11-18T19:06:40+08:00");
 }
 
+/// Amounts are fen, never negative: a signed message whose amount is negative, too large
+/// or not an integer is `Malformed` before anything reads it, and requests carry integer
+/// fen (WeChat Pay) and yuan with two decimals (Alipay) exactly as before.
+#[test]
+fn amounts_off_the_wire_are_fen_or_malformed() {
+    let m = merchant();
+    let platform = WechatPlatform::default();
+    let good = serde_json::to_value(wechat_transaction("IK20261125A", fen(1000))).unwrap();
+    assert_eq!(good["amount"]["total"], json!(1000));
+    for (field, value) in [
+        ("total", json!(-1)),
+        ("payer_total", json!(-1)),
+        ("total", json!(9_223_372_036_854_775_808u64)),
+        ("total", json!(10.5)),
+        ("total", json!("1000")),
+    ] {
+        let mut t = good.clone();
+        t["amount"][field] = value.clone();
+        let (h, body) = platform.notification_json(&t, NOW);
+        assert!(
+            matches!(
+                m.notification(&h, &body, NOW),
+                Err(WechatError::Malformed(_))
+            ),
+            "{field} {value}"
+        );
+        let body = t.to_string().into_bytes();
+        assert!(
+            matches!(
+                m.query_answer(&platform.sign(&body, NOW), &body, NOW),
+                Err(WechatError::Malformed(_))
+            ),
+            "{field} {value}"
+        );
+    }
+    let (h, body) = platform.notification_json(&good, NOW);
+    let paid = m.paid(&m.notification(&h, &body, NOW).unwrap()).unwrap();
+    assert_eq!(paid.amount_fen, fen(1000));
+
+    let mut refund = json!({"refund_id": "5030", "out_refund_no": "RFIK20261125AN1",
+        "out_trade_no": "IK20261125A", "status": "SUCCESS",
+        "amount": {"total": 1000, "refund": -300, "currency": "CNY"}});
+    let body = refund.to_string().into_bytes();
+    assert!(matches!(
+        m.refund_answer(&platform.sign(&body, NOW), &body, NOW),
+        Err(WechatError::Malformed(_))
+    ));
+    refund["amount"]["refund"] = json!(300);
+    let body = refund.to_string().into_bytes();
+    let r = m
+        .refund_answer(&platform.sign(&body, NOW), &body, NOW)
+        .unwrap();
+    assert_eq!((r.amount.refund, r.amount.total), (fen(300), fen(1000)));
+
+    let req = m
+        .refund(
+            "IK20261125A",
+            "RFIK20261125AN1",
+            "r",
+            fen(300),
+            fen(1000),
+            "https://n.example.com",
+            NOW,
+        )
+        .unwrap();
+    assert!(req.body.contains("\"refund\":300"), "{}", req.body);
+    assert!(req.body.contains("\"total\":1000"), "{}", req.body);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T04:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let req = app()
+        .refund("IK20261125A", "RFIK20261125AN1", fen(5), "r", now)
+        .unwrap();
+    let params: std::collections::BTreeMap<String, String> =
+        serde_urlencoded::from_str(&req.body).unwrap();
+    let biz: serde_json::Value = serde_json::from_str(&params["biz_content"]).unwrap();
+    assert_eq!(biz["refund_amount"], json!("0.05"));
+    // Alipay's yuan with a sign is refused, never read as a negative amount.
+    let mut p = alipay_paid_params("IK20261125A", "-10.00");
+    assert!(matches!(
+        app().paid(&|k| p.get(k).cloned().unwrap_or_default(), false),
+        Err(AlipayError::Malformed(_))
+    ));
+    p.insert("total_amount".into(), "10.00".into());
+    assert_eq!(
+        app()
+            .paid(&|k| p.get(k).cloned().unwrap_or_default(), false)
+            .unwrap()
+            .amount_fen,
+        fen(1000)
+    );
+}
+
 #[test]
 fn extreme_timestamps_are_stale_never_a_panic() {
     let m = merchant();
-    let (h, body) = WechatPlatform::default().notification(&wechat_transaction("IK1", 1000), NOW);
+    let (h, body) =
+        WechatPlatform::default().notification(&wechat_transaction("IK1", fen(1000)), NOW);
     for ts in [i64::MIN, i64::MAX, i64::MIN + 1, -1, 0] {
         let h = SignedHeaders {
             timestamp: ts.to_string(),
@@ -163,7 +262,7 @@ proptest! {
     #[test]
     fn wechat_freshness_never_overflows(ts in any::<i64>(), now in any::<i64>()) {
         let m = merchant();
-        let (h, body) = WechatPlatform::default().notification(&wechat_transaction("IK1", 1000), NOW);
+        let (h, body) = WechatPlatform::default().notification(&wechat_transaction("IK1", fen(1000)), NOW);
         let h = SignedHeaders { timestamp: ts.to_string(), ..h };
         let _ = m.verify(&h, &body, now);
     }

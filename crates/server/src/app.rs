@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use inkstone_domain::OrderNo;
+use inkstone_domain::{Fen, OrderNo};
 use inkstone_pay::receipt::{PublicKeyInfo, Purchase, ReceiptSigner, SignedReceipt};
 use rand::RngCore;
 use serde::Deserialize;
@@ -558,10 +558,7 @@ async fn create_order(
             format!("{}/sandbox/pay/{order_no}", s.config.public_url)
         }
         "wechat" => match &s.wechat {
-            Some(w) => {
-                w.create(&order_no, &subject, amount.get(), expires_at)
-                    .await?
-            }
+            Some(w) => w.create(&order_no, &subject, amount, expires_at).await?,
             None => {
                 return Err(ApiError::BadRequest(
                     "wechat is not configured on this server".into(),
@@ -573,7 +570,7 @@ async fn create_order(
                 a.create(
                     &order_no,
                     &subject,
-                    amount.get(),
+                    amount,
                     (s.config.order_ttl_secs / 60).max(1) as u32,
                 )
                 .await?
@@ -611,7 +608,11 @@ async fn create_order(
     Ok((StatusCode::CREATED, Json(orders::view(&s.db, order).await?)).into_response())
 }
 
-async fn current(s: &AppState, account_id: &str, order_no: &str) -> Result<OrderView, ApiError> {
+async fn current(
+    s: &AppState,
+    account_id: &str,
+    order_no: &OrderNo,
+) -> Result<OrderView, ApiError> {
     let mut order = orders::fetch_owned(&s.db, account_id, order_no).await?;
     if orders::expire_if_due(&s.db, &mut order, now_ms()).await? {
         s.metrics.inc("inkstone_orders_expired_total", &[]);
@@ -692,7 +693,7 @@ async fn wait_order(
 
 /// Asks the provider about a pending order, at most once per interval across
 /// all instances (a conditional update claims the slot). True when it became paid.
-pub async fn reconcile(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
+pub async fn reconcile(s: &AppState, order_no: &OrderNo) -> Result<bool, ApiError> {
     let now = now_ms();
     let claimed = sqlx::query(
         "UPDATE orders SET last_query_ms = $1 WHERE order_no = $2 AND status IN ('PENDING', 'EXPIRED') AND last_query_ms <= $3",
@@ -721,7 +722,7 @@ pub async fn reconcile(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
 pub(crate) async fn query_provider(
     s: &AppState,
     provider: &str,
-    order_no: &str,
+    order_no: &OrderNo,
 ) -> Result<Option<orders::PaymentEvidence>, ApiError> {
     match provider {
         "wechat" => match &s.wechat {
@@ -740,9 +741,9 @@ pub(crate) async fn query_provider(
 /// The sandbox provider's order query: its own books.
 async fn sandbox_query(
     s: &AppState,
-    order_no: &str,
+    order_no: &OrderNo,
 ) -> Result<Option<orders::PaymentEvidence>, ApiError> {
-    let paid: Option<(String, i64, i64)> = sqlx::query_as(
+    let paid: Option<(String, Fen, i64)> = sqlx::query_as(
         "SELECT txn_id, amount_fen, paid_at_ms FROM sandbox_payments WHERE order_no = $1",
     )
     .bind(order_no)
@@ -751,7 +752,7 @@ async fn sandbox_query(
     Ok(
         paid.map(|(txn_id, amount_fen, paid_at_ms)| orders::PaymentEvidence {
             provider: sandbox::PROVIDER.into(),
-            order_no: order_no.into(),
+            order_no: order_no.clone(),
             amount_fen,
             currency: "CNY".into(),
             provider_txn_id: txn_id,
@@ -782,8 +783,8 @@ pub(crate) fn wake_all(s: &AppState) {
 /// provider, in the background. Until both succeeded its `close_state` stays
 /// `pending`, and the sweeper tries again: a payment that still lands is recorded as
 /// late, never lost.
-fn finish_at_provider(s: &AppState, order_no: &str) {
-    let (s, no) = (s.clone(), order_no.to_string());
+fn finish_at_provider(s: &AppState, order_no: &OrderNo) {
+    let (s, no) = (s.clone(), order_no.clone());
     tokio::spawn(async move {
         if let Err(error) = finish_order(&s, &no).await {
             tracing::warn!(order_no = %no, %error, "closing at the provider failed; the sweeper retries");
@@ -793,7 +794,7 @@ fn finish_at_provider(s: &AppState, order_no: &str) {
 
 /// The last query and the close of an ended order; `close_state` becomes `done`.
 /// True when the query found it paid (late) and this call recorded it.
-pub(crate) async fn finish_order(s: &AppState, order_no: &str) -> Result<bool, ApiError> {
+pub(crate) async fn finish_order(s: &AppState, order_no: &OrderNo) -> Result<bool, ApiError> {
     let Some(order) = orders::fetch(&s.db, order_no).await? else {
         return Ok(false);
     };
@@ -865,7 +866,7 @@ async fn list_orders(
     connect: ConnectInfo<SocketAddr>,
 ) -> Result<Json<Vec<OrderView>>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
-    let nos: Vec<String> = sqlx::query_scalar(
+    let nos: Vec<OrderNo> = sqlx::query_scalar(
         "SELECT order_no FROM orders WHERE account_id = $1 ORDER BY created_at_ms DESC LIMIT 100",
     )
     .bind(&account_id)
@@ -912,7 +913,7 @@ async fn sandbox_page(
         .ok_or(ApiError::NotFound)?;
     Ok(Html(sandbox::pay_page(
         &order.order_no,
-        order.amount_fen.get(),
+        order.amount_fen,
         &order.sku,
         &order.status,
     )))
@@ -946,14 +947,14 @@ async fn sandbox_confirm(
         .execute(&s.db)
         .await?;
     if q.notify.unwrap_or(true) {
-        let (txn_id, amount_fen, paid_at_ms): (String, i64, i64) = sqlx::query_as(
+        let (txn_id, amount_fen, paid_at_ms): (String, Fen, i64) = sqlx::query_as(
             "SELECT txn_id, amount_fen, paid_at_ms FROM sandbox_payments WHERE order_no = $1",
         )
         .bind(&order.order_no)
         .fetch_one(&s.db)
         .await?;
         let note = sandbox::Notification {
-            order_no: order.order_no.clone(),
+            order_no: order.order_no.to_string(),
             amount_fen,
             currency: "CNY".into(),
             txn_id,
@@ -969,7 +970,7 @@ async fn sandbox_confirm(
         .ok_or(ApiError::NotFound)?;
     Ok(Html(sandbox::pay_page(
         &fresh.order_no,
-        fresh.amount_fen.get(),
+        fresh.amount_fen,
         &fresh.sku,
         &fresh.status,
     )))

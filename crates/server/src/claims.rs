@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
+use inkstone_domain::OrderNo;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{account, AppState};
@@ -41,7 +42,7 @@ struct ClaimRequest {
 /// The answer to a claim: credit it here (`claimed_here`), or it was credited elsewhere.
 #[derive(Debug, Serialize)]
 pub struct Claim {
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub claimed_here: bool,
     pub claimed_at_ms: i64,
 }
@@ -55,6 +56,8 @@ async fn claim(
 ) -> Result<Json<Claim>, ApiError> {
     let account_id = account(&s, &headers, &connect).await?;
     check_installation_id(&body.installation_id)?;
+    // A number that cannot be an order is "not found", as a lookup would answer.
+    let order_no = OrderNo::parse(&order_no).map_err(|_| ApiError::NotFound)?;
     // Only this account's credit receipts can be claimed; anything else is "not found".
     let kind: Option<String> = sqlx::query_scalar(
         "SELECT o.kind FROM receipts r JOIN orders o ON o.order_no = r.order_no

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use inkstone_domain::Fen;
+
 pub const USAGE: &str = "\
 usage:
   inkstone-server [--config FILE]                     serve (settings: docs/server.md)
@@ -40,7 +42,7 @@ pub enum Command {
     Refund {
         order_no: inkstone_domain::OrderNo,
         /// `None`: what is left of the order.
-        fen: Option<i64>,
+        fen: Option<Fen>,
         reason: String,
         config: Option<PathBuf>,
     },
@@ -56,6 +58,38 @@ pub enum CliError {
     Repeated(&'static str),
     #[error("`{0}` has an invalid value")]
     Invalid(&'static str),
+    #[error("`--fen` {0}")]
+    Fen(#[from] FenArgError),
+}
+
+/// Why the amount of `--fen` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FenArgError {
+    /// Occurs when the value is not a whole number (`1.5`, `abc`, `1e3`).
+    #[error("must be a whole number of fen (1 yuan = 100 fen)")]
+    NotANumber,
+    /// Occurs when the value is 0 or negative: a refund moves money back, or nothing.
+    #[error("must be more than 0")]
+    NotPositive,
+    /// Occurs when the value is over 100,000,000 yuan, more than any order.
+    #[error("is more than 100,000,000 yuan")]
+    TooLarge,
+}
+
+/// The largest refund the command takes: 100,000,000 yuan, the providers' ceiling too.
+const MAX_REFUND_FEN: i64 = 10_000_000_000;
+
+/// `--fen N`, parsed into [`Fen`] here at the edge: a positive whole number of fen.
+pub fn parse_fen(text: &str) -> Result<Fen, FenArgError> {
+    let n: i64 = text.parse().map_err(|_| FenArgError::NotANumber)?;
+    let fen = Fen::new(n).map_err(|_| FenArgError::NotPositive)?;
+    if !fen.is_positive() {
+        return Err(FenArgError::NotPositive);
+    }
+    if n > MAX_REFUND_FEN {
+        return Err(FenArgError::TooLarge);
+    }
+    Ok(fen)
 }
 
 /// The longest refund reason: WeChat Pay takes 80 characters.
@@ -120,14 +154,7 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
         ["refund", order_no] => {
             let order_no = inkstone_domain::OrderNo::parse(order_no)
                 .map_err(|_| CliError::Invalid("ORDER_NO"))?;
-            let fen = fen
-                .map(|f| {
-                    f.parse::<i64>()
-                        .ok()
-                        .filter(|n| (1..=10_000_000_000).contains(n))
-                        .ok_or(CliError::Invalid("--fen"))
-                })
-                .transpose()?;
+            let fen = fen.map(parse_fen).transpose()?;
             let reason = reason.ok_or(CliError::MissingValue("--reason"))?.trim();
             if reason.is_empty()
                 || reason.chars().count() > MAX_REASON_CHARS
@@ -237,7 +264,7 @@ mod tests {
             ]),
             Ok(Command::Refund {
                 order_no: "IK20261125120000ABCDEFGHJK".parse().unwrap(),
-                fen: Some(300),
+                fen: Some(Fen::new(300).unwrap()),
                 reason: "duplicate purchase".into(),
                 config: None
             })
@@ -255,30 +282,6 @@ mod tests {
             vec!["refund", "IK20261125120000ABCDEFGHJK"],
             vec!["refund", "IK1", "--reason", "x"],
             vec!["refund", "IK20261125120000ABCDEFGHJK", "--reason", " "],
-            vec![
-                "refund",
-                "IK20261125120000ABCDEFGHJK",
-                "--reason",
-                "x",
-                "--fen",
-                "0",
-            ],
-            vec![
-                "refund",
-                "IK20261125120000ABCDEFGHJK",
-                "--reason",
-                "x",
-                "--fen",
-                "-5",
-            ],
-            vec![
-                "refund",
-                "IK20261125120000ABCDEFGHJK",
-                "--reason",
-                "x",
-                "--fen",
-                "1.5",
-            ],
             vec!["refund", "IK20261125120000ABCDEFGHJK", "--reason", "a\nb"],
             vec![
                 "refund",
@@ -301,7 +304,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn fen_is_a_positive_whole_number_parsed_at_the_edge() {
+        let refund = |fen: &str| {
+            p(&[
+                "refund",
+                "IK20261125120000ABCDEFGHJK",
+                "--reason",
+                "x",
+                "--fen",
+                fen,
+            ])
+        };
+        for (text, error) in [
+            ("0", FenArgError::NotPositive),
+            ("-5", FenArgError::NotPositive),
+            ("-0", FenArgError::NotPositive),
+            ("1.5", FenArgError::NotANumber),
+            ("abc", FenArgError::NotANumber),
+            ("", FenArgError::NotANumber),
+            ("1e3", FenArgError::NotANumber),
+            ("99999999999999999999", FenArgError::NotANumber),
+            ("10000000001", FenArgError::TooLarge),
+        ] {
+            assert_eq!(refund(text), Err(CliError::Fen(error)), "{text:?}");
+        }
+        for (text, fen) in [("1", 1), ("+7", 7), ("10000000000", 10_000_000_000)] {
+            assert!(
+                matches!(refund(text), Ok(Command::Refund { fen: Some(f), .. }) if f == fen),
+                "{text:?}"
+            );
+        }
+    }
+
     proptest::proptest! {
+        /// Any `--fen` text: a positive amount within the bound or a typed refusal.
+        #[test]
+        fn any_fen_text_is_an_amount_or_refused(text in "\\PC{0,24}|[-+0-9.]{0,14}") {
+            match parse_fen(&text) {
+                Ok(fen) => proptest::prop_assert!((1..=MAX_REFUND_FEN).contains(&fen.get())),
+                Err(_) => proptest::prop_assert!(text.parse::<i64>().map_or(true, |n| !(1..=MAX_REFUND_FEN).contains(&n))),
+            }
+        }
+
+
         /// Any arguments: a command or a typed error, never a panic; nothing unknown is
         /// taken for "serve".
         #[test]

@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use chrono::{FixedOffset, TimeZone, Utc};
+use inkstone_domain::{Fen, OrderNo};
 use inkstone_pay::alipay::{self, AlipayError};
 use inkstone_pay::wechat::{Merchant, SignedHeaders, WechatError};
 use inkstone_pay::{bill, HttpRequest, PaidTransaction};
 
 use crate::config::{AlipayConfig, WechatConfig};
 use crate::error::ApiError;
-use crate::orders::PaymentEvidence;
+use crate::orders::{evidence_order_no, PaymentEvidence};
 
 /// Why a provider's settings cannot be used (at start, before anything is served).
 #[derive(Debug, thiserror::Error)]
@@ -122,15 +123,17 @@ fn bill_err(provider: &str) -> impl Fn(bill::BillError) -> ApiError + '_ {
     move |e| ApiError::Provider(format!("{provider} bill: {e}"))
 }
 
-fn evidence(provider: &str, p: PaidTransaction) -> PaymentEvidence {
-    PaymentEvidence {
+/// A provider's verified word as evidence; its order number is parsed here, where it
+/// comes in (one that cannot be ours is an unknown order, as a lookup would find).
+fn evidence(provider: &str, p: PaidTransaction) -> Result<PaymentEvidence, ApiError> {
+    Ok(PaymentEvidence {
         provider: provider.into(),
-        order_no: p.order_no,
+        order_no: evidence_order_no(&p.order_no)?,
         amount_fen: p.amount_fen,
         currency: p.currency,
         provider_txn_id: p.provider_txn_id,
         paid_at: p.paid_at,
-    }
+    })
 }
 
 /// Where a refund stands at the provider.
@@ -139,7 +142,7 @@ pub struct RefundState {
     /// `PROCESSING`, `SUCCESS`, `CLOSED` or `ABNORMAL`.
     pub status: String,
     pub provider_refund_id: Option<String>,
-    pub refund_fen: i64,
+    pub refund_fen: Fen,
 }
 
 pub struct Wechat {
@@ -226,9 +229,9 @@ impl Wechat {
     /// Native order → `code_url` for the QR code.
     pub async fn create(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         description: &str,
-        amount_fen: i64,
+        amount_fen: Fen,
         expires_at_ms: i64,
     ) -> Result<String, ApiError> {
         // Whole seconds: WeChat Pay's time_expire has no fraction.
@@ -283,11 +286,11 @@ impl Wechat {
             .merchant
             .notification(&h, body, Utc::now().timestamp())
             .map_err(wx)?;
-        Ok(evidence("wechat", self.merchant.paid(&t).map_err(wx)?))
+        evidence("wechat", self.merchant.paid(&t).map_err(wx)?)
     }
 
     /// The active query: `Some` when WeChat Pay says the order is paid.
-    pub async fn query(&self, order_no: &str) -> Result<Option<PaymentEvidence>, ApiError> {
+    pub async fn query(&self, order_no: &OrderNo) -> Result<Option<PaymentEvidence>, ApiError> {
         let req = self
             .merchant
             .query(order_no, Utc::now().timestamp())
@@ -307,7 +310,7 @@ impl Wechat {
             .query_answer(&h, &body, Utc::now().timestamp())
             .map_err(wx_call)?;
         match self.merchant.paid(&t) {
-            Ok(p) => Ok(Some(evidence("wechat", p))),
+            Ok(p) => evidence("wechat", p).map(Some),
             Err(WechatError::NotPaid(_)) => Ok(None),
             Err(e) => Err(wx_call(e)),
         }
@@ -320,11 +323,11 @@ impl Wechat {
     /// Asks for a refund under our stable `refund_no` (sent again, it refunds once).
     pub async fn refund(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         refund_no: &str,
         reason: &str,
-        refund_fen: i64,
-        total_fen: i64,
+        refund_fen: Fen,
+        total_fen: Fen,
     ) -> Result<RefundState, ApiError> {
         let req = self
             .merchant
@@ -355,9 +358,9 @@ impl Wechat {
     /// Where our refund `refund_no` stands; `None` when WeChat Pay does not know it.
     pub async fn refund_query(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         refund_no: &str,
-        refund_fen: i64,
+        refund_fen: Fen,
     ) -> Result<Option<RefundState>, ApiError> {
         let req = self
             .merchant
@@ -382,11 +385,11 @@ impl Wechat {
     /// A signed refund answer must be the refund we asked for.
     fn refund_state(
         r: inkstone_pay::wechat::Refund,
-        order_no: &str,
+        order_no: &OrderNo,
         refund_no: &str,
-        refund_fen: i64,
+        refund_fen: Fen,
     ) -> Result<RefundState, ApiError> {
-        if r.out_refund_no != refund_no || r.out_trade_no != order_no {
+        if r.out_refund_no != refund_no || r.out_trade_no != order_no.as_str() {
             return Err(ApiError::Provider(
                 "WeChat Pay refund answer names another refund".into(),
             ));
@@ -421,7 +424,7 @@ impl Wechat {
         &self,
         t: &inkstone_pay::wechat::Transaction,
     ) -> Result<PaymentEvidence, ApiError> {
-        Ok(evidence("wechat", self.merchant.paid(t).map_err(wx)?))
+        evidence("wechat", self.merchant.paid(t).map_err(wx)?)
     }
 
     /// The day's trade bill (`yyyy-MM-dd`): the signed answer's SHA-1 checked against
@@ -466,7 +469,7 @@ impl Wechat {
             .map_err(bill_err("WeChat Pay"))
     }
 
-    pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {
+    pub async fn close(&self, order_no: &OrderNo) -> Result<(), ApiError> {
         let req = self
             .merchant
             .close(order_no, Utc::now().timestamp())
@@ -542,9 +545,9 @@ impl Alipay {
 
     pub async fn create(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         subject: &str,
-        amount_fen: i64,
+        amount_fen: Fen,
         ttl_minutes: u32,
     ) -> Result<String, ApiError> {
         let req = self
@@ -571,18 +574,18 @@ impl Alipay {
     pub fn notification(&self, form_body: &str) -> Result<Option<PaymentEvidence>, ApiError> {
         let n = self.app.verify_notify(form_body).map_err(ali)?;
         match self.app.paid_from_notify(&n) {
-            Ok(p) => Ok(Some(evidence("alipay", p))),
+            Ok(p) => evidence("alipay", p).map(Some),
             // WAIT_BUYER_PAY, TRADE_CLOSED: acknowledged, nothing to do.
             Err(AlipayError::NotPaid(_)) => Ok(None),
             Err(e) => Err(ali(e)),
         }
     }
 
-    pub async fn query(&self, order_no: &str) -> Result<Option<PaymentEvidence>, ApiError> {
+    pub async fn query(&self, order_no: &OrderNo) -> Result<Option<PaymentEvidence>, ApiError> {
         let req = self.app.query(order_no, Utc::now()).map_err(ali_call)?;
         match self.call(req, "alipay.trade.query").await? {
             Ok(v) => match self.app.paid_from_query(&v) {
-                Ok(p) => Ok(Some(evidence("alipay", p))),
+                Ok(p) => evidence("alipay", p).map(Some),
                 Err(AlipayError::NotPaid(_)) => Ok(None),
                 Err(e) => Err(ali_call(e)),
             },
@@ -598,9 +601,9 @@ impl Alipay {
     /// synchronously (code 10000), and answers a repeated call without refunding again.
     pub async fn refund(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         refund_no: &str,
-        refund_fen: i64,
+        refund_fen: Fen,
         reason: &str,
     ) -> Result<(), ApiError> {
         let req = self
@@ -611,7 +614,10 @@ impl Alipay {
             .call(req, "alipay.trade.refund")
             .await?
             .map_err(ali_call)?;
-        if v["out_trade_no"].as_str().is_some_and(|o| o != order_no) {
+        if v["out_trade_no"]
+            .as_str()
+            .is_some_and(|o| o != order_no.as_str())
+        {
             return Err(ApiError::Provider(
                 "Alipay refund answer names another order".into(),
             ));
@@ -623,9 +629,9 @@ impl Alipay {
     /// `None` while it knows no such refund.
     pub async fn refund_query(
         &self,
-        order_no: &str,
+        order_no: &OrderNo,
         refund_no: &str,
-        refund_fen: i64,
+        refund_fen: Fen,
     ) -> Result<Option<RefundState>, ApiError> {
         let req = self
             .app
@@ -709,7 +715,7 @@ impl Alipay {
             .map_err(bill_err("Alipay"))
     }
 
-    pub async fn close(&self, order_no: &str) -> Result<(), ApiError> {
+    pub async fn close(&self, order_no: &OrderNo) -> Result<(), ApiError> {
         let req = self.app.close(order_no, Utc::now()).map_err(ali_call)?;
         match self.call(req, "alipay.trade.close").await? {
             // Closed, or never scanned (nothing to close), or already final.

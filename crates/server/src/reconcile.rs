@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{NaiveDate, TimeZone};
+use inkstone_domain::{Fen, OrderNo};
 use inkstone_pay::bill::{Bill, LineKind};
 
 use crate::app::{self, AppState};
@@ -26,12 +27,13 @@ use crate::orders::{self, PaidOutcome, PaymentEvidence};
 /// Why a bill line or an order does not agree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
-    /// The bill names an order number we never issued.
+    /// The bill names an order number we never issued (also one that does not parse as
+    /// an order number: we never issue such).
     UnknownOrder,
     /// The order exists but belongs to another provider.
     OtherProvider { ours: String },
     /// The bill's amount is not the order's: never settled, someone must look.
-    AmountDiffers { bill_fen: i64, order_fen: i64 },
+    AmountDiffers { bill_fen: Fen, order_fen: Fen },
     /// Paid at the provider, but expired or closed here: now recorded as a late payment.
     PaidThereClosedHere { status: String },
     /// Paid here under another provider transaction id.
@@ -65,6 +67,8 @@ impl Mismatch {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The order number as the bill or the order has it: text, since a bill line's may not
+    /// parse (that is the finding), and empty for a finding about the whole bill.
     pub order_no: String,
     /// The provider's transaction id, or the refund number of a refund line.
     pub reference: String,
@@ -82,7 +86,7 @@ pub struct Report {
     /// Payment lines whose order was already paid here with that transaction.
     pub matched: usize,
     /// Orders this run made paid (their receipts issued).
-    pub settled: Vec<String>,
+    pub settled: Vec<OrderNo>,
     pub findings: Vec<Finding>,
     /// The bill could not be had or trusted (provider down, hash mismatch): nothing of
     /// this provider was matched; the detail is for the operator.
@@ -231,17 +235,28 @@ pub async fn reconcile_bill(
                 continue;
             }
             LineKind::Refund => {
-                if !crate::refund::known_refund(state, provider, &line.order_no, &line.refund_no)
-                    .await?
-                {
+                // A number that does not parse was never ours, so neither is its refund.
+                let known = match OrderNo::parse(&line.order_no) {
+                    Ok(no) => {
+                        crate::refund::known_refund(state, provider, &no, &line.refund_no).await?
+                    }
+                    Err(_) => false,
+                };
+                if !known {
                     report.findings.push(finding(Mismatch::RefundNotRecorded));
                 }
                 continue;
             }
             LineKind::Payment => {}
         }
-        in_bill.insert(line.order_no.clone());
-        let Some(order) = orders::fetch(&state.db, &line.order_no).await? else {
+        // The bill's order number is parsed once, here; one that does not parse is an order
+        // we never issued.
+        let Ok(order_no) = OrderNo::parse(&line.order_no) else {
+            report.findings.push(finding(Mismatch::UnknownOrder));
+            continue;
+        };
+        in_bill.insert(order_no.clone());
+        let Some(order) = orders::fetch(&state.db, &order_no).await? else {
             report.findings.push(finding(Mismatch::UnknownOrder));
             continue;
         };
@@ -251,10 +266,10 @@ pub async fn reconcile_bill(
             }));
             continue;
         }
-        if order.amount_fen.get() != line.amount_fen {
+        if order.amount_fen != line.amount_fen {
             report.findings.push(finding(Mismatch::AmountDiffers {
                 bill_fen: line.amount_fen,
-                order_fen: order.amount_fen.get(),
+                order_fen: order.amount_fen,
             }));
             continue;
         }
@@ -294,7 +309,7 @@ pub async fn reconcile_bill(
     }
     // Paid here that (Beijing) day through this provider, but not in its bill.
     if let Some((start, end)) = day_bounds_ms(date) {
-        let paid: Vec<(String, Option<String>)> = sqlx::query_as(
+        let paid: Vec<(OrderNo, Option<String>)> = sqlx::query_as(
             "SELECT order_no, provider_txn_id FROM orders
              WHERE provider = $1 AND status = 'PAID' AND paid_at_ms >= $2 AND paid_at_ms < $3
              ORDER BY paid_at_ms",
@@ -307,7 +322,7 @@ pub async fn reconcile_bill(
         for (order_no, txn) in paid {
             if !in_bill.contains(&order_no) && !report.settled.contains(&order_no) {
                 report.findings.push(Finding {
-                    order_no,
+                    order_no: order_no.to_string(),
                     reference: txn.unwrap_or_default(),
                     mismatch: Mismatch::PaidHereNotInBill,
                 });
@@ -317,7 +332,7 @@ pub async fn reconcile_bill(
     Ok(report)
 }
 
-async fn paid_txn(state: &AppState, order_no: &str) -> Result<Option<String>, ApiError> {
+async fn paid_txn(state: &AppState, order_no: &OrderNo) -> Result<Option<String>, ApiError> {
     Ok(
         sqlx::query_scalar("SELECT provider_txn_id FROM orders WHERE order_no = $1")
             .bind(order_no)

@@ -6,11 +6,12 @@
 
 use chrono::{TimeZone, Utc};
 use hmac::{Hmac, Mac};
+use inkstone_domain::{Fen, OrderNo};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::error::ApiError;
-use crate::orders::PaymentEvidence;
+use crate::orders::{evidence_order_no, PaymentEvidence};
 
 pub const PROVIDER: &str = "sandbox";
 pub const SIGNATURE_HEADER: &str = "x-sandbox-signature";
@@ -21,8 +22,10 @@ pub const WINDOW_SECS: i64 = 300;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Notification {
+    /// Text on the wire: parsed by [`SandboxKey::verify`] like any provider's.
     pub order_no: String,
-    pub amount_fen: i64,
+    /// Integer fen; a negative amount is a malformed body.
+    pub amount_fen: Fen,
     pub currency: String,
     pub txn_id: String,
     /// Unix seconds.
@@ -84,7 +87,7 @@ impl SandboxKey {
             .ok_or_else(|| ApiError::Rejected("bad paid_at".into()))?;
         Ok(PaymentEvidence {
             provider: PROVIDER.into(),
-            order_no: n.order_no,
+            order_no: evidence_order_no(&n.order_no)?,
             amount_fen: n.amount_fen,
             currency: n.currency,
             provider_txn_id: n.txn_id,
@@ -94,8 +97,8 @@ impl SandboxKey {
 }
 
 /// The pay page a phone opens from the QR code.
-pub fn pay_page(order_no: &str, amount_fen: i64, sku: &str, status: &str) -> String {
-    let yuan = format!("{}.{:02}", amount_fen / 100, amount_fen % 100);
+pub fn pay_page(order_no: &OrderNo, amount_fen: Fen, sku: &str, status: &str) -> String {
+    let yuan = inkstone_pay::money::fen_to_yuan(amount_fen);
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -118,4 +121,54 @@ pub fn pay_page(order_no: &str, amount_fen: i64, sku: &str, status: &str) -> Str
         no = esc(order_no),
         sku = esc(sku)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The sandbox's message is parsed like a provider's: integer fen that is never
+    /// negative, and an order number that must parse (else "unknown order", as a lookup
+    /// would answer).
+    #[test]
+    fn amounts_and_order_numbers_are_parsed_where_the_notification_comes_in() {
+        let key = SandboxKey::new(b"test-sandbox-key");
+        let now = 1_795_000_000;
+        let verify = |body: serde_json::Value| {
+            let body = body.to_string().into_bytes();
+            key.verify(&now.to_string(), &key.sign(now, &body), &body, now)
+        };
+        let good = json!({"order_no": "IK20261125120000ABCDEFGHJK", "amount_fen": 1000,
+                          "currency": "CNY", "txn_id": "SBX1", "paid_at": now});
+        let evidence = verify(good.clone()).unwrap();
+        assert_eq!(evidence.order_no, "IK20261125120000ABCDEFGHJK");
+        assert_eq!(evidence.amount_fen, Fen::new(1000).unwrap());
+        for (field, value, why) in [
+            ("amount_fen", json!(-1000), "malformed body"),
+            ("amount_fen", json!(10.5), "malformed body"),
+            (
+                "amount_fen",
+                json!(9_223_372_036_854_775_808u64),
+                "malformed body",
+            ),
+            ("order_no", json!("IK/../x"), "unknown order"),
+            ("order_no", json!("IK1"), "unknown order"),
+        ] {
+            let mut body = good.clone();
+            body[field] = value.clone();
+            match verify(body) {
+                Err(ApiError::Rejected(text)) => assert_eq!(text, why, "{field} {value}"),
+                other => panic!("{field} {value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_pay_page_shows_yuan_with_two_decimals() {
+        let no: OrderNo = "IK20261125120000ABCDEFGHJK".parse().unwrap();
+        let page = pay_page(&no, Fen::new(1005).unwrap(), "credits_100", "PENDING");
+        assert!(page.contains("¥10.05"), "{page}");
+        assert!(page.contains("/sandbox/pay/IK20261125120000ABCDEFGHJK/confirm"));
+    }
 }

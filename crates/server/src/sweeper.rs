@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use inkstone_domain::OrderNo;
 use tokio::sync::watch;
 
 use crate::app::{self, AppState};
@@ -65,7 +66,7 @@ pub(crate) fn spawn(
 
 /// Claims `order_no` for this instance until `now + CLAIM_MS`; false when another
 /// instance holds it.
-async fn claim(state: &AppState, order_no: &str, now: i64) -> Result<bool, ApiError> {
+async fn claim(state: &AppState, order_no: &OrderNo, now: i64) -> Result<bool, ApiError> {
     let done = sqlx::query(
         "UPDATE orders SET sweep_claim_ms = $1 WHERE order_no = $2 AND sweep_claim_ms <= $3",
     )
@@ -84,7 +85,7 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<Round, ApiError> {
     let lead_ms = (state.config.sweep_interval_secs as i64)
         .saturating_mul(2000)
         .max(60_000);
-    let due: Vec<(String, String, i64)> = sqlx::query_as(
+    let due: Vec<(OrderNo, String, i64)> = sqlx::query_as(
         "SELECT order_no, provider, expires_at_ms FROM orders
          WHERE status = 'PENDING' AND expires_at_ms <= $1 AND sweep_claim_ms <= $2
          ORDER BY expires_at_ms LIMIT $3",
@@ -141,7 +142,7 @@ pub async fn sweep(state: &AppState, now: i64) -> Result<Round, ApiError> {
             }
         }
     }
-    let ended: Vec<String> = sqlx::query_scalar(
+    let ended: Vec<OrderNo> = sqlx::query_scalar(
         "SELECT order_no FROM orders
          WHERE close_state = 'pending' AND status IN ('EXPIRED', 'CLOSED') AND sweep_claim_ms <= $1
          ORDER BY updated_at_ms LIMIT $2",

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use inkstone_domain::Fen;
 use inkstone_pay::receipt::{Purchase, SignedReceipt, TrustedKeys};
 use inkstone_server::orders::{self, PaidOutcome, PaymentEvidence};
 use inkstone_server::sandbox::SandboxKey;
@@ -342,8 +343,8 @@ async fn a_hundred_duplicate_notifications_make_one_paid_transition_and_one_rece
         let state = state.clone();
         let evidence = PaymentEvidence {
             provider: "sandbox".into(),
-            order_no: no.clone(),
-            amount_fen: 5000,
+            order_no: no.parse().unwrap(),
+            amount_fen: Fen::new(5000).unwrap(),
             currency: "CNY".into(),
             provider_txn_id: "T-dup".into(),
             paid_at: chrono::Utc::now(),
@@ -369,8 +370,8 @@ async fn a_hundred_duplicate_notifications_make_one_paid_transition_and_one_rece
 fn evidence_for(no: &str, amount_fen: i64, txn: &str) -> PaymentEvidence {
     PaymentEvidence {
         provider: "sandbox".into(),
-        order_no: no.to_string(),
-        amount_fen,
+        order_no: no.parse().unwrap(),
+        amount_fen: Fen::new(amount_fen).unwrap(),
         currency: "CNY".into(),
         provider_txn_id: txn.into(),
         paid_at: chrono::Utc::now(),

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
+use inkstone_domain::{Fen, OrderNo};
 use inkstone_pay::receipt::TrustedKeys;
 use inkstone_pay::revocation::SignedRevocation;
 use inkstone_pay::testkit::*;
@@ -33,7 +34,7 @@ const DAY: &str = "2026-11-25";
 #[derive(Clone)]
 struct ProviderRefund {
     order_no: String,
-    fen: i64,
+    fen: Fen,
     queries: usize,
 }
 
@@ -83,7 +84,7 @@ async fn wx_create(body: String) -> Response {
 }
 
 async fn wx_query(State(f): State<Arc<Fake>>, Path(no): Path<String>) -> Response {
-    let mut t = wechat_transaction(&no, 1000);
+    let mut t = wechat_transaction(&no, fen(1000));
     if !f.paid.lock().unwrap().contains_key(&no) {
         t.trade_state = "NOTPAY".into();
     }
@@ -155,7 +156,7 @@ async fn wx_refund(State(f): State<Arc<Fake>>, body: String) -> Response {
         .entry(no.clone())
         .or_insert(ProviderRefund {
             order_no,
-            fen: v["amount"]["refund"].as_i64().unwrap_or(0),
+            fen: Fen::new(v["amount"]["refund"].as_i64().unwrap_or(0)).unwrap_or(Fen::ZERO),
             queries: 0,
         })
         .clone();
@@ -225,7 +226,7 @@ async fn ali_gateway(State(f): State<Arc<Fake>>, body: String) -> Response {
             f.refund_calls.fetch_add(1, Ordering::SeqCst);
             let request_no = biz["out_request_no"].as_str().unwrap_or("").to_string();
             let fen = inkstone_pay::money::yuan_to_fen(biz["refund_amount"].as_str().unwrap_or(""))
-                .unwrap_or(0);
+                .unwrap_or(Fen::ZERO);
             let mut refunds = f.refunds.lock().unwrap();
             let fresh = !refunds.contains_key(&request_no);
             refunds.entry(request_no).or_insert(ProviderRefund {
@@ -233,11 +234,11 @@ async fn ali_gateway(State(f): State<Arc<Fake>>, body: String) -> Response {
                 fen,
                 queries: 0,
             });
-            let total: i64 = refunds
+            let total = refunds
                 .values()
                 .filter(|r| r.order_no == no)
-                .map(|r| r.fen)
-                .sum();
+                .try_fold(Fen::ZERO, |sum, r| sum.checked_add(r.fen))
+                .unwrap();
             json!({"code": "10000", "msg": "Success", "trade_no": format!("2026112522001{no}"), "out_trade_no": no,
                    "fund_change": if fresh { "Y" } else { "N" }, "refund_fee": inkstone_pay::money::fen_to_yuan(total)})
         }
@@ -368,7 +369,7 @@ async fn setup_with(change: impl FnOnce(&mut Config)) -> Setup {
     }
 }
 
-async fn order(c: &support::Client, provider: &str) -> String {
+async fn order(c: &support::Client, provider: &str) -> OrderNo {
     let (status, v) = c
         .post(
             "/v1/orders",
@@ -376,21 +377,25 @@ async fn order(c: &support::Client, provider: &str) -> String {
         )
         .await;
     assert_eq!(status, 201, "{v}");
-    v["order_no"].as_str().unwrap().to_string()
+    v["order_no"].as_str().unwrap().parse().unwrap()
+}
+
+fn fen(n: i64) -> Fen {
+    Fen::new(n).unwrap()
 }
 
 /// Paid here through the normal path (as a notification would), at `paid_at`.
-async fn pay_here(s: &Setup, provider: &str, no: &str, txn: &str, paid_at: &str) {
+async fn pay_here(s: &Setup, provider: &str, no: &OrderNo, txn: &str, paid_at: &str) {
     let evidence = PaymentEvidence {
         provider: provider.into(),
-        order_no: no.into(),
-        amount_fen: 1000,
+        order_no: no.clone(),
+        amount_fen: fen(1000),
         currency: "CNY".into(),
         provider_txn_id: txn.into(),
         paid_at: paid_at.parse().unwrap(),
     };
     s.server.state.paid(&evidence).await.unwrap();
-    s.fake.paid.lock().unwrap().insert(no.into(), 1000);
+    s.fake.paid.lock().unwrap().insert(no.to_string(), 1000);
 }
 
 async fn count(s: &Setup, sql: &str) -> i64 {
@@ -441,31 +446,49 @@ async fn reconciliation_settles_unrecorded_payments_once_and_lists_every_mismatc
         .await
         .unwrap();
     let unknown = "IK20261125000000UNKNOWN000";
+    // Numbers that do not parse as order numbers (a bill may list anything up to 64
+    // characters): orders we never issued, and refunds we never asked for; never a panic.
+    let (too_long, odd) = ("IK".repeat(20), "IK.2026/1125");
     *s.fake.wechat_bill.lock().unwrap() = vec![
-        BillRow::payment(&a, &format!("4200{a}"), 1000, "2026-11-25 12:03:10"),
-        BillRow::payment(&b, &format!("4200{b}"), 1000, "2026-11-25 12:00:00"),
-        BillRow::payment(unknown, "4200999", 1000, "2026-11-25 12:10:00"),
+        BillRow::payment(&a, &format!("4200{a}"), fen(1000), "2026-11-25 12:03:10"),
+        BillRow::payment(&b, &format!("4200{b}"), fen(1000), "2026-11-25 12:00:00"),
+        BillRow::payment(unknown, "4200999", fen(1000), "2026-11-25 12:10:00"),
+        BillRow::payment(odd, "4200998", fen(1000), "2026-11-25 12:11:00"),
         BillRow::refund(
             &b,
             &format!("4200{b}"),
-            1000,
+            fen(1000),
             "RFNOTOURS1",
-            1000,
+            fen(1000),
             "2026-11-25 14:00:00",
+        ),
+        BillRow::refund(
+            odd,
+            "4200998",
+            fen(1000),
+            "RFNOTOURS2",
+            fen(1000),
+            "2026-11-25 14:01:00",
         ),
     ];
     *s.fake.alipay_bill.lock().unwrap() = vec![
         BillRow::payment(
             &d,
             &format!("2026112522001{d}"),
-            2000,
+            fen(2000),
             "2026-11-25 09:00:00",
         ),
         BillRow::payment(
             &e,
             &format!("2026112522001{e}"),
-            1000,
+            fen(1000),
             "2026-11-25 09:30:00",
+        ),
+        BillRow::payment(
+            &too_long,
+            "2026112522001999",
+            fen(1000),
+            "2026-11-25 09:40:00",
         ),
     ];
     // The database may be shared with other tests (PostgreSQL): count only this account's.
@@ -477,13 +500,13 @@ async fn reconciliation_settles_unrecorded_payments_once_and_lists_every_mismatc
     let ours: std::collections::HashSet<String> = [&a, &b, &f, &d, &e]
         .iter()
         .map(|x| x.to_string())
-        .chain([unknown.to_string()])
+        .chain([unknown.to_string(), too_long.clone(), odd.to_string()])
         .collect();
     let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
 
     let reports = reconcile_day(&s.server.state, date).await.unwrap();
     let (wx, ali) = (&reports[0], &reports[1]);
-    assert_eq!((wx.provider.as_str(), wx.lines), ("wechat", 4));
+    assert_eq!((wx.provider.as_str(), wx.lines), ("wechat", 6));
     assert_eq!(wx.settled, vec![a.clone()]);
     assert_eq!(wx.matched, 1, "{wx}");
     let kinds = |r: &inkstone_server::reconcile::Report| {
@@ -498,22 +521,25 @@ async fn reconciliation_settles_unrecorded_payments_once_and_lists_every_mismatc
     };
     let mut want = vec![
         (unknown.to_string(), "unknown_order"),
-        (b.clone(), "refund_not_recorded"),
-        (f.clone(), "paid_here_not_in_bill"),
+        (odd.to_string(), "unknown_order"),
+        (odd.to_string(), "refund_not_recorded"),
+        (b.to_string(), "refund_not_recorded"),
+        (f.to_string(), "paid_here_not_in_bill"),
     ];
     want.sort();
     assert_eq!(kinds(wx), want, "{wx}");
     assert_eq!(ali.settled, vec![e.clone()]);
     let mut want = vec![
-        (d.clone(), "amount_differs"),
-        (e.clone(), "paid_there_closed_here"),
+        (d.to_string(), "amount_differs"),
+        (e.to_string(), "paid_there_closed_here"),
+        (too_long.clone(), "unknown_order"),
     ];
     want.sort();
     assert_eq!(kinds(ali), want, "{ali}");
     assert!(ali.findings.iter().any(|x| x.mismatch
         == Mismatch::AmountDiffers {
-            bill_fen: 2000,
-            order_fen: 1000
+            bill_fen: fen(2000),
+            order_fen: fen(1000)
         }));
     // A settled through the PAID path, with its receipt; E as a late payment; D untouched.
     assert_eq!(status_of(&s, &a).await, ("PAID".into(), 0));
@@ -549,7 +575,7 @@ async fn reconciliation_settles_unrecorded_payments_once_and_lists_every_mismatc
     s.fake.wechat_bill.lock().unwrap().push(BillRow::payment(
         &g,
         &format!("4200{g}"),
-        1000,
+        fen(1000),
         "2026-11-25 15:00:00",
     ));
     s.fake.tamper.store(true, Ordering::SeqCst);
@@ -559,7 +585,7 @@ async fn reconciliation_settles_unrecorded_payments_once_and_lists_every_mismatc
     assert_eq!(reports[0].lines, 0);
     assert!(reports[0].to_string().contains("cannot reconcile"));
     // The other provider is still reconciled.
-    assert!(reports[1].error.is_none() && reports[1].lines == 2);
+    assert!(reports[1].error.is_none() && reports[1].lines == 3);
     assert_eq!(status_of(&s, &g).await.0, "PENDING");
     s.fake.tamper.store(false, Ordering::SeqCst);
 
@@ -618,15 +644,18 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
 
     // Bad input changes nothing.
     let pending = order(&c, "wechat").await;
-    for (no, fen, reason) in [
-        ("IK20261125000000NOSUCHORDR", None, "x"),
-        (pending.as_str(), None, "x"),
-        (wx.as_str(), Some(1001), "x"),
-        (wx.as_str(), Some(0), "x"),
-        (wx.as_str(), None, " "),
+    let nosuch: OrderNo = "IK20261125000000NOSUCHORDR".parse().unwrap();
+    for (no, amount, reason) in [
+        (&nosuch, None, "x"),
+        (&pending, None, "x"),
+        (&wx, Some(fen(1001)), "x"),
+        (&wx, Some(Fen::ZERO), "x"),
+        (&wx, None, " "),
     ] {
-        let e = refund::request(state, no, fen, reason).await.unwrap_err();
-        assert_eq!(e.kind(), "bad_request", "{no} {fen:?}: {e:?}");
+        let e = refund::request(state, no, amount, reason)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), "bad_request", "{no} {amount:?}: {e:?}");
     }
     assert_eq!(
         count(
@@ -640,7 +669,7 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
 
     // 3 yuan back; the provider makes it but answers after our timeout.
     s.fake.slow_refund.store(true, Ordering::SeqCst);
-    let first = refund::refund_and_follow(state, &wx, Some(300), "重复购买")
+    let first = refund::refund_and_follow(state, &wx, Some(fen(300)), "重复购买")
         .await
         .unwrap_err();
     assert_eq!(first.kind(), "provider_error");
@@ -657,14 +686,14 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
     );
     // Another amount while it is open is refused; the same command resumes it.
     assert_eq!(
-        refund::request(state, &wx, Some(500), "x")
+        refund::request(state, &wx, Some(fen(500)), "x")
             .await
             .unwrap_err()
             .kind(),
         "bad_request"
     );
     s.fake.processing_queries.store(1, Ordering::SeqCst);
-    let done = refund::refund_and_follow(state, &wx, Some(300), "重复购买")
+    let done = refund::refund_and_follow(state, &wx, Some(fen(300)), "重复购买")
         .await
         .unwrap();
     assert_eq!(
@@ -715,7 +744,7 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
 
     // The rest: more than is left is refused; all that is left is the default.
     assert_eq!(
-        refund::request(state, &wx, Some(701), "x")
+        refund::request(state, &wx, Some(fen(701)), "x")
             .await
             .unwrap_err()
             .kind(),
@@ -784,7 +813,7 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
         .alipay
         .as_ref()
         .unwrap()
-        .refund(&ali, &done.refund_no, 1000, "用户申请")
+        .refund(&ali, &done.refund_no, fen(1000), "用户申请")
         .await
         .unwrap();
     refund::follow(state, &done.refund_no).await.unwrap();
@@ -794,7 +823,7 @@ async fn refunds_are_made_once_under_a_stable_number_and_revoke_the_receipt() {
             .lock()
             .unwrap()
             .values()
-            .filter(|r| r.order_no == ali)
+            .filter(|r| r.order_no == ali.as_str())
             .count(),
         1
     );
@@ -842,14 +871,14 @@ async fn a_wechat_refund_notification_makes_the_server_ask_and_finish_the_refund
     s.fake.processing_queries.store(0, Ordering::SeqCst);
     let notice = RefundNotice {
         mchid: WECHAT_MCHID.into(),
-        out_trade_no: wx.clone(),
+        out_trade_no: wx.to_string(),
         transaction_id: Some(format!("4200{wx}")),
         out_refund_no: r.refund_no.clone(),
         refund_id: format!("5030{}", r.refund_no),
         refund_status: "SUCCESS".into(),
         amount: RefundAmount {
-            total: 1000,
-            refund: 1000,
+            total: fen(1000),
+            refund: fen(1000),
             currency: "CNY".into(),
         },
         success_time: Some("2026-11-25T13:00:05+08:00".into()),
@@ -907,7 +936,7 @@ async fn a_wechat_refund_notification_makes_the_server_ask_and_finish_the_refund
     s.fake
         .processing_queries
         .store(usize::MAX, Ordering::SeqCst);
-    let r2 = refund::request(state, &wx2, Some(500), "用户申请")
+    let r2 = refund::request(state, &wx2, Some(fen(500)), "用户申请")
         .await
         .unwrap();
     assert_eq!(
@@ -988,9 +1017,9 @@ async fn metrics_are_off_by_default_and_behind_a_token_or_their_own_address() {
     let no = order(&c, "wechat").await;
     order(&c, "alipay").await;
     // A paid order (through a notification) and a refused one (bad signature).
-    s.fake.paid.lock().unwrap().insert(no.clone(), 1000);
+    s.fake.paid.lock().unwrap().insert(no.to_string(), 1000);
     let (h, body) = WechatPlatform::default().notification(
-        &wechat_transaction(&no, 1000),
+        &wechat_transaction(&no, fen(1000)),
         chrono::Utc::now().timestamp(),
     );
     let send = |sig: String, body: Vec<u8>| {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use inkstone_domain::Fen;
 use inkstone_pay::testkit::*;
 use inkstone_pay::wechat::SignedHeaders;
 use inkstone_server::config::{AlipayConfig, WechatConfig};
@@ -69,7 +70,7 @@ async fn wx_query(State(p): State<Arc<Provider>>, Path(no): Path<String>) -> Res
     if p.fail_queries.load(Ordering::SeqCst) {
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let mut t = wechat_transaction(&no, 1000);
+    let mut t = wechat_transaction(&no, fen(1000));
     if !p.paid.lock().unwrap().contains(&no) {
         t.trade_state = "NOTPAY".into();
     }
@@ -117,6 +118,10 @@ struct Setup {
     server: RunningServer,
     provider: Arc<Provider>,
     _dir: tempfile::TempDir,
+}
+
+fn fen(n: i64) -> Fen {
+    Fen::new(n).unwrap()
 }
 
 const RECEIPT_KEY_1: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
@@ -256,7 +261,7 @@ async fn wechat_pay_notifications_pay_once_and_bad_ones_change_nothing() {
         .starts_with("weixin://wxpay/bizpayurl?pr="));
     let platform = WechatPlatform::default();
     let now = chrono::Utc::now().timestamp();
-    let (h, body) = platform.notification(&wechat_transaction(no, 1000), now);
+    let (h, body) = platform.notification(&wechat_transaction(no, fen(1000)), now);
 
     let mut cases: Vec<(&str, SignedHeaders, Vec<u8>)> = Vec::new();
     let mut tampered = body.clone();
@@ -270,7 +275,7 @@ async fn wechat_pay_notifications_pay_once_and_bad_ones_change_nothing() {
         },
         body.clone(),
     ));
-    let (hs, bs) = platform.notification(&wechat_transaction(no, 1000), now - 600);
+    let (hs, bs) = platform.notification(&wechat_transaction(no, fen(1000)), now - 600);
     cases.push(("stale timestamp", hs, bs));
     cases.push((
         "probe signature",
@@ -280,18 +285,26 @@ async fn wechat_pay_notifications_pay_once_and_bad_ones_change_nothing() {
         },
         body.clone(),
     ));
-    let (ha, ba) = platform.notification(&wechat_transaction(no, 999), now);
+    let (ha, ba) = platform.notification(&wechat_transaction(no, fen(999)), now);
     cases.push(("amount off by one fen", ha, ba));
-    let mut t = wechat_transaction(no, 1000);
+    let mut t = wechat_transaction(no, fen(1000));
     t.mchid = "1900000000".into();
     let (hm, bm) = platform.notification(&t, now);
     cases.push(("wrong mchid", hm, bm));
-    let mut t = wechat_transaction(no, 1000);
+    let mut t = wechat_transaction(no, fen(1000));
     t.appid = "wx0000000000000000".into();
     let (hp, bp) = platform.notification(&t, now);
     cases.push(("wrong appid", hp, bp));
-    let (hu, bu) = platform.notification(&wechat_transaction("IKNOSUCHORDER0001", 1000), now);
+    let (hu, bu) = platform.notification(&wechat_transaction("IKNOSUCHORDER0001", fen(1000)), now);
     cases.push(("unknown order", hu, bu));
+    // An order number that cannot be ours is refused as unknown before any lookup.
+    let (hx, bx) = platform.notification(&wechat_transaction("IK.1125/../x", fen(1000)), now);
+    cases.push(("order number that does not parse", hx, bx));
+    // Signed, but the amount is negative: malformed, never read as money.
+    let mut negative = serde_json::to_value(wechat_transaction(no, fen(1000))).unwrap();
+    negative["amount"]["total"] = json!(-1000);
+    let (hn, bn) = platform.notification_json(&negative, now);
+    cases.push(("negative amount", hn, bn));
     let junk = b"{\"resource\": 42}".to_vec();
     cases.push(("malformed body", platform.sign(&junk, now), junk));
     for (case, h, b) in cases {
@@ -451,7 +464,7 @@ async fn receipts(s: &RunningServer, http: &reqwest::Client, token: &str) -> Vec
 
 async fn pay_by_notification(s: &RunningServer, no: &str) {
     let (h, body) = WechatPlatform::default().notification(
-        &wechat_transaction(no, 1000),
+        &wechat_transaction(no, fen(1000)),
         chrono::Utc::now().timestamp(),
     );
     assert_eq!(post_wechat(s, &h, body).await, 204);

@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
+use inkstone_domain::Fen;
 use inkstone_pay::receipt::{PublicKeyInfo, SignedReceipt, TrustedKeys};
 use inkstone_server::app::KeyListing;
 use inkstone_server::orders::PaymentEvidence;
@@ -182,8 +183,8 @@ async fn an_old_sandbox_order_is_never_paid_once_the_sandbox_is_off() {
     assert_eq!(r.status().as_u16(), 404);
     let evidence = PaymentEvidence {
         provider: "sandbox".into(),
-        order_no: no.clone(),
-        amount_fen: 1000,
+        order_no: no.parse().unwrap(),
+        amount_fen: Fen::new(1000).unwrap(),
         currency: "CNY".into(),
         provider_txn_id: "SBX-late".into(),
         paid_at: chrono::Utc::now(),
@@ -389,8 +390,8 @@ async fn one_provider_transaction_pays_one_order() {
     let (_, b) = c.order("credits_10", "sandbox").await;
     let ev = |o: &Value| PaymentEvidence {
         provider: "sandbox".into(),
-        order_no: o["order_no"].as_str().unwrap().into(),
-        amount_fen: 100,
+        order_no: o["order_no"].as_str().unwrap().parse().unwrap(),
+        amount_fen: Fen::new(100).unwrap(),
         currency: "CNY".into(),
         provider_txn_id: "SBX-SAME-TXN".into(),
         paid_at: chrono::Utc::now(),
