@@ -29,25 +29,25 @@ pub const MAX_GRANT_CREDITS: i64 = 100_000_000;
 /// The largest balance a profile may hold; far above any real use, far below i64 overflow.
 pub const MAX_BALANCE_CREDITS: i64 = 1_000_000_000_000;
 /// What a generation costs a non-member when the tool has no entry of its own.
-pub const DEFAULT_COST_CREDITS: i64 = 10;
+pub const DEFAULT_COST: Credits = Credits::new(10);
 
 /// The one cost table for every generation tool (credits per generation).
-pub const TOOL_COSTS: &[(Tool, i64)] = &[
-    (Tool::Article, DEFAULT_COST_CREDITS),
-    (Tool::Continue, DEFAULT_COST_CREDITS),
-    (Tool::Rewrite, DEFAULT_COST_CREDITS),
-    (Tool::Expand, DEFAULT_COST_CREDITS),
-    (Tool::Summarize, DEFAULT_COST_CREDITS),
-    (Tool::Translate, DEFAULT_COST_CREDITS),
-    (Tool::Titles, DEFAULT_COST_CREDITS),
-    (Tool::Outline, DEFAULT_COST_CREDITS),
-    (Tool::Marketing, DEFAULT_COST_CREDITS),
-    (Tool::Image, DEFAULT_COST_CREDITS),
-    (Tool::Video, DEFAULT_COST_CREDITS),
-    (Tool::Ppt, DEFAULT_COST_CREDITS),
-    (Tool::Vision, DEFAULT_COST_CREDITS),
+pub const TOOL_COSTS: &[(Tool, Credits)] = &[
+    (Tool::Article, DEFAULT_COST),
+    (Tool::Continue, DEFAULT_COST),
+    (Tool::Rewrite, DEFAULT_COST),
+    (Tool::Expand, DEFAULT_COST),
+    (Tool::Summarize, DEFAULT_COST),
+    (Tool::Translate, DEFAULT_COST),
+    (Tool::Titles, DEFAULT_COST),
+    (Tool::Outline, DEFAULT_COST),
+    (Tool::Marketing, DEFAULT_COST),
+    (Tool::Image, DEFAULT_COST),
+    (Tool::Video, DEFAULT_COST),
+    (Tool::Ppt, DEFAULT_COST),
+    (Tool::Vision, DEFAULT_COST),
     // AI on a document in the writing workspace (crate::document_ai).
-    (Tool::Document, DEFAULT_COST_CREDITS),
+    (Tool::Document, DEFAULT_COST),
 ];
 
 // Every price is positive: a charge of 0 therefore means "member" (the one-statement
@@ -55,7 +55,10 @@ pub const TOOL_COSTS: &[(Tool, i64)] = &[
 const _: () = {
     let mut i = 0;
     while i < TOOL_COSTS.len() {
-        assert!(TOOL_COSTS[i].1 > 0, "a tool cost must be positive");
+        assert!(
+            TOOL_COSTS[i].1.is_positive(),
+            "a tool cost must be positive"
+        );
         i += 1;
     }
 };
@@ -66,7 +69,7 @@ fn money(_: MoneyError) -> CoreError {
 }
 
 /// The price of one generation with `tool` (its stored name) for a non-member.
-pub fn cost_of(tool: &str) -> CoreResult<i64> {
+pub fn cost_of(tool: &str) -> CoreResult<Credits> {
     let tool: Tool = tool.parse().map_err(|_| invalid("tool", "unknown tool"))?;
     TOOL_COSTS
         .iter()
@@ -325,7 +328,7 @@ pub(crate) async fn append(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, balance_after)) = written else {
-        return Err(refused_move(conn, entry.profile_id, entry.delta.get()).await);
+        return Err(refused_move(conn, entry.profile_id, entry.delta).await);
     };
     Ok(Transaction {
         id,
@@ -346,8 +349,12 @@ pub(crate) async fn append(
 
 /// Why a move of `delta` wrote no row: no such profile, too few credits, or a
 /// balance beyond its limit.
-async fn refused_move(conn: &mut SqliteConnection, profile_id: ProfileId, delta: i64) -> CoreError {
-    let current: Result<Option<i64>, sqlx::Error> =
+async fn refused_move(
+    conn: &mut SqliteConnection,
+    profile_id: ProfileId,
+    delta: Credits,
+) -> CoreError {
+    let current: Result<Option<Credits>, sqlx::Error> =
         sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
             .bind(profile_id)
             .fetch_optional(&mut *conn)
@@ -355,10 +362,15 @@ async fn refused_move(conn: &mut SqliteConnection, profile_id: ProfileId, delta:
     match current {
         Err(e) => e.into(),
         Ok(None) => CoreError::UnknownProfile(profile_id),
-        Ok(Some(credits)) if delta < 0 => CoreError::InsufficientCredits {
-            needed: delta.saturating_neg(),
-            missing: delta.saturating_neg().saturating_sub(credits),
-        },
+        Ok(Some(credits)) if delta.is_negative() => {
+            let missing = delta
+                .checked_neg()
+                .and_then(|needed| Ok((needed, needed.checked_sub(credits)?)));
+            match missing {
+                Ok((needed, missing)) => CoreError::InsufficientCredits { needed, missing },
+                Err(e) => money(e),
+            }
+        }
         Ok(Some(_)) => CoreError::InvalidAmount("the balance would exceed its limit"),
     }
 }
@@ -455,7 +467,7 @@ async fn member_until_in(
 async fn consume_common<'e, E>(
     executor: E,
     profile_id: ProfileId,
-    cost: i64,
+    cost: Credits,
     tool: &str,
     description: &str,
     generation_id: Option<GenerationId>,
@@ -535,11 +547,7 @@ pub(crate) async fn consume_in(
     if has_lots {
         expire_due_in(conn, profile_id, now).await?;
     }
-    let charged = if member {
-        Credits::ZERO
-    } else {
-        Credits::new(cost)
-    };
+    let charged = if member { Credits::ZERO } else { cost };
     let tx = append(
         conn,
         Entry {

@@ -171,6 +171,8 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Consume { who, tool } => {
                 let (tool, cost) = ledger::TOOL_COSTS[tool];
+                // The model keeps plain numbers; the ledger's answers are compared to them.
+                let cost = cost.get();
                 let m = &mut model[who];
                 m.expire(now);
                 let member = m.member_until.is_some_and(|u| u > now);
@@ -199,7 +201,11 @@ async fn run(ops: Vec<Op>) {
                 } else {
                     match result {
                         Err(CoreError::InsufficientCredits { needed, missing }) => {
-                            assert_eq!((needed, missing), (cost, cost - m.credits), "{step}");
+                            assert_eq!(
+                                (needed.get(), missing.get()),
+                                (cost, cost - m.credits),
+                                "{step}"
+                            );
                         }
                         other => panic!("{step}: expected insufficient credits, got {other:?}"),
                     }
