@@ -263,7 +263,7 @@ where
         .single()
         .unwrap_or(evidence.paid_at);
     let receipt = Receipt {
-        order_no: order.order_no.clone(),
+        order_no: order_no.clone(),
         account_id: order.account_id.clone(),
         purchase,
         amount_fen: order.amount_fen,

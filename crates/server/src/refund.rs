@@ -382,7 +382,8 @@ async fn revocation_json(
     };
     let (credits, days) = taken_back(&purchase, r.amount_fen, order.amount_fen);
     let revocation = Revocation {
-        order_no: r.order_no.clone(),
+        order_no: inkstone_domain::OrderNo::parse(&r.order_no)
+            .map_err(|_| ApiError::Internal("a stored order number does not parse".into()))?,
         account_id: order.account_id.clone(),
         refund_no: r.refund_no.clone(),
         refund_fen: r.amount_fen,

@@ -112,7 +112,7 @@ async fn buying_100_credits_adds_exactly_110_and_shows_the_order_number() {
         &w.db,
         w.user,
         &TxFilter {
-            text: Some(order.order_no.clone()),
+            text: Some(order.order_no.to_string()),
             ..Default::default()
         },
         PageRequest::first(10),
