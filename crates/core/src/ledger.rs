@@ -68,14 +68,13 @@ fn money(_: MoneyError) -> CoreError {
     CoreError::InvalidAmount("credits out of range")
 }
 
-/// The price of one generation with `tool` (its stored name) for a non-member.
-pub fn cost_of(tool: &str) -> CoreResult<Credits> {
-    let tool: Tool = tool.parse().map_err(|_| invalid("tool", "unknown tool"))?;
+/// The price of one generation with `tool` for a non-member. A tool's name is parsed where it
+/// arrives (`Tool`), so every tool has a price here.
+pub fn cost_of(tool: Tool) -> Credits {
     TOOL_COSTS
         .iter()
         .find(|(t, _)| *t == tool)
-        .map(|(_, cost)| *cost)
-        .ok_or(invalid("tool", "unknown tool"))
+        .map_or(DEFAULT_COST, |(_, cost)| *cost)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -191,7 +190,7 @@ pub struct Transaction {
     pub description: String,
     /// `None` only for rows of unknown origin; render `description` then.
     pub reason: Option<Reason>,
-    pub tool: Option<String>,
+    pub tool: Option<Tool>,
     pub order_no: Option<String>,
     /// The purchase behind a RECHARGE/BONUS row (`None` when listed without it).
     pub package: Option<PackageRef>,
@@ -279,7 +278,7 @@ pub(crate) struct Entry<'a> {
     pub delta: Credits,
     pub description: &'a str,
     pub reason: Option<Reason>,
-    pub tool: Option<&'a str>,
+    pub tool: Option<Tool>,
     pub order_no: Option<&'a str>,
     pub generation_id: Option<GenerationId>,
     pub refund_of: Option<i64>,
@@ -338,7 +337,7 @@ pub(crate) async fn append(
         balance_after: Credits::new(balance_after),
         description: entry.description.to_owned(),
         reason: entry.reason,
-        tool: entry.tool.map(str::to_owned),
+        tool: entry.tool,
         order_no: entry.order_no.map(str::to_owned),
         package: None,
         generation_id: entry.generation_id,
@@ -468,7 +467,7 @@ async fn consume_common<'e, E>(
     executor: E,
     profile_id: ProfileId,
     cost: Credits,
-    tool: &str,
+    tool: Tool,
     description: &str,
     generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
@@ -513,12 +512,12 @@ where
 pub(crate) async fn consume_in(
     conn: &mut SqliteConnection,
     profile_id: ProfileId,
-    tool: &str,
+    tool: Tool,
     description: &str,
     generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
-    let cost = cost_of(tool)?;
+    let cost = cost_of(tool);
     check_description(description)?;
     if let Some(charge) = consume_common(
         &mut *conn,
@@ -580,11 +579,11 @@ pub(crate) async fn consume_in(
 pub async fn check_and_consume(
     db: &Database,
     profile_id: ProfileId,
-    tool: &str,
+    tool: Tool,
     description: &str,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
-    let cost = cost_of(tool)?;
+    let cost = cost_of(tool);
     check_description(description)?;
     // Most charges need no transaction around them: one statement, one commit.
     if let Some(charge) = consume_common(db, profile_id, cost, tool, description, None, now).await?
@@ -636,7 +635,7 @@ pub(crate) async fn refund_in(
             delta: consume.delta.checked_neg().map_err(money)?,
             description,
             reason: Some(reason),
-            tool: consume.tool.as_deref(),
+            tool: consume.tool,
             order_no: None,
             generation_id: consume.generation_id,
             refund_of: Some(consume_id),
@@ -1074,7 +1073,7 @@ mod tests {
         add_credits(&db, p.id, &grant, now).await.unwrap();
         {
             let mut tx = begin_write(&db).await.unwrap();
-            let charge = consume_in(&mut tx, p.id, "article", "x", None, now)
+            let charge = consume_in(&mut tx, p.id, Tool::Article, "x", None, now)
                 .await
                 .unwrap();
             assert_eq!(charge.balance_after, 0);

@@ -176,8 +176,7 @@ async fn run(ops: Vec<Op>) {
                 let m = &mut model[who];
                 m.expire(now);
                 let member = m.member_until.is_some_and(|u| u > now);
-                let result =
-                    ledger::check_and_consume(&db, ids[who], tool.as_str(), "gen", now).await;
+                let result = ledger::check_and_consume(&db, ids[who], tool, "gen", now).await;
                 if member {
                     let c = result.unwrap();
                     assert_eq!(c.charged, 0, "{step}");

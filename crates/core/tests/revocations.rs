@@ -125,7 +125,7 @@ async fn credits_already_spent_are_recorded_not_taken_below_zero() {
     )
     .await
     .unwrap();
-    ledger::check_and_consume(&db, p, "article", "", t0())
+    ledger::check_and_consume(&db, p, inkstone_domain::Tool::Article, "", t0())
         .await
         .unwrap();
     let left = ledger::balance(&db, p, t0()).await.unwrap().credits.get();

@@ -187,7 +187,7 @@ mod ai {
             .unwrap();
         assert_eq!(g.status, Status::Succeeded);
         assert_eq!(started, Some((g.id, inkstone_domain::Credits::new(10))));
-        assert_eq!(g.tool, "document");
+        assert_eq!(g.tool, inkstone_domain::Tool::Document);
         assert_eq!(g.params["document_id"], doc.meta.id);
         assert_eq!(g.params["action"], "polish");
         assert_eq!(

@@ -160,7 +160,7 @@ async fn a_refunded_purchase_is_taken_back_once_and_never_below_zero() {
 
     // Spend down, then the second refund: only what is there is taken, never below zero.
     for _ in 0..3 {
-        ledger::check_and_consume(&db, user, "article", "", Utc::now())
+        ledger::check_and_consume(&db, user, inkstone_domain::Tool::Article, "", Utc::now())
             .await
             .unwrap();
     }

@@ -46,7 +46,7 @@
 //! let studio = Studio::new(db.clone(), files).with_clock(Clock::manual(now));
 //! let request = WriteRequest {
 //!     profile_id: writer.id,
-//!     tool: "article".into(),
+//!     tool: inkstone_domain::Tool::Article,
 //!     input: "写一篇关于春天的短文".into(),
 //!     params: serde_json::json!({}),
 //!     regenerated_from: None,

@@ -34,7 +34,7 @@ fn text_model(base: &str) -> QwenText {
 fn article(profile_id: ProfileId, input: &str) -> WriteRequest {
     WriteRequest {
         profile_id,
-        tool: "article".into(),
+        tool: inkstone_domain::Tool::Article,
         input: input.into(),
         params: serde_json::Value::Null,
         regenerated_from: None,
