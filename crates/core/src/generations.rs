@@ -5,7 +5,7 @@
 //! History is searchable offline through [`crate::search`].
 
 use chrono::{DateTime, Utc};
-use inkstone_domain::{GenerationId, ProfileId, Tool};
+use inkstone_domain::{Credits, GenerationId, ProfileId, Tool};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -109,7 +109,7 @@ pub struct Generation {
     pub inputs: Vec<InputFile>,
     pub usage: Usage,
     /// Credits taken; 0 for a member.
-    pub cost: i64,
+    pub cost: Credits,
     pub refunded: bool,
     pub consume_id: Option<i64>,
     pub error_kind: Option<String>,
@@ -532,7 +532,7 @@ pub struct Summary {
     pub prompt: String,
     pub output: String,
     pub file_count: i64,
-    pub cost: i64,
+    pub cost: Credits,
     pub refunded: bool,
     pub created_at: DateTime<Utc>,
 }

@@ -77,7 +77,7 @@ async fn a_successful_generation_is_charged_once_and_kept() {
         .await
         .unwrap();
     assert_eq!(g.status, Status::Succeeded);
-    assert_eq!((g.cost, g.refunded), (10, false));
+    assert_eq!((g.cost.get(), g.refunded), (10, false));
     assert_eq!(g.usage.output_tokens, Some(345));
     assert_eq!(credits(&db, p).await, 90);
     // The CONSUME row names the generation.
@@ -308,7 +308,7 @@ async fn members_generate_for_free_and_nothing_is_refunded() {
         )
         .await
         .unwrap();
-        assert_eq!((g.cost, g.refunded), (0, false));
+        assert_eq!((g.cost.get(), g.refunded), (0, false));
     }
     assert_eq!(credits(&db, admin.id).await, 1000);
     assert_sound(&db).await;

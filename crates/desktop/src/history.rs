@@ -251,7 +251,7 @@ mod tests {
             files,
             inputs: Vec::new(),
             usage: Usage::default(),
-            cost: 10,
+            cost: inkstone_domain::Credits::new(10),
             refunded: false,
             consume_id: None,
             error_kind: None,

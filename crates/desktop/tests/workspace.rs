@@ -438,7 +438,7 @@ mod ai {
             .unwrap();
         assert_eq!(run.generation.status, Status::Succeeded);
         assert_eq!(run.generation.params["action"], "outline");
-        assert_eq!(credits(&s, me).await, before - run.generation.cost);
+        assert_eq!(credits(&s, me).await, before - run.generation.cost.get());
         assert!(run.generation.cost > 0);
         let note = run.note.unwrap();
         assert_eq!(note.kind, NoteKind::Outline);

@@ -57,7 +57,7 @@
 //!     if let Update::Text { text } = update { shown.push_str(&text) }
 //! };
 //! let generation = studio.write(request, &Spring, &mut sink).await.unwrap();
-//! assert_eq!((generation.status, generation.cost), (Status::Succeeded, 10));
+//! assert_eq!((generation.status, generation.cost.get()), (Status::Succeeded, 10));
 //! assert_eq!(shown, "春天。");
 //! assert_eq!(ledger::balance(&db, writer.id, now).await.unwrap().credits, 90);
 //! # });

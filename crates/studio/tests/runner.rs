@@ -145,7 +145,7 @@ async fn a_streamed_article_is_charged_once_and_every_token_arrives() {
     let (log, mut sink) = collect();
     let g = studio.write(article(p), &model, &mut sink).await.unwrap();
     assert_eq!(
-        (g.status, g.output_text.as_str(), g.cost),
+        (g.status, g.output_text.as_str(), g.cost.get()),
         (Status::Succeeded, "春天来了。", 10)
     );
     assert_eq!(credits(studio.database(), p).await, 90);
