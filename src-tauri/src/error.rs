@@ -5,6 +5,7 @@
 
 use inkstone_core::CoreError;
 use inkstone_desktop::DesktopError;
+use inkstone_domain::Credits;
 use serde::ser::SerializeStruct;
 
 pub type CommandResult<T> = Result<T, AppError>;
@@ -87,7 +88,7 @@ impl AppError {
 
     /// For `insufficient_credits`: how many credits are missing, so the page can say
     /// "you need N more" without reading the message text.
-    pub fn missing_credits(&self) -> Option<i64> {
+    pub fn missing_credits(&self) -> Option<Credits> {
         let core = match self {
             Self::Core(e) => e,
             Self::Desktop(DesktopError::Core(e)) => e,
@@ -204,8 +205,8 @@ mod tests {
     #[test]
     fn serialises_as_kind_and_message() {
         let error = AppError::from(CoreError::InsufficientCredits {
-            needed: 10,
-            missing: 4,
+            needed: Credits::new(10),
+            missing: Credits::new(4),
         });
         assert_eq!(
             serde_json::to_value(&error).unwrap(),
@@ -232,8 +233,8 @@ mod tests {
     fn a_refused_generation_says_how_many_credits_are_missing() {
         let from_studio = AppError::from(DesktopError::Studio(inkstone_studio::StudioError::Core(
             CoreError::InsufficientCredits {
-                needed: 10,
-                missing: 7,
+                needed: Credits::new(10),
+                missing: Credits::new(7),
             },
         )));
         let value = serde_json::to_value(&from_studio).unwrap();

@@ -57,9 +57,15 @@ async fn consume_rate(dir: &std::path::Path) -> (f64, f64) {
         let start = Instant::now();
         for i in 0..per_round {
             let n = round * per_round + i;
-            ledger::check_and_consume(&db, p.id, "article", &format!("生成 {n}"), now)
-                .await
-                .expect("consume");
+            ledger::check_and_consume(
+                &db,
+                p.id,
+                inkstone_domain::Tool::Article,
+                &format!("生成 {n}"),
+                now,
+            )
+            .await
+            .expect("consume");
         }
         ledger_time += start.elapsed();
         let start = Instant::now();

@@ -4,7 +4,7 @@
 //! purchases page can say "credited on another computer on DATE", offline too.
 
 use chrono::{DateTime, Utc};
-use inkstone_domain::{Credits, Fen, ProfileId};
+use inkstone_domain::{Credits, Fen, OrderNo, ProfileId};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::Row;
@@ -16,7 +16,7 @@ use crate::Database;
 /// A credit package of this profile's purchase account that another installation credited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PurchaseElsewhere {
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub profile_id: ProfileId,
     pub sku: String,
     pub credits: Credits,

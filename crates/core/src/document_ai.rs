@@ -10,7 +10,7 @@ use crate::error::{invalid, CoreResult};
 use crate::prompts::{Message, Tone};
 
 /// The generation tool of every run on a document (one price, in `ledger::TOOL_COSTS`).
-pub const TOOL: &str = inkstone_domain::Tool::Document.as_str();
+pub const TOOL: inkstone_domain::Tool = inkstone_domain::Tool::Document;
 /// Most text a rewrite takes (a selection).
 pub const MAX_SELECTION_CHARS: usize = 20_000;
 /// Most text before the cursor a continuation reads; older text is left out.

@@ -1,7 +1,7 @@
 //! The one error type of the core crate. Each variant has a stable `kind()`
 //! that the shell sends to the UI, which picks the localised text by it.
 
-use inkstone_domain::{GenerationId, ProfileId};
+use inkstone_domain::{Credits, GenerationId, ProfileId};
 use inkstone_receipt::ReceiptError;
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -10,7 +10,7 @@ pub type CoreResult<T> = Result<T, CoreError>;
 pub enum CoreError {
     /// Occurs when a non-member asks for a generation that costs more than the balance.
     #[error("not enough credits: {needed} needed, {missing} missing")]
-    InsufficientCredits { needed: i64, missing: i64 },
+    InsufficientCredits { needed: Credits, missing: Credits },
     /// Occurs when an amount is zero, negative, or would overflow the balance.
     #[error("invalid amount: {0}")]
     InvalidAmount(&'static str),
@@ -134,8 +134,8 @@ mod tests {
     fn sample_of_each() -> Vec<CoreError> {
         let all = vec![
             CoreError::InsufficientCredits {
-                needed: 1,
-                missing: 1,
+                needed: Credits::new(1),
+                missing: Credits::new(1),
             },
             CoreError::InvalidAmount("x"),
             CoreError::UnknownProfile(ProfileId::new(1)),

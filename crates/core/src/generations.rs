@@ -5,7 +5,7 @@
 //! History is searchable offline through [`crate::search`].
 
 use chrono::{DateTime, Utc};
-use inkstone_domain::{GenerationId, ProfileId};
+use inkstone_domain::{Credits, GenerationId, ProfileId, Tool};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -55,8 +55,8 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct NewGeneration {
     pub profile_id: ProfileId,
-    /// A tool of [`ledger::TOOL_COSTS`]; it decides the price.
-    pub tool: String,
+    /// It decides the price ([`ledger::TOOL_COSTS`]); parsed where the request arrives.
+    pub tool: Tool,
     pub model: String,
     pub prompt: String,
     /// Tool parameters (tone, length, size, …) as a JSON object.
@@ -97,7 +97,7 @@ pub struct Usage {
 pub struct Generation {
     pub id: GenerationId,
     pub profile_id: ProfileId,
-    pub tool: String,
+    pub tool: Tool,
     pub model: String,
     pub prompt: String,
     pub params: serde_json::Value,
@@ -109,7 +109,7 @@ pub struct Generation {
     pub inputs: Vec<InputFile>,
     pub usage: Usage,
     /// Credits taken; 0 for a member.
-    pub cost: i64,
+    pub cost: Credits,
     pub refunded: bool,
     pub consume_id: Option<i64>,
     pub error_kind: Option<String>,
@@ -177,7 +177,6 @@ pub(crate) fn check_text(
 
 /// The checked params and inputs, as stored.
 fn validate(new: &NewGeneration) -> CoreResult<(String, String)> {
-    ledger::cost_of(&new.tool)?;
     check_text("model", &new.model, 100, false)?;
     check_text("prompt", &new.prompt, MAX_PROMPT_CHARS, true)?;
     let params = match &new.params {
@@ -240,7 +239,7 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
          VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?) RETURNING id",
     )
     .bind(new.profile_id)
-    .bind(&new.tool)
+    .bind(new.tool)
     .bind(&new.model)
     .bind(&new.prompt)
     .bind(&params_json)
@@ -258,7 +257,7 @@ pub async fn start(db: &Database, new: &NewGeneration, now: DateTime<Utc>) -> Co
     })?;
     // The row keeps the tool and the generation id, never the writer's words: deleting
     // the generation then deletes its text everywhere.
-    let charge = ledger::consume_in(&mut tx, new.profile_id, &new.tool, "", Some(id), now).await?;
+    let charge = ledger::consume_in(&mut tx, new.profile_id, new.tool, "", Some(id), now).await?;
     sqlx::query("UPDATE generations SET consume_id = ?, cost = ? WHERE id = ?")
         .bind(charge.transaction_id)
         .bind(charge.charged)
@@ -527,13 +526,13 @@ pub struct HistoryFilter {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub id: GenerationId,
-    pub tool: String,
+    pub tool: Tool,
     pub model: String,
     pub status: Status,
     pub prompt: String,
     pub output: String,
     pub file_count: i64,
-    pub cost: i64,
+    pub cost: Credits,
     pub refunded: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -659,7 +658,7 @@ fn snippet(text: &str, max_chars: usize) -> String {
 pub fn export_markdown(g: &Generation) -> String {
     let mut out = format!(
         "# {} · {}\n\n- 模型 / model: {}\n- 时间 / time: {}\n- 状态 / status: {}\n\n",
-        tool_label(&g.tool),
+        g.tool.label_zh(),
         g.created_at.format("%Y-%m-%d %H:%M UTC"),
         g.model,
         g.created_at.to_rfc3339(),

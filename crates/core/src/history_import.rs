@@ -50,7 +50,7 @@ impl ArchivedGeneration {
     /// The archive's record of `g`, with `files` renamed to their place in the archive.
     pub fn from_generation(g: &Generation, files: Vec<String>) -> Self {
         ArchivedGeneration {
-            tool: g.tool.clone(),
+            tool: g.tool.as_str().to_owned(),
             model: g.model.clone(),
             prompt: g.prompt.clone(),
             params: g.params.clone(),
@@ -67,7 +67,10 @@ impl ArchivedGeneration {
 
     /// Checks a record read from an archive before anything is written.
     pub fn validate(&self) -> CoreResult<()> {
-        crate::ledger::cost_of(&self.tool)?;
+        // An archive is outside bytes: its tool is parsed like any other.
+        self.tool
+            .parse::<inkstone_domain::Tool>()
+            .map_err(|_| invalid("tool", "unknown tool"))?;
         check_text("model", &self.model, 100, false)?;
         check_text("prompt", &self.prompt, MAX_PROMPT_CHARS, true)?;
         if self.output_text.chars().count() > MAX_OUTPUT_CHARS {

@@ -29,25 +29,25 @@ pub const MAX_GRANT_CREDITS: i64 = 100_000_000;
 /// The largest balance a profile may hold; far above any real use, far below i64 overflow.
 pub const MAX_BALANCE_CREDITS: i64 = 1_000_000_000_000;
 /// What a generation costs a non-member when the tool has no entry of its own.
-pub const DEFAULT_COST_CREDITS: i64 = 10;
+pub const DEFAULT_COST: Credits = Credits::new(10);
 
 /// The one cost table for every generation tool (credits per generation).
-pub const TOOL_COSTS: &[(Tool, i64)] = &[
-    (Tool::Article, DEFAULT_COST_CREDITS),
-    (Tool::Continue, DEFAULT_COST_CREDITS),
-    (Tool::Rewrite, DEFAULT_COST_CREDITS),
-    (Tool::Expand, DEFAULT_COST_CREDITS),
-    (Tool::Summarize, DEFAULT_COST_CREDITS),
-    (Tool::Translate, DEFAULT_COST_CREDITS),
-    (Tool::Titles, DEFAULT_COST_CREDITS),
-    (Tool::Outline, DEFAULT_COST_CREDITS),
-    (Tool::Marketing, DEFAULT_COST_CREDITS),
-    (Tool::Image, DEFAULT_COST_CREDITS),
-    (Tool::Video, DEFAULT_COST_CREDITS),
-    (Tool::Ppt, DEFAULT_COST_CREDITS),
-    (Tool::Vision, DEFAULT_COST_CREDITS),
+pub const TOOL_COSTS: &[(Tool, Credits)] = &[
+    (Tool::Article, DEFAULT_COST),
+    (Tool::Continue, DEFAULT_COST),
+    (Tool::Rewrite, DEFAULT_COST),
+    (Tool::Expand, DEFAULT_COST),
+    (Tool::Summarize, DEFAULT_COST),
+    (Tool::Translate, DEFAULT_COST),
+    (Tool::Titles, DEFAULT_COST),
+    (Tool::Outline, DEFAULT_COST),
+    (Tool::Marketing, DEFAULT_COST),
+    (Tool::Image, DEFAULT_COST),
+    (Tool::Video, DEFAULT_COST),
+    (Tool::Ppt, DEFAULT_COST),
+    (Tool::Vision, DEFAULT_COST),
     // AI on a document in the writing workspace (crate::document_ai).
-    (Tool::Document, DEFAULT_COST_CREDITS),
+    (Tool::Document, DEFAULT_COST),
 ];
 
 // Every price is positive: a charge of 0 therefore means "member" (the one-statement
@@ -55,7 +55,10 @@ pub const TOOL_COSTS: &[(Tool, i64)] = &[
 const _: () = {
     let mut i = 0;
     while i < TOOL_COSTS.len() {
-        assert!(TOOL_COSTS[i].1 > 0, "a tool cost must be positive");
+        assert!(
+            TOOL_COSTS[i].1.is_positive(),
+            "a tool cost must be positive"
+        );
         i += 1;
     }
 };
@@ -65,14 +68,13 @@ fn money(_: MoneyError) -> CoreError {
     CoreError::InvalidAmount("credits out of range")
 }
 
-/// The price of one generation with `tool` (its stored name) for a non-member.
-pub fn cost_of(tool: &str) -> CoreResult<i64> {
-    let tool: Tool = tool.parse().map_err(|_| invalid("tool", "unknown tool"))?;
+/// The price of one generation with `tool` for a non-member. A tool's name is parsed where it
+/// arrives (`Tool`), so every tool has a price here.
+pub fn cost_of(tool: Tool) -> Credits {
     TOOL_COSTS
         .iter()
         .find(|(t, _)| *t == tool)
-        .map(|(_, cost)| *cost)
-        .ok_or(invalid("tool", "unknown tool"))
+        .map_or(DEFAULT_COST, |(_, cost)| *cost)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -188,7 +190,7 @@ pub struct Transaction {
     pub description: String,
     /// `None` only for rows of unknown origin; render `description` then.
     pub reason: Option<Reason>,
-    pub tool: Option<String>,
+    pub tool: Option<Tool>,
     pub order_no: Option<String>,
     /// The purchase behind a RECHARGE/BONUS row (`None` when listed without it).
     pub package: Option<PackageRef>,
@@ -276,7 +278,7 @@ pub(crate) struct Entry<'a> {
     pub delta: Credits,
     pub description: &'a str,
     pub reason: Option<Reason>,
-    pub tool: Option<&'a str>,
+    pub tool: Option<Tool>,
     pub order_no: Option<&'a str>,
     pub generation_id: Option<GenerationId>,
     pub refund_of: Option<i64>,
@@ -325,7 +327,7 @@ pub(crate) async fn append(
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, balance_after)) = written else {
-        return Err(refused_move(conn, entry.profile_id, entry.delta.get()).await);
+        return Err(refused_move(conn, entry.profile_id, entry.delta).await);
     };
     Ok(Transaction {
         id,
@@ -335,7 +337,7 @@ pub(crate) async fn append(
         balance_after: Credits::new(balance_after),
         description: entry.description.to_owned(),
         reason: entry.reason,
-        tool: entry.tool.map(str::to_owned),
+        tool: entry.tool,
         order_no: entry.order_no.map(str::to_owned),
         package: None,
         generation_id: entry.generation_id,
@@ -346,8 +348,12 @@ pub(crate) async fn append(
 
 /// Why a move of `delta` wrote no row: no such profile, too few credits, or a
 /// balance beyond its limit.
-async fn refused_move(conn: &mut SqliteConnection, profile_id: ProfileId, delta: i64) -> CoreError {
-    let current: Result<Option<i64>, sqlx::Error> =
+async fn refused_move(
+    conn: &mut SqliteConnection,
+    profile_id: ProfileId,
+    delta: Credits,
+) -> CoreError {
+    let current: Result<Option<Credits>, sqlx::Error> =
         sqlx::query_scalar("SELECT credits FROM profiles WHERE id = ?")
             .bind(profile_id)
             .fetch_optional(&mut *conn)
@@ -355,10 +361,15 @@ async fn refused_move(conn: &mut SqliteConnection, profile_id: ProfileId, delta:
     match current {
         Err(e) => e.into(),
         Ok(None) => CoreError::UnknownProfile(profile_id),
-        Ok(Some(credits)) if delta < 0 => CoreError::InsufficientCredits {
-            needed: delta.saturating_neg(),
-            missing: delta.saturating_neg().saturating_sub(credits),
-        },
+        Ok(Some(credits)) if delta.is_negative() => {
+            let missing = delta
+                .checked_neg()
+                .and_then(|needed| Ok((needed, needed.checked_sub(credits)?)));
+            match missing {
+                Ok((needed, missing)) => CoreError::InsufficientCredits { needed, missing },
+                Err(e) => money(e),
+            }
+        }
         Ok(Some(_)) => CoreError::InvalidAmount("the balance would exceed its limit"),
     }
 }
@@ -455,8 +466,8 @@ async fn member_until_in(
 async fn consume_common<'e, E>(
     executor: E,
     profile_id: ProfileId,
-    cost: i64,
-    tool: &str,
+    cost: Credits,
+    tool: Tool,
     description: &str,
     generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
@@ -501,12 +512,12 @@ where
 pub(crate) async fn consume_in(
     conn: &mut SqliteConnection,
     profile_id: ProfileId,
-    tool: &str,
+    tool: Tool,
     description: &str,
     generation_id: Option<GenerationId>,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
-    let cost = cost_of(tool)?;
+    let cost = cost_of(tool);
     check_description(description)?;
     if let Some(charge) = consume_common(
         &mut *conn,
@@ -535,11 +546,7 @@ pub(crate) async fn consume_in(
     if has_lots {
         expire_due_in(conn, profile_id, now).await?;
     }
-    let charged = if member {
-        Credits::ZERO
-    } else {
-        Credits::new(cost)
-    };
+    let charged = if member { Credits::ZERO } else { cost };
     let tx = append(
         conn,
         Entry {
@@ -572,11 +579,11 @@ pub(crate) async fn consume_in(
 pub async fn check_and_consume(
     db: &Database,
     profile_id: ProfileId,
-    tool: &str,
+    tool: Tool,
     description: &str,
     now: DateTime<Utc>,
 ) -> CoreResult<Charge> {
-    let cost = cost_of(tool)?;
+    let cost = cost_of(tool);
     check_description(description)?;
     // Most charges need no transaction around them: one statement, one commit.
     if let Some(charge) = consume_common(db, profile_id, cost, tool, description, None, now).await?
@@ -628,7 +635,7 @@ pub(crate) async fn refund_in(
             delta: consume.delta.checked_neg().map_err(money)?,
             description,
             reason: Some(reason),
-            tool: consume.tool.as_deref(),
+            tool: consume.tool,
             order_no: None,
             generation_id: consume.generation_id,
             refund_of: Some(consume_id),
@@ -1066,7 +1073,7 @@ mod tests {
         add_credits(&db, p.id, &grant, now).await.unwrap();
         {
             let mut tx = begin_write(&db).await.unwrap();
-            let charge = consume_in(&mut tx, p.id, "article", "x", None, now)
+            let charge = consume_in(&mut tx, p.id, Tool::Article, "x", None, now)
                 .await
                 .unwrap();
             assert_eq!(charge.balance_after, 0);

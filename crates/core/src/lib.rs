@@ -30,7 +30,7 @@
 //! let grant = ledger::Grant { kind: ledger::GrantKind::Recharge, credits: Credits::new(20),
 //!     description: "top-up".into(), order_no: None, expires_at: None };
 //! ledger::add_credits(&db, p.id, &grant, now).await.unwrap();
-//! let charge = ledger::check_and_consume(&db, p.id, "article", "AI写作", now).await.unwrap();
+//! let charge = ledger::check_and_consume(&db, p.id, inkstone_domain::Tool::Article, "AI写作", now).await.unwrap();
 //! assert_eq!((charge.charged, charge.balance_after), (Credits::new(10), Credits::new(10)));
 //! assert!(ledger::audit(&db).await.unwrap().is_empty());
 //! # });

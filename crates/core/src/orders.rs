@@ -4,7 +4,7 @@
 //! [`crate::purchases::apply_receipt`], which also marks the order paid).
 
 use chrono::{DateTime, Utc};
-use inkstone_domain::{Fen, ProfileId};
+use inkstone_domain::{Fen, OrderNo, ProfileId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -58,7 +58,7 @@ impl OrderStatus {
 /// An order as the server created it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub profile_id: ProfileId,
     /// `credits` or `membership`.
     pub kind: String,
@@ -107,7 +107,7 @@ fn row_to_order(row: &sqlx::sqlite::SqliteRow) -> CoreResult<Order> {
 /// Remembers an order the server just created. Recording it twice is fine
 /// (a retried request); a different order under the same number is not.
 pub async fn record_order(db: &Database, order: &Order, now: DateTime<Utc>) -> CoreResult<Order> {
-    check("order_no", &order.order_no, 64)?;
+    check("order_no", order.order_no.as_str(), 64)?;
     check("sku", &order.sku, 64)?;
     check("provider", &order.provider, 32)?;
     check("qr_payload", &order.qr_payload, 4096)?;

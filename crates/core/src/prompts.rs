@@ -120,7 +120,7 @@ pub fn writing_params(params: &serde_json::Value) -> CoreResult<WritingParams> {
 
 /// The chat messages for a writing tool.
 pub fn writing_messages(
-    tool: &str,
+    tool: Tool,
     input: &str,
     params: &WritingParams,
 ) -> CoreResult<Vec<Message>> {
@@ -128,9 +128,6 @@ pub fn writing_messages(
     let language = language_name(p_lang(params))?;
     let tone = params.tone.map(Tone::describe).unwrap_or("自然、清晰");
     let length = params.length.map(Length::describe).unwrap_or("篇幅适中");
-    let tool: Tool = tool
-        .parse()
-        .map_err(|_| invalid("tool", "not a writing tool"))?;
     let task = match tool {
         Tool::Article => format!("请根据以下主题或要求写一篇完整的文章，结构清晰、有标题。语气：{tone}；篇幅：{length}。"),
         Tool::Continue => format!("请自然地续写以下文字，保持原有的风格、人物和语气，不要重复原文。篇幅：{length}。"),
@@ -254,14 +251,14 @@ mod tests {
     #[test]
     fn every_writing_tool_has_a_template_and_a_price() {
         for tool in WRITING_TOOLS {
-            let m = writing_messages(tool.as_str(), "春天", &WritingParams::default()).unwrap();
+            let m = writing_messages(tool, "春天", &WritingParams::default()).unwrap();
             assert_eq!(m.len(), 2);
             assert_eq!(m[1].content, "春天");
         }
         // Every tool has a price, writing or not.
         for tool in Tool::ALL {
             assert!(
-                crate::ledger::cost_of(tool.as_str()).is_ok(),
+                crate::ledger::cost_of(tool).is_positive(),
                 "{tool} has no price"
             );
         }
@@ -269,25 +266,25 @@ mod tests {
 
     #[test]
     fn image_understanding_has_a_template_and_a_price() {
-        let m = writing_messages("vision", "这张图里有什么？", &WritingParams::default()).unwrap();
+        let m =
+            writing_messages(Tool::Vision, "这张图里有什么？", &WritingParams::default()).unwrap();
         assert!(m[0].content.contains("图片"));
         assert_eq!(m[1].content, "这张图里有什么？");
-        assert!(crate::ledger::cost_of("vision").is_ok());
-        assert!(writing_messages("painting", "x", &WritingParams::default()).is_err());
+        assert!(crate::ledger::cost_of(Tool::Vision).is_positive());
     }
 
     #[test]
     fn parameters_shape_the_prompt() {
         let p = writing_params(&json!({"tone": "humorous", "length": "long", "language": "en"}))
             .unwrap();
-        let m = writing_messages("article", "cats", &p).unwrap();
+        let m = writing_messages(Tool::Article, "cats", &p).unwrap();
         assert!(
             m[0].content.contains("幽默")
                 && m[0].content.contains("1500")
                 && m[0].content.contains("English")
         );
         let t = writing_messages(
-            "translate",
+            Tool::Translate,
             "你好",
             &writing_params(&json!({"language": "ja"})).unwrap(),
         )
@@ -309,8 +306,8 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(writing_messages("article", "   ", &WritingParams::default()).is_err());
-        assert!(writing_messages("image", "x", &WritingParams::default()).is_err());
+        assert!(writing_messages(Tool::Article, "   ", &WritingParams::default()).is_err());
+        assert!(writing_messages(Tool::Image, "x", &WritingParams::default()).is_err());
         assert!(slide_outline_messages("x", 2, "zh-CN").is_err());
         assert!(slide_outline_messages("x", 8, "zh-CN").is_ok());
         assert!(image_params(&json!({"size": "1024*1024", "n": 5})).is_err());

@@ -8,7 +8,7 @@
 //! transaction, so a crash leaves either all of it or none.
 
 use chrono::{DateTime, Duration, Utc};
-use inkstone_domain::{Credits, Fen, ProfileId};
+use inkstone_domain::{Credits, Fen, OrderNo, ProfileId};
 use inkstone_receipt::{Purchase, SignedReceipt, TrustedKeys};
 use serde::Serialize;
 use sqlx::{Row, SqliteConnection};
@@ -20,7 +20,7 @@ use crate::Database;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PurchaseRecord {
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub profile_id: ProfileId,
     /// `credits` or `membership`.
     pub kind: String,
@@ -46,7 +46,7 @@ pub enum ApplyOutcome {
     },
     /// The order was applied before; nothing changed.
     AlreadyApplied {
-        order_no: String,
+        order_no: OrderNo,
     },
 }
 
@@ -197,7 +197,8 @@ pub async fn apply_receipt(
             order_no: receipt.order_no.clone(),
         });
     }
-    let order_no = Some(receipt.order_no.clone());
+    // The ledger row keeps the number as text (rows of every version).
+    let order_no = Some(receipt.order_no.to_string());
     if credits.is_positive() {
         let grant = Grant {
             kind: GrantKind::Recharge,

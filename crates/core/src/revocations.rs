@@ -13,7 +13,7 @@
 //! so: the shop applies receipts first, then revocations.
 
 use chrono::{DateTime, Duration, Utc};
-use inkstone_domain::{Credits, Fen, ProfileId};
+use inkstone_domain::{Credits, Fen, OrderNo, ProfileId};
 use inkstone_receipt::revocation::SignedRevocation;
 use inkstone_receipt::TrustedKeys;
 use serde::Serialize;
@@ -27,7 +27,7 @@ use crate::Database;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RevocationRecord {
     pub refund_no: String,
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub profile_id: ProfileId,
     pub refund_fen: Fen,
     /// Credits the revocation took back, and what it could not (already spent).
@@ -55,7 +55,7 @@ pub enum RevocationOutcome {
     },
     /// The purchase is not applied on this machine: nothing to take back (yet).
     PurchaseNotHere {
-        order_no: String,
+        order_no: OrderNo,
     },
 }
 
@@ -116,7 +116,7 @@ pub async fn apply_revocation(
                 description: "",
                 reason: Some(Reason::PurchaseRefunded),
                 tool: None,
-                order_no: Some(&r.order_no),
+                order_no: Some(r.order_no.as_str()),
                 generation_id: None,
                 refund_of: None,
             },

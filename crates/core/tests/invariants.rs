@@ -171,11 +171,12 @@ async fn run(ops: Vec<Op>) {
             }
             Op::Consume { who, tool } => {
                 let (tool, cost) = ledger::TOOL_COSTS[tool];
+                // The model keeps plain numbers; the ledger's answers are compared to them.
+                let cost = cost.get();
                 let m = &mut model[who];
                 m.expire(now);
                 let member = m.member_until.is_some_and(|u| u > now);
-                let result =
-                    ledger::check_and_consume(&db, ids[who], tool.as_str(), "gen", now).await;
+                let result = ledger::check_and_consume(&db, ids[who], tool, "gen", now).await;
                 if member {
                     let c = result.unwrap();
                     assert_eq!(c.charged, 0, "{step}");
@@ -199,7 +200,11 @@ async fn run(ops: Vec<Op>) {
                 } else {
                     match result {
                         Err(CoreError::InsufficientCredits { needed, missing }) => {
-                            assert_eq!((needed, missing), (cost, cost - m.credits), "{step}");
+                            assert_eq!(
+                                (needed.get(), missing.get()),
+                                (cost, cost - m.credits),
+                                "{step}"
+                            );
                         }
                         other => panic!("{step}: expected insufficient credits, got {other:?}"),
                     }

@@ -221,7 +221,7 @@ async fn deleting_a_profile_needs_its_name_and_password_and_removes_everything_i
             &db,
             &NewGeneration {
                 profile_id: id,
-                tool: "article".into(),
+                tool: inkstone_domain::Tool::Article,
                 model: "qwen-plus".into(),
                 prompt: format!("春天 {id}"),
                 params: serde_json::json!({}),

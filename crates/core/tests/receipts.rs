@@ -34,7 +34,7 @@ async fn a_credit_receipt_adds_recharge_and_bonus_once() {
     assert_eq!(
         again,
         ApplyOutcome::AlreadyApplied {
-            order_no: "ORD20261101A".into()
+            order_no: order_no("ORD20261101A")
         }
     );
     assert_eq!(

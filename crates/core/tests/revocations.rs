@@ -18,9 +18,9 @@ async fn buyer(db: &inkstone_core::Database) -> inkstone_domain::ProfileId {
     p
 }
 
-fn revocation(order_no: &str, refund_no: &str, credits: i64, days: i64) -> Revocation {
+fn revocation(tag: &str, refund_no: &str, credits: i64, days: i64) -> Revocation {
     Revocation {
-        order_no: order_no.into(),
+        order_no: order_no(tag),
         account_id: "acct-buyer".into(),
         refund_no: refund_no.into(),
         refund_fen: Fen::new(1000).unwrap(),
@@ -89,7 +89,10 @@ async fn a_refund_takes_the_credits_back_once_with_a_documented_ledger_row() {
     )
     .await
     .unwrap();
-    assert_eq!(rows.items[0].order_no.as_deref(), Some("ORD1"));
+    assert_eq!(
+        rows.items[0].order_no.as_deref(),
+        Some(order_no("ORD1").as_str())
+    );
     assert_eq!(
         rows.items[0].package.as_ref().map(|p| p.credits.get()),
         Some(100)
@@ -122,7 +125,7 @@ async fn credits_already_spent_are_recorded_not_taken_below_zero() {
     )
     .await
     .unwrap();
-    ledger::check_and_consume(&db, p, "article", "", t0())
+    ledger::check_and_consume(&db, p, inkstone_domain::Tool::Article, "", t0())
         .await
         .unwrap();
     let left = ledger::balance(&db, p, t0()).await.unwrap().credits.get();
@@ -225,7 +228,7 @@ async fn forged_foreign_and_unknown_revocations_change_nothing() {
             .await
             .unwrap(),
         RevocationOutcome::PurchaseNotHere {
-            order_no: "ORD-ELSEWHERE".into()
+            order_no: order_no("ORD-ELSEWHERE")
         }
     );
     assert_eq!(snapshot(&db).await, before);

@@ -242,7 +242,7 @@ mod tests {
         Generation {
             id: GenerationId::new(7),
             profile_id: ProfileId::new(1),
-            tool: tool.into(),
+            tool: tool.parse().unwrap(),
             model: "qwen-plus".into(),
             prompt: "写一首诗".into(),
             params: serde_json::json!({}),
@@ -251,7 +251,7 @@ mod tests {
             files,
             inputs: Vec::new(),
             usage: Usage::default(),
-            cost: 10,
+            cost: inkstone_domain::Credits::new(10),
             refunded: false,
             consume_id: None,
             error_kind: None,

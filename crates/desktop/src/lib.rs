@@ -31,7 +31,7 @@
 //! assert_eq!(services.balance(writer.id).await.unwrap().credits, 100);
 //! let request = WriteRequest {
 //!     profile_id: writer.id,
-//!     tool: "article".into(),
+//!     tool: inkstone_domain::Tool::Article,
 //!     input: "写一篇关于春天的短文".into(),
 //!     params: serde_json::json!({}),
 //!     regenerated_from: None,
@@ -971,7 +971,7 @@ impl Services {
             .studio
             .write(
                 WriteRequest {
-                    tool: inkstone_domain::Tool::Vision.as_str().into(),
+                    tool: inkstone_domain::Tool::Vision,
                     inputs: vec![kept],
                     ..request
                 },

@@ -325,7 +325,7 @@ mod tests {
         for file in [&image, &outside] {
             let new = NewGeneration {
                 profile_id: owner,
-                tool: "image".into(),
+                tool: inkstone_domain::Tool::Image,
                 model: "wanx".into(),
                 prompt: "猫".into(),
                 params: serde_json::Value::Null,

@@ -217,7 +217,7 @@ impl Services {
         fits(&model, &messages)?;
         let new = NewGeneration {
             profile_id,
-            tool: document_ai::TOOL.into(),
+            tool: document_ai::TOOL,
             model: String::new(),
             prompt: text,
             params: document_ai::params(&request),
@@ -302,7 +302,7 @@ impl Services {
         }
         let new = NewGeneration {
             profile_id,
-            tool: document_ai::TOOL.into(),
+            tool: document_ai::TOOL,
             model: String::new(),
             prompt: doc.meta.title.clone(),
             params,

@@ -54,7 +54,7 @@ async fn generate(db: &Database, profile: ProfileId, tool: &str, prompt: &str, f
         db,
         &NewGeneration {
             profile_id: profile,
-            tool: tool.into(),
+            tool: tool.parse().unwrap(),
             model: "qwen-plus".into(),
             prompt: prompt.into(),
             params: serde_json::json!({"tone": "warm"}),
@@ -171,7 +171,10 @@ async fn import_takes_history_back_never_credits_and_only_once() {
     let all = inkstone_core::history_import::generations_of(&s.db, me)
         .await
         .unwrap();
-    let image = all.iter().find(|g| g.tool == "image").unwrap();
+    let image = all
+        .iter()
+        .find(|g| g.tool == inkstone_domain::Tool::Image)
+        .unwrap();
     assert!(Path::new(&image.files[0]).starts_with(other.path().join("files")));
     assert_eq!(
         std::fs::read(&image.files[0]).unwrap(),

@@ -18,7 +18,7 @@ use inkstone_studio::{Update, WriteRequest};
 fn article(profile_id: ProfileId, input: &str) -> WriteRequest {
     WriteRequest {
         profile_id,
-        tool: "article".into(),
+        tool: inkstone_domain::Tool::Article,
         input: input.into(),
         params: serde_json::json!({"tone": "warm"}),
         regenerated_from: None,
@@ -266,7 +266,7 @@ async fn image_understanding_charges_streams_and_refuses_a_non_image_before_char
         .id;
     let ask = |input: &str| WriteRequest {
         profile_id: user,
-        tool: "vision".into(),
+        tool: inkstone_domain::Tool::Vision,
         input: input.into(),
         params: serde_json::json!({}),
         regenerated_from: None,
@@ -288,7 +288,7 @@ async fn image_understanding_charges_streams_and_refuses_a_non_image_before_char
         .await
         .unwrap();
     assert_eq!(g.status, Status::Succeeded);
-    assert_eq!(g.tool, "vision");
+    assert_eq!(g.tool, inkstone_domain::Tool::Vision);
     assert!(!streamed.is_empty());
     assert_eq!(g.output_text, streamed);
     let balance = ledger::balance(&s.db, user, Utc::now()).await.unwrap();

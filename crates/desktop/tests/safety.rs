@@ -52,7 +52,7 @@ async fn a_second_start_on_the_same_folder_is_refused_before_recovery_touches_th
         &first.db,
         &NewGeneration {
             profile_id: user,
-            tool: "article".into(),
+            tool: inkstone_domain::Tool::Article,
             model: "qwen-plus".into(),
             prompt: "春天".into(),
             params: serde_json::json!({}),

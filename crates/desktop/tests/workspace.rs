@@ -187,7 +187,7 @@ mod ai {
             .unwrap();
         assert_eq!(g.status, Status::Succeeded);
         assert_eq!(started, Some((g.id, inkstone_domain::Credits::new(10))));
-        assert_eq!(g.tool, "document");
+        assert_eq!(g.tool, inkstone_domain::Tool::Document);
         assert_eq!(g.params["document_id"], doc.meta.id);
         assert_eq!(g.params["action"], "polish");
         assert_eq!(
@@ -438,7 +438,7 @@ mod ai {
             .unwrap();
         assert_eq!(run.generation.status, Status::Succeeded);
         assert_eq!(run.generation.params["action"], "outline");
-        assert_eq!(credits(&s, me).await, before - run.generation.cost);
+        assert_eq!(credits(&s, me).await, before - run.generation.cost.get());
         assert!(run.generation.cost > 0);
         let note = run.note.unwrap();
         assert_eq!(note.kind, NoteKind::Outline);

@@ -63,7 +63,7 @@ fn main() {
     let signer = ReceiptSigner::from_secret_bytes([3; 32]);
     let keys = TrustedKeys::new([signer.public_key()]);
     let receipt = Receipt {
-        order_no: "IK20261125BENCH003".into(),
+        order_no: "IK20261125BENCH003".parse().expect("order number"),
         account_id: "acct_bench".into(),
         purchase: Purchase::Credits {
             sku: "credits_100".into(),

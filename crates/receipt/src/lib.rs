@@ -7,6 +7,8 @@
 //!
 //! Invariants enforced here:
 //! * a receipt that fails [`Receipt::validate`] is never signed or accepted;
+//! * its order number is an [`OrderNo`]: a receipt whose number does not parse is refused
+//!   when it is read (JSON), and the number is signed and sent as the same text as before;
 //! * `paid_at` is whole seconds (one representation, one set of bytes);
 //! * verification needs a known key id *and* a valid signature over exactly
 //!   the fields the caller gets back.
@@ -15,7 +17,7 @@
 //! use inkstone_receipt::{Credits, Fen, Purchase, Receipt, ReceiptSigner, TrustedKeys};
 //! let signer = ReceiptSigner::generate();
 //! let receipt = Receipt {
-//!     order_no: "IS20261124ABCDEF12".into(),
+//!     order_no: "IS20261124ABCDEF12".parse().unwrap(),
 //!     account_id: "acct_1".into(),
 //!     purchase: Purchase::Credits {
 //!         sku: "credits_100".into(),
@@ -49,7 +51,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use inkstone_domain::{Credits, Fen};
+pub use inkstone_domain::{Credits, Fen, OrderNo};
 
 /// First line of the canonical bytes; changes whenever the format does.
 pub const CANONICAL_TAG: &str = "inkstone-receipt/1";
@@ -82,7 +84,8 @@ pub enum Purchase {
 /// The signed facts about one paid order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    pub order_no: String,
+    /// Parsed when a receipt is read: one whose number does not parse is refused.
+    pub order_no: OrderNo,
     pub account_id: String,
     pub purchase: Purchase,
     pub amount_fen: Fen,
@@ -156,7 +159,7 @@ pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), Receipt
 impl Receipt {
     /// Rejects any receipt that must never be signed or credited.
     pub fn validate(&self) -> Result<(), ReceiptError> {
-        check_text("order_no", &self.order_no)?;
+        check_text("order_no", self.order_no.as_str())?;
         check_text("account_id", &self.account_id)?;
         check_text("provider", &self.provider)?;
         check_text("provider_txn_id", &self.provider_txn_id)?;
@@ -418,7 +421,7 @@ mod tests {
 
     fn credits_receipt() -> Receipt {
         Receipt {
-            order_no: "IS20261124000001".into(),
+            order_no: "IS20261124000001".parse().expect("literal order number"),
             account_id: "acct_7".into(),
             purchase: Purchase::Credits {
                 sku: "credits_100".into(),
@@ -520,9 +523,6 @@ mod tests {
         r.amount_fen = Fen::ZERO;
         assert!(signer.sign(r).is_err());
         let mut r = credits_receipt();
-        r.order_no = "A\nkey_id=x".into();
-        assert!(signer.sign(r).is_err());
-        let mut r = credits_receipt();
         r.currency = "USD".into();
         assert!(signer.sign(r).is_err());
         let mut r = credits_receipt();
@@ -556,6 +556,42 @@ mod tests {
         let mut info = a.public_key();
         info.key_id = "ed25519-0000000000000000".into();
         assert!(TrustedKeys::try_new([info]).is_err());
+    }
+
+    /// The signed bytes and the JSON of a receipt are the same text as when the order number
+    /// was a plain string: receipts signed before still verify.
+    #[test]
+    fn order_number_travels_and_is_signed_as_before() {
+        let r = credits_receipt();
+        let bytes = String::from_utf8(r.canonical_bytes("k1").expect("valid")).expect("utf-8");
+        assert_eq!(
+            bytes,
+            "inkstone-receipt/1\nkey_id=k1\norder_no=IS20261124000001\naccount_id=acct_7\n\
+             kind=credits\nsku=credits_100\ncredits=100\nbonus_credits=10\namount_fen=1000\n\
+             currency=CNY\nprovider=wechat\nprovider_txn_id=4200000000002104083200000488\n\
+             paid_at=2026-11-24T10:00:00Z\n"
+        );
+        let json = serde_json::to_value(&r).expect("serialise");
+        assert_eq!(json["order_no"], "IS20261124000001");
+    }
+
+    #[test]
+    fn a_receipt_whose_order_number_does_not_parse_is_refused() {
+        let signer = ReceiptSigner::generate();
+        let signed = signer.sign(credits_receipt()).expect("valid");
+        let good = serde_json::to_value(&signed).expect("serialise");
+        assert_eq!(
+            serde_json::from_value::<SignedReceipt>(good.clone()).expect("parse"),
+            signed
+        );
+        // A newline would forge a line of the canonical bytes; the others are no order number.
+        for bad in ["A\nkey_id=x", "IK1", "", "IK2026/../x", &"A".repeat(33)] {
+            assert!(OrderNo::parse(bad).is_err(), "{bad:?}");
+            let mut json = good.clone();
+            json["receipt"]["order_no"] = bad.into();
+            let refused = serde_json::from_value::<SignedReceipt>(json);
+            assert!(refused.is_err(), "{bad:?} was accepted");
+        }
     }
 
     proptest! {

@@ -13,14 +13,17 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use ed25519_dalek::{Signature, Signer};
 use serde::{Deserialize, Serialize};
 
-use crate::{check_text, Credits, Fen, Purchase, ReceiptError, ReceiptSigner, TrustedKeys};
+use crate::{
+    check_text, Credits, Fen, OrderNo, Purchase, ReceiptError, ReceiptSigner, TrustedKeys,
+};
 
 /// First line of the canonical bytes; changes whenever the format does.
 pub const CANONICAL_TAG: &str = "inkstone-revocation/1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
-    pub order_no: String,
+    /// Parsed when a revocation is read, as a receipt's.
+    pub order_no: OrderNo,
     pub account_id: String,
     /// Our refund number; a desktop applies each at most once.
     pub refund_no: String,
@@ -79,7 +82,7 @@ pub fn taken_back(purchase: &Purchase, refund_fen: Fen, amount_fen: Fen) -> (Cre
 
 impl Revocation {
     pub fn validate(&self) -> Result<(), ReceiptError> {
-        check_text("order_no", &self.order_no)?;
+        check_text("order_no", self.order_no.as_str())?;
         check_text("account_id", &self.account_id)?;
         check_text("refund_no", &self.refund_no)?;
         check_text("reason", &self.reason)?;
@@ -166,7 +169,7 @@ mod tests {
 
     fn sample() -> Revocation {
         Revocation {
-            order_no: "IK20261125120000ABCDEFGHJK".into(),
+            order_no: "IK20261125120000ABCDEFGHJK".parse().unwrap(),
             account_id: "acct_1".into(),
             refund_no: "RFIK20261125120000ABCDEFGHJKN1".into(),
             refund_fen: fen(1000),
@@ -204,6 +207,25 @@ mod tests {
         let mut forged = sample();
         forged.reason = "x\ncredits=0".into();
         assert!(signer.sign_revocation(forged).is_err());
+    }
+
+    #[test]
+    fn a_revocation_whose_order_number_does_not_parse_is_refused() {
+        let signer = ReceiptSigner::generate();
+        let signed = signer.sign_revocation(sample()).unwrap();
+        let good = serde_json::to_value(&signed).unwrap();
+        assert_eq!(good["revocation"]["order_no"], "IK20261125120000ABCDEFGHJK");
+        assert_eq!(
+            serde_json::from_value::<SignedRevocation>(good.clone()).unwrap(),
+            signed
+        );
+        for bad in ["IK1\ncredits=0", "IK1", "../../etc"] {
+            let mut json = good.clone();
+            json["revocation"]["order_no"] = bad.into();
+            assert!(serde_json::from_value::<SignedRevocation>(json).is_err());
+        }
+        let bytes = String::from_utf8(sample().canonical_bytes("k").unwrap()).unwrap();
+        assert!(bytes.contains("\norder_no=IK20261125120000ABCDEFGHJK\n"));
     }
 
     #[test]

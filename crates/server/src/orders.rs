@@ -266,12 +266,8 @@ where
         .timestamp_opt(evidence.paid_at.timestamp(), 0)
         .single()
         .unwrap_or(evidence.paid_at);
-    // The receipt's field is text today and an `OrderNo` once crates/receipt takes the
-    // type: `.into()` is right for both.
-    #[allow(clippy::useless_conversion)]
-    let receipt_order_no = order.order_no.clone().into();
     let receipt = Receipt {
-        order_no: receipt_order_no,
+        order_no: order.order_no.clone(),
         account_id: order.account_id.clone(),
         purchase,
         amount_fen: order.amount_fen,

@@ -379,12 +379,8 @@ async fn revocation_json(
             .map_err(|e| ApiError::Internal(e.to_string()))?,
     };
     let (credits, days) = taken_back(&purchase, r.amount_fen, order.amount_fen);
-    // The revocation's field is text today and an `OrderNo` once crates/receipt takes the
-    // type: `.into()` is right for both.
-    #[allow(clippy::useless_conversion)]
-    let revoked_order_no = r.order_no.clone().into();
     let revocation = Revocation {
-        order_no: revoked_order_no,
+        order_no: r.order_no.clone(),
         account_id: order.account_id.clone(),
         refund_no: r.refund_no.clone(),
         refund_fen: r.amount_fen,

@@ -118,7 +118,8 @@ impl Providers {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ServerOrder {
-    pub order_no: String,
+    /// Parsed: an answer with a number that is no order number is `Malformed`.
+    pub order_no: OrderNo,
     pub sku: String,
     pub kind: String,
     pub provider: String,
@@ -408,7 +409,7 @@ impl PaymentClient {
     pub async fn claim(
         &self,
         token: &str,
-        order_no: &str,
+        order_no: &OrderNo,
         installation: &InstallationId,
     ) -> Result<ServerClaim, ClientError> {
         // An order number is ours to put in a path only in its own shape.
@@ -428,7 +429,7 @@ impl PaymentClient {
             )
             .await?;
         let claim = ServerClaim::from_json(&body)?;
-        if claim.order_no != order_no {
+        if claim.order_no != *order_no {
             return Err(ClientError::Malformed("claim of another order".into()));
         }
         Ok(claim)
@@ -477,7 +478,7 @@ impl PaymentClient {
 /// `claimed_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerClaim {
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub claimed_here: bool,
     pub claimed_at: DateTime<Utc>,
 }
@@ -494,11 +495,9 @@ impl ServerClaim {
             .filter(|ms| *ms > 0)
             .and_then(DateTime::<Utc>::from_timestamp_millis)
             .ok_or_else(malformed)?;
-        if order_no.len() > 64 {
-            return Err(malformed());
-        }
+        let order_no = OrderNo::parse(order_no).map_err(|_| malformed())?;
         Ok(ServerClaim {
-            order_no: order_no.to_string(),
+            order_no,
             claimed_here,
             claimed_at,
         })
@@ -534,9 +533,10 @@ mod tests {
     #[test]
     fn a_claim_answer_is_read_exactly() {
         let ok = ServerClaim::from_json(&json!({
-            "order_no": "IK1", "claimed_here": false, "claimed_at_ms": 1_764_400_000_000_i64
+            "order_no": "IK20261125120000ABCDEFGHJK", "claimed_here": false, "claimed_at_ms": 1_764_400_000_000_i64
         }))
         .unwrap();
+        assert_eq!(ok.order_no, "IK20261125120000ABCDEFGHJK");
         assert!(!ok.claimed_here);
         assert_eq!(ok.claimed_at.timestamp_millis(), 1_764_400_000_000);
         for bad in [
@@ -546,8 +546,32 @@ mod tests {
             json!({"order_no": "IK1", "claimed_here": true, "claimed_at_ms": i64::MAX}),
             json!({"order_no": "IK1", "claimed_here": true, "claimed_at_ms": 1.5}),
             json!({"order_no": "x".repeat(65), "claimed_here": true, "claimed_at_ms": 1}),
+            // No order number: too short, or a path in disguise.
+            json!({"order_no": "IK1", "claimed_here": true, "claimed_at_ms": 1}),
+            json!({"order_no": "IK2026/../x", "claimed_here": true, "claimed_at_ms": 1}),
         ] {
             assert!(ServerClaim::from_json(&bad).is_err(), "{bad}");
+        }
+    }
+
+    /// An order (and the receipt in it) arrives parsed: a number that is no order number makes
+    /// the answer `server_malformed`, so it never reaches a lookup, a URL or the ledger.
+    #[test]
+    fn an_order_answer_with_a_bad_order_number_is_malformed() {
+        let order = |no: &str| {
+            json!({
+                "order_no": no, "sku": "credits_100", "kind": "credits", "provider": "sandbox",
+                "amount_fen": 1000, "qr_payload": "x", "status": "pending",
+                "expires_at": "2026-11-25T10:15:00Z", "created_at": "2026-11-25T10:00:00Z"
+            })
+        };
+        let ok: ServerOrder = serde_json::from_value(order("IK20261125120000ABCDEFGHJK")).unwrap();
+        assert_eq!(ok.order_no, "IK20261125120000ABCDEFGHJK");
+        for bad in ["", "IK1", "IK2026/../x", "IK\n20261125"] {
+            let e = serde_json::from_slice::<ServerOrder>(order(bad).to_string().as_bytes())
+                .map_err(|e| ClientError::Malformed(e.to_string()))
+                .unwrap_err();
+            assert_eq!(e.kind(), "server_malformed", "{bad:?}");
         }
     }
 
@@ -560,7 +584,7 @@ mod tests {
             }
             let v = json!({"order_no": text, "claimed_here": true, "claimed_at_ms": bytes.len() as i64});
             if let Ok(claim) = ServerClaim::from_json(&v) {
-                proptest::prop_assert!(claim.order_no.len() <= 64);
+                proptest::prop_assert!(claim.order_no.len() <= 32);
             }
             if let Ok(id) = InstallationId::parse(&text) {
                 proptest::prop_assert!(id.as_str().len() <= InstallationId::MAX_LEN);

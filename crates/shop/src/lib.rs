@@ -170,7 +170,7 @@ impl ShopError {
 /// An order that could not be settled now, and why (its error's kind).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderFailure {
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub kind: &'static str,
     pub message: String,
 }
@@ -250,9 +250,9 @@ pub fn check_recovery_code(code: &str) -> Result<(), ShopError> {
     }
 }
 
-fn failure(order_no: &str, e: &ShopError) -> OrderFailure {
+fn failure(order_no: &OrderNo, e: &ShopError) -> OrderFailure {
     OrderFailure {
-        order_no: order_no.to_string(),
+        order_no: order_no.clone(),
         kind: e.kind(),
         message: e.to_string(),
     }
@@ -580,8 +580,7 @@ impl Shop {
             }
             let result = async {
                 let token = self.token(order.profile_id).await?;
-                let order_no = parse_order_no(&order.order_no)?;
-                let server = self.client.get_order(&token, &order_no).await?;
+                let server = self.client.get_order(&token, &order.order_no).await?;
                 if server.order_no != order.order_no {
                     return Err(ShopError::Inconsistent);
                 }

@@ -112,7 +112,7 @@ async fn buying_100_credits_adds_exactly_110_and_shows_the_order_number() {
         &w.db,
         w.user,
         &TxFilter {
-            text: Some(order.order_no.clone()),
+            text: Some(order.order_no.to_string()),
             ..Default::default()
         },
         PageRequest::first(10),
@@ -157,9 +157,15 @@ async fn a_month_of_membership_makes_generations_free() {
         .unwrap();
     assert!(status.is_member);
     assert_eq!(status.days_left, 30);
-    let charge = ledger::check_and_consume(&w.db, w.user, "article", "x", Utc::now())
-        .await
-        .unwrap();
+    let charge = ledger::check_and_consume(
+        &w.db,
+        w.user,
+        inkstone_domain::Tool::Article,
+        "x",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(charge.charged, 0);
 }
 

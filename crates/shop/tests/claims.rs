@@ -79,7 +79,7 @@ async fn server() -> (tempfile::TempDir, RunningServer) {
 }
 
 /// Starts an order and pays it (what the phone does); returns the order number.
-async fn buy_unsettled(c: &Computer, sku: &str) -> String {
+async fn buy_unsettled(c: &Computer, sku: &str) -> inkstone_domain::OrderNo {
     let order = c.shop.start_order(c.profile, sku, "sandbox").await.unwrap();
     let r = reqwest::Client::new()
         .post(format!("{}/confirm", order.qr_payload))
@@ -90,7 +90,7 @@ async fn buy_unsettled(c: &Computer, sku: &str) -> String {
     order.order_no
 }
 
-async fn buy(c: &Computer, sku: &str) -> String {
+async fn buy(c: &Computer, sku: &str) -> inkstone_domain::OrderNo {
     let order_no = buy_unsettled(c, sku).await;
     let settled = c
         .shop

@@ -22,10 +22,15 @@ async fn credits(db: &Database, p: inkstone_domain::ProfileId) -> i64 {
 
 /// What the endpoint does when a refund succeeds (crates/server/src/refund.rs): a refund
 /// row and the signed revocation for the account, under the production receipt key.
-async fn revoke(server: &RunningServer, order_no: &str, refund_no: &str, credits: i64) {
+async fn revoke(
+    server: &RunningServer,
+    order_no: &inkstone_domain::OrderNo,
+    refund_no: &str,
+    credits: i64,
+) {
     let db = &server.state.db;
     let account: String = sqlx::query_scalar("SELECT account_id FROM orders WHERE order_no = $1")
-        .bind(order_no)
+        .bind(order_no.as_str())
         .fetch_one(db)
         .await
         .unwrap();
@@ -35,7 +40,7 @@ async fn revoke(server: &RunningServer, order_no: &str, refund_no: &str, credits
          VALUES ($1, $2, $3, 'sandbox', 1000, 'test', 'SUCCESS', $4, $4)",
     )
     .bind(refund_no)
-    .bind(order_no)
+    .bind(order_no.as_str())
     .bind(now)
     .bind(now)
     .execute(db)
@@ -45,7 +50,7 @@ async fn revoke(server: &RunningServer, order_no: &str, refund_no: &str, credits
         .state
         .signer
         .sign_revocation(Revocation {
-            order_no: order_no.into(),
+            order_no: order_no.clone(),
             account_id: account.clone(),
             refund_no: refund_no.into(),
             refund_fen: Fen::new(1000).unwrap(),
@@ -60,7 +65,7 @@ async fn revoke(server: &RunningServer, order_no: &str, refund_no: &str, credits
         "INSERT INTO revocations (account_id, order_no, refund_no, signed_json, created_at_ms) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&account)
-    .bind(order_no)
+    .bind(order_no.as_str())
     .bind(refund_no)
     .bind(serde_json::to_string(&signed).unwrap())
     .bind(now)
@@ -155,7 +160,7 @@ async fn a_refunded_purchase_is_taken_back_once_and_never_below_zero() {
 
     // Spend down, then the second refund: only what is there is taken, never below zero.
     for _ in 0..3 {
-        ledger::check_and_consume(&db, user, "article", "", Utc::now())
+        ledger::check_and_consume(&db, user, inkstone_domain::Tool::Article, "", Utc::now())
             .await
             .unwrap();
     }

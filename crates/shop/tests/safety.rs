@@ -153,7 +153,7 @@ async fn resume_and_restore_go_on_past_a_failing_order() {
     let ghost = orders::record_order(
         &w.db,
         &Order {
-            order_no: "IK20260101000000GHOSTGHOST".into(),
+            order_no: "IK20260101000000GHOSTGHOST".parse().unwrap(),
             profile_id: w.user,
             kind: "credits".into(),
             sku: "credits_10".into(),

@@ -46,7 +46,7 @@
 //! let studio = Studio::new(db.clone(), files).with_clock(Clock::manual(now));
 //! let request = WriteRequest {
 //!     profile_id: writer.id,
-//!     tool: "article".into(),
+//!     tool: inkstone_domain::Tool::Article,
 //!     input: "写一篇关于春天的短文".into(),
 //!     params: serde_json::json!({}),
 //!     regenerated_from: None,
@@ -57,7 +57,7 @@
 //!     if let Update::Text { text } = update { shown.push_str(&text) }
 //! };
 //! let generation = studio.write(request, &Spring, &mut sink).await.unwrap();
-//! assert_eq!((generation.status, generation.cost), (Status::Succeeded, 10));
+//! assert_eq!((generation.status, generation.cost.get()), (Status::Succeeded, 10));
 //! assert_eq!(shown, "春天。");
 //! assert_eq!(ledger::balance(&db, writer.id, now).await.unwrap().credits, 90);
 //! # });

@@ -78,8 +78,8 @@ pub struct WriteRequest {
     /// shell sets the signed-in one.
     #[serde(skip, default = "no_profile")]
     pub profile_id: ProfileId,
-    /// A writing tool's name (`inkstone_domain::Tool`: `Tool::WRITING` or `vision`).
-    pub tool: String,
+    /// A writing tool (`Tool::WRITING` or `Tool::Vision`), parsed where the request arrives.
+    pub tool: Tool,
     pub input: String,
     #[serde(default)]
     pub params: serde_json::Value,
@@ -348,7 +348,7 @@ impl Studio {
         sink: Sink<'_>,
     ) -> Result<Generation, StudioError> {
         let params = prompts::writing_params(&request.params)?;
-        let messages = prompts::writing_messages(&request.tool, &request.input, &params)?;
+        let messages = prompts::writing_messages(request.tool, &request.input, &params)?;
         let new = NewGeneration {
             profile_id: request.profile_id,
             tool: request.tool,
@@ -403,7 +403,7 @@ impl Studio {
             serde_json::json!({ "slides": slides, "language": language, "accent": accent });
         let new = NewGeneration {
             profile_id,
-            tool: Tool::Ppt.as_str().into(),
+            tool: Tool::Ppt,
             model: model.name(),
             prompt: topic,
             params,
@@ -488,7 +488,7 @@ impl Studio {
         };
         let new = NewGeneration {
             profile_id,
-            tool: tool.as_str().into(),
+            tool,
             model: model.name(),
             prompt: prompt.clone(),
             params: params.clone(),

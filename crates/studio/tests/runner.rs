@@ -115,7 +115,7 @@ async fn setup(credits: i64) -> (Studio, ProfileId, tempfile::TempDir) {
 fn article(profile_id: ProfileId) -> WriteRequest {
     WriteRequest {
         profile_id,
-        tool: "article".into(),
+        tool: inkstone_domain::Tool::Article,
         input: "写一篇关于春天的短文".into(),
         params: serde_json::json!({"tone": "warm"}),
         regenerated_from: None,
@@ -145,7 +145,7 @@ async fn a_streamed_article_is_charged_once_and_every_token_arrives() {
     let (log, mut sink) = collect();
     let g = studio.write(article(p), &model, &mut sink).await.unwrap();
     assert_eq!(
-        (g.status, g.output_text.as_str(), g.cost),
+        (g.status, g.output_text.as_str(), g.cost.get()),
         (Status::Succeeded, "春天来了。", 10)
     );
     assert_eq!(credits(studio.database(), p).await, 90);
@@ -268,7 +268,7 @@ async fn refusals_happen_before_any_charge() {
     };
     assert!(studio.write(bad, &model, &mut sink).await.is_err());
     let not_writing = WriteRequest {
-        tool: "image".into(),
+        tool: inkstone_domain::Tool::Image,
         ..article(p)
     };
     assert!(studio.write(not_writing, &model, &mut sink).await.is_err());

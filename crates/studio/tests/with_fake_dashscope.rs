@@ -34,7 +34,7 @@ fn text_model(base: &str) -> QwenText {
 fn article(profile_id: ProfileId, input: &str) -> WriteRequest {
     WriteRequest {
         profile_id,
-        tool: "article".into(),
+        tool: inkstone_domain::Tool::Article,
         input: input.into(),
         params: serde_json::Value::Null,
         regenerated_from: None,
@@ -130,7 +130,7 @@ async fn test_user_writes_pays_ten_gets_refunded_on_failure_and_finds_it_again()
             .write(article(admin.id, "会员写作"), &model, &mut sink)
             .await
             .unwrap();
-        assert_eq!((g.status, g.cost), (Status::Succeeded, 0));
+        assert_eq!((g.status, g.cost.get()), (Status::Succeeded, 0));
     }
     assert_eq!(
         ledger::balance(&db, admin.id, now()).await.unwrap().credits,

@@ -63,7 +63,7 @@ mod tests {
     fn record() -> RevocationRecord {
         RevocationRecord {
             refund_no: "RFIK1N1".into(),
-            order_no: "IK1".into(),
+            order_no: "IK20261125120000ABCDEFGHJK".parse().unwrap(),
             profile_id: inkstone_domain::ProfileId::new(1),
             refund_fen: Fen::new(1000).unwrap(),
             credits: Credits::new(110),
@@ -82,7 +82,7 @@ mod tests {
         let (title, body) = announcement(&record(), Locale::ZhCn);
         assert_eq!(title, "购买已退款");
         assert!(
-            body.contains("IK1") && body.contains("duplicate purchase"),
+            body.contains("IK20261125120000ABCDEFGHJK") && body.contains("duplicate purchase"),
             "{body}"
         );
         assert!(

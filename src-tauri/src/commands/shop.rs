@@ -153,7 +153,7 @@ pub struct Restored {
 
 #[derive(serde::Serialize)]
 pub struct RestoreFailure {
-    pub order_no: String,
+    pub order_no: inkstone_domain::OrderNo,
     pub kind: &'static str,
 }
 
@@ -235,7 +235,7 @@ mod tests {
     fn order(kind: &str) -> Order {
         let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, 0, 0, 0).unwrap();
         Order {
-            order_no: "IK20261125000000ABCDEFGHJK".into(),
+            order_no: "IK20261125000000ABCDEFGHJK".parse().unwrap(),
             profile_id: inkstone_domain::ProfileId::new(1),
             kind: kind.into(),
             sku: "x".into(),

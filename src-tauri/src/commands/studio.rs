@@ -3,7 +3,7 @@
 use base64::Engine;
 use inkstone_desktop::history::{Generation, HistoryFilter, HistoryPage, PageRequest};
 use inkstone_desktop::studio::{MediaKind, Update, WriteRequest};
-use inkstone_domain::GenerationId;
+use inkstone_domain::{GenerationId, Tool};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -19,31 +19,55 @@ fn forward(channel: Channel<Update>) -> impl FnMut(Update) + Send {
 }
 
 /// A writing request as the page sends it, and the model to answer it. The profile is never
-/// the page's to say: it is the signed-in one.
+/// the page's to say: it is the signed-in one; nor are the input files (the shell keeps them).
 #[derive(serde::Deserialize)]
 pub struct WritingInput {
-    #[serde(flatten)]
-    pub request: WriteRequest,
+    /// The tool's name, parsed by [`WritingInput::tool`] so an unknown one is a typed
+    /// `invalid_argument`, not a call that failed to decode.
+    pub tool: String,
+    pub input: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+    #[serde(default)]
+    pub regenerated_from: Option<GenerationId>,
     #[serde(default)]
     pub model_id: Option<i64>,
 }
 
+impl WritingInput {
+    /// The tool the page named, parsed once here.
+    fn tool(&self) -> CommandResult<Tool> {
+        self.tool.parse().map_err(|_| AppError::InvalidArgument {
+            field: "tool",
+            reason: "unknown tool",
+        })
+    }
+
+    /// The request to run with `tool` for the signed-in `profile_id`.
+    fn request(self, profile_id: inkstone_domain::ProfileId, tool: Tool) -> WriteRequest {
+        WriteRequest {
+            profile_id,
+            tool,
+            input: self.input,
+            params: self.params,
+            regenerated_from: self.regenerated_from,
+            inputs: Vec::new(),
+        }
+    }
+}
+
 #[tauri::command]
-#[tracing::instrument(skip_all, fields(tool = %input.request.tool), err)]
+#[tracing::instrument(skip_all, fields(tool = %input.tool), err)]
 pub async fn generate_writing(
     state: State<'_, AppState>,
     input: WritingInput,
     on_event: Channel<Update>,
 ) -> CommandResult<Generation> {
-    let request = WriteRequest {
-        profile_id: state.profile()?,
-        ..input.request
-    };
+    let tool = input.tool()?;
+    let model_id = input.model_id;
+    let request = input.request(state.profile()?, tool);
     let mut sink = forward(on_event);
-    Ok(state
-        .services
-        .write(request, input.model_id, &mut sink)
-        .await?)
+    Ok(state.services.write(request, model_id, &mut sink).await?)
 }
 
 /// Largest image the vision models take (`inkstone_qwen::validate::MAX_IMAGE_BYTES`, 10 MB).
@@ -98,11 +122,10 @@ pub async fn generate_vision(
 ) -> CommandResult<Generation> {
     let image = decode_image(&image_base64, &file_name)?;
     drop(image_base64);
+    // Always image understanding, whatever the page named; never a regeneration.
     let request = WriteRequest {
-        profile_id: state.profile()?,
-        tool: inkstone_domain::Tool::Vision.as_str().into(),
         regenerated_from: None,
-        ..input.request
+        ..input.request(state.profile()?, Tool::Vision)
     };
     let mut sink = forward(on_event);
     Ok(state
@@ -291,20 +314,42 @@ mod tests {
             "regenerated_from": 4, "model_id": 3, "profile_id": 7, "inputs": [{"path": "/etc/passwd", "name": "x"}]
         }))
         .unwrap();
-        assert_eq!(input.request.profile_id, inkstone_domain::ProfileId::new(0));
-        assert!(input.request.inputs.is_empty());
+        assert_eq!(input.model_id, Some(3));
+        let tool = input.tool().unwrap();
+        let request = input.request(inkstone_domain::ProfileId::new(1), tool);
+        assert_eq!(request.profile_id, inkstone_domain::ProfileId::new(1));
+        assert!(request.inputs.is_empty());
         assert_eq!(
             (
-                input.request.tool.as_str(),
-                input.request.input.as_str(),
-                input.request.regenerated_from,
-                input.model_id
+                request.tool,
+                request.input.as_str(),
+                request.regenerated_from,
             ),
-            ("article", "春天", Some(GenerationId::new(4)), Some(3))
+            (Tool::Article, "春天", Some(GenerationId::new(4)))
         );
         assert!(
             serde_json::from_value::<WritingInput>(serde_json::json!({"input": "no tool"}))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn an_unknown_tool_is_a_typed_error_and_the_wire_names_stay() {
+        for bad in ["painting", "Article", "", "article\n"] {
+            let input: WritingInput =
+                serde_json::from_value(serde_json::json!({"tool": bad, "input": "x"})).unwrap();
+            assert_eq!(
+                kind_field(input.tool().unwrap_err()),
+                ("invalid_argument", "tool"),
+                "{bad:?}"
+            );
+        }
+        // Every tool the UI sends is the name it sent before.
+        for tool in Tool::ALL {
+            let input: WritingInput =
+                serde_json::from_value(serde_json::json!({"tool": tool.as_str(), "input": "x"}))
+                    .unwrap();
+            assert_eq!(input.tool().unwrap(), tool);
+        }
     }
 }

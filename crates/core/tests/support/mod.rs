@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use inkstone_core::ledger::{self, Grant, GrantKind};
 use inkstone_core::{open_in_memory, profiles, Database};
 use inkstone_receipt::{
-    Credits, Fen, Purchase, Receipt, ReceiptSigner, SignedReceipt, TrustedKeys,
+    Credits, Fen, OrderNo, Purchase, Receipt, ReceiptSigner, SignedReceipt, TrustedKeys,
 };
 use sqlx::Row;
 
@@ -82,6 +82,12 @@ pub async fn assert_sound(db: &Database) {
     );
 }
 
+/// The order number a test calls `tag` ("ORD1"): a short name is no order number
+/// (`OrderNo::parse` wants 6 to 32 characters), so every test number is issued from its tag.
+pub fn order_no(tag: &str) -> OrderNo {
+    OrderNo::parse(&format!("IKTEST{tag}")).expect("a test tag of letters, digits and -_")
+}
+
 pub struct Shop {
     pub signer: ReceiptSigner,
     pub keys: TrustedKeys,
@@ -94,16 +100,11 @@ impl Shop {
         Shop { signer, keys }
     }
 
-    pub fn credits(
-        &self,
-        order_no: &str,
-        account: &str,
-        credits: i64,
-        bonus: i64,
-    ) -> SignedReceipt {
+    /// A signed credit receipt for the order `order_no(tag)`.
+    pub fn credits(&self, tag: &str, account: &str, credits: i64, bonus: i64) -> SignedReceipt {
         self.signer
             .sign(receipt(
-                order_no,
+                tag,
                 account,
                 Purchase::Credits {
                     sku: format!("credits_{credits}"),
@@ -115,10 +116,10 @@ impl Shop {
             .unwrap()
     }
 
-    pub fn membership(&self, order_no: &str, account: &str, days: i64) -> SignedReceipt {
+    pub fn membership(&self, tag: &str, account: &str, days: i64) -> SignedReceipt {
         self.signer
             .sign(receipt(
-                order_no,
+                tag,
                 account,
                 Purchase::Membership {
                     sku: "member_month".into(),
@@ -131,15 +132,16 @@ impl Shop {
     }
 }
 
-pub fn receipt(order_no: &str, account: &str, purchase: Purchase, amount_fen: i64) -> Receipt {
+/// A receipt for the order `order_no(tag)`.
+pub fn receipt(tag: &str, account: &str, purchase: Purchase, amount_fen: i64) -> Receipt {
     Receipt {
-        order_no: order_no.into(),
+        order_no: order_no(tag),
         account_id: account.into(),
         purchase,
         amount_fen: Fen::new(amount_fen).unwrap(),
         currency: "CNY".into(),
         provider: "sandbox".into(),
-        provider_txn_id: format!("txn-{order_no}"),
+        provider_txn_id: format!("txn-{tag}"),
         paid_at: t0(),
     }
 }
