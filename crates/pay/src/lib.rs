@@ -12,7 +12,7 @@
 //! use inkstone_pay::receipt::{Credits, Fen, Purchase, Receipt, ReceiptSigner, TrustedKeys};
 //! let signer = ReceiptSigner::generate();
 //! let receipt = Receipt {
-//!     order_no: "IS20261124ABCDEF12".into(),
+//!     order_no: "IS20261124ABCDEF12".parse().unwrap(),
 //!     account_id: "acct_1".into(),
 //!     purchase: Purchase::Credits {
 //!         sku: "credits_100".into(),
