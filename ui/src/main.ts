@@ -45,9 +45,6 @@ async function bootstrap() {
     const [{ elementPlus }] = await Promise.all([import('./elementPlus'), import('./elementPlusStyles')])
     app.use(elementPlus)
   })
-  // The login page's script (small) is fetched while Rust answers; without a profile it is the
-  // first screen. Errors surface when the router loads it.
-  void import('./views/LoginView.vue').catch(() => undefined)
   // The three start-up questions at once. A database that is not well: only the trouble page,
   // in the language of the settings file. Otherwise the first paint is in the writer's
   // language (defaults if Rust cannot answer) and the account is known before routing.

@@ -1,4 +1,8 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+// In the main script, not a chunk of its own: it is the first screen whenever no profile is
+// kept signed in, and its components and styles (a few of Element Plus's) then parse with the
+// main script instead of after the start-up questions (issue 18).
+import LoginView from '../views/LoginView.vue'
 
 /**
  * One entry per navigation item; `key` names both the route and its `nav.*` label.
@@ -41,7 +45,7 @@ const children: RouteRecordRaw[] = [
 ]
 
 export const routes: RouteRecordRaw[] = [
-  { path: '/login', name: 'login', component: () => import('../views/LoginView.vue') },
+  { path: '/login', name: 'login', component: LoginView },
   // The database is not well (issue 19): the only page until the writer has chosen.
   { path: '/trouble', name: 'trouble', component: () => import('../views/TroubleView.vue') },
   // Loaded when first needed, like every page: the login page paints without it (issue 18).
