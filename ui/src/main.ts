@@ -1,8 +1,9 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-// Only the components in use, with their own styles (see elementPlus.ts).
-import { elementPlus } from './elementPlus'
-import './elementPlusStyles'
+// Element Plus (elementPlus.ts, elementPlusStyles.ts) is not in this script: the first screen,
+// the login page, brings its own few components, and the rest is loaded before any other page
+// is entered, or once the login page has painted (issue 18: the main script was 779 KB, parsed
+// before anything could paint).
 import 'element-plus/theme-chalk/dark/css-vars.css'
 import './styles/base.css'
 import App from './App.vue'
@@ -11,8 +12,7 @@ import { createAppI18n } from './i18n'
 import { useSettingsStore } from './stores/settings'
 import { useAccountStore } from './stores/account'
 import { dataTrouble } from './api/backups'
-import { askAtStart } from './startup'
-import { showStartNotices } from './views/settings/startNotices'
+import { afterPaint, askAtStart, loadOnce } from './startup'
 
 declare global {
   interface Window {
@@ -41,6 +41,10 @@ async function bootstrap() {
   app.use(pinia)
   const settings = useSettingsStore(pinia)
   const account = useAccountStore(pinia)
+  const loadElementPlus = loadOnce(async () => {
+    const [{ elementPlus }] = await Promise.all([import('./elementPlus'), import('./elementPlusStyles')])
+    app.use(elementPlus)
+  })
   // The three start-up questions at once. A database that is not well: only the trouble page,
   // in the language of the settings file. Otherwise the first paint is in the writer's
   // language (defaults if Rust cannot answer) and the account is known before routing.
@@ -59,12 +63,21 @@ async function bootstrap() {
         return account.profile === null
       },
       trouble: trouble !== null,
+      beforeAppPage: loadElementPlus,
     }),
   )
-  app.use(elementPlus)
   app.mount('#app')
-  // What start-up did (a restore, a copy before an upgrade), said once.
-  if (!trouble) void showStartNotices(i18n.global.t)
+  afterPaint(() => {
+    void loadElementPlus()
+      .then(async () => {
+        // What start-up did (a restore, a copy before an upgrade), said once (a notification:
+        // it needs Element Plus's styles).
+        if (trouble) return
+        const { showStartNotices } = await import('./views/settings/startNotices')
+        await showStartNotices(i18n.global.t)
+      })
+      .catch((e: unknown) => window.__inkstoneErrors.push(String(e)))
+  })
 }
 
 void bootstrap()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { askAtStart } from './startup'
+import { askAtStart, loadOnce } from './startup'
 
 function deferred<T>() {
   let resolve!: (v: T) => void
@@ -52,5 +52,24 @@ describe('askAtStart', () => {
         account: () => Promise.resolve(),
       }),
     ).resolves.toBeNull()
+  })
+})
+
+describe('loadOnce', () => {
+  it('runs the load once for every caller, and again only after a failure', async () => {
+    let runs = 0
+    let fail = true
+    const load = loadOnce(async () => {
+      runs += 1
+      if (fail) throw new Error('chunk failed')
+    })
+    const [a, b] = [load(), load()]
+    await expect(a).rejects.toThrow('chunk failed')
+    await expect(b).rejects.toThrow('chunk failed')
+    expect(runs).toBe(1)
+    fail = false
+    await load()
+    await load()
+    expect(runs).toBe(2)
   })
 })

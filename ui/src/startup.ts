@@ -18,3 +18,28 @@ export async function askAtStart<T>(ask: StartupQuestions<T>): Promise<T | null>
   ])
   return trouble
 }
+
+/**
+ * `load` run at most once, every caller sharing its promise; after a failure the next call
+ * tries again (a page that could not be entered is not refused for good).
+ */
+export function loadOnce(load: () => Promise<void>): () => Promise<void> {
+  let pending: Promise<void> | null = null
+  return () => {
+    if (!pending) {
+      pending = load().catch((e: unknown) => {
+        pending = null
+        throw e
+      })
+    }
+    return pending
+  }
+}
+
+/**
+ * Runs `work` a little after the next frame: after the first paint, and late enough not to
+ * hold up the first screen's scripts (WebDriver's questions run on the same thread too).
+ */
+export function afterPaint(work: () => void, delayMs = 300): void {
+  requestAnimationFrame(() => setTimeout(work, delayMs))
+}

@@ -1,5 +1,8 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
-import MainLayout from '../layouts/MainLayout.vue'
+// In the main script, not a chunk of its own: it is the first screen whenever no profile is
+// kept signed in, and its components and styles (a few of Element Plus's) then parse with the
+// main script instead of after the start-up questions (issue 18).
+import LoginView from '../views/LoginView.vue'
 
 /**
  * One entry per navigation item; `key` names both the route and its `nav.*` label.
@@ -42,15 +45,26 @@ const children: RouteRecordRaw[] = [
 ]
 
 export const routes: RouteRecordRaw[] = [
-  { path: '/login', name: 'login', component: () => import('../views/LoginView.vue') },
+  { path: '/login', name: 'login', component: LoginView },
   // The database is not well (issue 19): the only page until the writer has chosen.
   { path: '/trouble', name: 'trouble', component: () => import('../views/TroubleView.vue') },
-  { path: '/', component: MainLayout, children },
+  // Loaded when first needed, like every page: the login page paints without it (issue 18).
+  { path: '/', component: () => import('../layouts/MainLayout.vue'), children },
   { path: '/:pathMatch(.*)*', redirect: '/writing' },
 ]
 
 // Hash history: the app is served from a custom protocol with no server-side fallback.
-export function createAppRouter(options: { requireLogin?: () => Promise<boolean>; trouble?: boolean } = {}) {
+export interface AppRouterOptions {
+  requireLogin?: () => Promise<boolean>
+  trouble?: boolean
+  /**
+   * Awaited before entering any page but the login page: main.ts loads the rest of Element
+   * Plus there, which the login page does without so that it paints sooner (issue 18).
+   */
+  beforeAppPage?: () => Promise<unknown>
+}
+
+export function createAppRouter(options: AppRouterOptions = {}) {
   const router = createRouter({ history: createWebHashHistory(), routes })
   // With the database not well every page is the trouble page, and the trouble page is never
   // shown without trouble.
@@ -62,6 +76,14 @@ export function createAppRouter(options: { requireLogin?: () => Promise<boolean>
     const needsLogin = options.requireLogin
     // Every page but the login page needs a signed-in profile.
     router.beforeEach(async (to) => (to.name !== 'login' && (await needsLogin()) ? { name: 'login' } : true))
+  }
+  // Last, so that it runs only for the page actually entered (after the redirects above).
+  const beforeAppPage = options.beforeAppPage
+  if (beforeAppPage) {
+    router.beforeEach(async (to) => {
+      if (to.name !== 'login') await beforeAppPage()
+      return true
+    })
   }
   return router
 }
