@@ -9,7 +9,9 @@
 //! (default http://127.0.0.1:4446, so it never meets the E2E suite's :4444). The driver's
 //! environment should hold INKSTONE_DEMO_TOKENS_PER_SECOND=50.
 //! BENCH_RUNS sets the repetitions of the start-up figures (default 5), BENCH_GENERATIONS the
-//! generations of the memory session (default 50). Run by
+//! generations of the memory session (default 50). BENCH_MEMORY_STEPS=1 prints the tree's
+//! memory after each step of that session; BENCH_SMAPS_DIR=dir keeps each process's
+//! `/proc/PID/smaps` at every memory reading. Run by
 //! scripts/bench.sh (`cargo run -p inkstone-e2e --example bench_app`); an example rather than a
 //! test so the E2E suite's `cargo test -- --ignored` never runs it.
 
