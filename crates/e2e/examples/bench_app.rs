@@ -9,7 +9,9 @@
 //! (default http://127.0.0.1:4446, so it never meets the E2E suite's :4444). The driver's
 //! environment should hold INKSTONE_DEMO_TOKENS_PER_SECOND=50.
 //! BENCH_RUNS sets the repetitions of the start-up figures (default 5), BENCH_GENERATIONS the
-//! generations of the memory session (default 50). Run by
+//! generations of the memory session (default 50). BENCH_MEMORY_STEPS=1 prints the tree's
+//! memory after each step of that session; BENCH_SMAPS_DIR=dir keeps each process's
+//! `/proc/PID/smaps` at every memory reading. Run by
 //! scripts/bench.sh (`cargo run -p inkstone-e2e --example bench_app`); an example rather than a
 //! test so the E2E suite's `cargo test -- --ignored` never runs it.
 
@@ -158,11 +160,8 @@ fn kib(pid: u32, file: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// RSS, PSS and private memory (KiB) of `root` and all its descendants, per process name.
-/// PSS splits shared pages among every process mapping them, so it falls when other WebKit
-/// apps run on the machine; private memory (`Private_Clean` + `Private_Dirty`) does not.
-fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64, u64)> {
-    let all = processes();
+/// `root` and all its descendants.
+fn tree_pids(root: u32, all: &[Proc]) -> Vec<u32> {
     let mut tree = vec![root];
     let mut i = 0;
     while i < tree.len() {
@@ -170,6 +169,15 @@ fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64, u64)> {
         tree.extend(all.iter().filter(|p| p.ppid == parent).map(|p| p.pid));
         i += 1;
     }
+    tree
+}
+
+/// RSS, PSS and private memory (KiB) of `root` and all its descendants, per process name.
+/// PSS splits shared pages among every process mapping them, so it falls when other WebKit
+/// apps run on the machine; private memory (`Private_Clean` + `Private_Dirty`) does not.
+fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64, u64)> {
+    let all = processes();
+    let tree = tree_pids(root, &all);
     let mut by_name: BTreeMap<String, (usize, u64, u64, u64)> = BTreeMap::new();
     for pid in tree {
         let name = all
@@ -187,8 +195,70 @@ fn tree_memory(root: u32) -> BTreeMap<String, (usize, u64, u64, u64)> {
     by_name
 }
 
-/// Prints the memory row of the app's process tree and returns its PSS and private KiB.
-fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64)> {
+/// What a mapping of `/proc/PID/smaps` is, for the breakdown rows (issue 18: which MiB are the
+/// heap, which the libraries, which graphics buffers).
+fn mapping_kind(path: &str, exe: &str) -> &'static str {
+    if path.is_empty() || path == "[heap]" || path.starts_with("[anon") || path == "[stack]" {
+        "heap"
+    } else if path.starts_with("/dev/dri")
+        || path.starts_with("/memfd:")
+        || path.starts_with("/dev/shm")
+        || path.starts_with("/SYSV")
+        || path.ends_with("(deleted)")
+    {
+        "buffers"
+    } else if path.contains(".so") || path == exe {
+        // Shared objects and the app's own binary.
+        "libraries"
+    } else if path.starts_with('[') {
+        // [vdso], [vvar], [vsyscall]
+        "libraries"
+    } else {
+        "files"
+    }
+}
+
+/// PSS and private memory (KiB) of one process by kind of mapping: `heap` (anonymous memory:
+/// malloc, the JavaScript heap, stacks), `libraries` (code and data of shared objects and of
+/// the app's binary),
+/// `buffers` (DRM, memfd and shared-memory buffers: graphics), `files` (fonts, data files).
+fn smaps_kinds(pid: u32) -> BTreeMap<&'static str, (u64, u64)> {
+    let mut out: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+        return out;
+    };
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut kind = "heap";
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else { continue };
+        if first.ends_with(':') {
+            let value: u64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            let e = out.entry(kind).or_default();
+            match first {
+                "Pss:" => e.0 += value,
+                "Private_Clean:" | "Private_Dirty:" => e.1 += value,
+                _ => {}
+            }
+        } else if first.contains('-') {
+            // A mapping's header: address perms offset dev inode [path (may hold spaces)].
+            let path = line
+                .splitn(6, char::is_whitespace)
+                .nth(5)
+                .map(str::trim)
+                .unwrap_or("");
+            kind = mapping_kind(path, &exe);
+        }
+    }
+    out
+}
+
+/// Prints the memory rows of the app's process tree and returns its PSS, private and heap
+/// (anonymous, private) KiB. The heap does not move with other WebKit apps on the machine;
+/// PSS and even private memory do (library pages another process maps are not private).
+fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64, u64)> {
     let Some(pid) = app_pids(data_dir).first().copied() else {
         row(
             "app",
@@ -226,7 +296,83 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64)>
         ),
         &format!("{target}; PSS MiB: {}", parts.join(", ")),
     );
-    Some((pss, private))
+    // Where each process's MiB are, so the next lever is aimed (figure only).
+    let all = processes();
+    let mut kinds: BTreeMap<String, BTreeMap<&'static str, (u64, u64)>> = BTreeMap::new();
+    let mut heap = 0;
+    for tree_pid in tree_pids(pid, &all) {
+        let name = all
+            .iter()
+            .find(|p| p.pid == tree_pid)
+            .map(|p| p.comm.clone())
+            .unwrap_or_default();
+        // BENCH_SMAPS_DIR keeps every mapping, to look at by hand.
+        if let Ok(dir) = std::env::var("BENCH_SMAPS_DIR") {
+            let tag: String = label
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect();
+            let _ = std::fs::create_dir_all(&dir);
+            if let Ok(text) = std::fs::read_to_string(format!("/proc/{tree_pid}/smaps")) {
+                let _ = std::fs::write(format!("{dir}/{tag}.{name}.{tree_pid}.smaps"), text);
+            }
+        }
+        let e = kinds.entry(name).or_default();
+        for (kind, (p, u)) in smaps_kinds(tree_pid) {
+            if kind == "heap" {
+                heap += u;
+            }
+            let k = e.entry(kind).or_default();
+            k.0 += p;
+            k.1 += u;
+        }
+    }
+    for (name, by_kind) in kinds {
+        let text: Vec<String> = by_kind
+            .iter()
+            .map(|(kind, (p, u))| {
+                format!(
+                    "{kind} {:.0} ({:.0})",
+                    *p as f64 / 1024.0,
+                    *u as f64 / 1024.0
+                )
+            })
+            .collect();
+        row(
+            "app",
+            &format!("memory, {label}: {name} by kind, PSS (private) MiB"),
+            text.join(", "),
+            "figure only; heap = anonymous (malloc, JavaScript, stacks), buffers = DRM/memfd/shm",
+        );
+    }
+    Some((pss, private, heap))
+}
+
+/// With `BENCH_MEMORY_STEPS=1`: the tree's PSS and private memory per process after one step
+/// of the memory session, to find the step that grows it.
+fn step_row(label: &str, data_dir: &Path) {
+    if std::env::var("BENCH_MEMORY_STEPS").as_deref() != Ok("1") {
+        return;
+    }
+    let Some(pid) = app_pids(data_dir).first().copied() else {
+        return;
+    };
+    let parts: Vec<String> = tree_memory(pid)
+        .iter()
+        .map(|(name, (_, _, pss, private))| {
+            format!(
+                "{name} {:.0} ({:.0})",
+                *pss as f64 / 1024.0,
+                *private as f64 / 1024.0
+            )
+        })
+        .collect();
+    row(
+        "app",
+        &format!("memory step, {label}: PSS (private) MiB"),
+        parts.join(", "),
+        "figure only (BENCH_MEMORY_STEPS=1)",
+    );
 }
 
 /// When `pid` started, in ms since the Unix epoch, from /proc (10 ms resolution): the
@@ -744,6 +890,7 @@ async fn memory_session(dir: &Path) -> R<()> {
             format!("{finished} of {n} / {:.0} s", began.elapsed().as_secs_f64()),
             "figure only; demo model, one after the other",
         );
+        step_row(&format!("after {n} generations"), &data);
         let pages = [
             "workspace",
             "image",
@@ -763,6 +910,7 @@ async fn memory_session(dir: &Path) -> R<()> {
                 .click()
                 .await?;
             tokio::time::sleep(Duration::from_secs(1)).await;
+            step_row(&format!("page {page} open 1 s"), &data);
         }
         tokio::time::sleep(Duration::from_secs(30)).await;
         let after = memory_rows(
@@ -774,11 +922,12 @@ async fn memory_session(dir: &Path) -> R<()> {
             let mib = |a: u64, b: u64| (a as f64 - b as f64) / 1024.0;
             row(
                 "app",
-                &format!("memory growth over {n} generations and every page: PSS / private"),
+                &format!("memory growth over {n} generations and every page: PSS / private / heap"),
                 format!(
-                    "{:+.1} / {:+.1} MiB",
+                    "{:+.1} / {:+.1} / {:+.1} MiB",
                     mib(after.0, idle.0),
-                    mib(after.1, idle.1)
+                    mib(after.1, idle.1),
+                    mib(after.2, idle.2)
                 ),
                 "target: PSS < 20 MiB",
             );
