@@ -84,16 +84,10 @@ impl Default for Levers {
     /// What production runs: everything that measured well without depending on the GPU.
     fn default() -> Self {
         Levers(
-            [
-                Lever::CacheModel,
-                Lever::Features,
-                Lever::MallocArenas,
-                Lever::MallocThreshold,
-                Lever::CpuPainting,
-                Lever::JsMiniHeap,
-            ]
-            .into_iter()
-            .collect(),
+            Lever::ALL
+                .into_iter()
+                .filter(|&lever| lever != Lever::NoCompositing)
+                .collect(),
         )
     }
 }
