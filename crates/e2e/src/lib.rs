@@ -96,8 +96,40 @@ pub async fn wait_css(c: &Client, css: &str) -> R<fantoccini::elements::Element>
         .await?)
 }
 
+/// Clicks the first element matching `css` once it is there and has stopped moving.
 pub async fn click(c: &Client, css: &str) -> R<()> {
-    wait_css(c, css).await?.click().await?;
+    let e = wait_css(c, css).await?;
+    settle(c, css).await?;
+    e.click().await?;
+    Ok(())
+}
+
+/// Waits (at most a second) until the first element matching `css` has kept its place for two
+/// frames. WebDriver clicks at the coordinates it computes first, so a button in a drawer or
+/// dialog still sliding in is missed: the click lands where the button no longer is (seen as
+/// a "new note" click that opened nothing while the notes drawer slid in).
+async fn settle(c: &Client, css: &str) -> R<()> {
+    c.execute_async(
+        "const [css, done] = arguments;
+         const place = () => {
+           const e = document.querySelector(css);
+           if (!e) return '';
+           const r = e.getBoundingClientRect();
+           return [r.x, r.y, r.width, r.height].join(',');
+         };
+         const start = performance.now();
+         let last = place(), still = 0;
+         const tick = () => {
+           const now = place();
+           still = now === last ? still + 1 : 0;
+           last = now;
+           if (still >= 2 || performance.now() - start > 1000) done(null);
+           else requestAnimationFrame(tick);
+         };
+         requestAnimationFrame(tick);",
+        vec![json!(css)],
+    )
+    .await?;
     Ok(())
 }
 
