@@ -175,3 +175,98 @@ pub async fn measure_typing(c: &Client, keys: usize) -> R<Typing> {
         saves: read("__saves").await?,
     })
 }
+
+/// The page rectangle (CSS pixels, device pixel ratio 1) of the element `css`, clipped to the
+/// window: where a key's effect is looked for on screen.
+async fn visible_rect(c: &Client, css: &str) -> R<[i64; 4]> {
+    let v = c
+        .execute(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
+             const x = Math.max(0, r.left), y = Math.max(0, r.top); \
+             return [x, y, Math.min(r.right, innerWidth) - x, Math.min(r.bottom, innerHeight) - y].map(Math.round)",
+            vec![serde_json::json!(css)],
+        )
+        .await?;
+    let r: [i64; 4] = serde_json::from_value(v)?;
+    if r[2] <= 0 || r[3] <= 0 {
+        return Err(format!("{css} is not on screen: {r:?}").into());
+    }
+    Ok(r)
+}
+
+/// Input-to-pixels, measured from outside the app (scripts/lib/typing-latency.py): `keys`
+/// keys pressed through the X server's XTEST extension into app `pid`'s window, 60 ms apart,
+/// each timed until the first pixel inside `css`'s rectangle changes in Xvfb's framebuffer
+/// file `framebuffer` (`Xvfb -fbdir`). The element that should receive the keys must have the
+/// focus already. Returns each key's latency in ms, and how many keys never changed a pixel
+/// within 500 ms (a key lost or painted elsewhere: reported, never hidden).
+pub fn pixel_typing(
+    framebuffer: &Path,
+    pid: u32,
+    rect: [i64; 4],
+    keys: usize,
+) -> R<(Vec<f64>, usize)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib/typing-latency.py");
+    // Debian's python3-xlib is the system Python's (scripts/setup-system.sh).
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let out = std::process::Command::new(python)
+        .arg(&script)
+        .arg(framebuffer)
+        .arg(pid.to_string())
+        .args(rect.iter().map(|n| n.to_string()))
+        .arg(keys.to_string())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "typing-latency.py failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )
+        .into());
+    }
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let ms = parsed["ms"]
+        .as_array()
+        .ok_or("typing-latency.py printed no \"ms\" list")?;
+    let lost = ms.iter().filter(|m| m.is_null()).count();
+    Ok((ms.iter().filter_map(|m| m.as_f64()).collect(), lost))
+}
+
+/// [`pixel_typing`] into the workspace's editor, which has the focus after [`measure_typing`].
+pub async fn pixel_typing_in_editor(
+    c: &Client,
+    framebuffer: &Path,
+    pid: u32,
+    keys: usize,
+) -> R<(Vec<f64>, usize)> {
+    let rect = visible_rect(c, ".workspace__editor").await?;
+    pixel_typing(framebuffer, pid, rect, keys)
+}
+
+/// The same keys into a bare `<textarea>` laid over the page (removed after): what WebKit,
+/// GTK and the X server cost with no editor at all, the floor under any editor's figure.
+pub async fn pixel_typing_floor(
+    c: &Client,
+    framebuffer: &Path,
+    pid: u32,
+    keys: usize,
+) -> R<(Vec<f64>, usize)> {
+    c.execute(
+        "const t = document.createElement('textarea'); t.id = 'bench-floor'; \
+         t.style.cssText = 'position:fixed;top:120px;left:320px;width:480px;height:120px;z-index:99999'; \
+         document.body.appendChild(t); t.focus();",
+        vec![],
+    )
+    .await?;
+    let rect = visible_rect(c, "#bench-floor").await;
+    let result = match rect {
+        Ok(rect) => pixel_typing(framebuffer, pid, rect, keys),
+        Err(e) => Err(e),
+    };
+    c.execute("document.getElementById('bench-floor')?.remove()", vec![])
+        .await?;
+    result
+}
