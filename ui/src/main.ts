@@ -12,7 +12,7 @@ import { createAppI18n } from './i18n'
 import { useSettingsStore } from './stores/settings'
 import { useAccountStore } from './stores/account'
 import { dataTrouble } from './api/backups'
-import { afterPaint, askAtStart, loadOnce } from './startup'
+import { afterPaint, askAtStart, loadOnce, showLoadFailure } from './startup'
 
 declare global {
   interface Window {
@@ -56,16 +56,20 @@ async function bootstrap() {
   if (trouble) settings.setLocale(trouble.locale)
   const i18n = createAppI18n(settings.locale)
   app.use(i18n)
-  app.use(
-    createAppRouter({
-      requireLogin: async () => {
-        if (!account.loaded) await account.load().catch(() => undefined)
-        return account.profile === null
-      },
-      trouble: trouble !== null,
-      beforeAppPage: loadElementPlus,
-    }),
-  )
+  const router = createAppRouter({
+    requireLogin: async () => {
+      if (!account.loaded) await account.load().catch(() => undefined)
+      return account.profile === null
+    },
+    trouble: trouble !== null,
+    beforeAppPage: loadElementPlus,
+  })
+  // A page refused because what it needs did not load: said to the writer, not only logged.
+  router.onError((e: unknown) => {
+    window.__inkstoneErrors.push(String(e))
+    showLoadFailure(i18n.global.t('app.loadFailed'))
+  })
+  app.use(router)
   app.mount('#app')
   afterPaint(() => {
     void loadElementPlus()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { askAtStart, loadOnce } from './startup'
+import { askAtStart, loadOnce, showLoadFailure } from './startup'
 
 function deferred<T>() {
   let resolve!: (v: T) => void
@@ -71,5 +71,19 @@ describe('loadOnce', () => {
     await load()
     await load()
     expect(runs).toBe(2)
+  })
+})
+
+describe('showLoadFailure', () => {
+  it('shows one alert, with the latest text, in plain DOM', () => {
+    showLoadFailure('第一次')
+    const box = showLoadFailure('第二次')
+    const boxes = document.querySelectorAll('[data-testid=app-load-failed]')
+    expect(boxes.length).toBe(1)
+    expect(boxes[0]).toBe(box)
+    expect(box.getAttribute('role')).toBe('alert')
+    expect(box.textContent).toBe('第二次')
+    expect(box.style.position).toBe('fixed')
+    box.remove()
   })
 })

@@ -43,3 +43,34 @@ export function loadOnce(load: () => Promise<void>): () => Promise<void> {
 export function afterPaint(work: () => void, delayMs = 300): void {
   requestAnimationFrame(() => setTimeout(work, delayMs))
 }
+
+/**
+ * Tells the writer that part of the interface could not be loaded (the rest of Element Plus,
+ * needed by every page but the login page), in plain DOM: the library that shows messages is
+ * what failed. One box, updated on each failure; the navigation itself stays refused.
+ */
+export function showLoadFailure(text: string, doc: Document = document): HTMLElement {
+  let box = doc.querySelector<HTMLElement>('[data-testid=app-load-failed]')
+  if (!box) {
+    box = doc.createElement('div')
+    box.setAttribute('role', 'alert')
+    box.dataset.testid = 'app-load-failed'
+    // Through the CSSOM: the CSP refuses style attributes written as text.
+    Object.assign(box.style, {
+      position: 'fixed',
+      top: '16px',
+      left: '50%',
+      transform: 'translateX(-50%)',
+      maxWidth: '36em',
+      padding: '10px 16px',
+      background: '#fef0f0',
+      color: '#c45656',
+      border: '1px solid #fbc4c4',
+      borderRadius: '4px',
+      zIndex: '3000',
+    })
+    doc.body.appendChild(box)
+  }
+  box.textContent = text
+  return box
+}

@@ -5,6 +5,7 @@ const en: MessageSchema = {
   app: {
     name: 'Inkstone',
     tagline: 'AI writing studio',
+    loadFailed: 'Part of the interface could not be loaded, so this page cannot open. Please restart Inkstone; if it keeps happening, reinstall it.',
   },
   nav: {
     writing: 'Writing',

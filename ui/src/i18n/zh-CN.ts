@@ -5,6 +5,7 @@ const zhCN = {
   app: {
     name: '墨砚',
     tagline: 'AI 写作工作室',
+    loadFailed: '界面的一部分没能加载，这个页面打不开。请重新启动墨砚；若仍如此，请重新安装。',
   },
   nav: {
     writing: '写作',

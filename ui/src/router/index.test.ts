@@ -35,4 +35,14 @@ describe('createAppRouter: what a page needs before it is entered (issue 18)', (
     await expect(router.push('/writing')).rejects.toThrow('not yet')
     expect(asked).toEqual(['loaded'])
   })
+
+  it('reports the refusal to its error handlers, where main.ts tells the writer', async () => {
+    const { load } = loader('chunk failed')
+    const router = createAppRouter({ requireLogin: async () => false, beforeAppPage: load })
+    const seen: string[] = []
+    router.onError((e) => seen.push(String(e)))
+    await router.push('/login')
+    await router.push('/history').catch(() => undefined)
+    expect(seen).toEqual(['Error: chunk failed'])
+  })
 })
