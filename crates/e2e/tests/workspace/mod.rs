@@ -30,6 +30,10 @@ async fn open_workspace(c: &Client) -> R<()> {
         "flex auto keeps-spaces".to_string(),
         "CodeMirror's base styles",
     )?;
+    let violations = c
+        .execute("return window.__inkstoneCspViolations", vec![])
+        .await?;
+    ensure_eq(violations, serde_json::json!([]), "CSP violations")?;
     Ok(())
 }
 
