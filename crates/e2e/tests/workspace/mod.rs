@@ -367,10 +367,9 @@ async fn compose(c: &Client, pinyin: &[&str], text: &str) -> R<()> {
                 await pause();
             }
             el.dispatchEvent(new CompositionEvent('compositionend', { bubbles: true, data: text }));
-            // CodeMirror takes an Enter within 100 ms after a composition ends on WebKit as the
-            // input method's own confirm key (Safari sends it after compositionend) and leaves
-            // it to the browser; a person's next Enter comes later than that.
-            await new Promise((r) => setTimeout(r, 150));
+            // The Enter that follows comes well within 100 ms: the window in which CodeMirror
+            // would leave it to the browser (enterAfterComposition.ts).
+            await pause();
             done(null);
         })().catch((e) => done(String(e)));
     "#;
