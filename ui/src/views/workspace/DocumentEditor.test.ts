@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { EditorView } from '@codemirror/view'
+import { syntaxTree } from '@codemirror/language'
 import DocumentEditor from './DocumentEditor.vue'
 import { countWords } from './wordCount'
 
@@ -30,6 +31,20 @@ describe('DocumentEditor', () => {
       const counts = wrapper.emitted('count') as number[][]
       expect(counts.at(-1)![0], JSON.stringify(view.state.doc.toString())).toBe(countWords(view.state.doc.toString()))
     }
+    wrapper.unmount()
+  })
+
+  it("reads Markdown (one paragraph per line), and Enter continues a list as the writer expects", () => {
+    const wrapper = mount(DocumentEditor, { props: { docKey: 2, initial: '# 标题\n第一段\n第二段\n> 引用\n- 列表' }, attachTo: document.body })
+    const view = EditorView.findFromDOM(wrapper.element.querySelector('.cm-content') as HTMLElement)!
+    const blocks: string[] = []
+    for (let n = syntaxTree(view.state).topNode.firstChild; n; n = n.nextSibling) blocks.push(n.name)
+    expect(blocks).toEqual(['ATXHeading1', 'Paragraph', 'Paragraph', 'Blockquote', 'BulletList'])
+    view.dispatch({ selection: { anchor: view.state.doc.length } })
+    const enter = new KeyboardEvent('keydown', { key: 'Enter', keyCode: 13, bubbles: true, cancelable: true })
+    view.contentDOM.dispatchEvent(enter)
+    expect(enter.defaultPrevented).toBe(true)
+    expect(view.state.doc.toString()).toBe('# 标题\n第一段\n第二段\n> 引用\n- 列表\n- ')
     wrapper.unmount()
   })
 })
