@@ -8,7 +8,7 @@
 #   BENCH_DEBUG=1                 part 2 also on the debug build (a second value column)
 #   BENCH_PORT=4446               tauri-driver's port (its native port is the next one)
 #   BENCH_PARTS=crates|app|workspace   only one part
-#   BENCH_ONLY=floor|startup|memory|history|smoothness   one section of part 2 (bench_app.rs)
+#   BENCH_ONLY=floor|startup|memory|history|smoothness   sections of part 2 (bench_app.rs), comma-separated
 #   BENCH_NO_POSTGRES=1           skip the PostgreSQL rows of the server bench
 #
 # Part 1: `cargo bench` of inkstone-core, -qwen, -pay and -server (release builds). The server

@@ -1059,9 +1059,10 @@ async fn main() -> R<()> {
     let dir = tempfile::tempdir()?;
     println!("| area | measurement | value | target / note |");
     println!("| --- | --- | --- | --- |");
-    // BENCH_ONLY=floor|startup|memory|history|smoothness runs one part (while working on it).
+    // BENCH_ONLY=floor|startup|memory|history|smoothness runs one part (while working on it);
+    // several, comma-separated, run in the bench's order.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let part = |name: &str| only.is_empty() || only == name;
+    let part = |name: &str| only.is_empty() || only.split(',').any(|p| p.trim() == name);
     if part("floor") {
         floor().await?;
     }
