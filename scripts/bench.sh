@@ -8,6 +8,7 @@
 #   BENCH_DEBUG=1                 part 2 also on the debug build (a second value column)
 #   BENCH_PORT=4446               tauri-driver's port (its native port is the next one)
 #   BENCH_PARTS=crates|app|workspace   only one part
+#   BENCH_ONLY=floor|startup|memory|history|smoothness   sections of part 2 (bench_app.rs), comma-separated
 #   BENCH_NO_POSTGRES=1           skip the PostgreSQL rows of the server bench
 #
 # Part 1: `cargo bench` of inkstone-core, -qwen, -pay and -server (release builds). The server
@@ -45,6 +46,9 @@ t=$(now)
 if [[ " $PARTS " == *" app "* ]]; then
   ./scripts/setup-ui.sh
   cargo build -q --release -p inkstone-app --features demo
+  # The floor (issue 18): an empty Tauri 2 window, an example of the app crate; the same
+  # features, so it reuses the release build above and only links.
+  cargo build -q --release -p inkstone-app --features demo --example empty_window
   [ "${BENCH_DEBUG:-0}" = "1" ] && cargo build -q -p inkstone-app --features demo
   cargo build -q -p inkstone-e2e --example bench_app
 fi
@@ -161,7 +165,8 @@ if [[ " $PARTS " == *" app "* ]]; then
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
   done
   [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}" BENCH_GENERATIONS="${BENCH_GENERATIONS:-10}"
-  export BENCH_APP_BIN="$TARGET_DIR/debug/examples/bench_app" BENCH_OUT="$OUT"
+  export BENCH_APP_BIN="$TARGET_DIR/debug/examples/bench_app" BENCH_OUT="$OUT" \
+         INKSTONE_FLOOR_APP="$TARGET_DIR/release/examples/empty_window"
   app_bench release
   [ "${BENCH_DEBUG:-0}" = "1" ] && app_bench debug
   # The release rows, with the debug value as a second column when there is one.

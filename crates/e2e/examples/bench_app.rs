@@ -255,10 +255,21 @@ fn smaps_kinds(pid: u32) -> BTreeMap<&'static str, (u64, u64)> {
     out
 }
 
-/// Prints the memory rows of the app's process tree and returns its PSS, private and heap
-/// (anonymous, private) KiB. The heap does not move with other WebKit apps on the machine;
-/// PSS and even private memory do (library pages another process maps are not private).
-fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64, u64)> {
+/// One reading of a process tree, KiB.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    pss: u64,
+    private: u64,
+    /// Anonymous private memory: malloc, the JavaScript heap, stacks.
+    heap: u64,
+    /// PSS of shared objects and the program's own binary.
+    libraries: u64,
+}
+
+/// Prints the memory rows of the app's process tree and returns its reading. The heap does
+/// not move with other WebKit apps on the machine; PSS and even private memory do (library
+/// pages another process maps are not private).
+fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<Reading> {
     let Some(pid) = app_pids(data_dir).first().copied() else {
         row(
             "app",
@@ -268,6 +279,11 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64, 
         );
         return None;
     };
+    Some(tree_rows(label, pid, target))
+}
+
+/// The rows of [`memory_rows`] for the tree under `pid`.
+fn tree_rows(label: &str, pid: u32, target: &str) -> Reading {
     let tree = tree_memory(pid);
     let (rss, pss, private) = tree
         .values()
@@ -299,7 +315,7 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64, 
     // Where each process's MiB are, so the next lever is aimed (figure only).
     let all = processes();
     let mut kinds: BTreeMap<String, BTreeMap<&'static str, (u64, u64)>> = BTreeMap::new();
-    let mut heap = 0;
+    let (mut heap, mut libraries) = (0, 0);
     for tree_pid in tree_pids(pid, &all) {
         let name = all
             .iter()
@@ -321,6 +337,9 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64, 
         for (kind, (p, u)) in smaps_kinds(tree_pid) {
             if kind == "heap" {
                 heap += u;
+            }
+            if kind == "libraries" {
+                libraries += p;
             }
             let k = e.entry(kind).or_default();
             k.0 += p;
@@ -345,7 +364,12 @@ fn memory_rows(label: &str, data_dir: &Path, target: &str) -> Option<(u64, u64, 
             "figure only; heap = anonymous (malloc, JavaScript, stacks), buffers = DRM/memfd/shm",
         );
     }
-    Some((pss, private, heap))
+    Reading {
+        pss,
+        private,
+        heap,
+        libraries,
+    }
 }
 
 /// With `BENCH_MEMORY_STEPS=1`: the tree's PSS and private memory per process after one step
@@ -859,7 +883,7 @@ fn generations() -> usize {
 
 /// Issue 18's memory figures: signed in on the writing page after 60 s idle, then again after
 /// `generations()` streamed generations and a visit to every page (back on the writing page,
-/// 30 s idle). The admin profile is used: a member, so 50 generations cost no credits.
+/// 60 s idle), then once more after a second visit to every page. The admin profile is used: a member, so 50 generations cost no credits.
 async fn memory_session(dir: &Path) -> R<()> {
     let data = dir.join("memory");
     let c = session(&data).await?;
@@ -904,32 +928,65 @@ async fn memory_session(dir: &Path) -> R<()> {
             "settings",
             "writing",
         ];
-        for page in pages {
-            wait_css(&c, &format!("[data-testid=nav-{page}]"))
-                .await?
-                .click()
-                .await?;
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            step_row(&format!("page {page} open 1 s"), &data);
-        }
-        tokio::time::sleep(Duration::from_secs(30)).await;
+        let tour = |round: &'static str| {
+            let (c, data) = (&c, &data);
+            async move {
+                for page in pages {
+                    wait_css(c, &format!("[data-testid=nav-{page}]"))
+                        .await?
+                        .click()
+                        .await?;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    step_row(&format!("{round}: page {page} open 1 s"), data);
+                }
+                Ok::<_, Box<dyn std::error::Error>>(())
+            }
+        };
+        let mib = |a: u64, b: u64| (a as f64 - b as f64) / 1024.0;
+        let growth = |label: &str, from: Reading, to: Reading, target: &str| {
+            row(
+                "app",
+                label,
+                format!(
+                    "{:+.1} / {:+.1} / {:+.1} MiB",
+                    mib(to.pss, from.pss),
+                    mib(to.private, from.private),
+                    mib(to.heap, from.heap)
+                ),
+                target,
+            );
+        };
+        tour("first visit").await?;
+        // As long as the idle figure waited, so the two are comparable (WebKit frees some
+        // caches on timers; 30 s before the third pass of issue 18).
+        tokio::time::sleep(Duration::from_secs(60)).await;
         let after = memory_rows(
-            &format!("after {n} generations and every page, 30 s idle"),
+            &format!("after {n} generations and every page, 60 s idle"),
             &data,
             "figure only (growth: below)",
         );
         if let (Some(idle), Some(after)) = (idle, after) {
-            let mib = |a: u64, b: u64| (a as f64 - b as f64) / 1024.0;
-            row(
-                "app",
+            growth(
                 &format!("memory growth over {n} generations and every page: PSS / private / heap"),
-                format!(
-                    "{:+.1} / {:+.1} / {:+.1} MiB",
-                    mib(after.0, idle.0),
-                    mib(after.1, idle.1),
-                    mib(after.2, idle.2)
-                ),
-                "target: PSS < 20 MiB",
+                idle,
+                after,
+                "target: PSS < 20 MiB; 60 s idle before each figure",
+            );
+        }
+        // Steady state or a leak? Every page once more: a one-time cache adds ~0 here.
+        tour("second visit").await?;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let again = memory_rows(
+            "after a second visit to every page, 60 s idle",
+            &data,
+            "figure only (growth: below)",
+        );
+        if let (Some(after), Some(again)) = (after, again) {
+            growth(
+                "memory growth of a second visit to every page: PSS / private / heap",
+                after,
+                again,
+                "figure only; ~0 means the first visit's growth is a one-time cache",
             );
         }
         Ok::<_, Box<dyn std::error::Error>>(())
@@ -939,14 +996,76 @@ async fn memory_session(dir: &Path) -> R<()> {
     result
 }
 
+// ---------------------------------------------------------------- the floor
+
+/// Issue 18's floor: an empty Tauri 2 window (`src-tauri/examples/empty_window`, path in
+/// INKSTONE_FLOOR_APP) in the same Xvfb and session bus, 60 s idle, measured like the app:
+/// once with the levers the app would run with here, once with none.
+async fn floor() -> R<()> {
+    let Ok(bin) = std::env::var("INKSTONE_FLOOR_APP") else {
+        row(
+            "app",
+            "floor: an empty Tauri 2 window",
+            "not measured: INKSTONE_FLOOR_APP unset".into(),
+            "scripts/bench.sh builds it",
+        );
+        return Ok(());
+    };
+    // What the app in this bench runs with: the variable as given, or production (unset).
+    let app_levers = std::env::var("INKSTONE_WEBVIEW_LEVERS").ok();
+    let app_label = match &app_levers {
+        None => "the app's production levers".to_string(),
+        Some(v) => format!("the levers given ({v})"),
+    };
+    for (label, levers) in [
+        ("no levers".to_string(), Some("none".to_string())),
+        (app_label, app_levers.clone()),
+    ] {
+        let mut command = std::process::Command::new(&bin);
+        match &levers {
+            Some(v) => command.env("INKSTONE_WEBVIEW_LEVERS", v),
+            None => command.env_remove("INKSTONE_WEBVIEW_LEVERS"),
+        };
+        let mut child = command
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{bin}: {e}"))?;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let what = format!("floor, an empty Tauri 2 window with {label}, 60 s idle");
+        let reading = tree_rows(&what, child.id(), "figure only: the stack's floor");
+        let _ = child.kill();
+        let _ = child.wait();
+        let mib = |k: u64| k as f64 / 1024.0;
+        row(
+            "app",
+            &format!(
+                "an empty Tauri 2 window on this machine (the floor), {label}: PSS / private / heap / libraries"
+            ),
+            format!(
+                "{:.0} / {:.0} / {:.0} / {:.0} MiB",
+                mib(reading.pss),
+                mib(reading.private),
+                mib(reading.heap),
+                mib(reading.libraries)
+            ),
+            "figure only: what < 150 MiB PSS is measured against (libraries: PSS)",
+        );
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> R<()> {
     let dir = tempfile::tempdir()?;
     println!("| area | measurement | value | target / note |");
     println!("| --- | --- | --- | --- |");
-    // BENCH_ONLY=startup|memory|history|smoothness runs one part (while working on it).
+    // BENCH_ONLY=floor|startup|memory|history|smoothness runs one part (while working on it);
+    // several, comma-separated, run in the bench's order.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let part = |name: &str| only.is_empty() || only == name;
+    let part = |name: &str| only.is_empty() || only.split(',').any(|p| p.trim() == name);
+    if part("floor") {
+        floor().await?;
+    }
     if part("startup") {
         startup_and_memory(dir.path()).await?;
     }
