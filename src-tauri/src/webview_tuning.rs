@@ -5,7 +5,8 @@
 //!
 //! The levers are on unless `INKSTONE_WEBVIEW_LEVERS` names a different set (comma-separated
 //! names, or `none`); the bench uses it to measure each one on the same build. Leaving the
-//! variable out is the production choice.
+//! variable out is the production choice, which depends on one thing about the machine: where
+//! there is no GPU (software GL, see [`Rendering`]) accelerated compositing is off too.
 
 use std::collections::BTreeSet;
 
@@ -38,10 +39,10 @@ pub enum Lever {
     /// forms and text does not need a browser-sized heap.
     JsMiniHeap,
     /// No accelerated compositing (`WEBKIT_DISABLE_COMPOSITING_MODE=1`): pages are painted
-    /// in software. Off by default: what it saves and costs depends on the GPU. Even where GL
-    /// is software (Xvfb: 33 MiB less web heap, frames no worse) it stays off: with it,
-    /// WebKitGTK 2.50 never answers a WebDriver screenshot (`webkit_web_view_get_snapshot`),
-    /// which the E2E suite's QR scans need (README, "The app's memory", third pass).
+    /// in software. In production only where GL is software anyway ([`Rendering::Software`]):
+    /// there the "GPU" layers are Mesa llvmpipe's, drawn by the CPU into this process's
+    /// memory, and measured frames were no worse without them (README). A real GPU keeps
+    /// compositing: what it would cost there was not measured.
     NoCompositing,
 }
 
@@ -83,25 +84,87 @@ pub const MMAP_THRESHOLD: i32 = 256 * 1024;
 // At least glibc's default, well below argon2's 19 MiB blocks.
 const _: () = assert!(MMAP_THRESHOLD >= 128 * 1024 && MMAP_THRESHOLD < 19 * 1024 * 1024);
 
-impl Default for Levers {
-    /// What production runs: everything that measured well without depending on the GPU.
-    fn default() -> Self {
-        Levers(
-            Lever::ALL
-                .into_iter()
-                .filter(|&lever| lever != Lever::NoCompositing)
-                .collect(),
+/// How this machine draws GL, as far as it matters to the levers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendering {
+    /// A GPU render node is there and nothing forces software GL: keep compositing.
+    Gpu,
+    /// No GPU render node (`/dev/dri/renderD*`), or Mesa told to render in software
+    /// (`LIBGL_ALWAYS_SOFTWARE`, `GALLIUM_DRIVER=llvmpipe|softpipe`): Xvfb, most VMs and
+    /// remote desktops, containers without `/dev/dri`.
+    Software,
+}
+
+impl Rendering {
+    /// Decides from what [`Rendering::detect`] reads: the names in `/dev/dri` and Mesa's two
+    /// variables. Pure, so every case is tested. In doubt (a render node there, nothing
+    /// forcing software) it says GPU: the safe choice is to leave WebKit's default alone.
+    pub fn from_probe<'a>(
+        dri_entries: impl IntoIterator<Item = &'a str>,
+        libgl_always_software: Option<&str>,
+        gallium_driver: Option<&str>,
+    ) -> Rendering {
+        // Mesa's env_var_as_boolean: these mean true, anything else false.
+        let forced = libgl_always_software.is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "y" | "yes"
+            )
+        });
+        let software_driver = gallium_driver.is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "llvmpipe" | "softpipe" | "swr"
+            )
+        });
+        let render_node = dri_entries
+            .into_iter()
+            .any(|name| name.strip_prefix("renderD").is_some_and(|n| !n.is_empty()));
+        if forced || software_driver || !render_node {
+            Rendering::Software
+        } else {
+            Rendering::Gpu
+        }
+    }
+
+    /// Looks at this machine: `/dev/dri` (a missing or unreadable folder is no render node)
+    /// and `LIBGL_ALWAYS_SOFTWARE` / `GALLIUM_DRIVER`.
+    pub fn detect() -> Rendering {
+        let entries: Vec<String> = std::fs::read_dir("/dev/dri")
+            .map(|dir| {
+                dir.flatten()
+                    .take(64)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let var = |name: &str| std::env::var(name).ok();
+        Rendering::from_probe(
+            entries.iter().map(String::as_str),
+            var("LIBGL_ALWAYS_SOFTWARE").as_deref(),
+            var("GALLIUM_DRIVER").as_deref(),
         )
     }
 }
 
 impl Levers {
-    /// Reads `INKSTONE_WEBVIEW_LEVERS`: unset means the defaults, `none` (or an empty value)
-    /// means no lever, otherwise the named levers. Unknown names are returned so they can be
-    /// logged; they never turn a lever on.
-    pub fn parse(value: Option<&str>) -> (Levers, Vec<String>) {
+    /// What production runs: everything that measured well without depending on the GPU,
+    /// and no compositing where GL is software anyway.
+    pub fn production(rendering: Rendering) -> Levers {
+        Levers(
+            Lever::ALL
+                .into_iter()
+                .filter(|&lever| lever != Lever::NoCompositing || rendering == Rendering::Software)
+                .collect(),
+        )
+    }
+
+    /// Reads `INKSTONE_WEBVIEW_LEVERS`: unset means [`Levers::production`] for `rendering`,
+    /// `none` (or an empty value) means no lever, otherwise the named levers. Unknown names
+    /// are returned so they can be logged; they never turn a lever on.
+    pub fn parse(value: Option<&str>, rendering: Rendering) -> (Levers, Vec<String>) {
         let Some(value) = value else {
-            return (Levers::default(), Vec::new());
+            return (Levers::production(rendering), Vec::new());
         };
         let mut set = BTreeSet::new();
         let mut unknown = Vec::new();
@@ -121,9 +184,13 @@ impl Levers {
         (Levers(set), unknown)
     }
 
+    /// `INKSTONE_WEBVIEW_LEVERS` on this machine ([`Rendering::detect`] when it is unset).
     pub fn from_env() -> (Levers, Vec<String>) {
-        let value = std::env::var(LEVERS_VAR).ok();
-        Levers::parse(value.as_deref())
+        match std::env::var(LEVERS_VAR).ok() {
+            // Only the production set depends on the machine: no probe otherwise.
+            None => (Levers::production(Rendering::detect()), Vec::new()),
+            Some(value) => Levers::parse(Some(&value), Rendering::Gpu),
+        }
     }
 
     pub fn has(&self, lever: Lever) -> bool {
@@ -226,13 +293,13 @@ mod tests {
 
     #[test]
     fn unset_means_the_production_levers() {
-        let (levers, unknown) = Levers::parse(None);
-        assert_eq!(levers, Levers::default());
+        let (levers, unknown) = Levers::parse(None, Rendering::Gpu);
+        assert_eq!(levers, Levers::production(Rendering::Gpu));
         assert!(unknown.is_empty());
         assert!(levers.has(Lever::CacheModel) && levers.has(Lever::Features));
         assert!(levers.has(Lever::MallocArenas) && levers.has(Lever::MallocThreshold));
         assert!(levers.has(Lever::CpuPainting) && levers.has(Lever::JsMiniHeap));
-        // GPU-dependent: not in production.
+        // GPU-dependent: not where there is a GPU.
         assert!(!levers.has(Lever::NoCompositing));
         assert_eq!(
             levers.environment(),
@@ -247,7 +314,7 @@ mod tests {
 
     #[test]
     fn the_threshold_given_to_web_processes_is_the_apps() {
-        let (levers, _) = Levers::parse(Some("malloc-threshold"));
+        let (levers, _) = Levers::parse(Some("malloc-threshold"), Rendering::Software);
         assert_eq!(
             levers.environment(),
             vec![(
@@ -260,7 +327,7 @@ mod tests {
     #[test]
     fn none_and_empty_turn_every_lever_off() {
         for value in ["none", "", " , "] {
-            let (levers, unknown) = Levers::parse(Some(value));
+            let (levers, unknown) = Levers::parse(Some(value), Rendering::Software);
             assert!(levers.names().is_empty(), "{value:?}");
             assert!(unknown.is_empty());
             assert!(levers.environment().is_empty());
@@ -269,7 +336,8 @@ mod tests {
 
     #[test]
     fn named_levers_only_and_unknown_names_reported() {
-        let (levers, unknown) = Levers::parse(Some("cache-model, no-compositing,gpu"));
+        let (levers, unknown) =
+            Levers::parse(Some("cache-model, no-compositing,gpu"), Rendering::Gpu);
         assert_eq!(levers.names(), vec!["cache-model", "no-compositing"]);
         assert_eq!(unknown, vec!["gpu".to_string()]);
         assert_eq!(
@@ -278,12 +346,115 @@ mod tests {
         );
     }
 
+    #[test]
+    fn without_a_gpu_production_also_turns_compositing_off() {
+        let (levers, unknown) = Levers::parse(None, Rendering::Software);
+        assert!(unknown.is_empty());
+        assert_eq!(levers.names().len(), Lever::ALL.len());
+        assert!(levers.has(Lever::NoCompositing));
+        assert_eq!(
+            levers.environment().last(),
+            Some(&("WEBKIT_DISABLE_COMPOSITING_MODE", "1"))
+        );
+        // Everything else is the same on both kinds of machine.
+        let gpu = Levers::production(Rendering::Gpu);
+        assert!(Lever::ALL
+            .into_iter()
+            .filter(|&l| l != Lever::NoCompositing)
+            .all(|l| gpu.has(l) && levers.has(l)));
+    }
+
+    #[test]
+    fn the_variable_overrides_the_machine_both_ways() {
+        // Named levers are exactly those, GPU or not.
+        for rendering in [Rendering::Gpu, Rendering::Software] {
+            let (off, _) = Levers::parse(Some("cache-model"), rendering);
+            assert!(!off.has(Lever::NoCompositing));
+            let (on, _) = Levers::parse(Some("no-compositing"), rendering);
+            assert!(on.has(Lever::NoCompositing));
+        }
+    }
+
+    #[test]
+    fn a_render_node_means_gpu() {
+        for nodes in [
+            vec!["card0", "renderD128"],
+            vec!["by-path", "card1", "renderD129"],
+        ] {
+            assert_eq!(Rendering::from_probe(nodes, None, None), Rendering::Gpu);
+        }
+        // Mesa's "false" values leave it alone.
+        for value in ["0", "false", "no", ""] {
+            assert_eq!(
+                Rendering::from_probe(["renderD128"], Some(value), Some("iris")),
+                Rendering::Gpu,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_render_node_or_mesa_forced_means_software() {
+        // No /dev/dri at all (Xvfb in a container, this build machine).
+        assert_eq!(Rendering::from_probe([], None, None), Rendering::Software);
+        // A display-only card (simpledrm, bochs in a VM) has no render node.
+        assert_eq!(
+            Rendering::from_probe(["card0", "by-path"], None, None),
+            Rendering::Software
+        );
+        // "renderD" alone is not a node.
+        assert_eq!(
+            Rendering::from_probe(["renderD"], None, None),
+            Rendering::Software
+        );
+        for value in ["1", "true", "YES", " y "] {
+            assert_eq!(
+                Rendering::from_probe(["renderD128"], Some(value), None),
+                Rendering::Software,
+                "{value:?}"
+            );
+        }
+        for driver in ["llvmpipe", "softpipe", "LLVMpipe"] {
+            assert_eq!(
+                Rendering::from_probe(["renderD128"], None, Some(driver)),
+                Rendering::Software,
+                "{driver:?}"
+            );
+        }
+    }
+
+    proptest! {
+        // Names in /dev/dri and Mesa's variables are outside input: any of them decides
+        // without a panic, and a software GL setting always wins over a node.
+        #[test]
+        fn any_probe_decides(
+            entries in proptest::collection::vec(".{0,40}", 0..20),
+            libgl in proptest::option::of(".{0,20}"),
+            gallium in proptest::option::of(".{0,20}"),
+        ) {
+            let rendering = Rendering::from_probe(
+                entries.iter().map(String::as_str),
+                libgl.as_deref(),
+                gallium.as_deref(),
+            );
+            let forced = Rendering::from_probe(
+                entries.iter().map(String::as_str),
+                Some("1"),
+                gallium.as_deref(),
+            );
+            prop_assert_eq!(forced, Rendering::Software);
+            if !entries.iter().any(|e| e.starts_with("renderD") && e.len() > 7) {
+                prop_assert_eq!(rendering, Rendering::Software);
+            }
+        }
+    }
+
     proptest! {
         // The variable comes from outside the process: any text parses, nothing unknown
         // turns a lever on, and what is kept for the log stays small.
         #[test]
         fn any_value_parses_to_known_levers(value in ".{0,400}") {
-            let (levers, unknown) = Levers::parse(Some(&value));
+            let (levers, unknown) = Levers::parse(Some(&value), Rendering::Software);
             let named: Vec<&str> = value.split(',').map(str::trim).collect();
             for name in levers.names() {
                 prop_assert!(named.contains(&name));
