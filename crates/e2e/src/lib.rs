@@ -212,3 +212,46 @@ pub fn app_pids(data_dir: &Path) -> Vec<u32> {
         })
         .collect()
 }
+
+/// Something on the page changes on every frame while `work` runs, then stops.
+///
+/// Where GL is software the app runs without accelerated compositing (src-tauri's
+/// `webview_tuning`), and then WebKitGTK 2.50 answers a WebDriver screenshot only after its
+/// next paint, which an idle page never makes: the screenshot waited forever. The change is a
+/// 1-pixel, nearly transparent dot in the top-left corner that ignores the pointer, removed
+/// afterwards.
+async fn while_repainting<T>(
+    c: &Client,
+    work: impl std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+) -> R<T> {
+    c.execute(
+        "if (!window.__e2eRepaint) { \
+           const d = document.createElement('div'); \
+           d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none;z-index:2147483647'; \
+           document.documentElement.appendChild(d); \
+           let on = false; \
+           const state = { d, on: true }; \
+           const tick = () => { if (!state.on) { d.remove(); return; } on = !on; d.style.background = on ? '#000' : '#fff'; requestAnimationFrame(tick); }; \
+           window.__e2eRepaint = state; requestAnimationFrame(tick); \
+         }",
+        vec![],
+    )
+    .await?;
+    let result = work.await;
+    c.execute(
+        "if (window.__e2eRepaint) { window.__e2eRepaint.on = false; window.__e2eRepaint = null; }",
+        vec![],
+    )
+    .await?;
+    Ok(result?)
+}
+
+/// A WebDriver screenshot of the window (PNG), with or without accelerated compositing.
+pub async fn screenshot(c: &Client) -> R<Vec<u8>> {
+    while_repainting(c, c.screenshot()).await
+}
+
+/// A WebDriver screenshot of one element (PNG), with or without accelerated compositing.
+pub async fn element_screenshot(c: &Client, e: &fantoccini::elements::Element) -> R<Vec<u8>> {
+    while_repainting(c, e.screenshot()).await
+}

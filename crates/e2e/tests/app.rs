@@ -100,7 +100,7 @@ fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> R<(
 
 async fn shot(c: &Client, name: &str) -> R<PathBuf> {
     let path = shots_dir().join(format!("{name}.png"));
-    std::fs::write(&path, c.screenshot().await?)?;
+    std::fs::write(&path, inkstone_e2e::screenshot(c).await?)?;
     Ok(path)
 }
 
@@ -156,7 +156,7 @@ async fn scan(c: &Client, name: &str) -> R<String> {
         .await;
     eprintln!("{name}: the window shot held no code ({last}); the code: {state:?}");
     let png = shots_dir().join(format!("{name}-element.png"));
-    std::fs::write(&png, qr.screenshot().await?)?;
+    std::fs::write(&png, inkstone_e2e::element_screenshot(c, &qr).await?)?;
     let (url, err) = zbar(&png)?;
     if url.starts_with("http://127.0.0.1:") {
         eprintln!("{name}: read off the code's element screenshot instead");
