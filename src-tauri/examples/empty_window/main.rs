@@ -7,7 +7,7 @@
 //! An example, never part of the shipped app: `cargo build --release -p inkstone-app
 //! --features demo --example empty_window` (the `demo` feature only so the release build
 //! reuses the bench's compiled library). Its config is `tauri.conf.json` beside this file;
-//! the page is `dist/index.html`.
+//! the page is `page/index.html` (a source file, not build output).
 
 use inkstone_app::webview_tuning::Levers;
 
