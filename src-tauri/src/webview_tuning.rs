@@ -9,6 +9,7 @@
 //! there is no GPU (software GL, see [`Rendering`]) accelerated compositing is off too.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// One thing done to the webview or its processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -185,12 +186,16 @@ impl Levers {
     }
 
     /// `INKSTONE_WEBVIEW_LEVERS` on this machine ([`Rendering::detect`] when it is unset).
+    /// Read once per process: `main` (malloc), the web context's environment and the window
+    /// all ask, and the answer cannot change in between.
     pub fn from_env() -> (Levers, Vec<String>) {
-        match std::env::var(LEVERS_VAR).ok() {
+        static ONCE: OnceLock<(Levers, Vec<String>)> = OnceLock::new();
+        ONCE.get_or_init(|| match std::env::var(LEVERS_VAR).ok() {
             // Only the production set depends on the machine: no probe otherwise.
             None => (Levers::production(Rendering::detect()), Vec::new()),
             Some(value) => Levers::parse(Some(&value), Rendering::Gpu),
-        }
+        })
+        .clone()
     }
 
     pub fn has(&self, lever: Lever) -> bool {
