@@ -64,11 +64,35 @@ export const documentRestore = (id: number) => call<DocumentMeta>('document_rest
 export const documentSave = (id: number, body: string, baseRevision: number) =>
   call<Saved>('document_save', { id, body, baseRevision })
 
-/** Calls `onClose` when the writer closes the window; the close waits (up to 2 s) for `workspaceCloseReady`. */
-export function workspaceOnClose(onClose: () => void) {
-  const ch = new Channel<string>()
-  ch.onmessage = () => onClose()
-  return call<void>('workspace_on_close', { onClose: ch })
+/** What to run when the window closes: the open workspace's save, or nothing once it is left. */
+let closeHandler: (() => void) | null = null
+let closeChannel: Promise<void> | null = null
+
+/**
+ * Calls `onClose` when the writer closes the window; the close waits (up to 2 s) for
+ * `workspaceCloseReady`. `stop()` when the page is left. One channel serves every visit: a
+ * channel per visit left the shell holding the last page's closure (and its document's text)
+ * until the next visit.
+ */
+export function workspaceOnClose(onClose: () => void): { registered: Promise<void>; stop: () => void } {
+  closeHandler = onClose
+  if (!closeChannel) {
+    const ch = new Channel<string>()
+    ch.onmessage = () => {
+      if (closeHandler) closeHandler()
+      else void workspaceCloseReady().catch(() => undefined)
+    }
+    closeChannel = call<void>('workspace_on_close', { onClose: ch }).catch((error: unknown) => {
+      closeChannel = null
+      throw error
+    })
+  }
+  return {
+    registered: closeChannel,
+    stop: () => {
+      if (closeHandler === onClose) closeHandler = null
+    },
+  }
 }
 export const workspaceCloseReady = () => call<void>('workspace_close_ready')
 

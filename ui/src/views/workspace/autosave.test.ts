@@ -115,4 +115,76 @@ describe('Autosaver', () => {
     expect(bodies).toEqual(['3:正文'])
     expect(states.at(-1)).toBe('saved')
   })
+
+  it('starts a save that falls due while typing right after a key, not between keys', async () => {
+    const store = fakeStore()
+    let text = ''
+    const painted: number[] = []
+    const saver = new Autosaver(0, {
+      save: store.save,
+      read: () => text,
+      debounceMs: 300,
+      maxWaitMs: 700,
+      // The frame of the key just handled is painted 8 ms later.
+      afterPaint: (fn) => {
+        painted.push(Date.now())
+        setTimeout(fn, 8)
+      },
+    })
+    const keys: number[] = []
+    for (let i = 0; i < 30; i++) {
+      keys.push(Date.now())
+      text += '字'
+      saver.changed()
+      await vi.advanceTimersByTimeAsync(100)
+    }
+    expect(store.calls.length).toBeGreaterThanOrEqual(3)
+    // Each save started 8 ms after a key: in the quiet between two keys.
+    for (const call of store.calls) expect(keys).toContain(call.at - 8)
+    expect(painted).toHaveLength(store.calls.length)
+    // And none waited much past the longest wait: 700 ms, then the next key.
+    let since = 0
+    for (const call of store.calls) {
+      expect(call.at - since).toBeLessThanOrEqual(700 + 100 + 8 + 10)
+      since = call.at
+    }
+  })
+
+  it('starts a due save after a short grace when no key comes', async () => {
+    const store = fakeStore()
+    let text = ''
+    const afterPaint = vi.fn()
+    const saver = new Autosaver(0, { save: store.save, read: () => text, debounceMs: 300, maxWaitMs: 700, dueGraceMs: 50, afterPaint })
+    // A key every 280 ms: never a 300 ms pause, and the key after 700 ms comes at 840.
+    for (let i = 0; i < 4; i++) {
+      text += '字'
+      saver.changed()
+      await vi.advanceTimersByTimeAsync(280)
+    }
+    expect(store.calls.map((c) => c.at)).toEqual([750])
+    expect(afterPaint).not.toHaveBeenCalled()
+    expect(store.calls[0].body).toBe('字字字')
+  })
+
+  it('a save waiting for a frame is dropped by dispose, as a waiting timer is', async () => {
+    const store = fakeStore()
+    let pending: (() => void) | null = null
+    const saver = new Autosaver(0, {
+      save: store.save,
+      read: () => 'text',
+      debounceMs: 300,
+      maxWaitMs: 100,
+      afterPaint: (fn) => {
+        pending = fn
+      },
+    })
+    saver.changed()
+    await vi.advanceTimersByTimeAsync(150)
+    saver.changed()
+    expect(pending).not.toBeNull()
+    saver.dispose()
+    pending!()
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(store.calls).toHaveLength(0)
+  })
 })

@@ -3,6 +3,11 @@
 // second; one save in flight at a time, each based on the revision the previous one returned;
 // and `flush()` for blur, close, switching documents and signing out. The text is read only
 // when a save starts, so a keystroke costs nothing here even in a long document.
+//
+// A save that falls due while the writer keeps typing starts just after a keystroke's frame is
+// painted (`afterPaint`), or `dueGraceMs` later if no key comes: reading a long document out of
+// the editor takes the page a few milliseconds, and started at a random moment it held back the
+// paint of whichever key came next (the slowest 5% of keys in the typing bench).
 export type SaveState = 'saved' | 'pending' | 'saving' | 'error'
 
 export interface AutosaveOptions {
@@ -12,19 +17,34 @@ export interface AutosaveOptions {
   read: () => string
   /** Quiet time after the last change before saving. */
   debounceMs?: number
-  /** Longest a change may wait while the writer keeps typing. */
+  /** Longest a change may wait while the writer keeps typing (then `dueGraceMs` at most). */
   maxWaitMs?: number
+  /** How long a due save waits for the writer's next key before starting anyway. */
+  dueGraceMs?: number
+  /** Runs `fn` once the frame being prepared has been painted. */
+  afterPaint?: (fn: () => void) => void
   onState?: (state: SaveState, error?: unknown) => void
+}
+
+/** After the next frame's paint: a frame callback, then a task (the paint comes between). */
+function afterNextPaint(fn: () => void) {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(fn, 0))
+  else setTimeout(fn, 0)
 }
 
 export class Autosaver {
   private revision: number
   private dirty = false
   private dirtySince = 0
+  private lastChange = 0
+  /** The longest wait is over while the writer types: the next key's frame starts the save. */
+  private due = false
   private timer: ReturnType<typeof setTimeout> | null = null
   private inFlight: Promise<void> | null = null
   private readonly debounceMs: number
   private readonly maxWaitMs: number
+  private readonly dueGraceMs: number
+  private readonly afterPaint: (fn: () => void) => void
   private state: SaveState = 'saved'
   private disposed = false
 
@@ -35,6 +55,8 @@ export class Autosaver {
     this.revision = revision
     this.debounceMs = options.debounceMs ?? 300
     this.maxWaitMs = options.maxWaitMs ?? 700
+    this.dueGraceMs = options.dueGraceMs ?? 150
+    this.afterPaint = options.afterPaint ?? afterNextPaint
   }
 
   get currentRevision(): number {
@@ -58,17 +80,41 @@ export class Autosaver {
       this.dirty = true
       this.dirtySince = now
     }
+    this.lastChange = now
     if (this.state !== 'saving') this.setState('pending')
+    if (this.due) {
+      this.due = false
+      this.clearTimer()
+      this.afterPaint(() => {
+        if (!this.disposed) void this.run()
+      })
+      return
+    }
     this.schedule(now)
   }
 
-  private schedule(now: number) {
+  private clearTimer() {
     if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  private schedule(now: number) {
+    this.clearTimer()
     const untilMax = this.dirtySince + this.maxWaitMs - now
     const delay = Math.max(0, Math.min(this.debounceMs, untilMax))
     this.timer = setTimeout(() => {
       this.timer = null
-      void this.run()
+      if (Date.now() - this.lastChange >= this.debounceMs) {
+        void this.run()
+        return
+      }
+      // Still typing: wait for the next key's frame, but not for long.
+      this.due = true
+      this.timer = setTimeout(() => {
+        this.timer = null
+        this.due = false
+        void this.run()
+      }, this.dueGraceMs)
     }, delay)
   }
 
@@ -105,10 +151,8 @@ export class Autosaver {
 
   /** Saves now whatever is unsaved and waits for it; rejects if that save fails. */
   async flush(): Promise<void> {
-    if (this.timer !== null) {
-      clearTimeout(this.timer)
-      this.timer = null
-    }
+    this.clearTimer()
+    this.due = false
     if (this.inFlight) await this.inFlight
     if (this.dirty) await this.run()
   }
@@ -116,7 +160,7 @@ export class Autosaver {
   /** Stops the timer; unsaved changes stay unsaved (flush first). */
   dispose(): void {
     this.disposed = true
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = null
+    this.due = false
+    this.clearTimer()
   }
 }
