@@ -8,6 +8,8 @@
 // painted (`afterPaint`), or `dueGraceMs` later if no key comes: reading a long document out of
 // the editor takes the page a few milliseconds, and started at a random moment it held back the
 // paint of whichever key came next (the slowest 5% of keys in the typing bench).
+import { afterNextPaint } from './afterPaint'
+
 export type SaveState = 'saved' | 'pending' | 'saving' | 'error'
 
 export interface AutosaveOptions {
@@ -24,12 +26,6 @@ export interface AutosaveOptions {
   /** Runs `fn` once the frame being prepared has been painted. */
   afterPaint?: (fn: () => void) => void
   onState?: (state: SaveState, error?: unknown) => void
-}
-
-/** After the next frame's paint: a frame callback, then a task (the paint comes between). */
-function afterNextPaint(fn: () => void) {
-  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(fn, 0))
-  else setTimeout(fn, 0)
 }
 
 export class Autosaver {
