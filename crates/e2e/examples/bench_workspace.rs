@@ -6,8 +6,9 @@
 //! Part of scripts/bench.sh (its "workspace" part); needs INKSTONE_APP (the built app) and a
 //! tauri-driver at INKSTONE_BENCH_WORKSPACE_DRIVER (default http://127.0.0.1:4448, away from
 //! the E2E suite's :4444 and bench_app's :4446). KEYS sets how many keys are typed (default
-//! 120). The autosave's cost in core is measured here too, on a database file opened as the
-//! app opens it (WAL, synchronous FULL): what one save costs the async runtime.
+//! 240: the p95 is then the 12th slowest key, not the 6th). The autosave's cost in core is
+//! measured here too, on a database file opened as the app opens it (WAL, synchronous FULL):
+//! what one save costs the async runtime.
 
 use std::time::Instant;
 
@@ -47,7 +48,7 @@ fn keys() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n: &usize| n > 0)
-        .unwrap_or(120)
+        .unwrap_or(240)
 }
 
 /// Input-to-pixels figures (`None` without a framebuffer to read: `INKSTONE_BENCH_FB`).
