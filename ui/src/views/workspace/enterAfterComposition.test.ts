@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { EditorState } from '@codemirror/state'
-import { EditorView } from '@codemirror/view'
+import { EditorState, Prec, type Extension } from '@codemirror/state'
+import { EditorView, keymap } from '@codemirror/view'
+import { markdownKeymap, markdownLanguage } from '@codemirror/lang-markdown'
 import { COMPOSITION_ENTER_MS, enterAfterComposition, isLinuxWebKit } from './enterAfterComposition'
 
 const views: EditorView[] = []
@@ -10,12 +11,12 @@ afterEach(() => {
   document.body.innerHTML = ''
 })
 
-function editor(doc: string, clock: { t: number }, enabled = true) {
+function editor(doc: string, clock: { t: number }, enabled = true, more: Extension[] = []) {
   const parent = document.createElement('div')
   document.body.appendChild(parent)
   const view = new EditorView({
     parent,
-    state: EditorState.create({ doc, selection: { anchor: doc.length }, extensions: [enterAfterComposition(enabled, () => clock.t)] }),
+    state: EditorState.create({ doc, selection: { anchor: doc.length }, extensions: [enterAfterComposition(enabled, () => clock.t), ...more] }),
   })
   views.push(view)
   return view
@@ -36,6 +37,14 @@ describe('enterAfterComposition (WebKitGTK)', () => {
     const event = enter(view)
     expect(event.defaultPrevented).toBe(true)
     expect(view.state.doc.toString()).toBe('段落不觉\n')
+  })
+
+  it("runs the editor's own Enter binding: in a Markdown list the list continues", () => {
+    const clock = { t: 1000 }
+    const view = editor('- 春眠', clock, true, [markdownLanguage, Prec.high(keymap.of(markdownKeymap))])
+    view.contentDOM.dispatchEvent(new CompositionEvent('compositionend', { bubbles: true, data: '春眠' }))
+    expect(enter(view).defaultPrevented).toBe(true)
+    expect(view.state.doc.toString()).toBe('- 春眠\n- ')
   })
 
   it('leaves other keys, later Enters, modified Enters and keys during a composition to CodeMirror', () => {

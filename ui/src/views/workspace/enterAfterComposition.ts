@@ -5,9 +5,9 @@
 // WebKitGTK sends the keys an input method handles as keyCode 229 *before* the composition
 // ends, so an Enter (13) after compositionend is the writer's own; left to the browser, whose
 // Enter in CodeMirror's plaintext-only content gave two line breaks instead of one. Here that
-// Enter runs CodeMirror's own Enter command, as any later Enter does.
+// Enter runs the editor's own Enter binding (a list or quote continues), as any later Enter does.
 import type { Extension } from '@codemirror/state'
-import { ViewPlugin } from '@codemirror/view'
+import { ViewPlugin, runScopeHandlers } from '@codemirror/view'
 import { insertNewlineAndIndent } from '@codemirror/commands'
 
 /** CodeMirror's own window for "this Enter belongs to the composition". */
@@ -41,7 +41,8 @@ export function enterAfterComposition(enabled: boolean = isLinuxWebKit(), now: (
       event.preventDefault()
       event.stopPropagation()
       endedAt = -Infinity
-      insertNewlineAndIndent(view)
+      // The editor's keymap (Markdown's Enter continues a list); a bare editor has none.
+      if (!runScopeHandlers(view, event, 'editor')) insertNewlineAndIndent(view)
     }
     view.dom.addEventListener('compositionend', ended, true)
     view.dom.addEventListener('keydown', keydown, true)
