@@ -215,7 +215,7 @@ if [[ " $PARTS " == *" workspace "* ]]; then
     for _ in $(seq 1 50); do curl -sf http://127.0.0.1:4448/status >/dev/null && break; sleep 0.2; done
     "$BENCH_WS_BIN"
   ' 2> "$OUT/workspace.stderr" | tee "$OUT/workspace.txt" \
-    || { echo "bench: the workspace bench failed; see $OUT/workspace.stderr" >&2; tail -20 "$OUT/workspace.stderr" >&2; exit 1; }
+    || { rm -rf "$FB_DIR"; echo "bench: the workspace bench failed; see $OUT/workspace.stderr" >&2; tail -20 "$OUT/workspace.stderr" >&2; exit 1; }
   rm -rf "$FB_DIR"
   TIMES+=("workspace, 200,000 characters, under Xvfb|$(took "$t")")
 fi

@@ -229,9 +229,9 @@ async fn while_repainting<T>(
            const d = document.createElement('div'); \
            d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none;z-index:2147483647'; \
            document.documentElement.appendChild(d); \
-           let on = false; \
+           let dark = false; \
            const state = { d, on: true }; \
-           const tick = () => { if (!state.on) { d.remove(); return; } on = !on; d.style.background = on ? '#000' : '#fff'; requestAnimationFrame(tick); }; \
+           const tick = () => { if (!state.on) { d.remove(); return; } dark = !dark; d.style.background = dark ? '#000' : '#fff'; requestAnimationFrame(tick); }; \
            window.__e2eRepaint = state; requestAnimationFrame(tick); \
          }",
         vec![],

@@ -196,8 +196,8 @@ async fn visible_rect(c: &Client, css: &str) -> R<[i64; 4]> {
 
 /// Input-to-pixels, measured from outside the app (scripts/lib/typing-latency.py): `keys`
 /// keys pressed through the X server's XTEST extension into app `pid`'s window, 60 ms apart,
-/// each timed until the first pixel inside `css`'s rectangle changes in Xvfb's framebuffer
-/// file `framebuffer` (`Xvfb -fbdir`). The element that should receive the keys must have the
+/// each timed until the first pixel inside `rect` (page coordinates: x, y, width, height)
+/// changes in Xvfb's framebuffer file `framebuffer` (`Xvfb -fbdir`). The element that should receive the keys must have the
 /// focus already. Returns each key's latency in ms, and how many keys never changed a pixel
 /// within 500 ms (a key lost or painted elsewhere: reported, never hidden).
 pub fn pixel_typing(
@@ -261,11 +261,9 @@ pub async fn pixel_typing_floor(
         vec![],
     )
     .await?;
-    let rect = visible_rect(c, "#bench-floor").await;
-    let result = match rect {
-        Ok(rect) => pixel_typing(framebuffer, pid, rect, keys),
-        Err(e) => Err(e),
-    };
+    let result = visible_rect(c, "#bench-floor")
+        .await
+        .and_then(|rect| pixel_typing(framebuffer, pid, rect, keys));
     c.execute("document.getElementById('bench-floor')?.remove()", vec![])
         .await?;
     result
