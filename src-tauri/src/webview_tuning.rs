@@ -160,13 +160,10 @@ impl Levers {
         )
     }
 
-    /// Reads `INKSTONE_WEBVIEW_LEVERS`: unset means [`Levers::production`] for `rendering`,
-    /// `none` (or an empty value) means no lever, otherwise the named levers. Unknown names
-    /// are returned so they can be logged; they never turn a lever on.
-    pub fn parse(value: Option<&str>, rendering: Rendering) -> (Levers, Vec<String>) {
-        let Some(value) = value else {
-            return (Levers::production(rendering), Vec::new());
-        };
+    /// A set value of `INKSTONE_WEBVIEW_LEVERS`: `none` (or an empty value) means no lever,
+    /// otherwise the named levers, whatever the machine. Unknown names are returned so they
+    /// can be logged; they never turn a lever on.
+    pub fn parse(value: &str) -> (Levers, Vec<String>) {
         let mut set = BTreeSet::new();
         let mut unknown = Vec::new();
         for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -185,7 +182,8 @@ impl Levers {
         (Levers(set), unknown)
     }
 
-    /// `INKSTONE_WEBVIEW_LEVERS` on this machine ([`Rendering::detect`] when it is unset).
+    /// `INKSTONE_WEBVIEW_LEVERS` ([`Levers::parse`]), or [`Levers::production`] for this
+    /// machine ([`Rendering::detect`]) when it is unset.
     /// Read once per process: `main` (malloc), the web context's environment and the window
     /// all ask, and the answer cannot change in between.
     pub fn from_env() -> (Levers, Vec<String>) {
@@ -193,7 +191,7 @@ impl Levers {
         ONCE.get_or_init(|| match std::env::var(LEVERS_VAR).ok() {
             // Only the production set depends on the machine: no probe otherwise.
             None => (Levers::production(Rendering::detect()), Vec::new()),
-            Some(value) => Levers::parse(Some(&value), Rendering::Gpu),
+            Some(value) => Levers::parse(&value),
         })
         .clone()
     }
@@ -297,10 +295,8 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn unset_means_the_production_levers() {
-        let (levers, unknown) = Levers::parse(None, Rendering::Gpu);
-        assert_eq!(levers, Levers::production(Rendering::Gpu));
-        assert!(unknown.is_empty());
+    fn production_with_a_gpu_is_every_lever_but_no_compositing() {
+        let levers = Levers::production(Rendering::Gpu);
         assert!(levers.has(Lever::CacheModel) && levers.has(Lever::Features));
         assert!(levers.has(Lever::MallocArenas) && levers.has(Lever::MallocThreshold));
         assert!(levers.has(Lever::CpuPainting) && levers.has(Lever::JsMiniHeap));
@@ -319,7 +315,7 @@ mod tests {
 
     #[test]
     fn the_threshold_given_to_web_processes_is_the_apps() {
-        let (levers, _) = Levers::parse(Some("malloc-threshold"), Rendering::Software);
+        let (levers, _) = Levers::parse("malloc-threshold");
         assert_eq!(
             levers.environment(),
             vec![(
@@ -332,7 +328,7 @@ mod tests {
     #[test]
     fn none_and_empty_turn_every_lever_off() {
         for value in ["none", "", " , "] {
-            let (levers, unknown) = Levers::parse(Some(value), Rendering::Software);
+            let (levers, unknown) = Levers::parse(value);
             assert!(levers.names().is_empty(), "{value:?}");
             assert!(unknown.is_empty());
             assert!(levers.environment().is_empty());
@@ -341,8 +337,7 @@ mod tests {
 
     #[test]
     fn named_levers_only_and_unknown_names_reported() {
-        let (levers, unknown) =
-            Levers::parse(Some("cache-model, no-compositing,gpu"), Rendering::Gpu);
+        let (levers, unknown) = Levers::parse("cache-model, no-compositing,gpu");
         assert_eq!(levers.names(), vec!["cache-model", "no-compositing"]);
         assert_eq!(unknown, vec!["gpu".to_string()]);
         assert_eq!(
@@ -353,8 +348,7 @@ mod tests {
 
     #[test]
     fn without_a_gpu_production_also_turns_compositing_off() {
-        let (levers, unknown) = Levers::parse(None, Rendering::Software);
-        assert!(unknown.is_empty());
+        let levers = Levers::production(Rendering::Software);
         assert_eq!(levers.names().len(), Lever::ALL.len());
         assert!(levers.has(Lever::NoCompositing));
         assert_eq!(
@@ -370,14 +364,12 @@ mod tests {
     }
 
     #[test]
-    fn the_variable_overrides_the_machine_both_ways() {
-        // Named levers are exactly those, GPU or not.
-        for rendering in [Rendering::Gpu, Rendering::Software] {
-            let (off, _) = Levers::parse(Some("cache-model"), rendering);
-            assert!(!off.has(Lever::NoCompositing));
-            let (on, _) = Levers::parse(Some("no-compositing"), rendering);
-            assert!(on.has(Lever::NoCompositing));
-        }
+    fn a_set_variable_decides_compositing_either_way() {
+        // Named levers are exactly those: the machine is not asked (from_env).
+        let (off, _) = Levers::parse("cache-model");
+        assert!(!off.has(Lever::NoCompositing));
+        let (on, _) = Levers::parse("no-compositing");
+        assert!(on.has(Lever::NoCompositing));
     }
 
     #[test]
@@ -459,7 +451,7 @@ mod tests {
         // turns a lever on, and what is kept for the log stays small.
         #[test]
         fn any_value_parses_to_known_levers(value in ".{0,400}") {
-            let (levers, unknown) = Levers::parse(Some(&value), Rendering::Software);
+            let (levers, unknown) = Levers::parse(&value);
             let named: Vec<&str> = value.split(',').map(str::trim).collect();
             for name in levers.names() {
                 prop_assert!(named.contains(&name));
