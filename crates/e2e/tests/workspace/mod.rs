@@ -240,12 +240,21 @@ async fn close_right_after_typing(c: &Client, pid: u32, piece: &str) -> R<Instan
         .await?
         .send_keys(piece)
         .await?;
-    let state = c
-        .execute(
-            "return document.querySelector('[data-testid=ws-save-state]').getAttribute('data-state')",
-            vec![],
-        )
-        .await?;
+    // "Unsaved" shows once the last key's frame is painted (saveStateShown.ts): a few
+    // milliseconds, well inside the autosave's 300 ms pause.
+    let mut state = serde_json::Value::Null;
+    for _ in 0..10 {
+        state = c
+            .execute(
+                "return document.querySelector('[data-testid=ws-save-state]').getAttribute('data-state')",
+                vec![],
+            )
+            .await?;
+        if matches!(state.as_str(), Some("pending") | Some("saving")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     closer
         .stdin
         .take()
