@@ -25,6 +25,11 @@ export INKSTONE_DEMO_TOKENS_PER_SECOND=60
 # export_pick_folder answers with this folder instead).
 export INKSTONE_E2E_EXPORT_FOLDER="$PWD/target/e2e/picked-folder"
 mkdir -p "$INKSTONE_E2E_EXPORT_FOLDER"
+# A link the writer opens goes to a recorder instead of a browser (scripts/lib/xdg-open-recorder).
+mkdir -p target/e2e/bin
+ln -sf "$PWD/scripts/lib/xdg-open-recorder" target/e2e/bin/xdg-open
+export PATH="$PWD/target/e2e/bin:$PATH" INKSTONE_E2E_OPENED="$PWD/target/e2e/opened-link.txt"
+rm -f "$INKSTONE_E2E_OPENED"
 # tauri-driver's port and WebKitWebDriver's (the next one); E2E_FILTER runs some tests only.
 export E2E_PORT="${E2E_PORT:-4444}" E2E_FILTER="${E2E_FILTER:-}"
 export INKSTONE_E2E_DRIVER="http://127.0.0.1:$E2E_PORT"

@@ -720,6 +720,47 @@ fn on_the_app(scheme: &str, host: Option<&str>) -> bool {
     )
 }
 
+/// The variables of the webview levers (src-tauri's `webview_tuning`) in the environment of
+/// the app's web process that this suite did not set itself.
+fn web_process_levers(data_dir: &Path) -> Vec<String> {
+    const LEVERS: [&str; 5] = [
+        "MALLOC_ARENA_MAX",
+        "MALLOC_MMAP_THRESHOLD_",
+        "WEBKIT_SKIA_ENABLE_CPU_RENDERING",
+        "JSC_forceMiniVMMode",
+        "WEBKIT_DISABLE_COMPOSITING_MODE",
+    ];
+    let apps = inkstone_e2e::app_pids(data_dir);
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for pid in entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // "pid (comm) state ppid ...": the parent is the second field after the name.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if !comm.starts_with("WebKitWebProces") || !parent.is_some_and(|p| apps.contains(&p)) {
+            continue;
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        for var in environ.split(|b| *b == 0) {
+            let var = String::from_utf8_lossy(var);
+            let key = var.split('=').next().unwrap_or_default();
+            if LEVERS.contains(&key) && std::env::var_os(key).is_none() {
+                found.push(key.to_string());
+            }
+        }
+    }
+    found
+}
+
 #[tokio::test]
 #[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
 async fn a_link_in_an_answer_leaves_the_window_on_the_app() -> R<()> {
@@ -778,6 +819,41 @@ async fn a_link_in_an_answer_leaves_the_window_on_the_app() -> R<()> {
         // Still the app, still signed in.
         wait_css(&c, "[data-testid=balance-value]").await?;
         shot(&c, "62-still-on-the-app").await?;
+        // Opened: the system's opener gets the link (50-e2e.sh records it instead of starting
+        // a browser), without the variables that tune the app's own webview.
+        if let Ok(opened) = std::env::var("INKSTONE_E2E_OPENED") {
+            let _ = std::fs::remove_file(&opened);
+            click(&c, &link).await?;
+            wait_text(&c, "[data-testid=link-url]", |t| t == LINK).await?;
+            click(&c, "[data-testid=link-open]").await?;
+            let mut recorded = None;
+            for _ in 0..100 {
+                if let Ok(text) = std::fs::read_to_string(&opened) {
+                    recorded = Some(text);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let recorded = recorded.ok_or("the link was never handed to xdg-open")?;
+            let mut lines = recorded.lines();
+            ensure_eq(lines.next(), Some(LINK), "the link opened")?;
+            // The app's web process runs with the levers' variables (set by the app, not by
+            // this suite); the browser gets none of them.
+            let tuned = web_process_levers(data.path());
+            if tuned.is_empty() {
+                return Err("the web process runs without the levers' variables".into());
+            }
+            let inherited: Vec<&str> = lines
+                .filter(|l| tuned.iter().any(|t| l.split('=').next() == Some(t.as_str())))
+                .collect();
+            if !inherited.is_empty() {
+                return Err(format!("the browser would inherit {inherited:?}").into());
+            }
+            let url = c.current_url().await?;
+            if !on_the_app(url.scheme(), url.host_str()) {
+                return Err(format!("opening the link moved the window: {url}").into());
+            }
+        }
         Ok(())
     })
     .await;

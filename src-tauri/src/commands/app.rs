@@ -21,7 +21,48 @@ pub fn open_link<R: Runtime>(app: AppHandle<R>, url: String) -> CommandResult<()
         field: "url",
         reason: "only http(s) links open outside the app",
     })?;
+    #[cfg(target_os = "linux")]
+    {
+        // Without the webview levers' variables (webview_tuning::set_by_app): they are for
+        // this app's page, not for a browser that may start now. The child is reaped on its
+        // own thread (xdg-open returns once the browser is asked).
+        let mut command = browser_command(&link, crate::webview_tuning::set_by_app());
+        if let Ok(mut child) = command.spawn() {
+            std::thread::spawn(move || child.wait());
+            return Ok(());
+        }
+        // No xdg-open: the plugin's other ways (gio, the desktop's own opener).
+    }
     app.opener()
         .open_url(link.as_str(), None::<&str>)
         .map_err(|e| AppError::Open(e.to_string()))
+}
+
+/// `xdg-open LINK` with the variables in `strip` removed from its environment.
+#[cfg(target_os = "linux")]
+fn browser_command(link: &tauri::Url, strip: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new("xdg-open");
+    command.arg(link.as_str());
+    for key in strip {
+        command.env_remove(key);
+    }
+    command
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_starts_without_the_levers_variables() {
+        let link = crate::navigation::external_link("https://example.com/a b").expect("a web link");
+        let command = browser_command(&link, &["JSC_forceMiniVMMode", "MALLOC_ARENA_MAX"]);
+        assert_eq!(command.get_program(), "xdg-open");
+        let args: Vec<_> = command.get_args().collect();
+        assert_eq!(args, vec!["https://example.com/a%20b"]);
+        let envs: Vec<_> = command.get_envs().collect();
+        assert!(envs.contains(&(std::ffi::OsStr::new("JSC_forceMiniVMMode"), None)));
+        assert!(envs.contains(&(std::ffi::OsStr::new("MALLOC_ARENA_MAX"), None)));
+        assert_eq!(envs.len(), 2, "nothing else is changed");
+    }
 }
