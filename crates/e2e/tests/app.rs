@@ -821,7 +821,9 @@ async fn a_link_in_an_answer_leaves_the_window_on_the_app() -> R<()> {
         shot(&c, "62-still-on-the-app").await?;
         // Opened: the system's opener gets the link (50-e2e.sh records it instead of starting
         // a browser), without the variables that tune the app's own webview.
-        if let Ok(opened) = std::env::var("INKSTONE_E2E_OPENED") {
+        {
+            let opened = std::env::var("INKSTONE_E2E_OPENED")
+                .map_err(|_| "INKSTONE_E2E_OPENED is unset: run scripts/checks/50-e2e.sh")?;
             let _ = std::fs::remove_file(&opened);
             click(&c, &link).await?;
             wait_text(&c, "[data-testid=link-url]", |t| t == LINK).await?;
