@@ -242,19 +242,7 @@ impl Levers {
         }
         let _ = SET_BY_APP.set(set);
     }
-}
 
-static SET_BY_APP: OnceLock<Vec<&'static str>> = OnceLock::new();
-
-/// The variables [`Levers::apply_environment`] set in this process (not those the writer or
-/// the system had set). They tune WebKit for this app's one page; a browser the app starts
-/// for a link (a WebKitGTK one, when none is running) must start as the writer set it up, not
-/// with a small JavaScript heap and without compositing.
-pub fn set_by_app() -> &'static [&'static str] {
-    SET_BY_APP.get().map(Vec::as_slice).unwrap_or(&[])
-}
-
-impl Levers {
     /// Applies the webview's levers to the main window's webview (its web context and
     /// settings). Runs as soon as the window exists, before the page has run any script.
     pub fn apply_to<R: tauri::Runtime>(&self, window: &tauri::WebviewWindow<R>) {
@@ -270,6 +258,16 @@ impl Levers {
         #[cfg(not(target_os = "linux"))]
         let _ = window;
     }
+}
+
+static SET_BY_APP: OnceLock<Vec<&'static str>> = OnceLock::new();
+
+/// The variables [`Levers::apply_environment`] set in this process (not those the writer or
+/// the system had set). They tune WebKit for this app's one page; a browser the app starts
+/// for a link (a WebKitGTK one, when none is running) must start as the writer set it up, not
+/// with a small JavaScript heap and without compositing.
+pub fn set_by_app() -> &'static [&'static str] {
+    SET_BY_APP.get().map(Vec::as_slice).unwrap_or(&[])
 }
 
 #[cfg(target_os = "linux")]

@@ -720,42 +720,48 @@ fn on_the_app(scheme: &str, host: Option<&str>) -> bool {
     )
 }
 
-/// The variables of the webview levers (src-tauri's `webview_tuning`) in the environment of
-/// the app's web process that this suite did not set itself.
-fn web_process_levers(data_dir: &Path) -> Vec<String> {
-    const LEVERS: [&str; 5] = [
-        "MALLOC_ARENA_MAX",
-        "MALLOC_MMAP_THRESHOLD_",
-        "WEBKIT_SKIA_ENABLE_CPU_RENDERING",
-        "JSC_forceMiniVMMode",
-        "WEBKIT_DISABLE_COMPOSITING_MODE",
-    ];
-    let apps = inkstone_e2e::app_pids(data_dir);
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for pid in entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-    {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // "pid (comm) state ppid ...": the parent is the second field after the name.
-        let parent = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if !comm.starts_with("WebKitWebProces") || !parent.is_some_and(|p| apps.contains(&p)) {
-            continue;
-        }
-        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-        for var in environ.split(|b| *b == 0) {
+/// Names in a process's environment (`/proc/PID/environ`, NUL-separated `KEY=value`).
+fn environment_names(environ: &[u8]) -> Vec<String> {
+    environ
+        .split(|b| *b == 0)
+        .filter_map(|var| {
             let var = String::from_utf8_lossy(var);
-            let key = var.split('=').next().unwrap_or_default();
-            if LEVERS.contains(&key) && std::env::var_os(key).is_none() {
-                found.push(key.to_string());
+            let key = var.split_once('=')?.0;
+            (!key.is_empty()).then(|| key.to_string())
+        })
+        .collect()
+}
+
+/// The variables the app set for WebKit itself (src-tauri's `webview_tuning`): in its web
+/// process's environment but not in the environment the app was started with.
+fn variables_the_app_set(data_dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for app in inkstone_e2e::app_pids(data_dir) {
+        let started_with =
+            environment_names(&std::fs::read(format!("/proc/{app}/environ")).unwrap_or_default());
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        for pid in entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // "pid (comm) state ppid ...": the parent is the second field after the name.
+            let parent = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if parent != Some(app) || !comm.starts_with("WebKitWebProces") {
+                continue;
             }
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            found.extend(
+                environment_names(&environ)
+                    .into_iter()
+                    .filter(|key| !started_with.contains(key)),
+            );
         }
     }
     found
@@ -837,16 +843,17 @@ async fn a_link_in_an_answer_leaves_the_window_on_the_app() -> R<()> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             let recorded = recorded.ok_or("the link was never handed to xdg-open")?;
-            let mut lines = recorded.lines();
-            ensure_eq(lines.next(), Some(LINK), "the link opened")?;
-            // The app's web process runs with the levers' variables (set by the app, not by
-            // this suite); the browser gets none of them.
-            let tuned = web_process_levers(data.path());
+            let (link, environ) = recorded.split_once('\n').unwrap_or((&recorded, ""));
+            ensure_eq(link, LINK, "the link opened")?;
+            // The app's web process runs with variables the app set (the levers); the browser
+            // gets none of them.
+            let tuned = variables_the_app_set(data.path());
             if tuned.is_empty() {
                 return Err("the web process runs without the levers' variables".into());
             }
-            let inherited: Vec<&str> = lines
-                .filter(|l| tuned.iter().any(|t| l.split('=').next() == Some(t.as_str())))
+            let inherited: Vec<String> = environment_names(environ.as_bytes())
+                .into_iter()
+                .filter(|key| tuned.contains(key))
                 .collect();
             if !inherited.is_empty() {
                 return Err(format!("the browser would inherit {inherited:?}").into());

@@ -28,13 +28,20 @@ afterEach(() => clearMocks())
 const load = (): Promise<Workspace> => import('./workspace')
 const closeWindow = () => channel?.onmessage('flush')
 
+/** A workspace page opened (its close guard registered) and left, with a handler to watch. */
+async function visitAndLeave({ workspaceOnClose }: Workspace) {
+  const handler = vi.fn()
+  const visit = workspaceOnClose(handler)
+  await visit.registered
+  visit.stop()
+  return handler
+}
+
 describe('workspaceOnClose', () => {
   it('registers one channel for every visit and tells only the open page', async () => {
-    const { workspaceOnClose } = await load()
-    const first = vi.fn()
-    const visit1 = workspaceOnClose(first)
-    await visit1.registered
-    visit1.stop()
+    const workspace = await load()
+    const first = await visitAndLeave(workspace)
+    const { workspaceOnClose } = workspace
     const second = vi.fn()
     const visit2 = workspaceOnClose(second)
     await visit2.registered
@@ -45,11 +52,7 @@ describe('workspaceOnClose', () => {
   })
 
   it('lets the window close at once when no workspace is open', async () => {
-    const { workspaceOnClose } = await load()
-    const left = vi.fn()
-    const visit = workspaceOnClose(left)
-    await visit.registered
-    visit.stop()
+    const left = await visitAndLeave(await load())
     closeWindow()
     await vi.waitFor(() => expect(seen).toContain('workspace_close_ready'))
     expect(left).not.toHaveBeenCalled()
