@@ -21,8 +21,6 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/app");
-
 fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -35,13 +33,13 @@ fn options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
 
 /// The app's migrations (`migrations/app/`), built in.
 pub fn migrator() -> &'static sqlx::migrate::Migrator {
-    &MIGRATOR
+    inkstone_schema::app()
 }
 
 /// Opens (creating if needed) and migrates the database file at `path`.
 pub async fn open(path: &Path) -> Result<Database, OpenError> {
     let pool = open_unmigrated(path, Duration::from_secs(10)).await?;
-    MIGRATOR.run(&pool).await?;
+    migrator().run(&pool).await?;
     Ok(pool)
 }
 
@@ -68,6 +66,6 @@ pub async fn open_in_memory() -> Result<Database, OpenError> {
         .max_connections(1)
         .connect_with(options("sqlite::memory:")?)
         .await?;
-    MIGRATOR.run(&pool).await?;
+    migrator().run(&pool).await?;
     Ok(pool)
 }

@@ -34,6 +34,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 pub type R<T> = Result<T, Box<dyn std::error::Error>>;
@@ -52,8 +53,6 @@ pub async fn launch_release(driver: &str, data_dir: &Path, extra: &[String]) -> 
 }
 
 async fn launch_mode(driver: &str, data_dir: &Path, extra: &[String], demo: bool) -> R<Client> {
-    // Both rustls providers are in the dependency graph: pick one explicitly.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let app = std::env::var("INKSTONE_APP").map_err(|_| "INKSTONE_APP is not set")?;
     let mut args = Vec::new();
     if demo {
@@ -75,7 +74,9 @@ async fn launch_mode(driver: &str, data_dir: &Path, extra: &[String], demo: bool
     // instead of hanging the suite.
     let mut last = String::new();
     for attempt in 1..=2 {
-        let mut builder = ClientBuilder::rustls()?;
+        // tauri-driver listens on plain HTTP on this machine: no TLS stack (fantoccini's
+        // rustls feature compiled aws-lc, ~35 s of a clean test build, for nothing).
+        let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(caps.clone());
         match tokio::time::timeout(Duration::from_secs(90), builder.connect(driver)).await {
             Ok(Ok(client)) => return Ok(client),
