@@ -20,5 +20,9 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     restoreMocks: true,
+    // Vitest's default is one worker less than the CPUs: on these 2-core machines, one file at a
+    // time. Two: the suite took 41-47 s instead of 58-66 s, measured back to back.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 })
