@@ -50,6 +50,9 @@ pub struct Config {
     pub body_timeout_secs: u64,
     /// Seconds any handler may take (the long-poll: `wait_max_secs` more).
     pub handler_timeout_secs: u64,
+    /// Seconds one call to WeChat Pay's or Alipay's API may take; then it counts as
+    /// unreachable (a refund or close is sent again later under the same number).
+    pub provider_timeout_secs: u64,
     /// Seconds between two rounds of the sweeper (pending orders about to expire, closes
     /// that failed); 0 turns it off.
     pub sweep_interval_secs: u64,
@@ -141,6 +144,7 @@ impl Default for Config {
             header_timeout_secs: 10,
             body_timeout_secs: 15,
             handler_timeout_secs: 20,
+            provider_timeout_secs: 10,
             sweep_interval_secs: 30,
             order_ttl_secs: 15 * 60,
             wait_max_secs: 30,
@@ -284,12 +288,15 @@ impl Config {
             config.header_timeout_secs,
             config.body_timeout_secs,
             config.handler_timeout_secs,
+            config.provider_timeout_secs,
         ]
         .iter()
         .any(|t| !(1..=600).contains(t))
         {
             return Err(ConfigError::Invalid(
-                "1 <= header_timeout_secs, body_timeout_secs, handler_timeout_secs <= 600".into(),
+                "1 <= header_timeout_secs, body_timeout_secs, handler_timeout_secs, \
+                 provider_timeout_secs <= 600"
+                    .into(),
             ));
         }
         if config.order_ttl_secs < 60 || config.wait_max_secs == 0 || config.wait_max_secs > 60 {
@@ -376,6 +383,24 @@ mod tests {
             "database_connections = 0",
             "database_connections = 1000",
             "database_connections = -1",
+        ] {
+            assert!(load(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_provider_call_timeout_is_ten_seconds_unless_set_and_is_bounded() {
+        assert_eq!(load("").unwrap().provider_timeout_secs, 10);
+        assert_eq!(
+            load("provider_timeout_secs = 30")
+                .unwrap()
+                .provider_timeout_secs,
+            30
+        );
+        for bad in [
+            "provider_timeout_secs = 0",
+            "provider_timeout_secs = 601",
+            "provider_timeout_secs = -1",
         ] {
             assert!(load(bad).is_err(), "{bad}");
         }

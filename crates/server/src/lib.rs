@@ -254,16 +254,17 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         None => sandbox::SandboxKey::random(),
     };
     catalog::load(&db).await?;
+    let provider_timeout = std::time::Duration::from_secs(config.provider_timeout_secs);
     let wechat = config
         .wechat
         .as_ref()
-        .map(providers::Wechat::from_config)
+        .map(|c| providers::Wechat::from_config(c, provider_timeout))
         .transpose()
         .map_err(StartError::Provider)?;
     let alipay = config
         .alipay
         .as_ref()
-        .map(providers::Alipay::from_config)
+        .map(|c| providers::Alipay::from_config(c, provider_timeout))
         .transpose()
         .map_err(StartError::Provider)?;
     Ok(

@@ -56,6 +56,7 @@ async fn timed<T>(
 
 async fn send(
     http: &reqwest::Client,
+    timeout: Duration,
     req: &HttpRequest,
     url: &str,
 ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), ApiError> {
@@ -69,11 +70,10 @@ async fn send(
     if !req.body.is_empty() {
         r = r.body(req.body.clone());
     }
-    let resp = r
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .map_err(|e| ApiError::Provider(format!("provider unreachable: {}", e.without_url())))?;
+    let resp =
+        r.timeout(timeout).send().await.map_err(|e| {
+            ApiError::Provider(format!("provider unreachable: {}", e.without_url()))
+        })?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp
@@ -150,6 +150,7 @@ pub struct Wechat {
     pub notify_url: String,
     pub api_host: String,
     http: reqwest::Client,
+    call_timeout: Duration,
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
@@ -183,7 +184,11 @@ fn wx_call(e: WechatError) -> ApiError {
 }
 
 impl Wechat {
-    pub fn from_config(c: &WechatConfig) -> Result<Self, ProviderConfigError> {
+    /// `call_timeout`: how long one API call may take (`Config::provider_timeout_secs`).
+    pub fn from_config(
+        c: &WechatConfig,
+        call_timeout: Duration,
+    ) -> Result<Self, ProviderConfigError> {
         let mut merchant = Merchant::new(
             &c.mchid,
             &c.appid,
@@ -202,6 +207,7 @@ impl Wechat {
             notify_url: c.notify_url.clone(),
             api_host: c.api_host.trim_end_matches('/').into(),
             http: reqwest::Client::new(),
+            call_timeout,
             metrics: Default::default(),
         })
     }
@@ -221,7 +227,7 @@ impl Wechat {
             &self.metrics,
             "wechat",
             name,
-            send(&self.http, req, &self.url(req)),
+            send(&self.http, self.call_timeout, req, &self.url(req)),
         )
         .await
     }
@@ -489,6 +495,7 @@ pub struct Alipay {
     pub app: alipay::App,
     pub notify_url: String,
     http: reqwest::Client,
+    call_timeout: Duration,
     pub(crate) metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
@@ -501,7 +508,11 @@ fn ali_call(e: AlipayError) -> ApiError {
 }
 
 impl Alipay {
-    pub fn from_config(c: &AlipayConfig) -> Result<Self, ProviderConfigError> {
+    /// `call_timeout`: how long one gateway call may take (`Config::provider_timeout_secs`).
+    pub fn from_config(
+        c: &AlipayConfig,
+        call_timeout: Duration,
+    ) -> Result<Self, ProviderConfigError> {
         let mut app = alipay::App::new(
             &c.app_id,
             &read(&c.app_private_key_file)?,
@@ -516,6 +527,7 @@ impl Alipay {
             app,
             notify_url: c.notify_url.clone(),
             http: reqwest::Client::new(),
+            call_timeout,
             metrics: Default::default(),
         })
     }
@@ -532,7 +544,7 @@ impl Alipay {
             &self.metrics,
             "alipay",
             method,
-            send(&self.http, &req, &req.url),
+            send(&self.http, self.call_timeout, &req, &req.url),
         )
         .await?;
         if status != 200 {
@@ -743,7 +755,7 @@ mod config_tests {
     #[test]
     fn unusable_provider_settings_are_typed_errors_that_name_what_is_wrong() {
         let dir = tempfile::tempdir().unwrap();
-        let Err(error) = Alipay::from_config(&alipay(dir.path())) else {
+        let Err(error) = Alipay::from_config(&alipay(dir.path()), Duration::from_secs(10)) else {
             panic!("a missing key file was accepted");
         };
         assert!(
@@ -752,7 +764,7 @@ mod config_tests {
         );
         std::fs::write(dir.path().join("missing-app-key.pem"), "not a key").unwrap();
         std::fs::write(dir.path().join("alipay-public.pem"), "not a key either").unwrap();
-        let Err(error) = Alipay::from_config(&alipay(dir.path())) else {
+        let Err(error) = Alipay::from_config(&alipay(dir.path()), Duration::from_secs(10)) else {
             panic!("a malformed key was accepted");
         };
         assert!(matches!(error, ProviderConfigError::Alipay(_)), "{error}");

@@ -161,8 +161,8 @@ async fn wx_refund(State(f): State<Arc<Fake>>, body: String) -> Response {
         })
         .clone();
     if f.slow_refund.swap(false, Ordering::SeqCst) {
-        // Made, but the answer comes after the caller's 10 s timeout.
-        tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+        // Made, but the answer comes after the caller's timeout.
+        tokio::time::sleep(AFTER_THE_CALL_TIMEOUT).await;
     }
     signed_json(StatusCode::OK, wx_refund_json(&no, &r, "PROCESSING"))
 }
@@ -259,7 +259,7 @@ async fn ali_gateway(State(f): State<Arc<Fake>>, body: String) -> Response {
         _ => json!({"code": "10000", "msg": "Success"}),
     };
     if slow {
-        tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+        tokio::time::sleep(AFTER_THE_CALL_TIMEOUT).await;
     }
     AlipayPlatform::default()
         .response(&method, &answer)
@@ -276,6 +276,12 @@ struct Setup {
     config_toml: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
+
+/// How long the server waits for one provider call here (production: 10 s), and when the fake
+/// answers a call meant to be too slow.
+const CALL_TIMEOUT_SECS: u64 = 1;
+const AFTER_THE_CALL_TIMEOUT: std::time::Duration =
+    std::time::Duration::from_millis(CALL_TIMEOUT_SECS * 1000 + 1500);
 
 async fn setup() -> Setup {
     setup_with(|_| {}).await
@@ -356,6 +362,7 @@ async fn setup_with(change: impl FnOnce(&mut Config)) -> Setup {
         database_url,
         receipt_key: Some(RECEIPT_KEY.into()),
         sweep_interval_secs: 0,
+        provider_timeout_secs: CALL_TIMEOUT_SECS,
         wechat: Some(wechat),
         alipay: Some(alipay),
         ..Config::default()

@@ -128,6 +128,10 @@ const RECEIPT_KEY_1: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
 const RECEIPT_KEY_2: &str = "ICAfHh0cGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
 
 async fn setup() -> Setup {
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(change: impl FnOnce(&mut Config)) -> Setup {
     let provider = Arc::new(Provider::default());
     let fake = axum::Router::new()
         .route("/v3/pay/transactions/native", post(wx_create))
@@ -147,7 +151,7 @@ async fn setup() -> Setup {
         std::fs::write(&p, text).unwrap();
         p
     };
-    let config = Config {
+    let mut config = Config {
         bind: ([127, 0, 0, 1], 0).into(),
         public_url: String::new(),
         database_url: std::env::var("DATABASE_URL")
@@ -176,6 +180,7 @@ async fn setup() -> Setup {
         }),
         ..Config::default()
     };
+    change(&mut config);
     Setup {
         server: start(config).await.unwrap(),
         provider,
@@ -418,7 +423,8 @@ async fn alipay_notifications_answer_success_exactly_once_paid() {
 
 #[tokio::test]
 async fn an_alipay_payment_without_notification_is_found_by_query() {
-    let st = setup().await;
+    // The wait's next query comes after the query interval: 1 s here (production: 5 s).
+    let st = setup_with(|c| c.query_interval_secs = 1).await;
     let (s, (http, token)) = (&st.server, account(&st.server).await);
     let o = order(s, &http, &token, "alipay").await;
     let no = o["order_no"].as_str().unwrap().to_string();
@@ -610,7 +616,8 @@ async fn a_key_rotation_keeps_every_receipt_valid() {
 
 #[tokio::test]
 async fn a_failing_provider_query_never_ends_a_wait() {
-    let st = setup().await;
+    // Active queries at most once a second (production: every 5 s), so the test waits less.
+    let st = setup_with(|c| c.query_interval_secs = 1).await;
     let (s, (http, token)) = (&st.server, account(&st.server).await);
     let o = order(s, &http, &token, "wechat").await;
     let no = o["order_no"].as_str().unwrap().to_string();
@@ -628,7 +635,7 @@ async fn a_failing_provider_query_never_ends_a_wait() {
         (Some("pending"), Some(true))
     );
     // "I have paid, check again" once the query interval has passed: the same answer.
-    tokio::time::sleep(std::time::Duration::from_millis(5_100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let r = http
         .post(format!("{}/v1/orders/{no}/check", s.base_url))
         .bearer_auth(&token)
