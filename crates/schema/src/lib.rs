@@ -177,6 +177,57 @@ mod tests {
         }
     }
 
+    /// Version, description, SQL, checksum, no-transaction flag and kind of one migration.
+    type Held = (i64, String, String, Vec<u8>, bool, &'static str);
+
+    /// What a migrator holds that sqlx checks or runs.
+    fn held(migrations: &[Migration]) -> Vec<Held> {
+        migrations
+            .iter()
+            .map(|m| {
+                let m = m.clone();
+                (
+                    m.version,
+                    m.description.into_owned(),
+                    m.sql.into_owned(),
+                    m.checksum.into_owned(),
+                    m.no_tx,
+                    m.migration_type.suffix(),
+                )
+            })
+            .collect()
+    }
+
+    /// sqlx's own reading of the folders (what `sqlx::migrate!` built in, and what
+    /// `sqlx migrate run` applies), merged in version order.
+    async fn read_by_sqlx(
+        dirs: &[&str],
+    ) -> Vec<(i64, String, String, Vec<u8>, bool, &'static str)> {
+        let mut all = Vec::new();
+        for dir in dirs {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../migrations")
+                .join(dir);
+            all.extend(Migrator::new(path).await.unwrap().iter().cloned());
+        }
+        all.sort_by_key(|m| m.version);
+        held(&all)
+    }
+
+    #[tokio::test]
+    async fn the_built_in_migrations_are_what_sqlx_reads_from_the_folders() {
+        // Same checksums: a database an earlier build migrated opens unchanged.
+        assert_eq!(held(app().iter().as_slice()), read_by_sqlx(&["app"]).await);
+        assert_eq!(
+            held(server_sqlite().iter().as_slice()),
+            read_by_sqlx(&["server/sqlite", "server/common"]).await
+        );
+        assert_eq!(
+            held(server_postgres().iter().as_slice()),
+            read_by_sqlx(&["server/postgres", "server/common"]).await
+        );
+    }
+
     #[test]
     fn a_migration_is_read_as_sqlx_reads_its_file() {
         let m = migration(

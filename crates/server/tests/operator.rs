@@ -279,7 +279,7 @@ struct Setup {
 
 /// How long the server waits for one provider call here (production: 10 s), and when the fake
 /// answers a call meant to be too slow.
-const CALL_TIMEOUT_SECS: u64 = 1;
+const CALL_TIMEOUT_SECS: u64 = 2;
 const AFTER_THE_CALL_TIMEOUT: std::time::Duration =
     std::time::Duration::from_millis(CALL_TIMEOUT_SECS * 1000 + 1500);
 
