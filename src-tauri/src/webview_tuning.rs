@@ -45,10 +45,25 @@ pub enum Lever {
     /// memory, and measured frames were no worse without them (README). A real GPU keeps
     /// compositing: what it would cost there was not measured.
     NoCompositing,
+    /// WebKit's memory-pressure handler for the web process told this is a small app
+    /// ([`MEMORY_PRESSURE`]): above its thresholds the web process drops caches, collects
+    /// garbage and frees compiled code it can compile again. By default the limit is the
+    /// machine's RAM (at most 3 GB) and a page like this one never reaches it, so memory a
+    /// page once needed stays. WebKitGTK takes the settings only when the web context is
+    /// created, which wry does without a hook: [`linux::install_memory_pressure`].
+    /// **Not in production**: it halves the memory a session adds but slows typing (the web
+    /// process keeps freeing the code it compiled for the editor); named in
+    /// `INKSTONE_WEBVIEW_LEVERS` to measure it.
+    MemoryPressure,
 }
 
+/// The web process's memory-pressure settings with [`Lever::MemoryPressure`]: a limit in
+/// MB, the conservative and strict thresholds as fractions of it, and how often (seconds)
+/// the web process measures itself. Measured in the README ("Fifth pass").
+pub const MEMORY_PRESSURE: (u32, f64, f64, f64) = (100, 0.2, 0.3, 2.0);
+
 impl Lever {
-    pub const ALL: [Lever; 7] = [
+    pub const ALL: [Lever; 8] = [
         Lever::CacheModel,
         Lever::Features,
         Lever::MallocArenas,
@@ -56,6 +71,7 @@ impl Lever {
         Lever::CpuPainting,
         Lever::JsMiniHeap,
         Lever::NoCompositing,
+        Lever::MemoryPressure,
     ];
 
     /// The name used in `INKSTONE_WEBVIEW_LEVERS`.
@@ -68,6 +84,7 @@ impl Lever {
             Lever::CpuPainting => "cpu-painting",
             Lever::JsMiniHeap => "js-mini-heap",
             Lever::NoCompositing => "no-compositing",
+            Lever::MemoryPressure => "memory-pressure",
         }
     }
 }
@@ -156,6 +173,8 @@ impl Levers {
             Lever::ALL
                 .into_iter()
                 .filter(|&lever| lever != Lever::NoCompositing || rendering == Rendering::Software)
+                // A trade against typing speed, measured and not taken (README, fifth pass).
+                .filter(|&lever| lever != Lever::MemoryPressure)
                 .collect(),
         )
     }
@@ -241,6 +260,10 @@ impl Levers {
             }
         }
         let _ = SET_BY_APP.set(set);
+        #[cfg(target_os = "linux")]
+        if self.has(Lever::MemoryPressure) {
+            linux::install_memory_pressure(MEMORY_PRESSURE);
+        }
     }
 
     /// Applies the webview's levers to the main window's webview (its web context and
@@ -271,10 +294,92 @@ pub fn set_by_app() -> &'static [&'static str] {
 }
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 mod linux {
-    use webkit2gtk::{CacheModel, SettingsExt, WebContextExt, WebViewExt};
+    use std::sync::OnceLock;
+
+    use webkit2gtk::glib::gobject_ffi::{
+        g_object_class_find_property, g_type_class_ref, GObject, GObjectClass, GParamSpec,
+    };
+    use webkit2gtk::glib::translate::{IntoGlib, ToGlibPtr};
+    use webkit2gtk::glib::value::ToValue;
+    use webkit2gtk::glib::StaticType;
+    use webkit2gtk::{CacheModel, MemoryPressureSettings, SettingsExt, WebContextExt, WebViewExt};
 
     use super::{Lever, Levers};
+
+    /// What [`constructed`] needs: the web context's class (owner of the property), the
+    /// property, the class's own `constructed`, and the settings. Addresses as `usize` so
+    /// the statics are `Sync`; the class is referenced for the life of the process.
+    struct Hook {
+        class: usize,
+        pspec: usize,
+        original: Option<unsafe extern "C" fn(*mut GObject)>,
+        settings: (u32, f64, f64, f64),
+    }
+
+    static HOOK: OnceLock<Hook> = OnceLock::new();
+
+    /// Makes every `WebKitWebContext` created from now on start its web processes with these
+    /// memory-pressure settings, as if they had been passed to `g_object_new` (the property
+    /// is construct-only, and wry builds the context without it). The context class's
+    /// `constructed` is wrapped: it sets the property through the class's own setter, then
+    /// runs WebKit's `constructed`, which reads it. Runs before any context exists (`run()`
+    /// first); a WebKitGTK without the property (< 2.34) is left as it is.
+    pub(super) fn install_memory_pressure(settings: (u32, f64, f64, f64)) {
+        if HOOK.get().is_some() {
+            return;
+        }
+        // SAFETY: GObject's documented class structures. The class reference is never
+        // dropped, so the pointers stay valid; the swap happens on the only thread, before
+        // any web context is constructed.
+        unsafe {
+            let class = g_type_class_ref(webkit2gtk::WebContext::static_type().into_glib())
+                as *mut GObjectClass;
+            if class.is_null() {
+                return;
+            }
+            let pspec = g_object_class_find_property(class, c"memory-pressure-settings".as_ptr());
+            if pspec.is_null() || (*class).set_property.is_none() {
+                tracing::warn!("this WebKitGTK has no memory-pressure settings: left as is");
+                return;
+            }
+            let hook = Hook {
+                class: class as usize,
+                pspec: pspec as usize,
+                original: (*class).constructed,
+                settings,
+            };
+            if HOOK.set(hook).is_ok() {
+                (*class).constructed = Some(constructed);
+            }
+        }
+    }
+
+    unsafe extern "C" fn constructed(object: *mut GObject) {
+        let Some(hook) = HOOK.get() else { return };
+        let class = hook.class as *mut GObjectClass;
+        let pspec = hook.pspec as *mut GParamSpec;
+        let (limit, conservative, strict, poll) = hook.settings;
+        let mut settings = MemoryPressureSettings::new();
+        settings.set_memory_limit(limit);
+        settings.set_conservative_threshold(conservative);
+        settings.set_strict_threshold(strict);
+        settings.set_poll_interval(poll);
+        let value = settings.to_value();
+        if let Some(set_property) = (*class).set_property {
+            // The setter only reads the value (WebKit copies the settings).
+            set_property(
+                object,
+                (*pspec).param_id,
+                value.to_glib_none().0 as *mut _,
+                pspec,
+            );
+        }
+        if let Some(original) = hook.original {
+            original(object);
+        }
+    }
 
     pub(super) fn tune(webview: &webkit2gtk::WebView, levers: &Levers) {
         if levers.has(Lever::CacheModel) {
@@ -315,6 +420,8 @@ mod tests {
         assert!(levers.has(Lever::CacheModel) && levers.has(Lever::Features));
         assert!(levers.has(Lever::MallocArenas) && levers.has(Lever::MallocThreshold));
         assert!(levers.has(Lever::CpuPainting) && levers.has(Lever::JsMiniHeap));
+        // Measured and not taken: it costs typing.
+        assert!(!levers.has(Lever::MemoryPressure));
         // GPU-dependent: not where there is a GPU.
         assert!(!levers.has(Lever::NoCompositing));
         assert_eq!(
@@ -326,6 +433,19 @@ mod tests {
                 ("JSC_forceMiniVMMode", "1"),
             ]
         );
+    }
+
+    #[test]
+    fn memory_pressure_settings_are_ones_webkit_accepts() {
+        // WebKit refuses (and logs) thresholds outside (0, 1) or out of order, and a limit
+        // or poll interval of 0 means its default: the lever would then do nothing.
+        let (limit, conservative, strict, poll) = MEMORY_PRESSURE;
+        assert!(limit > 0 && poll > 0.0);
+        assert!(0.0 < conservative && conservative < strict && strict < 1.0);
+        let (levers, unknown) = Levers::parse("memory-pressure");
+        assert!(unknown.is_empty() && levers.has(Lever::MemoryPressure));
+        // Not an environment variable: a hook on the web context (linux::install_memory_pressure).
+        assert!(levers.environment().is_empty());
     }
 
     #[test]
@@ -364,7 +484,8 @@ mod tests {
     #[test]
     fn without_a_gpu_production_also_turns_compositing_off() {
         let levers = Levers::production(Rendering::Software);
-        assert_eq!(levers.names().len(), Lever::ALL.len());
+        // Every lever but the one not taken (memory-pressure).
+        assert_eq!(levers.names().len(), Lever::ALL.len() - 1);
         assert!(levers.has(Lever::NoCompositing));
         assert_eq!(
             levers.environment().last(),
@@ -374,7 +495,7 @@ mod tests {
         let gpu = Levers::production(Rendering::Gpu);
         assert!(Lever::ALL
             .into_iter()
-            .filter(|&l| l != Lever::NoCompositing)
+            .filter(|&l| l != Lever::NoCompositing && l != Lever::MemoryPressure)
             .all(|l| gpu.has(l) && levers.has(l)));
     }
 
