@@ -200,9 +200,7 @@ mod tests {
 
     /// sqlx's own reading of the folders (what `sqlx::migrate!` built in, and what
     /// `sqlx migrate run` applies), merged in version order.
-    async fn read_by_sqlx(
-        dirs: &[&str],
-    ) -> Vec<(i64, String, String, Vec<u8>, bool, &'static str)> {
+    async fn read_by_sqlx(dirs: &[&str]) -> Vec<Held> {
         let mut all = Vec::new();
         for dir in dirs {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
