@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-if ! command -v soffice >/dev/null; then
+# Impress itself, not just `soffice`: setup-system.sh installs Writer (for the .docx check),
+# and a LibreOffice without Impress converts no deck (it writes no PDF and says nothing).
+if ! dpkg -s libreoffice-impress >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libreoffice-impress >/dev/null
 fi
