@@ -62,6 +62,26 @@ pub enum Lever {
 /// the web process measures itself. Measured in the README ("Fifth pass").
 pub const MEMORY_PRESSURE: (u32, f64, f64, f64) = (100, 0.2, 0.3, 2.0);
 
+/// Other settings for [`Lever::MemoryPressure`], to measure them without a build:
+/// `INKSTONE_MEMORY_PRESSURE=limit,conservative,strict,poll` (MB, fractions, seconds).
+/// Read only when that lever is named.
+pub const MEMORY_PRESSURE_VARIABLE: &str = "INKSTONE_MEMORY_PRESSURE";
+
+/// [`MEMORY_PRESSURE_VARIABLE`]'s value, or `None` for anything WebKit would refuse or read
+/// as "its default": a limit of 0, thresholds outside (0, 1) or out of order, a poll interval
+/// that is not a positive number of seconds up to an hour.
+pub fn parse_memory_pressure(value: &str) -> Option<(u32, f64, f64, f64)> {
+    let mut parts = value.split(',').map(str::trim);
+    let limit: u32 = parts.next()?.parse().ok()?;
+    let mut fraction = || parts.next()?.parse::<f64>().ok();
+    let (conservative, strict, poll) = (fraction()?, fraction()?, fraction()?);
+    if parts.next().is_some() || limit == 0 {
+        return None;
+    }
+    let ordered = 0.0 < conservative && conservative < strict && strict < 1.0;
+    (ordered && poll > 0.0 && poll <= 3600.0).then_some((limit, conservative, strict, poll))
+}
+
 impl Lever {
     pub const ALL: [Lever; 8] = [
         Lever::CacheModel,
@@ -262,7 +282,14 @@ impl Levers {
         let _ = SET_BY_APP.set(set);
         #[cfg(target_os = "linux")]
         if self.has(Lever::MemoryPressure) {
-            linux::install_memory_pressure(MEMORY_PRESSURE);
+            let settings = match std::env::var(MEMORY_PRESSURE_VARIABLE) {
+                Ok(value) => parse_memory_pressure(&value).unwrap_or_else(|| {
+                    tracing::warn!(%value, "{MEMORY_PRESSURE_VARIABLE} is not limit,conservative,strict,poll: the lever's own settings are used");
+                    MEMORY_PRESSURE
+                }),
+                Err(_) => MEMORY_PRESSURE,
+            };
+            linux::install_memory_pressure(settings);
         }
     }
 
@@ -446,6 +473,46 @@ mod tests {
         assert!(unknown.is_empty() && levers.has(Lever::MemoryPressure));
         // Not an environment variable: a hook on the web context (linux::install_memory_pressure).
         assert!(levers.environment().is_empty());
+    }
+
+    #[test]
+    fn other_memory_pressure_settings_are_read_only_when_webkit_would_take_them() {
+        assert_eq!(
+            parse_memory_pressure("400, 0.05,0.075, 30"),
+            Some((400, 0.05, 0.075, 30.0))
+        );
+        let (limit, conservative, strict, poll) = MEMORY_PRESSURE;
+        let shipped = format!("{limit},{conservative},{strict},{poll}");
+        assert_eq!(parse_memory_pressure(&shipped), Some(MEMORY_PRESSURE));
+        for bad in [
+            "",
+            "100",
+            "100,0.2,0.3",
+            "100,0.2,0.3,2,9",
+            "0,0.2,0.3,2",
+            "-1,0.2,0.3,2",
+            "100,0.3,0.2,2",
+            "100,0,0.3,2",
+            "100,0.2,1,2",
+            "100,0.2,0.3,0",
+            "100,0.2,0.3,NaN",
+            "100,0.2,0.3,inf",
+            "100,0.2,0.3,7200",
+            "100,a,0.3,2",
+        ] {
+            assert_eq!(parse_memory_pressure(bad), None, "{bad:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_memory_pressure_value_is_settings_webkit_takes_or_none(value in ".{0,64}") {
+            if let Some((limit, conservative, strict, poll)) = parse_memory_pressure(&value) {
+                prop_assert!(limit > 0);
+                prop_assert!(0.0 < conservative && conservative < strict && strict < 1.0);
+                prop_assert!(poll > 0.0 && poll <= 3600.0);
+            }
+        }
     }
 
     #[test]

@@ -194,18 +194,42 @@ async fn visible_rect(c: &Client, css: &str) -> R<[i64; 4]> {
     Ok(r)
 }
 
+/// What [`pixel_typing`] read: each key's latency in ms, and what to read it with.
+#[derive(Debug, Clone, Default)]
+pub struct PixelTyping {
+    /// Key press to the first changed pixel, ms, for the keys that changed one.
+    pub ms: Vec<f64>,
+    /// Keys that changed no pixel within 500 ms (lost or painted elsewhere: reported, never hidden).
+    pub lost: usize,
+    /// Keys found by the probe's backup poll before the X server's DAMAGE event said so
+    /// (timed up to 4 ms late).
+    pub by_poll: usize,
+    /// The probe's own CPU time per key while it waited for pixels.
+    pub probe_cpu_ms: f64,
+}
+
+/// How the probe looks for a key's pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// The X server's DAMAGE events say where and when it drew; only those rows are read.
+    Damage,
+    /// The whole rectangle read every 0.2 ms (the probe until 2026-11-30): it holds most of
+    /// a core while the key is handled.
+    Whole,
+}
+
 /// Input-to-pixels, measured from outside the app (scripts/lib/typing-latency.py): `keys`
 /// keys pressed through the X server's XTEST extension into app `pid`'s window, 60 ms apart,
 /// each timed until the first pixel inside `rect` (page coordinates: x, y, width, height)
-/// changes in Xvfb's framebuffer file `framebuffer` (`Xvfb -fbdir`). The element that should receive the keys must have the
-/// focus already. Returns each key's latency in ms, and how many keys never changed a pixel
-/// within 500 ms (a key lost or painted elsewhere: reported, never hidden).
+/// changes in Xvfb's framebuffer file `framebuffer` (`Xvfb -fbdir`). The element that should
+/// receive the keys must have the focus already.
 pub fn pixel_typing(
     framebuffer: &Path,
     pid: u32,
     rect: [i64; 4],
     keys: usize,
-) -> R<(Vec<f64>, usize)> {
+    probe: Probe,
+) -> R<PixelTyping> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib/typing-latency.py");
     // Debian's python3-xlib is the system Python's (scripts/setup-system.sh).
     let python = if Path::new("/usr/bin/python3").exists() {
@@ -213,13 +237,17 @@ pub fn pixel_typing(
     } else {
         "python3"
     };
-    let out = std::process::Command::new(python)
+    let mut command = std::process::Command::new(python);
+    command
         .arg(&script)
         .arg(framebuffer)
         .arg(pid.to_string())
         .args(rect.iter().map(|n| n.to_string()))
-        .arg(keys.to_string())
-        .output()?;
+        .arg(keys.to_string());
+    if probe == Probe::Whole {
+        command.arg("--whole");
+    }
+    let out = command.output()?;
     if !out.status.success() {
         return Err(format!(
             "typing-latency.py failed: {}",
@@ -227,12 +255,22 @@ pub fn pixel_typing(
         )
         .into());
     }
-    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    parse_pixel_typing(&out.stdout)
+}
+
+/// typing-latency.py's one line of JSON.
+fn parse_pixel_typing(stdout: &[u8]) -> R<PixelTyping> {
+    let parsed: serde_json::Value = serde_json::from_slice(stdout)?;
     let ms = parsed["ms"]
         .as_array()
         .ok_or("typing-latency.py printed no \"ms\" list")?;
-    let lost = ms.iter().filter(|m| m.is_null()).count();
-    Ok((ms.iter().filter_map(|m| m.as_f64()).collect(), lost))
+    let count = |name: &str| parsed[name].as_u64().unwrap_or(0) as usize;
+    Ok(PixelTyping {
+        ms: ms.iter().filter_map(|m| m.as_f64()).collect(),
+        lost: ms.iter().filter(|m| m.is_null()).count(),
+        by_poll: count("by_poll"),
+        probe_cpu_ms: parsed["probe_cpu_ms"].as_f64().unwrap_or(f64::NAN),
+    })
 }
 
 /// [`pixel_typing`] into the workspace's editor, which has the focus after [`measure_typing`].
@@ -241,9 +279,10 @@ pub async fn pixel_typing_in_editor(
     framebuffer: &Path,
     pid: u32,
     keys: usize,
-) -> R<(Vec<f64>, usize)> {
+    probe: Probe,
+) -> R<PixelTyping> {
     let rect = visible_rect(c, ".workspace__editor").await?;
-    pixel_typing(framebuffer, pid, rect, keys)
+    pixel_typing(framebuffer, pid, rect, keys, probe)
 }
 
 /// The same keys into a bare `<textarea>` laid over the page (removed after): what WebKit,
@@ -253,7 +292,7 @@ pub async fn pixel_typing_floor(
     framebuffer: &Path,
     pid: u32,
     keys: usize,
-) -> R<(Vec<f64>, usize)> {
+) -> R<PixelTyping> {
     c.execute(
         "const t = document.createElement('textarea'); t.id = 'bench-floor'; \
          t.style.cssText = 'position:fixed;top:120px;left:320px;width:480px;height:120px;z-index:99999'; \
@@ -263,8 +302,31 @@ pub async fn pixel_typing_floor(
     .await?;
     let result = visible_rect(c, "#bench-floor")
         .await
-        .and_then(|rect| pixel_typing(framebuffer, pid, rect, keys));
+        .and_then(|rect| pixel_typing(framebuffer, pid, rect, keys, Probe::Damage));
     c.execute("document.getElementById('bench-floor')?.remove()", vec![])
         .await?;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pixel_typing;
+
+    #[test]
+    fn the_probe_line_keeps_lost_keys_apart_and_its_own_figures() {
+        let p = parse_pixel_typing(
+            br#"{"ms": [12.5, null, 9.0], "mode": "damage", "by_poll": 2, "probe_cpu_ms": 0.31}"#,
+        )
+        .expect("parses");
+        assert_eq!(p.ms, vec![12.5, 9.0]);
+        assert_eq!(p.lost, 1);
+        assert_eq!(p.by_poll, 2);
+        assert!((p.probe_cpu_ms - 0.31).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_probe_line_without_keys_is_an_error() {
+        assert!(parse_pixel_typing(br#"{"by_poll": 0}"#).is_err());
+        assert!(parse_pixel_typing(b"not json").is_err());
+    }
 }
