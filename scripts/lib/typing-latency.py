@@ -5,13 +5,13 @@
 
 Presses KEYS keys (letters, a space every tenth) through the X server's XTEST extension, the
 way a keyboard's keys arrive, into the window of process PID, INTERVAL_MS apart (default 60).
-After each press it polls the screen's pixels in the rectangle X, Y, W, H (page coordinates of
-that window: CSS pixels at device pixel ratio 1) straight from Xvfb's framebuffer file FBFILE
+After each press it watches the screen's pixels in the rectangle X, Y, W, H (page coordinates
+of that window: CSS pixels at device pixel ratio 1) straight from Xvfb's framebuffer file FBFILE
 (`Xvfb -fbdir DIR` keeps the screen in DIR/Xvfb_screen0, in XWD format) until they change:
 the time from the key to the first changed pixel is that key's input-to-pixels latency.
 
 The probe keeps out of the way of what it measures. On a 2-core machine a probe that copies
-the whole rectangle (~0.65 ms for an editor) every 0.25 ms holds most of a core exactly while
+the whole rectangle (~0.65 ms for an editor) every 0.2 ms holds most of a core exactly while
 the X server, the app and its web process handle the key; a screen costs them nothing. So by
 default it waits for the X server's DAMAGE events on the window (sent as the server draws,
 i.e. as the framebuffer changes): each event over the rectangle has its rows compared with
@@ -23,9 +23,9 @@ one, for a wrap); the whole rectangle for the first key.
 
 `--whole` polls the whole rectangle every POLL_S instead, as this probe did until 2026-11-30.
 
-Prints one JSON object: {"ms": [...], "mode": m, "by_poll": n, "probe_cpu_ms": c} with null for a key whose pixels never changed in 500 ms; c is the probe's
-own CPU time per key while it waited for pixels (what it took from the machine during the
-measured part).
+Prints one JSON object: {"ms": [...], "mode": m, "by_poll": n, "probe_cpu_ms": c}, with null
+for a key whose pixels never changed in 500 ms; c is the probe's own CPU time per key while
+it waited for pixels (what it took from the machine during the measured part).
 
 Nothing inside the app is timed: no JavaScript clock, no frame callback. What is measured is
 the whole path a key takes (X server, GTK, WebKit's UI and web processes, the editor, painting,
