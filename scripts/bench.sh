@@ -218,33 +218,6 @@ if [[ " $PARTS " == *" workspace "* ]]; then
     || { rm -rf "$FB_DIR"; echo "bench: the workspace bench failed; see $OUT/workspace.stderr" >&2; tail -20 "$OUT/workspace.stderr" >&2; exit 1; }
   rm -rf "$FB_DIR"
   TIMES+=("workspace, 200,000 characters, under Xvfb|$(took "$t")")
-  # The probe checked on a window whose drawing time is known (scripts/lib/typing-standin.py
-  # draws 8 ms after each key): what each probe reads beyond that is X's and its own. The
-  # DAMAGE probe must not read later than the old one, which polls the pixels themselves.
-  t=$(now)
-  FB_DIR="$(mktemp -d)"
-  export FB_DIR
-  xvfb-run -a -s "-screen 0 800x600x24 -fbdir $FB_DIR" bash -c '
-    /usr/bin/python3 scripts/lib/typing-standin.py 8 & STANDIN=$!
-    trap "kill $STANDIN 2>/dev/null || true" EXIT
-    sleep 1
-    for probe in "" --whole; do
-      /usr/bin/python3 scripts/lib/typing-latency.py "$FB_DIR/Xvfb_screen0" "$STANDIN" 0 0 600 400 120 $probe
-    done
-  ' 2>> "$OUT/workspace.stderr" | /usr/bin/python3 -c '
-import json, sys
-rows = [json.loads(line) for line in sys.stdin if line.startswith("{")]
-def p(o, q):
-    ms = sorted(m for m in o["ms"] if m is not None)
-    return ms[min(len(ms) - 1, int(q * len(ms)))] if ms else float("nan")
-cells = []
-for o in rows:
-    mode, cpu, lost = o["mode"], o["probe_cpu_ms"], o["ms"].count(None)
-    cells.append(f"{mode} {p(o, 0.5):.1f} / {p(o, 0.95):.1f} ms (CPU {cpu:.2f} ms per key, {lost} lost)")
-print("| workspace | the probe on a stand-in X window that draws 8 ms after each key, p50 / p95, 120 keys | " + "; ".join(cells) + " | figure only: ~8 ms plus X; the DAMAGE probe no later than the old one |")
-' | tee -a "$OUT/workspace.txt" || echo "bench: the probe check failed; see $OUT/workspace.stderr" >&2
-  rm -rf "$FB_DIR"
-  TIMES+=("the typing probe on a stand-in window|$(took "$t")")
 fi
 
 # ------------------------------------------------------------------ summary

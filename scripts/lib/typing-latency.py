@@ -154,12 +154,12 @@ class Damage:
         return out
 
 
-def wait_for_damage(screen, dmg, rect, spans, before_rows, band, t0):
+def wait_for_damage(screen, dmg, rect, spans, before_rows, band, band_before, t0):
     """(seconds from t0 to the first drawing over `rect` that changed its pixels, found by
-    the backup poll?) or (None, False) after GIVE_UP_S."""
+    the backup poll?) or (None, False) after GIVE_UP_S. The backup poll reads rows
+    `band` = (lo, hi), which held `band_before` before the key."""
     x, y, w, h = rect
-    lo, hi = band if band is not None else (0, len(spans))
-    band_before = b"".join(before_rows[lo:hi])
+    lo, hi = band
     next_poll = t0 + SAFETY_POLL_S
     while True:
         now = time.perf_counter()
@@ -207,22 +207,27 @@ def main():
     for i in range(keys):
         time.sleep(interval)
         if dmg is not None:
-            # Drawing reported from here on may be this key's; what came before is in `before`.
+            # Drawing reported from here on may be this key's; what came before is in
+            # `before_rows`.
             dmg.drain()
         before_rows = screen.rows(spans)
-        band = None if mode == "whole" else band_of(previous, before_rows, len(spans))
+        # What each mode compares against, joined before the key (not timed): the whole
+        # rectangle for `--whole`, the backup poll's band for DAMAGE.
+        if dmg is None:
+            before = b"".join(before_rows)
+        else:
+            band = band_of(previous, before_rows, len(spans)) or (0, len(spans))
+            before = b"".join(before_rows[band[0]:band[1]])
         previous = before_rows
-        before = b"".join(before_rows)
         code = codes["space" if i % 10 == 9 else "a"]
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         xtest.fake_input(d, X.KeyPress, code)
         xtest.fake_input(d, X.KeyRelease, code)
         d.flush()
-        changed = None
         if dmg is not None:
             changed, polled = wait_for_damage(
-                screen, dmg, (x, y, w, h), spans, before_rows, band, t0)
+                screen, dmg, (x, y, w, h), spans, before_rows, band, before, t0)
             by_poll += polled
         else:
             changed = wait_for_change(screen, spans, before, t0, GIVE_UP_S)

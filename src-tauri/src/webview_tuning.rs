@@ -57,10 +57,26 @@ pub enum Lever {
     MemoryPressure,
 }
 
-/// The web process's memory-pressure settings with [`Lever::MemoryPressure`]: a limit in
-/// MB, the conservative and strict thresholds as fractions of it, and how often (seconds)
-/// the web process measures itself. Measured in the README ("Fifth pass").
-pub const MEMORY_PRESSURE: (u32, f64, f64, f64) = (100, 0.2, 0.3, 2.0);
+/// WebKit's memory-pressure settings for the web process ([`Lever::MemoryPressure`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryPressure {
+    /// The limit, MB: above it WebKit releases memory synchronously at every poll.
+    pub limit_mb: u32,
+    /// Fraction of the limit above which it drops caches at every poll.
+    pub conservative: f64,
+    /// Fraction of the limit above which it also collects and deletes compiled code.
+    pub strict: f64,
+    /// How often the web process measures itself, seconds.
+    pub poll_s: f64,
+}
+
+/// The lever's settings, measured in the README ("Fifth pass").
+pub const MEMORY_PRESSURE: MemoryPressure = MemoryPressure {
+    limit_mb: 100,
+    conservative: 0.2,
+    strict: 0.3,
+    poll_s: 2.0,
+};
 
 /// Other settings for [`Lever::MemoryPressure`], to measure them without a build:
 /// `INKSTONE_MEMORY_PRESSURE=limit,conservative,strict,poll` (MB, fractions, seconds).
@@ -70,16 +86,21 @@ pub const MEMORY_PRESSURE_VARIABLE: &str = "INKSTONE_MEMORY_PRESSURE";
 /// [`MEMORY_PRESSURE_VARIABLE`]'s value, or `None` for anything WebKit would refuse or read
 /// as "its default": a limit of 0, thresholds outside (0, 1) or out of order, a poll interval
 /// that is not a positive number of seconds up to an hour.
-pub fn parse_memory_pressure(value: &str) -> Option<(u32, f64, f64, f64)> {
+pub fn parse_memory_pressure(value: &str) -> Option<MemoryPressure> {
     let mut parts = value.split(',').map(str::trim);
-    let limit: u32 = parts.next()?.parse().ok()?;
-    let mut fraction = || parts.next()?.parse::<f64>().ok();
-    let (conservative, strict, poll) = (fraction()?, fraction()?, fraction()?);
-    if parts.next().is_some() || limit == 0 {
+    let limit_mb: u32 = parts.next()?.parse().ok()?;
+    let mut number = || parts.next()?.parse::<f64>().ok();
+    let (conservative, strict, poll_s) = (number()?, number()?, number()?);
+    if parts.next().is_some() || limit_mb == 0 {
         return None;
     }
     let ordered = 0.0 < conservative && conservative < strict && strict < 1.0;
-    (ordered && poll > 0.0 && poll <= 3600.0).then_some((limit, conservative, strict, poll))
+    (ordered && poll_s > 0.0 && poll_s <= 3600.0).then_some(MemoryPressure {
+        limit_mb,
+        conservative,
+        strict,
+        poll_s,
+    })
 }
 
 impl Lever {
@@ -342,7 +363,7 @@ mod linux {
         class: usize,
         pspec: usize,
         original: Option<unsafe extern "C" fn(*mut GObject)>,
-        settings: (u32, f64, f64, f64),
+        settings: super::MemoryPressure,
     }
 
     static HOOK: OnceLock<Hook> = OnceLock::new();
@@ -353,7 +374,7 @@ mod linux {
     /// `constructed` is wrapped: it sets the property through the class's own setter, then
     /// runs WebKit's `constructed`, which reads it. Runs before any context exists (`run()`
     /// first); a WebKitGTK without the property (< 2.34) is left as it is.
-    pub(super) fn install_memory_pressure(settings: (u32, f64, f64, f64)) {
+    pub(super) fn install_memory_pressure(settings: super::MemoryPressure) {
         if HOOK.get().is_some() {
             return;
         }
@@ -387,12 +408,12 @@ mod linux {
         let Some(hook) = HOOK.get() else { return };
         let class = hook.class as *mut GObjectClass;
         let pspec = hook.pspec as *mut GParamSpec;
-        let (limit, conservative, strict, poll) = hook.settings;
+        let wanted = hook.settings;
         let mut settings = MemoryPressureSettings::new();
-        settings.set_memory_limit(limit);
-        settings.set_conservative_threshold(conservative);
-        settings.set_strict_threshold(strict);
-        settings.set_poll_interval(poll);
+        settings.set_memory_limit(wanted.limit_mb);
+        settings.set_conservative_threshold(wanted.conservative);
+        settings.set_strict_threshold(wanted.strict);
+        settings.set_poll_interval(wanted.poll_s);
         let value = settings.to_value();
         if let Some(set_property) = (*class).set_property {
             // The setter only reads the value (WebKit copies the settings).
@@ -463,26 +484,33 @@ mod tests {
     }
 
     #[test]
-    fn memory_pressure_settings_are_ones_webkit_accepts() {
-        // WebKit refuses (and logs) thresholds outside (0, 1) or out of order, and a limit
-        // or poll interval of 0 means its default: the lever would then do nothing.
-        let (limit, conservative, strict, poll) = MEMORY_PRESSURE;
-        assert!(limit > 0 && poll > 0.0);
-        assert!(0.0 < conservative && conservative < strict && strict < 1.0);
+    fn the_memory_pressure_lever_is_a_hook_not_a_variable() {
         let (levers, unknown) = Levers::parse("memory-pressure");
         assert!(unknown.is_empty() && levers.has(Lever::MemoryPressure));
-        // Not an environment variable: a hook on the web context (linux::install_memory_pressure).
+        // A hook on the web context (linux::install_memory_pressure), nothing in the environment.
         assert!(levers.environment().is_empty());
     }
 
     #[test]
-    fn other_memory_pressure_settings_are_read_only_when_webkit_would_take_them() {
+    fn memory_pressure_settings_are_read_only_when_webkit_would_take_them() {
         assert_eq!(
             parse_memory_pressure("400, 0.05,0.075, 30"),
-            Some((400, 0.05, 0.075, 30.0))
+            Some(MemoryPressure {
+                limit_mb: 400,
+                conservative: 0.05,
+                strict: 0.075,
+                poll_s: 30.0
+            })
         );
-        let (limit, conservative, strict, poll) = MEMORY_PRESSURE;
-        let shipped = format!("{limit},{conservative},{strict},{poll}");
+        // WebKit refuses (and logs) thresholds outside (0, 1) or out of order, and a limit or
+        // poll interval of 0 means its default: the lever's own settings pass the same checks.
+        let MemoryPressure {
+            limit_mb,
+            conservative,
+            strict,
+            poll_s,
+        } = MEMORY_PRESSURE;
+        let shipped = format!("{limit_mb},{conservative},{strict},{poll_s}");
         assert_eq!(parse_memory_pressure(&shipped), Some(MEMORY_PRESSURE));
         for bad in [
             "",
@@ -507,10 +535,10 @@ mod tests {
     proptest! {
         #[test]
         fn any_memory_pressure_value_is_settings_webkit_takes_or_none(value in ".{0,64}") {
-            if let Some((limit, conservative, strict, poll)) = parse_memory_pressure(&value) {
-                prop_assert!(limit > 0);
-                prop_assert!(0.0 < conservative && conservative < strict && strict < 1.0);
-                prop_assert!(poll > 0.0 && poll <= 3600.0);
+            if let Some(s) = parse_memory_pressure(&value) {
+                prop_assert!(s.limit_mb > 0);
+                prop_assert!(0.0 < s.conservative && s.conservative < s.strict && s.strict < 1.0);
+                prop_assert!(s.poll_s > 0.0 && s.poll_s <= 3600.0);
             }
         }
     }

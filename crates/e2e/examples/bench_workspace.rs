@@ -15,7 +15,7 @@ use std::time::Instant;
 use fantoccini::Client;
 use inkstone_e2e::workspace_figures::{
     han_words, import_and_time_to_editable, long_document, measure_typing, percentile,
-    pixel_typing_floor, pixel_typing_in_editor, sorted, PixelTyping, Probe, Typing,
+    pixel_typing_floor, pixel_typing_in_editor, probe_check, sorted, PixelTyping, Probe, Typing,
 };
 use inkstone_e2e::{click, launch, sign_in, wait_css, R};
 
@@ -175,6 +175,11 @@ async fn main() -> R<()> {
     let result = in_window(&c, dir.path(), &data).await;
     c.close().await?;
     let (opened, short, long, pixels) = result?;
+    // With the app's window closed, nothing covers the stand-in's corner of the screen.
+    let checked = match framebuffer() {
+        Some(fb) if pixels.is_some() => Some(probe_check(&fb, 120)?),
+        _ => None,
+    };
     row(
         "200,000 characters: time to editable (click -> text in the editor)",
         format!("{opened:.0} ms"),
@@ -215,6 +220,19 @@ async fn main() -> R<()> {
                 format!("{}{}", p50_p95(px.floor.ms.clone()), notes(&px.floor)),
                 "figure only (the floor: WebKit, GTK and X with no editor)",
             );
+            if let Some([damage, whole]) = checked {
+                row(
+                    "the probes on a stand-in X window that draws 8 ms after each key (scripts/lib/typing-standin.py): DAMAGE; the old probe, p50 / p95",
+                    format!(
+                        "{}{}; {}{}",
+                        p50_p95(damage.ms.clone()),
+                        notes(&damage),
+                        p50_p95(whole.ms.clone()),
+                        notes(&whole)
+                    ),
+                    "figure only: ~8 ms plus X's own time; the DAMAGE probe no later than the old one",
+                );
+            }
         }
         None => row(
             "input-to-pixels while typing",

@@ -230,16 +230,9 @@ pub fn pixel_typing(
     keys: usize,
     probe: Probe,
 ) -> R<PixelTyping> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lib/typing-latency.py");
-    // Debian's python3-xlib is the system Python's (scripts/setup-system.sh).
-    let python = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
-    let mut command = std::process::Command::new(python);
+    let mut command = std::process::Command::new(system_python());
     command
-        .arg(&script)
+        .arg(script("typing-latency.py"))
         .arg(framebuffer)
         .arg(pid.to_string())
         .args(rect.iter().map(|n| n.to_string()))
@@ -256,6 +249,46 @@ pub fn pixel_typing(
         .into());
     }
     parse_pixel_typing(&out.stdout)
+}
+
+/// Debian's python3-xlib is the system Python's (scripts/setup-system.sh).
+fn system_python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
+fn script(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/lib")
+        .join(name)
+}
+
+/// The probe checked on a window whose drawing time is known: scripts/lib/typing-standin.py
+/// maps a 600 × 400 window at the screen's corner and draws 8 ms after each key, and both
+/// probes time `keys` keys on it ([`Probe::Damage`], then [`Probe::Whole`]). What they read
+/// beyond 8 ms is the X server's and their own; the DAMAGE probe must not read later than
+/// the one that polls the pixels themselves. Run with no other window over that corner.
+pub fn probe_check(framebuffer: &Path, keys: usize) -> R<[PixelTyping; 2]> {
+    let mut standin = std::process::Command::new(system_python())
+        .arg(script("typing-standin.py"))
+        .arg("8")
+        .spawn()?;
+    // Until its window is mapped (typing-latency.py looks it up by process id).
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let rect = [0, 0, 600, 400];
+    let result =
+        pixel_typing(framebuffer, standin.id(), rect, keys, Probe::Damage).and_then(|damage| {
+            Ok([
+                damage,
+                pixel_typing(framebuffer, standin.id(), rect, keys, Probe::Whole)?,
+            ])
+        });
+    let _ = standin.kill();
+    let _ = standin.wait();
+    result
 }
 
 /// typing-latency.py's one line of JSON.
