@@ -102,6 +102,7 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
+    web_extension();
     println!("cargo:rerun-if-changed=capabilities");
     println!("cargo:rerun-if-changed=../ui/dist");
     // The built-in public update key (commands/updates.rs).
@@ -111,5 +112,59 @@ fn main() {
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports failure by panicking; there is no caller to return to.
         panic!("tauri-build failed: {error:#}");
+    }
+}
+
+/// Compiles the web-process extension (`crates/webext`, Linux only) and puts it in `webext/`
+/// next to the app's binary, where `webview_tuning::web_extension_dir` finds it in every build
+/// (debug, E2E, bench); `tauri.conf.json` puts it in the installers. A cdylib cannot be a
+/// dependency of a binary, so it is compiled here, with the same rustc and flags: one small
+/// file, no dependencies, a few seconds.
+fn web_extension() {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    const SOURCE: &str = "../crates/webext/src/lib.rs";
+    println!("cargo:rerun-if-changed={SOURCE}");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
+        return;
+    }
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let out_dir = PathBuf::from(var("OUT_DIR"));
+    let library = out_dir.join("libinkstone_webext.so");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let mut command = Command::new(rustc);
+    command
+        .args(["--crate-name", "inkstone_webext", "--crate-type", "cdylib"])
+        .args(["--edition", "2021", "--target", &var("TARGET")])
+        .args([
+            "-C",
+            "opt-level=2",
+            "-C",
+            "panic=abort",
+            "-C",
+            "strip=debuginfo",
+        ])
+        .arg("-o")
+        .arg(&library)
+        .arg(SOURCE);
+    // The workspace's own flags (the linker, in scripts/lib/build-env.sh).
+    let flags = var("CARGO_ENCODED_RUSTFLAGS");
+    command.args(flags.split('\x1f').filter(|f| !f.is_empty()));
+    match command.status() {
+        Ok(status) if status.success() => {}
+        other => panic!("the web extension ({SOURCE}) did not compile: {other:?}"),
+    }
+    // OUT_DIR is <target>/<profile>/build/<package>-<hash>/out.
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        panic!("unexpected OUT_DIR {}", out_dir.display());
+    };
+    let dir = profile_dir.join("webext");
+    let built = std::fs::read(&library).unwrap_or_else(|e| panic!("{}: {e}", library.display()));
+    let placed = dir.join("libinkstone_webext.so");
+    // Unchanged bytes keep their file (and its time): nothing downstream reruns for nothing.
+    if std::fs::read(&placed).ok().as_deref() != Some(built.as_slice()) {
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        std::fs::write(&placed, &built).unwrap_or_else(|e| panic!("{}: {e}", placed.display()));
     }
 }

@@ -248,7 +248,12 @@ fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError
         .find(|w| w.label == "main")
         .cloned()
         .ok_or_else(|| StartupError::Window("no main window in tauri.conf.json".into()))?;
-    let window = tauri::WebviewWindowBuilder::from_config(app, &config)
+    let (levers, unknown) = webview_tuning::Levers::from_env();
+    if !unknown.is_empty() {
+        tracing::warn!(?unknown, "unknown webview levers ignored");
+    }
+    tracing::info!(levers = ?levers.names(), "webview levers");
+    let mut builder = tauri::WebviewWindowBuilder::from_config(app, &config)
         .map_err(|e| StartupError::Window(e.to_string()))?
         .on_navigation(|url| {
             let allowed = navigation::is_app_page(url);
@@ -256,15 +261,24 @@ fn main_window<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<(), StartupError
                 tracing::warn!(url = %url, "kept the window on the app (navigation blocked)");
             }
             allowed
-        })
+        });
+    if cfg!(target_os = "linux") && levers.has(webview_tuning::Lever::IdleRelease) {
+        let exe = std::env::current_exe().ok();
+        let exe_dir = exe.as_deref().and_then(std::path::Path::parent);
+        let resource_dir = app.path().resource_dir().ok();
+        match webview_tuning::web_extension_dir(resource_dir.as_deref(), exe_dir) {
+            Some(dir) => builder = builder.extensions_path(dir),
+            None => tracing::warn!(
+                ?resource_dir,
+                ?exe_dir,
+                "no web extension found: memory is not released when idle"
+            ),
+        }
+    }
+    let window = builder
         .build()
         .map_err(|e| StartupError::Window(e.to_string()))?;
     // Before the page runs: a lean web context and settings (issue 18).
-    let (levers, unknown) = webview_tuning::Levers::from_env();
-    if !unknown.is_empty() {
-        tracing::warn!(?unknown, "unknown webview levers ignored");
-    }
-    tracing::info!(levers = ?levers.names(), "webview levers");
     levers.apply_to(&window);
     window.on_window_event(keep_window_state(app.clone()));
     // The workspace saves its last keystrokes before the window goes.

@@ -55,6 +55,33 @@ pub enum Lever {
     /// process keeps freeing the code it compiled for the editor); named in
     /// `INKSTONE_WEBVIEW_LEVERS` to measure it.
     MemoryPressure,
+    /// WebKit's critical memory release (what its memory-pressure handler does above its strict
+    /// threshold: compiled code deleted, a collection, caches dropped), run once the writer has
+    /// been idle: the web-process extension `crates/webext` (found by [`web_extension_dir`])
+    /// gives the page a function for it, and the page calls it after
+    /// `ui/src/idleRelease.ts`'s quiet time with no input and no command in flight. The
+    /// memory a session adds comes back while nobody types; the cost is on the first keys after
+    /// a pause (README, seventh pass).
+    IdleRelease,
+}
+
+/// The web-process extension's file, in `webext/` next to the binary (every cargo build,
+/// `src-tauri/build.rs`) or in the app's resource folder (the installers: `/usr/lib/Inkstone`,
+/// or the AppImage's own). WebKit loads every library of that folder, so it holds only this one.
+pub const WEB_EXTENSION: &str = "libinkstone_webext.so";
+
+/// The folder to give WebKit for [`Lever::IdleRelease`]: the first of `resource_dir/webext`
+/// and `exe_dir/webext` that holds [`WEB_EXTENSION`]; `None` when neither does (the page then
+/// gets no release function and runs as before).
+pub fn web_extension_dir(
+    resource_dir: Option<&std::path::Path>,
+    exe_dir: Option<&std::path::Path>,
+) -> Option<std::path::PathBuf> {
+    [resource_dir, exe_dir]
+        .into_iter()
+        .flatten()
+        .map(|base| base.join("webext"))
+        .find(|dir| dir.join(WEB_EXTENSION).is_file())
 }
 
 /// WebKit's memory-pressure settings for the web process ([`Lever::MemoryPressure`]).
@@ -104,7 +131,7 @@ pub fn parse_memory_pressure(value: &str) -> Option<MemoryPressure> {
 }
 
 impl Lever {
-    pub const ALL: [Lever; 8] = [
+    pub const ALL: [Lever; 9] = [
         Lever::CacheModel,
         Lever::Features,
         Lever::MallocArenas,
@@ -113,6 +140,7 @@ impl Lever {
         Lever::JsMiniHeap,
         Lever::NoCompositing,
         Lever::MemoryPressure,
+        Lever::IdleRelease,
     ];
 
     /// The name used in `INKSTONE_WEBVIEW_LEVERS`.
@@ -126,6 +154,7 @@ impl Lever {
             Lever::JsMiniHeap => "js-mini-heap",
             Lever::NoCompositing => "no-compositing",
             Lever::MemoryPressure => "memory-pressure",
+            Lever::IdleRelease => "idle-release",
         }
     }
 }
@@ -481,6 +510,46 @@ mod tests {
                 ("JSC_forceMiniVMMode", "1"),
             ]
         );
+    }
+
+    #[test]
+    fn production_releases_memory_when_idle_where_the_extension_is_found() {
+        for rendering in [Rendering::Gpu, Rendering::Software] {
+            let levers = Levers::production(rendering);
+            assert!(levers.has(Lever::IdleRelease));
+            // A folder for WebKit and a page function, nothing in the environment.
+            assert!(!levers
+                .environment()
+                .iter()
+                .any(|(key, _)| key.contains("PRESSURE")));
+        }
+    }
+
+    #[test]
+    fn the_extension_folder_is_the_first_that_holds_the_extension() {
+        let root = tempfile::tempdir().unwrap();
+        let resources = root.path().join("usr/lib/Inkstone");
+        let exe_dir = root.path().join("target/release");
+        // Neither holds it: no folder (an empty one would load nothing, but say so instead).
+        std::fs::create_dir_all(resources.join("webext")).unwrap();
+        std::fs::create_dir_all(exe_dir.join("webext")).unwrap();
+        assert_eq!(web_extension_dir(Some(&resources), Some(&exe_dir)), None);
+        std::fs::write(exe_dir.join("webext").join(WEB_EXTENSION), b"elf").unwrap();
+        assert_eq!(
+            web_extension_dir(Some(&resources), Some(&exe_dir)),
+            Some(exe_dir.join("webext"))
+        );
+        // The installed one wins over one next to the binary.
+        std::fs::write(resources.join("webext").join(WEB_EXTENSION), b"elf").unwrap();
+        assert_eq!(
+            web_extension_dir(Some(&resources), Some(&exe_dir)),
+            Some(resources.join("webext"))
+        );
+        // A folder named like the file is not the file.
+        let odd = root.path().join("odd");
+        std::fs::create_dir_all(odd.join("webext").join(WEB_EXTENSION)).unwrap();
+        assert_eq!(web_extension_dir(Some(&odd), None), None);
+        assert_eq!(web_extension_dir(None, None), None);
     }
 
     #[test]

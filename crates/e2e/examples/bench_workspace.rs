@@ -57,6 +57,8 @@ struct Pixels {
     long: PixelTyping,
     /// The long document again, the probe reading the whole editor for every poll.
     long_whole: PixelTyping,
+    /// Typing right after an idle release; `None` without the release function.
+    after_release: Option<PixelTyping>,
     floor: PixelTyping,
 }
 
@@ -95,11 +97,28 @@ async fn in_window(
         (Some((fb, pid)), Some(short)) => {
             let long = pixel_typing_in_editor(c, fb, pid, keys(), Probe::Damage).await?;
             let long_whole = pixel_typing_in_editor(c, fb, pid, keys(), Probe::Whole).await?;
+            // What a writer coming back after a pause meets: the idle release has deleted the
+            // code WebKit compiled for the editor (lever idle-release; asked here at once
+            // instead of after ui/src/idleRelease.ts's 30 s).
+            let released = c
+                .execute(
+                    "return typeof window.__inkstoneReleaseMemory === 'function' \
+                     && window.__inkstoneReleaseMemory()",
+                    vec![],
+                )
+                .await?;
+            let after_release = if released == serde_json::json!(true) {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                Some(pixel_typing_in_editor(c, fb, pid, keys(), Probe::Damage).await?)
+            } else {
+                None
+            };
             let floor = pixel_typing_floor(c, fb, pid, keys()).await?;
             Some(Pixels {
                 short,
                 long,
                 long_whole,
+                after_release,
                 floor,
             })
         }
@@ -210,6 +229,26 @@ async fn main() -> R<()> {
                 format!("{}{}", p50_p95(px.long_whole.ms.clone()), notes(&px.long_whole)),
                 "figure only (what a heavy probe adds)",
             );
+            match &px.after_release {
+                Some(after) => {
+                    let first: Vec<f64> = after.ms.iter().take(40).copied().collect();
+                    row(
+                        "200,000 characters, right after an idle release (WebKit's compiled code deleted, a collection): input-to-pixels p50 / p95; the first 40 keys p50 / p95",
+                        format!(
+                            "{}; {}{}",
+                            p50_p95(after.ms.clone()),
+                            p50_p95(first),
+                            notes(after)
+                        ),
+                        "figure only (what a writer meets after a pause; the goal's row is typing on)",
+                    );
+                }
+                None => row(
+                    "200,000 characters, right after an idle release",
+                    "not measured: the page has no release function (lever idle-release off, or no web extension)".to_string(),
+                    "figure only",
+                ),
+            }
             row(
                 "a short document, same keys: input-to-pixels p50 / p95",
                 format!("{}{}", p50_p95(px.short.ms.clone()), notes(&px.short)),

@@ -2,6 +2,7 @@
 // typed wrappers in this folder, which all go through `call`, so every failure arrives as an
 // `AppError` whose `kind` the UI can branch on (never on the message text).
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core'
+import { activity } from '../idleRelease'
 
 /** The shape every Rust command rejects with (src-tauri/src/error.rs). */
 export interface ErrorPayload {
@@ -58,9 +59,13 @@ export function toAppError(error: unknown): AppError {
 
 /** Calls a Rust command; rejects only with `AppError`. */
 export async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+  // A command in flight (a generation streaming, a save) is not a writer gone idle.
+  activity.begin()
   try {
     return await invoke<T>(command, args)
   } catch (error) {
     throw toAppError(error)
+  } finally {
+    activity.end()
   }
 }

@@ -148,6 +148,52 @@ async fn workspace_typing_killed_with_sigkill_loses_at_most_the_last_second() ->
     outcome
 }
 
+/// The idle release (issue 18: `crates/webext`, `ui/src/idleRelease.ts`): the web-process
+/// extension is loaded in the app as shipped (the production levers), its function releases
+/// at most once per 20 s, and the editor types and saves as before right after a release
+/// (WebKit has thrown away the code it compiled for it and collected).
+#[tokio::test]
+#[ignore = "needs a display, tauri-driver and the built app: scripts/checks/50-e2e.sh"]
+async fn workspace_typing_right_after_an_idle_release_lands_and_is_saved() -> R<()> {
+    let data = tempfile::tempdir()?;
+    let c = session(data.path()).await?;
+    let typed = "typed after the release ";
+    let outcome = recorded(&c, "ws-idle-release", || async {
+        login(&c, "test_user", "test123456").await?;
+        open_workspace(&c).await?;
+        let asked = c
+            .execute(
+                "return typeof window.__inkstoneReleaseMemory === 'function' \
+                 ? [window.__inkstoneReleaseMemory(), window.__inkstoneReleaseMemory()] : 'missing'",
+                vec![],
+            )
+            .await?;
+        // The first call schedules a release; the second, at once after, is refused.
+        ensure_eq(asked, serde_json::json!([true, false]), "release function")?;
+        // The release runs from the web process's main loop once it is idle.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let content = c
+            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+            .await?;
+        content.click().await?;
+        content.send_keys(typed).await?;
+        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        ensure_eq(editor_text(&c).await?, typed.to_string(), "text after the release")?;
+        let errors = c.execute("return window.__inkstoneErrors", vec![]).await?;
+        ensure_eq(errors, serde_json::json!([]), "page errors")?;
+        Ok(())
+    })
+    .await;
+    c.close().await?;
+    outcome?;
+    ensure_eq(
+        stored_text(data.path()).await?,
+        typed.to_string(),
+        "stored text",
+    )?;
+    Ok(())
+}
+
 /// The close guard (src-tauri/src/close_guard.rs): text typed right before the writer closes
 /// the window is saved. The window is closed as a window manager closes it (WM_DELETE_WINDOW:
 /// the close button, Alt+F4); WebDriver's own close skips that request. The close arrives

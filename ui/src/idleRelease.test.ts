@@ -1,0 +1,103 @@
+import { describe, expect, it, vi } from 'vitest'
+import { Activity, IDLE_MS, IdleRelease, watchIdle } from './idleRelease'
+
+/** A clock and timers the test moves by hand. */
+function fakeClock() {
+  let now = 0
+  let timers: { at: number; run: () => void }[] = []
+  return {
+    clock: {
+      now: () => now,
+      setTimeout: (run: () => void, ms: number) => {
+        timers.push({ at: now + ms, run })
+      },
+    },
+    advance(ms: number) {
+      const end = now + ms
+      for (;;) {
+        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0]
+        if (!due) break
+        timers = timers.filter((t) => t !== due)
+        now = due.at
+        due.run()
+      }
+      now = end
+    },
+    pending: () => timers.length,
+  }
+}
+
+describe('idle release', () => {
+  it('asks once after the quiet time, and again only after the writer came back', () => {
+    const t = fakeClock()
+    const release = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release)
+    t.advance(IDLE_MS - 1)
+    expect(release).not.toHaveBeenCalled()
+    t.advance(1)
+    expect(release).toHaveBeenCalledTimes(1)
+    // Nobody back: no second release, and nothing left running.
+    t.advance(IDLE_MS * 10)
+    expect(release).toHaveBeenCalledTimes(1)
+    expect(t.pending()).toBe(0)
+    watcher.input()
+    t.advance(IDLE_MS)
+    expect(release).toHaveBeenCalledTimes(2)
+    expect(watcher.asked).toBe(2)
+  })
+
+  it('never while the writer types, however long the session', () => {
+    const t = fakeClock()
+    const release = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release)
+    for (let i = 0; i < 2000; i++) {
+      t.advance(IDLE_MS / 4)
+      watcher.input()
+    }
+    expect(release).not.toHaveBeenCalled()
+    // One timer at a time, not one per key.
+    expect(t.pending()).toBe(1)
+    t.advance(IDLE_MS)
+    expect(release).toHaveBeenCalledTimes(1)
+  })
+
+  it('waits for commands in flight, and counts the quiet from when the last one ended', () => {
+    const t = fakeClock()
+    const activity = new Activity(t.clock.now)
+    const release = vi.fn()
+    new IdleRelease(t.clock, activity, release)
+    activity.begin() // a generation streams for two minutes
+    t.advance(IDLE_MS * 4)
+    expect(release).not.toHaveBeenCalled()
+    activity.end()
+    t.advance(IDLE_MS - 1)
+    expect(release).not.toHaveBeenCalled()
+    t.advance(IDLE_MS)
+    expect(release).toHaveBeenCalledTimes(1)
+  })
+
+  it('an extra end is not a command below zero', () => {
+    const t = fakeClock()
+    const activity = new Activity(t.clock.now)
+    activity.end()
+    activity.begin()
+    expect(activity.busy()).toBe(true)
+    activity.end()
+    expect(activity.busy()).toBe(false)
+  })
+
+  it('watches nothing without the extension, and listens to input with it', () => {
+    expect(watchIdle(window)).toBeNull()
+    const release = vi.fn(() => true)
+    window.__inkstoneReleaseMemory = release
+    try {
+      const watcher = watchIdle(window)
+      expect(watcher).not.toBeNull()
+      const spy = vi.spyOn(watcher as IdleRelease, 'input')
+      window.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }))
+      expect(spy).toHaveBeenCalledTimes(1)
+    } finally {
+      delete window.__inkstoneReleaseMemory
+    }
+  })
+})
