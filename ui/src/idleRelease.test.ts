@@ -66,24 +66,30 @@ describe('idle release', () => {
     const activity = new Activity(t.clock.now)
     const release = vi.fn()
     new IdleRelease(t.clock, activity, release)
-    activity.begin() // a generation streams for two minutes
+    activity.begin('generate_writing') // a generation streams for two minutes
     t.advance(IDLE_MS * 4)
     expect(release).not.toHaveBeenCalled()
-    activity.end()
+    expect(activity.commands()).toEqual(['generate_writing'])
+    activity.end('generate_writing')
     t.advance(IDLE_MS - 1)
     expect(release).not.toHaveBeenCalled()
     t.advance(IDLE_MS)
     expect(release).toHaveBeenCalledTimes(1)
   })
 
-  it('an extra end is not a command below zero', () => {
+  it('counts each command by name, and an extra end is not a command below zero', () => {
     const t = fakeClock()
     const activity = new Activity(t.clock.now)
-    activity.end()
-    activity.begin()
-    expect(activity.busy()).toBe(true)
-    activity.end()
+    activity.end('document_save')
+    activity.begin('document_save')
+    activity.begin('document_save')
+    activity.begin('credit_balance')
+    activity.end('document_save')
+    expect(activity.commands()).toEqual(['credit_balance', 'document_save'])
+    activity.end('document_save')
+    activity.end('credit_balance')
     expect(activity.busy()).toBe(false)
+    expect(activity.commands()).toEqual([])
   })
 
   it('watches nothing without the extension, and listens to input with it', () => {

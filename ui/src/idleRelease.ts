@@ -15,29 +15,39 @@ declare global {
   interface Window {
     /** Present when the web-process extension is loaded (Linux, lever `idle-release`). */
     __inkstoneReleaseMemory?: () => boolean
+    /** The watcher, when there is one: how many releases it asked, what keeps it waiting. */
+    __inkstoneIdle?: { asked: () => number; commands: () => string[] }
   }
 }
 
 /** Commands in flight, and when the last one ended (api/core.ts `call` reports both). */
 export class Activity {
-  private inFlight = 0
+  /** Commands in flight by name (a name may be in flight more than once). */
+  private readonly inFlight = new Map<string, number>()
   private lastEnd: number
 
   constructor(private readonly now: () => number) {
     this.lastEnd = now()
   }
 
-  begin(): void {
-    this.inFlight += 1
+  begin(command: string): void {
+    this.inFlight.set(command, (this.inFlight.get(command) ?? 0) + 1)
   }
 
-  end(): void {
-    this.inFlight = Math.max(0, this.inFlight - 1)
+  end(command: string): void {
+    const left = (this.inFlight.get(command) ?? 0) - 1
+    if (left > 0) this.inFlight.set(command, left)
+    else this.inFlight.delete(command)
     this.lastEnd = this.now()
   }
 
   busy(): boolean {
-    return this.inFlight > 0
+    return this.inFlight.size > 0
+  }
+
+  /** What is in flight now (the bench and the E2E read it through `window.__inkstoneIdle`). */
+  commands(): string[] {
+    return [...this.inFlight.keys()].sort()
   }
 
   lastEnded(): number {
@@ -112,5 +122,6 @@ export function watchIdle(target: Window = window): IdleRelease | null {
   )
   const onInput = () => watcher.input()
   for (const name of INPUT_EVENTS) target.addEventListener(name, onInput, { capture: true, passive: true })
+  target.__inkstoneIdle = { asked: () => watcher.asked, commands: () => activity.commands() }
   return watcher
 }

@@ -881,6 +881,28 @@ fn generations() -> usize {
         .unwrap_or(50)
 }
 
+/// How many idle releases the page has asked for so far (lever idle-release:
+/// `ui/src/idleRelease.ts`), and which commands are in flight (they hold it back).
+async fn idle_release_row(c: &Client, when: &str) -> R<()> {
+    let state = c
+        .execute(
+            "const w = window.__inkstoneIdle; return w ? [w.asked(), w.commands()] : null",
+            vec![],
+        )
+        .await?;
+    let value = match state.as_array().map(Vec::as_slice) {
+        Some([asked, commands]) => format!("{asked} asked; in flight: {commands}"),
+        _ => "no watcher (lever idle-release off, or no web extension)".to_string(),
+    };
+    row(
+        "app",
+        &format!("idle releases, {when}"),
+        value,
+        "figure only (one per quiet spell of 30 s)",
+    );
+    Ok(())
+}
+
 /// Issue 18's memory figures: signed in on the writing page after 60 s idle, then again after
 /// `generations()` streamed generations and a visit to every page (back on the writing page,
 /// 60 s idle), then once more after a second visit to every page. The admin profile is used: a member, so 50 generations cost no credits.
@@ -901,6 +923,7 @@ async fn memory_session(dir: &Path) -> R<()> {
             &data,
             "target: PSS < 150 MiB",
         );
+        idle_release_row(&c, "signed in, 60 s idle").await?;
         type_into(&c, "[data-testid=prompt]", "写一篇关于春天的散文").await?;
         let n = generations();
         let (mut finished, began) = (0, Instant::now());
@@ -965,6 +988,7 @@ async fn memory_session(dir: &Path) -> R<()> {
             &data,
             "figure only (growth: below)",
         );
+        idle_release_row(&c, "after the session, 60 s idle").await?;
         if let (Some(idle), Some(after)) = (idle, after) {
             growth(
                 &format!("memory growth over {n} generations and every page: PSS / private / heap"),
@@ -981,6 +1005,7 @@ async fn memory_session(dir: &Path) -> R<()> {
             &data,
             "figure only (growth: below)",
         );
+        idle_release_row(&c, "after the second visit, 60 s idle").await?;
         if let (Some(after), Some(again)) = (after, again) {
             growth(
                 "memory growth of a second visit to every page: PSS / private / heap",

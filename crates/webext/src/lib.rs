@@ -6,11 +6,11 @@
 //! process is near the machine's RAM. Told to run on a timer (the `memory-pressure` lever), the
 //! handler also threw away the editor's compiled code while the writer typed (README, fifth and
 //! sixth passes). Only the page knows when nobody is typing, so this extension gives the page's
-//! main world one function, [`FUNCTION`]`()`: it schedules on the web process's main loop the
-//! release WebKit's own handler makes above its strict threshold
-//! (`WTF::MemoryPressureHandler::releaseMemory(Critical::Yes, Synchronous::No)`: compiled code
-//! deleted, a collection, caches dropped, free pages returned), at most once per [`MIN_GAP`].
-//! The function answers whether it scheduled one.
+//! main world one function, [`FUNCTION`]`()`: it schedules on the web process's main loop
+//! WebKit's own critical release, synchronous (`WTF::MemoryPressureHandler::releaseMemory(
+//! Critical::Yes, Synchronous::Yes)`, what the handler does above its limit: compiled code
+//! deleted, a full collection, caches dropped, free pages returned to the system), at most once
+//! per [`MIN_GAP`]. The function answers whether it scheduled one.
 //!
 //! That call is not WebKitGTK's public API. It is looked up by name in the loaded JavaScriptCore
 //! library the first time it is needed; where it is missing (another WebKit build) the page gets
@@ -209,9 +209,10 @@ mod webkit {
 
     extern "C" fn release(_data: Pointer) -> c_int {
         if let Some((singleton, release_memory)) = release_memory_call() {
-            // SAFETY: WebKit's own handler, on the main thread it runs on; the arguments are
-            // what its strict-threshold release passes (Critical::Yes, Synchronous::No).
-            unsafe { release_memory(singleton(), true, false) };
+            // SAFETY: WebKit's own handler, on the main thread it runs on. Critical::Yes is
+            // its strict-threshold release; Synchronous::Yes collects now instead of "soon"
+            // (the page is idle, and from the main loop nothing of it is on the stack).
+            unsafe { release_memory(singleton(), true, true) };
         }
         0 // G_SOURCE_REMOVE: once
     }

@@ -60,12 +60,12 @@ export function toAppError(error: unknown): AppError {
 /** Calls a Rust command; rejects only with `AppError`. */
 export async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   // A command in flight (a generation streaming, a save) is not a writer gone idle.
-  activity.begin()
+  activity.begin(command)
   try {
     return await invoke<T>(command, args)
   } catch (error) {
     throw toAppError(error)
   } finally {
-    activity.end()
+    activity.end(command)
   }
 }
