@@ -37,6 +37,17 @@ async fn open_workspace(c: &Client) -> R<()> {
     Ok(())
 }
 
+/// Types `text` into the open document's editor and waits until the page says it is saved.
+async fn type_and_save(c: &Client, text: &str) -> R<()> {
+    let content = c
+        .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
+        .await?;
+    content.click().await?;
+    content.send_keys(text).await?;
+    wait_text(c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+    Ok(())
+}
+
 /// The document's text as the editor shows it (one line here, so no line breaks to join).
 async fn editor_text(c: &Client) -> R<String> {
     let v = c
@@ -172,12 +183,7 @@ async fn workspace_typing_right_after_an_idle_release_lands_and_is_saved() -> R<
         ensure_eq(asked, serde_json::json!([true, false]), "release function")?;
         // The release runs from the web process's main loop once it is idle.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let content = c
-            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
-            .await?;
-        content.click().await?;
-        content.send_keys(typed).await?;
-        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        type_and_save(&c, typed).await?;
         ensure_eq(editor_text(&c).await?, typed.to_string(), "text after the release")?;
         let errors = c.execute("return window.__inkstoneErrors", vec![]).await?;
         ensure_eq(errors, serde_json::json!([]), "page errors")?;
@@ -345,12 +351,7 @@ async fn workspace_exports_into_the_folder_the_writer_picked() -> R<()> {
     let outcome = recorded(&c, "ws-export", || async {
         login(&c, "test_user", "test123456").await?;
         open_workspace(&c).await?;
-        let content = c
-            .find(Locator::Css("[data-testid=ws-editor] .cm-content"))
-            .await?;
-        content.click().await?;
-        content.send_keys(typed).await?;
-        wait_text(&c, "[data-testid=ws-save-state]", |t| t == "已保存").await?;
+        type_and_save(&c, typed).await?;
         // The menu's items are in a popper that animates in: the page's own clicks.
         c.execute(
             "document.querySelector('[data-testid=ws-doc-menu]').click()",
