@@ -148,9 +148,13 @@ fn web_extension() {
         .arg("-o")
         .arg(&library)
         .arg(SOURCE);
-    // The workspace's own flags (the linker, in scripts/lib/build-env.sh).
+    // The workspace's own flags (mold, in .cargo/config.toml) and the target's linker when one
+    // is configured (cross builds), as cargo gives them to the app's own rustc.
     let flags = var("CARGO_ENCODED_RUSTFLAGS");
     command.args(flags.split('\x1f').filter(|f| !f.is_empty()));
+    if let Ok(linker) = std::env::var("RUSTC_LINKER") {
+        command.arg("-C").arg(format!("linker={linker}"));
+    }
     match command.status() {
         Ok(status) if status.success() => {}
         other => panic!("the web extension ({SOURCE}) did not compile: {other:?}"),
