@@ -61,7 +61,7 @@ pub enum Lever {
     /// gives the page a function for it, and the page calls it after
     /// `ui/src/idleRelease.ts`'s 30 s with no input and no command in flight. Measured (README,
     /// seventh pass): a third of a session's growth comes back while nobody types, typing on is
-    /// unharmed, and the first keys after a pause are ~2 ms slower at the 95th percentile.
+    /// unharmed, and the first keys after a pause are 3–5 ms slower at the 95th percentile.
     IdleRelease,
 }
 
