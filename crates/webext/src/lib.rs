@@ -33,6 +33,10 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    pub const fn new() -> Throttle {
+        Throttle { last: None }
+    }
+
     pub fn allow(&mut self, now: Instant) -> bool {
         match self.last {
             Some(last) if now.saturating_duration_since(last) < MIN_GAP => false,
@@ -191,7 +195,7 @@ mod webkit {
         }
     }
 
-    static THROTTLE: Mutex<Throttle> = Mutex::new(Throttle { last: None });
+    static THROTTLE: Mutex<Throttle> = Mutex::new(Throttle::new());
 
     /// The page's call. The release itself runs from the main loop once it is idle, never
     /// inside the script that asked (it deletes compiled code).
@@ -225,7 +229,7 @@ mod tests {
     #[test]
     fn one_release_per_gap_however_often_the_page_asks() {
         let start = Instant::now();
-        let mut throttle = Throttle::default();
+        let mut throttle = Throttle::new();
         assert!(throttle.allow(start));
         for s in 0..20 {
             assert!(
@@ -241,7 +245,7 @@ mod tests {
     #[test]
     fn a_clock_that_steps_back_is_not_a_gap() {
         let start = Instant::now() + Duration::from_secs(100);
-        let mut throttle = Throttle::default();
+        let mut throttle = Throttle::new();
         assert!(throttle.allow(start));
         assert!(!throttle.allow(start - Duration::from_secs(50)));
     }
