@@ -10,7 +10,8 @@
 //! environment should hold INKSTONE_DEMO_TOKENS_PER_SECOND=50.
 //! BENCH_RUNS sets the repetitions of the start-up figures (default 5), BENCH_GENERATIONS the
 //! generations of the memory session (default 50). BENCH_MEMORY_STEPS=1 prints the tree's
-//! memory after each step of that session; BENCH_SMAPS_DIR=dir keeps each process's
+//! memory after each step of that session (`released`: after a release at each step, `paced`: after the same
+//! 21 s without one); BENCH_SMAPS_DIR=dir keeps each process's
 //! `/proc/PID/smaps` at every memory reading. Run by
 //! scripts/bench.sh (`cargo run -p inkstone-e2e --example bench_app`); an example rather than a
 //! test so the E2E suite's `cargo test -- --ignored` never runs it.
@@ -373,15 +374,58 @@ fn tree_rows(label: &str, pid: u32, target: &str) -> Reading {
 }
 
 /// With `BENCH_MEMORY_STEPS=1`: the tree's PSS and private memory per process after one step
-/// of the memory session, to find the step that grows it.
-fn step_row(label: &str, data_dir: &Path) {
-    if std::env::var("BENCH_MEMORY_STEPS").as_deref() != Ok("1") {
-        return;
+/// of the memory session, to find the step that grows it. With `BENCH_MEMORY_STEPS=released`
+/// each step first waits out the web extension's throttle and has WebKit release memory (as
+/// an idle writer's page would), so the row is what the step *keeps*, not its garbage; the
+/// web process's heap is printed too.
+async fn step_row(c: &Client, label: &str, data_dir: &Path) -> R<()> {
+    let mode = std::env::var("BENCH_MEMORY_STEPS").unwrap_or_default();
+    let (released, paced) = match mode.as_str() {
+        "1" => (false, false),
+        "released" => (true, true),
+        // The same pace without the release: what the time on each page alone gives back.
+        "paced" => (false, true),
+        _ => return Ok(()),
+    };
+    if paced {
+        tokio::time::sleep(Duration::from_secs(21)).await;
+    }
+    if released {
+        // The release blocks the web process's main loop: the longest wait of a 0 ms timer
+        // in the 2 s after asking is what a click at that moment would wait.
+        let v = c
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                if (!window.__inkstoneReleaseMemory) { done(null); return; }
+                const asked = window.__inkstoneReleaseMemory();
+                let last = performance.now(), longest = 0; const end = last + 2000;
+                const tick = () => { const now = performance.now();
+                  longest = Math.max(longest, now - last); last = now;
+                  if (now < end) setTimeout(tick, 0); else done([asked, longest]); };
+                setTimeout(tick, 0);"#,
+                vec![],
+            )
+            .await?;
+        match v.as_array().map(Vec::as_slice) {
+            Some([asked, longest]) if asked == &json!(true) => row(
+                "app",
+                &format!("release, {label}: longest main-thread wait"),
+                format!("{:.0} ms", longest.as_f64().unwrap_or(-1.0)),
+                "figure only (BENCH_MEMORY_STEPS=released)",
+            ),
+            _ => row(
+                "app",
+                &format!("release, {label}"),
+                format!("refused or missing: {v}"),
+                "figure only (BENCH_MEMORY_STEPS=released)",
+            ),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let Some(pid) = app_pids(data_dir).first().copied() else {
-        return;
+        return Ok(());
     };
-    let parts: Vec<String> = tree_memory(pid)
+    let mut parts: Vec<String> = tree_memory(pid)
         .iter()
         .map(|(name, (_, _, pss, private))| {
             format!(
@@ -391,12 +435,31 @@ fn step_row(label: &str, data_dir: &Path) {
             )
         })
         .collect();
+    let all = processes();
+    let web_heap: u64 = tree_pids(pid, &all)
+        .into_iter()
+        .filter(|p| {
+            all.iter()
+                .any(|q| q.pid == *p && q.comm == "WebKitWebProcess")
+        })
+        .filter_map(|p| smaps_kinds(p).get("heap").map(|(_, private)| *private))
+        .sum();
+    parts.push(format!("web heap {:.1}", web_heap as f64 / 1024.0));
+    let (what, note) = match (released, paced) {
+        (true, _) => (
+            " after a release",
+            "figure only (BENCH_MEMORY_STEPS=released)",
+        ),
+        (false, true) => (" after 21 s", "figure only (BENCH_MEMORY_STEPS=paced)"),
+        _ => ("", "figure only (BENCH_MEMORY_STEPS=1)"),
+    };
     row(
         "app",
-        &format!("memory step, {label}: PSS (private) MiB"),
+        &format!("memory step{what}, {label}: PSS (private) MiB"),
         parts.join(", "),
-        "figure only (BENCH_MEMORY_STEPS=1)",
+        note,
     );
+    Ok(())
 }
 
 /// When `pid` started, in ms since the Unix epoch, from /proc (10 ms resolution): the
@@ -937,7 +1000,7 @@ async fn memory_session(dir: &Path) -> R<()> {
             format!("{finished} of {n} / {:.0} s", began.elapsed().as_secs_f64()),
             "figure only; demo model, one after the other",
         );
-        step_row(&format!("after {n} generations"), &data);
+        step_row(&c, &format!("after {n} generations"), &data).await?;
         let pages = [
             "workspace",
             "image",
@@ -960,7 +1023,7 @@ async fn memory_session(dir: &Path) -> R<()> {
                         .click()
                         .await?;
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    step_row(&format!("{round}: page {page} open 1 s"), data);
+                    step_row(c, &format!("{round}: page {page} open 1 s"), data).await?;
                 }
                 Ok::<_, Box<dyn std::error::Error>>(())
             }
