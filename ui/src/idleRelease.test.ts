@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { Activity, IDLE_MS, IdleRelease, watchIdle } from './idleRelease'
+import { Activity, IDLE_MS, IdleRelease, SETTLE_MS, releaseOnPageChange, watchIdle } from './idleRelease'
 
 /** A clock and timers the test moves by hand. */
 function fakeClock() {
@@ -90,6 +90,88 @@ describe('idle release', () => {
     activity.end('credit_balance')
     expect(activity.busy()).toBe(false)
     expect(activity.commands()).toEqual([])
+  })
+
+  it('collects once a new page has settled, and the quiet spell still releases later', () => {
+    const t = fakeClock()
+    const release = vi.fn()
+    const collect = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release, collect)
+    t.advance(1_000)
+    watcher.pageChanged()
+    t.advance(SETTLE_MS - 1)
+    expect(collect).not.toHaveBeenCalled()
+    t.advance(1)
+    expect(collect).toHaveBeenCalledTimes(1)
+    // One per page change; the page change keeps the compiled code.
+    t.advance(SETTLE_MS * 10)
+    expect(collect).toHaveBeenCalledTimes(1)
+    expect(release).not.toHaveBeenCalled()
+    t.advance(IDLE_MS)
+    expect(release).toHaveBeenCalledTimes(1)
+    expect(watcher.asked).toBe(2)
+  })
+
+  it('a writer busy on the new page gets no page-change release', () => {
+    const t = fakeClock()
+    const collect = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), vi.fn(), collect)
+    watcher.pageChanged()
+    t.advance(SETTLE_MS / 2)
+    watcher.input() // the writer clicks into the editor and types
+    for (let i = 0; i < 100; i++) {
+      t.advance(SETTLE_MS * 2)
+      watcher.input()
+    }
+    expect(collect).not.toHaveBeenCalled()
+  })
+
+  it('waits for the new page to load what it shows, and counts the quiet from then', () => {
+    const t = fakeClock()
+    const activity = new Activity(t.clock.now)
+    const collect = vi.fn()
+    const watcher = new IdleRelease(t.clock, activity, vi.fn(), collect)
+    watcher.pageChanged()
+    activity.begin('history_page')
+    t.advance(SETTLE_MS * 3)
+    expect(collect).not.toHaveBeenCalled()
+    activity.end('history_page')
+    t.advance(SETTLE_MS - 1)
+    expect(collect).not.toHaveBeenCalled()
+    t.advance(SETTLE_MS)
+    expect(collect).toHaveBeenCalledTimes(1)
+  })
+
+  it('pages changed in a row ask once, for the last', () => {
+    const t = fakeClock()
+    const collect = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), vi.fn(), collect)
+    for (let i = 0; i < 5; i++) {
+      watcher.pageChanged()
+      t.advance(SETTLE_MS / 5)
+    }
+    expect(collect).not.toHaveBeenCalled()
+    t.advance(SETTLE_MS)
+    expect(collect).toHaveBeenCalledTimes(1)
+    t.advance(SETTLE_MS * 10)
+    expect(collect).toHaveBeenCalledTimes(1)
+  })
+
+  it('tells the watcher of page changes, not of the first page or the same one', () => {
+    const hooks: ((to: { path: string }, from: { path: string; matched: unknown[] }) => void)[] = []
+    const router = { afterEach: (hook: (typeof hooks)[number]) => hooks.push(hook) }
+    const t = fakeClock()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), vi.fn())
+    const changed = vi.spyOn(watcher, 'pageChanged')
+    releaseOnPageChange(router, watcher)
+    const [hook] = hooks
+    hook({ path: '/writing' }, { path: '/', matched: [] })
+    hook({ path: '/writing' }, { path: '/writing', matched: [{}] })
+    expect(changed).not.toHaveBeenCalled()
+    hook({ path: '/history' }, { path: '/writing', matched: [{}] })
+    expect(changed).toHaveBeenCalledTimes(1)
+    releaseOnPageChange(router, null)
+    expect(hooks).toHaveLength(1)
   })
 
   it('watches nothing without the extension, and listens to input with it', () => {

@@ -3,10 +3,17 @@
 // function that makes WebKit release it now. Releasing drops compiled code too, so it is asked
 // only when the writer has been away from the keyboard and mouse for IDLE_MS and no command
 // (a generation streaming, a save, a payment being waited for) has been in flight meanwhile:
-// once per quiet spell, re-armed by the next input.
+// once per quiet spell, re-armed by the next input. A page change is the other moment: what the
+// page left kept is garbage then, and releasing it before it piles up is what keeps a session's
+// growth small (README, eighth pass), so the page also asks once the new page has settled,
+// unless the writer does something first. That one is lighter: a collection that keeps the
+// compiled code, so a writer who opens the workspace and types meets no slower keys.
 
 /** Quiet time before the page asks for a release. */
 export const IDLE_MS = 30_000
+
+/** After a page change, how long the new page must be quiet (no input, nothing in flight). */
+export const SETTLE_MS = 500
 
 /** What counts as the writer being there. */
 export const INPUT_EVENTS = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const
@@ -15,6 +22,8 @@ declare global {
   interface Window {
     /** Present when the web-process extension is loaded (Linux, lever `idle-release`). */
     __inkstoneReleaseMemory?: () => boolean
+    /** The extension's lighter call: a collection that keeps compiled code. */
+    __inkstoneCollectGarbage?: () => boolean
     /** The watcher, when there is one: how many releases it asked, what keeps it waiting. */
     __inkstoneIdle?: { asked: () => number; commands: () => string[] }
   }
@@ -71,15 +80,47 @@ export class IdleRelease {
     private readonly clock: IdleClock,
     private readonly activity: Activity,
     private readonly release: () => void,
+    private readonly collect: () => void = () => {},
   ) {
     this.lastInput = clock.now()
     this.arm(IDLE_MS)
   }
 
+  /** When the page last changed, while its release is still to ask; null once asked or given up. */
+  private pageAt: number | null = null
+
   /** The writer did something: count the quiet from now, and watch again after a release. */
   input(): void {
     this.lastInput = this.clock.now()
+    // Busy on the new page already: its release would land under the writer's hand.
+    this.pageAt = null
     if (!this.armed) this.arm(IDLE_MS)
+  }
+
+  /** Another page is open: ask once it has settled, unless input comes first. */
+  pageChanged(): void {
+    const at = this.clock.now()
+    this.pageAt = at
+    this.settle(at, SETTLE_MS)
+  }
+
+  private settle(at: number, ms: number): void {
+    this.clock.setTimeout(() => {
+      // A later page, or the writer's input, took over.
+      if (this.pageAt !== at) return
+      if (this.activity.busy()) {
+        this.settle(at, SETTLE_MS)
+        return
+      }
+      const quiet = this.clock.now() - Math.max(at, this.activity.lastEnded())
+      if (quiet < SETTLE_MS) {
+        this.settle(at, SETTLE_MS - quiet)
+        return
+      }
+      this.pageAt = null
+      this.asked += 1
+      this.collect()
+    }, ms)
   }
 
   private arm(ms: number): void {
@@ -119,9 +160,25 @@ export function watchIdle(target: Window = window): IdleRelease | null {
     () => {
       release.call(target)
     },
+    () => {
+      target.__inkstoneCollectGarbage?.call(target)
+    },
   )
   const onInput = () => watcher.input()
   for (const name of INPUT_EVENTS) target.addEventListener(name, onInput, { capture: true, passive: true })
   target.__inkstoneIdle = { asked: () => watcher.asked, commands: () => activity.commands() }
   return watcher
+}
+
+/** What [`releaseOnPageChange`] needs of the router. */
+export interface PageChanges {
+  afterEach: (hook: (to: { path: string }, from: { path: string; matched: unknown[] }) => void) => unknown
+}
+
+/** Tells the watcher each time another page opens (not the first page: nothing was left). */
+export function releaseOnPageChange(router: PageChanges, watcher: IdleRelease | null): void {
+  if (!watcher) return
+  router.afterEach((to, from) => {
+    if (from.matched.length > 0 && to.path !== from.path) watcher.pageChanged()
+  })
 }

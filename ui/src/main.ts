@@ -13,7 +13,7 @@ import { useSettingsStore } from './stores/settings'
 import { useAccountStore } from './stores/account'
 import { dataTrouble } from './api/backups'
 import { afterPaint, askAtStart, loadOnce, showLoadFailure } from './startup'
-import { watchIdle } from './idleRelease'
+import { releaseOnPageChange, watchIdle } from './idleRelease'
 
 declare global {
   interface Window {
@@ -72,8 +72,9 @@ async function bootstrap() {
   })
   app.use(router)
   app.mount('#app')
-  // Memory back once the writer has been away a while (issue 18; Linux, with the extension).
-  watchIdle()
+  // Memory back once the writer has been away a while, or has left a page (issue 18; Linux,
+  // with the extension).
+  releaseOnPageChange(router, watchIdle())
   afterPaint(() => {
     void loadElementPlus()
       .then(async () => {

@@ -12,6 +12,9 @@
 //! deleted, a full collection, caches dropped, free pages returned to the system), at most once
 //! per [`MIN_GAP`]. The function answers whether it scheduled one.
 //!
+//! A page change gets a lighter call, [`COLLECT`]`()`: a full collection and free pages
+//! returned, with the compiled code kept (README, eighth pass).
+//!
 //! That call is not WebKitGTK's public API. It is looked up by name in the loaded JavaScriptCore
 //! library the first time it is needed; where it is missing (another WebKit build) the page gets
 //! no function, and the app runs as it did without this extension.
@@ -22,9 +25,16 @@ use std::time::{Duration, Instant};
 /// The name the page calls: `window.__inkstoneReleaseMemory()`.
 pub const FUNCTION: &CStr = c"__inkstoneReleaseMemory";
 
-/// At least this long between two releases, whatever the page asks: each one makes the next
-/// script run in JavaScriptCore's slower tiers until it is compiled again.
-pub const MIN_GAP: Duration = Duration::from_secs(20);
+/// The lighter call, for a page change: `window.__inkstoneCollectGarbage()` schedules a full
+/// collection of the page's JavaScript heap and returns the freed pages to the system, and
+/// keeps the compiled code (so the next keys are not slower). Same throttle.
+pub const COLLECT: &CStr = c"__inkstoneCollectGarbage";
+
+/// At least this long between two releases, whatever the page asks. The page asks once per
+/// page change and once per quiet spell; this bounds what a page asking in a loop could cost: a
+/// release blocks the web process's main loop for tens of milliseconds and makes the next
+/// scripts run in JavaScriptCore's slower tiers until they are compiled again.
+pub const MIN_GAP: Duration = Duration::from_secs(1);
 
 /// Allows a release when none was allowed within [`MIN_GAP`] of `now`.
 #[derive(Debug, Default)]
@@ -58,7 +68,7 @@ mod webkit {
     use std::sync::{Mutex, OnceLock};
     use std::time::Instant;
 
-    use super::{Throttle, FUNCTION};
+    use super::{Throttle, COLLECT, FUNCTION};
 
     type Pointer = *mut c_void;
     /// GLib's `G_TYPE_BOOLEAN` (fundamental type 5, shifted by `G_TYPE_FUNDAMENTAL_SHIFT`).
@@ -70,6 +80,11 @@ mod webkit {
         fn webkit_script_world_get_default() -> Pointer;
         fn webkit_frame_is_main_frame(frame: Pointer) -> c_int;
         fn webkit_frame_get_js_context_for_script_world(frame: Pointer, world: Pointer) -> Pointer;
+        /// The frame's `JSGlobalContextRef` (not owned by the caller).
+        fn webkit_frame_get_javascript_context_for_script_world(
+            frame: Pointer,
+            world: Pointer,
+        ) -> Pointer;
     }
 
     #[link(name = "javascriptcoregtk-4.1")]
@@ -85,6 +100,8 @@ mod webkit {
             ...
         ) -> Pointer;
         fn jsc_context_set_value(context: Pointer, name: *const c_char, value: Pointer);
+        fn JSGlobalContextRetain(context: Pointer) -> Pointer;
+        fn JSGlobalContextRelease(context: Pointer);
     }
 
     #[link(name = "gobject-2.0")]
@@ -140,6 +157,30 @@ mod webkit {
         }
     }
 
+    /// `JSSynchronousGarbageCollectForDebugging(JSContextRef)` (a full collection, now; it
+    /// takes the VM's lock itself) and `WTF::releaseFastMallocFreeMemory()` (free pages back to
+    /// the system), as JavaScriptCore's library exports them.
+    type Collect = unsafe extern "C" fn(context: Pointer);
+    type ReleaseFree = unsafe extern "C" fn();
+
+    fn collect_call() -> Option<(Collect, ReleaseFree)> {
+        static CALL: OnceLock<Option<(usize, usize)>> = OnceLock::new();
+        let (collect, release_free) = (*CALL.get_or_init(|| {
+            // SAFETY: as in release_memory_call.
+            let find = |name: &CStr| unsafe { dlsym(null_mut(), name.as_ptr()) } as usize;
+            let collect = find(c"JSSynchronousGarbageCollectForDebugging");
+            let release_free = find(c"_ZN3WTF26releaseFastMallocFreeMemoryEv");
+            (collect != 0 && release_free != 0).then_some((collect, release_free))
+        }))?;
+        // SAFETY: non-null addresses of the functions of these exact signatures.
+        unsafe {
+            Some((
+                std::mem::transmute::<usize, Collect>(collect),
+                std::mem::transmute::<usize, ReleaseFree>(release_free),
+            ))
+        }
+    }
+
     /// Called by WebKit when it loads this library into a web process.
     #[no_mangle]
     pub extern "C" fn webkit_web_extension_initialize(_extension: Pointer) {
@@ -191,6 +232,24 @@ mod webkit {
                 jsc_context_set_value(context, FUNCTION.as_ptr(), function);
                 g_object_unref(function);
             }
+            // The lighter call carries its global context: the function lives on that global
+            // object's window, so the context is alive whenever the function is called.
+            let global = webkit_frame_get_javascript_context_for_script_world(frame, world);
+            if collect_call().is_some() && !global.is_null() {
+                let function = jsc_value_new_function(
+                    context,
+                    COLLECT.as_ptr(),
+                    collect_asked as *const () as Pointer,
+                    global,
+                    null_mut(),
+                    G_TYPE_BOOLEAN,
+                    0,
+                );
+                if !function.is_null() {
+                    jsc_context_set_value(context, COLLECT.as_ptr(), function);
+                    g_object_unref(function);
+                }
+            }
             g_object_unref(context);
         }
     }
@@ -209,6 +268,38 @@ mod webkit {
             unsafe { g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, release, null_mut(), null_mut()) };
         }
         c_int::from(allowed)
+    }
+
+    /// The page's lighter call: a collection from the main loop once it is idle, with the
+    /// global context kept alive until then (the page may have been reloaded meanwhile).
+    extern "C" fn collect_asked(global: Pointer) -> c_int {
+        let allowed = THROTTLE
+            .lock()
+            .map(|mut t| t.allow(Instant::now()))
+            .unwrap_or(false);
+        if allowed {
+            // SAFETY: `global` is the live context of the page that called (see above); the
+            // retain is released by `collect` after the collection.
+            unsafe {
+                JSGlobalContextRetain(global);
+                g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, collect, global, null_mut());
+            }
+        }
+        c_int::from(allowed)
+    }
+
+    extern "C" fn collect(global: Pointer) -> c_int {
+        if let Some((collect_now, release_free)) = collect_call() {
+            // SAFETY: a retained global context, on the main thread; JavaScriptCore locks its
+            // VM for the collection. The free pages are returned after it.
+            unsafe {
+                collect_now(global);
+                release_free();
+            }
+        }
+        // SAFETY: the retain taken in collect_asked.
+        unsafe { JSGlobalContextRelease(global) };
+        0 // G_SOURCE_REMOVE: once
     }
 
     extern "C" fn release(_data: Pointer) -> c_int {
@@ -231,14 +322,12 @@ mod tests {
         let start = Instant::now();
         let mut throttle = Throttle::new();
         assert!(throttle.allow(start));
-        for s in 0..20 {
-            assert!(
-                !throttle.allow(start + Duration::from_secs(s)),
-                "{s} s after a release"
-            );
+        for step in 0..100 {
+            let at = start + MIN_GAP * step / 100;
+            assert!(!throttle.allow(at), "{at:?} after a release");
         }
         assert!(throttle.allow(start + MIN_GAP));
-        assert!(!throttle.allow(start + MIN_GAP + Duration::from_secs(1)));
+        assert!(!throttle.allow(start + MIN_GAP + MIN_GAP / 2));
         assert!(throttle.allow(start + MIN_GAP * 2 + Duration::from_millis(1)));
     }
 
@@ -247,6 +336,6 @@ mod tests {
         let start = Instant::now() + Duration::from_secs(100);
         let mut throttle = Throttle::new();
         assert!(throttle.allow(start));
-        assert!(!throttle.allow(start - Duration::from_secs(50)));
+        assert!(!throttle.allow(start - MIN_GAP * 50));
     }
 }
