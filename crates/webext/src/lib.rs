@@ -30,6 +30,16 @@ pub const FUNCTION: &CStr = c"__inkstoneReleaseMemory";
 /// keeps the compiled code (so the next keys are not slower). Same throttle.
 pub const COLLECT: &CStr = c"__inkstoneCollectGarbage";
 
+/// What the extension looks up by name in JavaScriptCore's library (`nm -D` of WebKitGTK 2.50):
+/// `WTF::MemoryPressureHandler::singleton()`, `…::releaseMemory(Critical, Synchronous)`,
+/// `JSSynchronousGarbageCollectForDebugging(JSContextRef)` and
+/// `WTF::releaseFastMallocFreeMemory()`. A unit test finds each in this machine's library.
+pub const PRESSURE_SINGLETON: &CStr = c"_ZN3WTF21MemoryPressureHandler9singletonEv";
+pub const PRESSURE_RELEASE: &CStr =
+    c"_ZN3WTF21MemoryPressureHandler13releaseMemoryENS_8CriticalENS_11SynchronousE";
+pub const COLLECT_NOW: &CStr = c"JSSynchronousGarbageCollectForDebugging";
+pub const RELEASE_FREE: &CStr = c"_ZN3WTF27releaseFastMallocFreeMemoryEv";
+
 /// At least this long between two releases, whatever the page asks. The page asks once per
 /// page change and once per quiet spell; this bounds what a page asking in a loop could cost: a
 /// release blocks the web process's main loop for tens of milliseconds and makes the next
@@ -68,7 +78,10 @@ mod webkit {
     use std::sync::{Mutex, OnceLock};
     use std::time::Instant;
 
-    use super::{Throttle, COLLECT, FUNCTION};
+    use super::{
+        Throttle, COLLECT, COLLECT_NOW, FUNCTION, PRESSURE_RELEASE, PRESSURE_SINGLETON,
+        RELEASE_FREE,
+    };
 
     type Pointer = *mut c_void;
     /// GLib's `G_TYPE_BOOLEAN` (fundamental type 5, shifted by `G_TYPE_FUNDAMENTAL_SHIFT`).
@@ -130,6 +143,8 @@ mod webkit {
     #[link(name = "dl")]
     extern "C" {
         fn dlsym(handle: Pointer, symbol: *const c_char) -> Pointer;
+        #[cfg(test)]
+        fn dlopen(file: *const c_char, mode: c_int) -> Pointer;
     }
 
     /// `WTF::MemoryPressureHandler::singleton()` and `…::releaseMemory(Critical, Synchronous)`
@@ -142,10 +157,8 @@ mod webkit {
         let (singleton, release) = (*CALL.get_or_init(|| {
             // SAFETY: dlsym with RTLD_DEFAULT (null) only reads the loaded objects' tables.
             let find = |name: &CStr| unsafe { dlsym(null_mut(), name.as_ptr()) } as usize;
-            let singleton = find(c"_ZN3WTF21MemoryPressureHandler9singletonEv");
-            let release = find(
-                c"_ZN3WTF21MemoryPressureHandler13releaseMemoryENS_8CriticalENS_11SynchronousE",
-            );
+            let singleton = find(PRESSURE_SINGLETON);
+            let release = find(PRESSURE_RELEASE);
             (singleton != 0 && release != 0).then_some((singleton, release))
         }))?;
         // SAFETY: non-null addresses of the functions of these exact (mangled) signatures.
@@ -168,8 +181,8 @@ mod webkit {
         let (collect, release_free) = (*CALL.get_or_init(|| {
             // SAFETY: as in release_memory_call.
             let find = |name: &CStr| unsafe { dlsym(null_mut(), name.as_ptr()) } as usize;
-            let collect = find(c"JSSynchronousGarbageCollectForDebugging");
-            let release_free = find(c"_ZN3WTF26releaseFastMallocFreeMemoryEv");
+            let collect = find(COLLECT_NOW);
+            let release_free = find(RELEASE_FREE);
             (collect != 0 && release_free != 0).then_some((collect, release_free))
         }))?;
         // SAFETY: non-null addresses of the functions of these exact signatures.
@@ -310,6 +323,37 @@ mod webkit {
             unsafe { release_memory(singleton(), true, true) };
         }
         0 // G_SOURCE_REMOVE: once
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// A misspelt name is no crash, only a page without the function (the E2E suite would
+        /// then fail); this finds it in seconds, against the JavaScriptCore this machine has.
+        #[test]
+        fn every_name_looked_up_is_in_this_machines_javascriptcore() {
+            const RTLD_NOW: c_int = 2;
+            // SAFETY: loading a system library by its soname; its constructors are WebKit's.
+            let library = unsafe { dlopen(c"libjavascriptcoregtk-4.1.so.0".as_ptr(), RTLD_NOW) };
+            assert!(
+                !library.is_null(),
+                "libjavascriptcoregtk-4.1 is not installed"
+            );
+            for name in [
+                PRESSURE_SINGLETON,
+                PRESSURE_RELEASE,
+                COLLECT_NOW,
+                RELEASE_FREE,
+            ] {
+                // SAFETY: a handle dlopen returned and a NUL-terminated name.
+                let found = unsafe { dlsym(library, name.as_ptr()) };
+                assert!(
+                    !found.is_null(),
+                    "{name:?} is not in libjavascriptcoregtk-4.1"
+                );
+            }
+        }
     }
 }
 
