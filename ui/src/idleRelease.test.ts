@@ -92,30 +92,28 @@ describe('idle release', () => {
     expect(activity.commands()).toEqual([])
   })
 
-  it('collects once a new page has settled, and the quiet spell still releases later', () => {
+  it('asks once a new page has settled, and the quiet spell still asks later', () => {
     const t = fakeClock()
     const release = vi.fn()
-    const collect = vi.fn()
-    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release, collect)
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release)
     t.advance(1_000)
     watcher.pageChanged()
     t.advance(SETTLE_MS - 1)
-    expect(collect).not.toHaveBeenCalled()
-    t.advance(1)
-    expect(collect).toHaveBeenCalledTimes(1)
-    // One per page change; the page change keeps the compiled code.
-    t.advance(SETTLE_MS * 10)
-    expect(collect).toHaveBeenCalledTimes(1)
     expect(release).not.toHaveBeenCalled()
-    t.advance(IDLE_MS)
+    t.advance(1)
     expect(release).toHaveBeenCalledTimes(1)
+    // One per page change.
+    t.advance(SETTLE_MS * 10)
+    expect(release).toHaveBeenCalledTimes(1)
+    t.advance(IDLE_MS)
+    expect(release).toHaveBeenCalledTimes(2)
     expect(watcher.asked).toBe(2)
   })
 
   it('a writer busy on the new page gets no page-change release', () => {
     const t = fakeClock()
-    const collect = vi.fn()
-    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), vi.fn(), collect)
+    const release = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release)
     watcher.pageChanged()
     t.advance(SETTLE_MS / 2)
     watcher.input() // the writer clicks into the editor and types
@@ -123,38 +121,38 @@ describe('idle release', () => {
       t.advance(SETTLE_MS * 2)
       watcher.input()
     }
-    expect(collect).not.toHaveBeenCalled()
+    expect(release).not.toHaveBeenCalled()
   })
 
   it('waits for the new page to load what it shows, and counts the quiet from then', () => {
     const t = fakeClock()
     const activity = new Activity(t.clock.now)
-    const collect = vi.fn()
-    const watcher = new IdleRelease(t.clock, activity, vi.fn(), collect)
+    const release = vi.fn()
+    const watcher = new IdleRelease(t.clock, activity, release)
     watcher.pageChanged()
     activity.begin('history_page')
     t.advance(SETTLE_MS * 3)
-    expect(collect).not.toHaveBeenCalled()
+    expect(release).not.toHaveBeenCalled()
     activity.end('history_page')
     t.advance(SETTLE_MS - 1)
-    expect(collect).not.toHaveBeenCalled()
+    expect(release).not.toHaveBeenCalled()
     t.advance(SETTLE_MS)
-    expect(collect).toHaveBeenCalledTimes(1)
+    expect(release).toHaveBeenCalledTimes(1)
   })
 
   it('pages changed in a row ask once, for the last', () => {
     const t = fakeClock()
-    const collect = vi.fn()
-    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), vi.fn(), collect)
+    const release = vi.fn()
+    const watcher = new IdleRelease(t.clock, new Activity(t.clock.now), release)
     for (let i = 0; i < 5; i++) {
       watcher.pageChanged()
       t.advance(SETTLE_MS / 5)
     }
-    expect(collect).not.toHaveBeenCalled()
+    expect(release).not.toHaveBeenCalled()
     t.advance(SETTLE_MS)
-    expect(collect).toHaveBeenCalledTimes(1)
+    expect(release).toHaveBeenCalledTimes(1)
     t.advance(SETTLE_MS * 10)
-    expect(collect).toHaveBeenCalledTimes(1)
+    expect(release).toHaveBeenCalledTimes(1)
   })
 
   it('tells the watcher of page changes, not of the first page or the same one', () => {

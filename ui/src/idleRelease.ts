@@ -1,13 +1,14 @@
 // Memory back while nobody types (issue 18). WebKit keeps what each page once needed until it
 // is short of memory; the app's web-process extension (crates/webext) gives this page a
-// function that makes WebKit release it now. Releasing drops compiled code too, so it is asked
-// only when the writer has been away from the keyboard and mouse for IDLE_MS and no command
-// (a generation streaming, a save, a payment being waited for) has been in flight meanwhile:
-// once per quiet spell, re-armed by the next input. A page change is the other moment: what the
-// page left kept is garbage then, and releasing it before it piles up is what keeps a session's
-// growth small (README, eighth pass), so the page also asks once the new page has settled,
-// unless the writer does something first. That one is lighter: a collection that keeps the
-// compiled code, so a writer who opens the workspace and types meets no slower keys.
+// function that makes WebKit release it now. A release holds the page for 60-100 ms and drops
+// compiled code (the next keys run slower for a few seconds), so it is asked only when nobody
+// is using the page and no command (a generation streaming, a save, a payment being waited
+// for) is in flight:
+// - after IDLE_MS without keyboard or mouse: once per quiet spell, re-armed by the next input;
+// - once a newly opened page has settled (SETTLE_MS), unless the writer does something first.
+//   What the page left behind is garbage then; released page by page it does not pile up,
+//   which halves a session's growth (README, eighth pass). A lighter call, a full collection
+//   that kept the compiled code, gave nothing back: what a page leaves is mostly code.
 
 /** Quiet time before the page asks for a release. */
 export const IDLE_MS = 30_000
@@ -22,8 +23,6 @@ declare global {
   interface Window {
     /** Present when the web-process extension is loaded (Linux, lever `idle-release`). */
     __inkstoneReleaseMemory?: () => boolean
-    /** The extension's lighter call: a collection that keeps compiled code. */
-    __inkstoneCollectGarbage?: () => boolean
     /** The watcher, when there is one: how many releases it asked, what keeps it waiting. */
     __inkstoneIdle?: { asked: () => number; commands: () => string[] }
   }
@@ -80,7 +79,6 @@ export class IdleRelease {
     private readonly clock: IdleClock,
     private readonly activity: Activity,
     private readonly release: () => void,
-    private readonly collect: () => void = () => {},
   ) {
     this.lastInput = clock.now()
     this.arm(IDLE_MS)
@@ -119,7 +117,7 @@ export class IdleRelease {
       }
       this.pageAt = null
       this.asked += 1
-      this.collect()
+      this.release()
     }, ms)
   }
 
@@ -159,9 +157,6 @@ export function watchIdle(target: Window = window): IdleRelease | null {
     activity,
     () => {
       release.call(target)
-    },
-    () => {
-      target.__inkstoneCollectGarbage?.call(target)
     },
   )
   const onInput = () => watcher.input()

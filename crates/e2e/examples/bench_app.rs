@@ -10,10 +10,9 @@
 //! environment should hold INKSTONE_DEMO_TOKENS_PER_SECOND=50.
 //! BENCH_RUNS sets the repetitions of the start-up figures (default 5), BENCH_GENERATIONS the
 //! generations of the memory session (default 50). BENCH_MEMORY_STEPS=1 prints the tree's
-//! memory after each step of that session (`released`: after a release at each step,
-//! `collected`: after the page change's lighter collection, `paced`: after the same 21 s
-//! without either); BENCH_SMAPS_DIR=dir keeps each process's `/proc/PID/smaps` at every memory
-//! reading. Run by
+//! memory after each step of that session (`released`: after a release at each step, `paced`:
+//! after the same 21 s without one); BENCH_SMAPS_DIR=dir keeps each process's
+//! `/proc/PID/smaps` at every memory reading. Run by
 //! scripts/bench.sh (`cargo run -p inkstone-e2e --example bench_app`); an example rather than a
 //! test so the E2E suite's `cargo test -- --ignored` never runs it.
 
@@ -383,7 +382,7 @@ async fn step_row(c: &Client, label: &str, data_dir: &Path) -> R<()> {
     let mode = std::env::var("BENCH_MEMORY_STEPS").unwrap_or_default();
     let (released, paced) = match mode.as_str() {
         "1" => (false, false),
-        "released" | "collected" => (true, true),
+        "released" => (true, true),
         // The same pace without the release: what the time on each page alone gives back.
         "paced" => (false, true),
         _ => return Ok(()),
@@ -397,20 +396,14 @@ async fn step_row(c: &Client, label: &str, data_dir: &Path) -> R<()> {
         let v = c
             .execute_async(
                 r#"const done = arguments[arguments.length - 1];
-                const release = window[arguments[0]];
-                if (!release) { done(null); return; }
-                const asked = release();
+                if (!window.__inkstoneReleaseMemory) { done(null); return; }
+                const asked = window.__inkstoneReleaseMemory();
                 let last = performance.now(), longest = 0; const end = last + 2000;
                 const tick = () => { const now = performance.now();
                   longest = Math.max(longest, now - last); last = now;
                   if (now < end) setTimeout(tick, 0); else done([asked, longest]); };
                 setTimeout(tick, 0);"#,
-                // `collected`: the page change's lighter call, which keeps compiled code.
-                vec![json!(if mode == "collected" {
-                    "__inkstoneCollectGarbage"
-                } else {
-                    "__inkstoneReleaseMemory"
-                })],
+                vec![],
             )
             .await?;
         match v.as_array().map(Vec::as_slice) {
@@ -418,13 +411,13 @@ async fn step_row(c: &Client, label: &str, data_dir: &Path) -> R<()> {
                 "app",
                 &format!("release, {label}: longest main-thread wait"),
                 format!("{:.0} ms", longest.as_f64().unwrap_or(-1.0)),
-                "figure only (BENCH_MEMORY_STEPS=released or collected)",
+                "figure only (BENCH_MEMORY_STEPS=released)",
             ),
             _ => row(
                 "app",
                 &format!("release, {label}"),
                 format!("refused or missing: {v}"),
-                "figure only (BENCH_MEMORY_STEPS=released or collected)",
+                "figure only (BENCH_MEMORY_STEPS=released)",
             ),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -12,8 +12,8 @@
 //! deleted, a full collection, caches dropped, free pages returned to the system), at most once
 //! per [`MIN_GAP`]. The function answers whether it scheduled one.
 //!
-//! A page change gets a lighter call, [`COLLECT`]`()`: a full collection and free pages
-//! returned, with the compiled code kept (README, eighth pass).
+//! The page asks once a newly opened page has settled, and when the writer has been idle a
+//! while (`ui/src/idleRelease.ts`).
 //!
 //! That call is not WebKitGTK's public API. It is looked up by name in the loaded JavaScriptCore
 //! library the first time it is needed; where it is missing (another WebKit build) the page gets
@@ -25,20 +25,12 @@ use std::time::{Duration, Instant};
 /// The name the page calls: `window.__inkstoneReleaseMemory()`.
 pub const FUNCTION: &CStr = c"__inkstoneReleaseMemory";
 
-/// The lighter call, for a page change: `window.__inkstoneCollectGarbage()` schedules a full
-/// collection of the page's JavaScript heap and returns the freed pages to the system, and
-/// keeps the compiled code (so the next keys are not slower). Same throttle.
-pub const COLLECT: &CStr = c"__inkstoneCollectGarbage";
-
 /// What the extension looks up by name in JavaScriptCore's library (`nm -D` of WebKitGTK 2.50):
-/// `WTF::MemoryPressureHandler::singleton()`, `…::releaseMemory(Critical, Synchronous)`,
-/// `JSSynchronousGarbageCollectForDebugging(JSContextRef)` and
-/// `WTF::releaseFastMallocFreeMemory()`. A unit test finds each in this machine's library.
+/// `WTF::MemoryPressureHandler::singleton()` and `…::releaseMemory(Critical, Synchronous)`. A
+/// unit test finds each in this machine's library.
 pub const PRESSURE_SINGLETON: &CStr = c"_ZN3WTF21MemoryPressureHandler9singletonEv";
 pub const PRESSURE_RELEASE: &CStr =
     c"_ZN3WTF21MemoryPressureHandler13releaseMemoryENS_8CriticalENS_11SynchronousE";
-pub const COLLECT_NOW: &CStr = c"JSSynchronousGarbageCollectForDebugging";
-pub const RELEASE_FREE: &CStr = c"_ZN3WTF27releaseFastMallocFreeMemoryEv";
 
 /// At least this long between two releases, whatever the page asks. The page asks once per
 /// page change and once per quiet spell; this bounds what a page asking in a loop could cost: a
@@ -78,10 +70,7 @@ mod webkit {
     use std::sync::{Mutex, OnceLock};
     use std::time::Instant;
 
-    use super::{
-        Throttle, COLLECT, COLLECT_NOW, FUNCTION, PRESSURE_RELEASE, PRESSURE_SINGLETON,
-        RELEASE_FREE,
-    };
+    use super::{Throttle, FUNCTION, PRESSURE_RELEASE, PRESSURE_SINGLETON};
 
     type Pointer = *mut c_void;
     /// GLib's `G_TYPE_BOOLEAN` (fundamental type 5, shifted by `G_TYPE_FUNDAMENTAL_SHIFT`).
@@ -93,11 +82,6 @@ mod webkit {
         fn webkit_script_world_get_default() -> Pointer;
         fn webkit_frame_is_main_frame(frame: Pointer) -> c_int;
         fn webkit_frame_get_js_context_for_script_world(frame: Pointer, world: Pointer) -> Pointer;
-        /// The frame's `JSGlobalContextRef` (not owned by the caller).
-        fn webkit_frame_get_javascript_context_for_script_world(
-            frame: Pointer,
-            world: Pointer,
-        ) -> Pointer;
     }
 
     #[link(name = "javascriptcoregtk-4.1")]
@@ -113,8 +97,6 @@ mod webkit {
             ...
         ) -> Pointer;
         fn jsc_context_set_value(context: Pointer, name: *const c_char, value: Pointer);
-        fn JSGlobalContextRetain(context: Pointer) -> Pointer;
-        fn JSGlobalContextRelease(context: Pointer);
     }
 
     #[link(name = "gobject-2.0")]
@@ -170,30 +152,6 @@ mod webkit {
         }
     }
 
-    /// `JSSynchronousGarbageCollectForDebugging(JSContextRef)` (a full collection, now; it
-    /// takes the VM's lock itself) and `WTF::releaseFastMallocFreeMemory()` (free pages back to
-    /// the system), as JavaScriptCore's library exports them.
-    type Collect = unsafe extern "C" fn(context: Pointer);
-    type ReleaseFree = unsafe extern "C" fn();
-
-    fn collect_call() -> Option<(Collect, ReleaseFree)> {
-        static CALL: OnceLock<Option<(usize, usize)>> = OnceLock::new();
-        let (collect, release_free) = (*CALL.get_or_init(|| {
-            // SAFETY: as in release_memory_call.
-            let find = |name: &CStr| unsafe { dlsym(null_mut(), name.as_ptr()) } as usize;
-            let collect = find(COLLECT_NOW);
-            let release_free = find(RELEASE_FREE);
-            (collect != 0 && release_free != 0).then_some((collect, release_free))
-        }))?;
-        // SAFETY: non-null addresses of the functions of these exact signatures.
-        unsafe {
-            Some((
-                std::mem::transmute::<usize, Collect>(collect),
-                std::mem::transmute::<usize, ReleaseFree>(release_free),
-            ))
-        }
-    }
-
     /// Called by WebKit when it loads this library into a web process.
     #[no_mangle]
     pub extern "C" fn webkit_web_extension_initialize(_extension: Pointer) {
@@ -245,24 +203,6 @@ mod webkit {
                 jsc_context_set_value(context, FUNCTION.as_ptr(), function);
                 g_object_unref(function);
             }
-            // The lighter call carries its global context: the function lives on that global
-            // object's window, so the context is alive whenever the function is called.
-            let global = webkit_frame_get_javascript_context_for_script_world(frame, world);
-            if collect_call().is_some() && !global.is_null() {
-                let function = jsc_value_new_function(
-                    context,
-                    COLLECT.as_ptr(),
-                    collect_asked as *const () as Pointer,
-                    global,
-                    null_mut(),
-                    G_TYPE_BOOLEAN,
-                    0,
-                );
-                if !function.is_null() {
-                    jsc_context_set_value(context, COLLECT.as_ptr(), function);
-                    g_object_unref(function);
-                }
-            }
             g_object_unref(context);
         }
     }
@@ -281,38 +221,6 @@ mod webkit {
             unsafe { g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, release, null_mut(), null_mut()) };
         }
         c_int::from(allowed)
-    }
-
-    /// The page's lighter call: a collection from the main loop once it is idle, with the
-    /// global context kept alive until then (the page may have been reloaded meanwhile).
-    extern "C" fn collect_asked(global: Pointer) -> c_int {
-        let allowed = THROTTLE
-            .lock()
-            .map(|mut t| t.allow(Instant::now()))
-            .unwrap_or(false);
-        if allowed {
-            // SAFETY: `global` is the live context of the page that called (see above); the
-            // retain is released by `collect` after the collection.
-            unsafe {
-                JSGlobalContextRetain(global);
-                g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, collect, global, null_mut());
-            }
-        }
-        c_int::from(allowed)
-    }
-
-    extern "C" fn collect(global: Pointer) -> c_int {
-        if let Some((collect_now, release_free)) = collect_call() {
-            // SAFETY: a retained global context, on the main thread; JavaScriptCore locks its
-            // VM for the collection. The free pages are returned after it.
-            unsafe {
-                collect_now(global);
-                release_free();
-            }
-        }
-        // SAFETY: the retain taken in collect_asked.
-        unsafe { JSGlobalContextRelease(global) };
-        0 // G_SOURCE_REMOVE: once
     }
 
     extern "C" fn release(_data: Pointer) -> c_int {
@@ -340,12 +248,7 @@ mod webkit {
                 !library.is_null(),
                 "libjavascriptcoregtk-4.1 is not installed"
             );
-            for name in [
-                PRESSURE_SINGLETON,
-                PRESSURE_RELEASE,
-                COLLECT_NOW,
-                RELEASE_FREE,
-            ] {
+            for name in [PRESSURE_SINGLETON, PRESSURE_RELEASE] {
                 // SAFETY: a handle dlopen returned and a NUL-terminated name.
                 let found = unsafe { dlsym(library, name.as_ptr()) };
                 assert!(
