@@ -59,9 +59,10 @@ pub enum Lever {
     /// limit: compiled code deleted, a full collection, caches dropped), run once the writer has
     /// been idle: the web-process extension `crates/webext` (found by [`web_extension_dir`])
     /// gives the page a function for it, and the page calls it after
-    /// `ui/src/idleRelease.ts`'s 30 s with no input and no command in flight. Measured (README,
-    /// seventh pass): a third of a session's growth comes back while nobody types, typing on is
-    /// unharmed, and the first keys after a pause are 3–5 ms slower at the 95th percentile.
+    /// `ui/src/idleRelease.ts`'s 30 s with no input and no command in flight, and once a newly
+    /// opened page has settled (500 ms, no input). Measured (README, seventh and eighth passes):
+    /// a session's growth +19 MiB instead of +40 (10 generations), typing on is unharmed, and
+    /// the first keys after a release are 3–5 ms slower at the 95th percentile.
     IdleRelease,
 }
 

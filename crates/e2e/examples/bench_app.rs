@@ -375,9 +375,9 @@ fn tree_rows(label: &str, pid: u32, target: &str) -> Reading {
 
 /// With `BENCH_MEMORY_STEPS=1`: the tree's PSS and private memory per process after one step
 /// of the memory session, to find the step that grows it. With `BENCH_MEMORY_STEPS=released`
-/// each step first waits out the web extension's throttle and has WebKit release memory (as
-/// an idle writer's page would), so the row is what the step *keeps*, not its garbage; the
-/// web process's heap is printed too.
+/// each step first waits 21 s and has WebKit release memory (as a writer's page does once it
+/// settles or idles), so the row is what the step *keeps*, not its garbage; `paced` waits the
+/// same 21 s without the release. The web process's heap is printed too.
 async fn step_row(c: &Client, label: &str, data_dir: &Path) -> R<()> {
     let mode = std::env::var("BENCH_MEMORY_STEPS").unwrap_or_default();
     let (released, paced) = match mode.as_str() {
