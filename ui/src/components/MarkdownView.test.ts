@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import ElementPlus from 'element-plus'
@@ -63,6 +63,46 @@ describe('MarkdownView', () => {
     for (const a of w.findAll('a')) await a.trigger('click')
     expect(w.find('[data-testid="link-confirm"]').exists()).toBe(false)
     w.unmount()
+  })
+
+  it('while streaming, shows the growing answer part by part at most every 50 ms, then whole', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+    try {
+      const text = '# 春天\n\n桃花开了。\n\n- 一\n- 二\n\n[链接](https://example.com)'
+      const w = mount(MarkdownView, {
+        props: { source: text.slice(0, 1), streaming: true },
+        global: { plugins: [createAppI18n('zh-CN'), ElementPlus] },
+      })
+      const whole = (s: string) => render(s).find('[data-testid=markdown]').html()
+      for (let i = 2; i <= text.length; i++) {
+        await w.setProps({ source: text.slice(0, i) })
+        vi.advanceTimersByTime(10)
+      }
+      vi.advanceTimersByTime(50)
+      await w.vm.$nextTick()
+      expect(w.findAll('.markdown__part').length).toBeGreaterThan(2)
+      expect(w.find('h1').text()).toBe('春天')
+      expect(w.findAll('li').map((li) => li.text())).toEqual(['一', '二'])
+      expect(w.find('a').attributes('href')).toBe('https://example.com')
+      // After a quiet spell new text shows at once; more right after waits for 50 ms after it.
+      vi.advanceTimersByTime(100)
+      await w.setProps({ source: text + '\n\n更多' })
+      expect(w.text()).toContain('更多')
+      await w.setProps({ source: text + '\n\n更多文字' })
+      expect(w.text()).not.toContain('更多文字')
+      vi.advanceTimersByTime(49)
+      await w.vm.$nextTick()
+      expect(w.text()).not.toContain('更多文字')
+      vi.advanceTimersByTime(1)
+      await w.vm.$nextTick()
+      expect(w.text()).toContain('更多文字')
+      await w.setProps({ source: text, streaming: false })
+      expect(w.findAll('.markdown__part').length).toBe(1)
+      expect(w.find('[data-testid=markdown]').html()).toBe(whole(text))
+      w.unmount()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('says why when the link cannot be opened', async () => {
