@@ -1,6 +1,8 @@
-//! Tokens arrive faster than a screen repaints. Sending each one to the
-//! webview costs an IPC message and a re-render; the coalescer gathers text
-//! and releases it at most once per frame.
+//! Tokens arrive faster than a writer reads. Sending each one to the webview
+//! costs an IPC message (a script the web process compiles, a reply the shell
+//! decodes) and a re-render; the coalescer gathers text and releases it at most
+//! once per interval, and what waits is sent when the interval is up
+//! (`due_at`), not only when the next token comes.
 
 use std::time::{Duration, Instant};
 
@@ -11,9 +13,10 @@ pub struct Coalescer {
 }
 
 impl Coalescer {
-    /// One flush per ~60 Hz frame.
-    pub fn per_frame() -> Self {
-        Self::new(Duration::from_millis(16))
+    /// 20 messages a second: the page renders no more often (MarkdownView's
+    /// `STREAM_RENDER_MS`), and issue 18 measured each message's cost in memory.
+    pub fn for_display() -> Self {
+        Self::new(Duration::from_millis(50))
     }
 
     pub fn new(interval: Duration) -> Self {
@@ -36,6 +39,23 @@ impl Coalescer {
         } else {
             None
         }
+    }
+
+    /// When the text that is waiting should be sent if no token comes first.
+    pub fn due_at(&self) -> Option<Instant> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(self.last_flush.map_or_else(Instant::now, |at| at + self.interval))
+    }
+
+    /// What is waiting, if its interval is up at `now`.
+    pub fn flush_due(&mut self, now: Instant) -> Option<String> {
+        let due = self.due_at().is_some_and(|at| now >= at);
+        due.then(|| {
+            self.last_flush = Some(now);
+            std::mem::take(&mut self.pending)
+        })
     }
 
     /// What is left, at the end of the stream.
@@ -62,5 +82,22 @@ mod tests {
         sent.extend(c.finish());
         assert!(sent.len() <= 8, "{} flushes for 100 ms", sent.len());
         assert_eq!(sent.concat(), "字".repeat(100));
+    }
+
+    #[test]
+    fn text_left_waiting_is_due_one_interval_after_the_last_flush() {
+        let mut c = Coalescer::new(Duration::from_millis(50));
+        let t0 = Instant::now();
+        assert_eq!(c.due_at(), None);
+        assert_eq!(c.push("春", t0).as_deref(), Some("春"));
+        assert_eq!(c.due_at(), None, "nothing waits");
+        assert_eq!(c.push("天", t0 + Duration::from_millis(10)), None);
+        assert_eq!(c.due_at(), Some(t0 + Duration::from_millis(50)));
+        assert_eq!(c.flush_due(t0 + Duration::from_millis(49)), None);
+        assert_eq!(c.flush_due(t0 + Duration::from_millis(50)).as_deref(), Some("天"));
+        assert_eq!((c.due_at(), c.finish()), (None, None));
+        // The next token after a flush waits for the interval from that flush.
+        assert_eq!(c.push("来", t0 + Duration::from_millis(60)), None);
+        assert_eq!(c.due_at(), Some(t0 + Duration::from_millis(100)));
     }
 }

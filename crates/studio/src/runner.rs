@@ -257,13 +257,20 @@ impl Studio {
         let mut stream = model.stream(messages);
         let mut text = String::new();
         let mut usage = Usage::default();
-        let mut coalescer = Coalescer::per_frame();
+        let mut coalescer = Coalescer::for_display();
         let mut last_save = Instant::now();
         let outcome = loop {
+            let due = coalescer.due_at();
             let event = tokio::select! {
                 biased;
                 _ = token.cancelled() => {
                     break Outcome::Stopped { partial_text: text.clone(), files: Vec::new(), usage };
+                }
+                _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now).into()), if due.is_some() => {
+                    if let Some(chunk) = coalescer.flush_due(Instant::now()) {
+                        sink(Update::Text { text: chunk });
+                    }
+                    continue;
                 }
                 event = stream.next() => event,
             };
