@@ -46,7 +46,10 @@ impl Coalescer {
         if self.pending.is_empty() {
             return None;
         }
-        Some(self.last_flush.map_or_else(Instant::now, |at| at + self.interval))
+        Some(
+            self.last_flush
+                .map_or_else(Instant::now, |at| at + self.interval),
+        )
     }
 
     /// What is waiting, if its interval is up at `now`.
@@ -94,7 +97,10 @@ mod tests {
         assert_eq!(c.push("天", t0 + Duration::from_millis(10)), None);
         assert_eq!(c.due_at(), Some(t0 + Duration::from_millis(50)));
         assert_eq!(c.flush_due(t0 + Duration::from_millis(49)), None);
-        assert_eq!(c.flush_due(t0 + Duration::from_millis(50)).as_deref(), Some("天"));
+        assert_eq!(
+            c.flush_due(t0 + Duration::from_millis(50)).as_deref(),
+            Some("天")
+        );
         assert_eq!((c.due_at(), c.finish()), (None, None));
         // The next token after a flush waits for the interval from that flush.
         assert_eq!(c.push("来", t0 + Duration::from_millis(60)), None);
