@@ -47,7 +47,9 @@ fn main() {
         ">= 2000/s",
     );
 
-    let app = App::new(ALIPAY_APP_ID, ALIPAY_APP_PRIVATE, ALIPAY_PLATFORM_PUBLIC).expect("app");
+    let mut app = App::new(ALIPAY_APP_ID, ALIPAY_APP_PRIVATE, ALIPAY_PLATFORM_PUBLIC).expect("app");
+    // Notifications must name our seller (2d6ce65); without it every one is refused.
+    app.seller_id = Some(ALIPAY_SELLER_ID.into());
     let form =
         AlipayPlatform::default().notify_body(&alipay_paid_params("IK20261125BENCH002", "10.00"));
     let r = rate(5_000, |_| {
