@@ -55,6 +55,7 @@ const LINES = [
   '> ```',
   '1. a',
   'b',
+  'carriage\rreturn',
 ]
 
 function rng(seed: number) {
@@ -77,7 +78,7 @@ describe('StreamedMarkdown', () => {
     const random = rng(20261201)
     for (let doc = 0; doc < 600; doc++) {
       const source = document(random)
-      const streamed = new StreamedMarkdown(render)
+      const streamed = new StreamedMarkdown(md, render)
       let at = 0
       while (at < source.length) {
         at = Math.min(source.length, at + 1 + Math.floor(random() * 6))
@@ -90,7 +91,7 @@ describe('StreamedMarkdown', () => {
   it('starts again when the source is replaced rather than grown', () => {
     const random = rng(7)
     for (let doc = 0; doc < 100; doc++) {
-      const streamed = new StreamedMarkdown(render)
+      const streamed = new StreamedMarkdown(md, render)
       const a = document(random)
       const b = document(random)
       streamed.update(a)
@@ -100,7 +101,7 @@ describe('StreamedMarkdown', () => {
 
   it('renders each finished block once, and only the tail again', () => {
     const rendered: string[] = []
-    const streamed = new StreamedMarkdown((s) => {
+    const streamed = new StreamedMarkdown(md, (s) => {
       rendered.push(s)
       return render(s)
     })
@@ -117,18 +118,24 @@ describe('StreamedMarkdown', () => {
   })
 
   it('does not cut inside a fence, before a list item, an indented line or a line whose start is not known yet', () => {
-    expect(cuts('```\na\n\nb\n```\n\nc\n', 0)).toEqual([14])
-    expect(cuts('- a\n\n- b\n\n1. c\n\n  d\n\ne\n', 0)).toEqual([21])
-    expect(cuts('a\n\nb', 0)).toEqual([3])
-    expect(cuts('a\n\n1', 0)).toEqual([])
-    expect(cuts('a\n\n-', 0)).toEqual([])
-    expect(cuts('a\n\n  ', 0)).toEqual([])
-    expect(cuts('a\n\nb\r\n\nc\n', 0)).toEqual([])
-    expect(cuts('a\n\nb\n\nc\n', 3)).toEqual([6])
+    expect(cuts(md, '```\na\n\nb\n```\n\nc\n', 0)).toEqual([14])
+    expect(cuts(md, '- a\n\n- b\n\n1. c\n\n  d\n\ne\n', 0)).toEqual([21])
+    expect(cuts(md, 'a\n\nb', 0)).toEqual([3])
+    expect(cuts(md, 'a\n\n1', 0)).toEqual([])
+    expect(cuts(md, 'a\n\n-', 0)).toEqual([])
+    expect(cuts(md, 'a\n\n  ', 0)).toEqual([])
+    expect(cuts(md, 'a\n\nb\r\n\nc\n', 0)).toEqual([])
+    // A fence opened inside a list item ends with it; the quote's fence ends with the quote; so
+    // the line of four backticks opens a fence of its own that runs to the end (a scan of fence
+    // lines alone took it for the closing one and cut before "a").
+    const nested = '2) x\n   ```\n> ```\n````\ny\n\na\n'
+    expect(cuts(md, nested, 0)).toEqual([])
+    expect(joined(new StreamedMarkdown(md, render).update(nested))).toBe(render(nested))
+    expect(cuts(md, 'a\n\nb\n\nc\n', 3)).toEqual([6])
   })
 
   it('does not cut at all while a reference definition can change any block', () => {
-    const streamed = new StreamedMarkdown(render)
+    const streamed = new StreamedMarkdown(md, render)
     expect(streamed.update('a [x]\n\nb\n\nc').parts.length).toBe(2)
     const shown = streamed.update('a [x]\n\nb\n\nc\n\n[x]: https://example.com\n')
     expect(shown.parts).toEqual([])

@@ -1,15 +1,16 @@
 /**
  * Markdown that grows while a model streams it, rendered part by part.
  *
- * Rendering the whole answer again for every token makes a new DOM for all of it dozens of
- * times a second; WebKit keeps the garbage's pages long after (issue 18). Here the text is cut
- * after blocks that nothing appended can change any more: each such part is rendered once and
- * kept, and only the open tail is rendered again. The cut rule is the CommonMark one that
- * holds for markdown-it: a blank line outside a fenced code block, followed by a complete line
- * that starts at column 0 and does not start a list item (a list item there could make the list
+ * Rendering the whole answer again for every message makes the work per message grow with the
+ * answer (markdown-it, DOMPurify and a new DOM for all of it). Here the text is cut before
+ * blocks that nothing appended can change any more: each part before a cut is rendered once and
+ * kept, and only the open tail is rendered again. A cut is at a line that starts a top-level
+ * block after a blank line, at column 0, and is not a list item (one there could make the list
  * before it loose). A reference definition (`[x]: url`) anywhere can change any block, so its
  * presence turns cutting off. The whole answer is rendered once more when streaming ends.
  */
+
+import type MarkdownIt from 'markdown-it'
 
 export interface Part {
   /** Where the part starts in the source: its key. */
@@ -23,39 +24,46 @@ export interface Shown {
 }
 
 const REFERENCE_DEFINITION = /^ {0,3}\[[^\]\n]+\]:/m
-const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/
 const LIST_ITEM = /^(?:[-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))/
 const BLANK = /^[ \t]*$/
 
-/** Positions (line starts) after `from` where `source` can be cut; `from` is a line start outside a fence. */
-export function cuts(source: string, from: number): number[] {
+/**
+ * Positions (line starts) after `from` where `source` can be cut; `from` is itself a cut (or 0).
+ * Where blocks start is markdown-it's own answer (a fence can open inside a list item or a
+ * quote and run on after it; a scan of fence lines got that wrong): a line qualifies when it
+ * starts a top-level block of the text after `from`, follows a blank line, and starts at
+ * column 0 with anything but a list marker. What is before a cut cannot change what comes after
+ * it, so parsing from `from` gives the blocks that parsing the whole would.
+ */
+export function cuts(md: MarkdownIt, source: string, from: number): number[] {
   const found: number[] = []
   // markdown-it also ends lines at a lone CR; a model never sends one, so no cut is simpler.
   if (source.includes('\r')) return found
-  let fence: { char: string; length: number } | null = null
-  let previousBlank = false
-  let start = from
-  while (start < source.length) {
-    const newline = source.indexOf('\n', start)
-    const complete = newline >= 0
-    const line = source.slice(start, complete ? newline : source.length)
-    if (fence) {
-      const close = FENCE.exec(line)
-      if (complete && close && close[1][0] === fence.char && close[1].length >= fence.length && BLANK.test(close[2])) fence = null
-      previousBlank = false
-    } else {
-      // A line still being written decides once its first character does: "1" may become
-      // "1. item", "-" may become "- item".
-      const decided = complete || /^[^-+*\d]/.test(line)
-      if (previousBlank && start > from && decided && !BLANK.test(line) && !/^[ \t]/.test(line) && !LIST_ITEM.test(line)) {
-        found.push(start)
-      }
-      const open = FENCE.exec(line)
-      if (open && !(open[1][0] === '`' && open[2].includes('`'))) fence = { char: open[1][0], length: open[1].length }
-      previousBlank = BLANK.test(line)
+  const text = source.slice(from)
+  const lines = text.split('\n')
+  const starts = new Set<number>()
+  for (const token of md.parse(text, {})) {
+    if (token.level === 0 && token.nesting >= 0 && token.map) starts.add(token.map[0])
+  }
+  let offset = 0
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    const complete = i < lines.length - 1
+    // A line still being written decides once its first character does: "1" may become
+    // "1. item", "-" may become "- item".
+    const decided = complete || /^[^-+*\d]/.test(line)
+    if (
+      i > 0 &&
+      starts.has(i) &&
+      BLANK.test(lines[i - 1]) &&
+      decided &&
+      !BLANK.test(line) &&
+      !/^[ \t]/.test(line) &&
+      !LIST_ITEM.test(line)
+    ) {
+      found.push(from + offset)
     }
-    if (!complete) break
-    start = newline + 1
+    offset += line.length + 1
   }
   return found
 }
@@ -66,7 +74,11 @@ export class StreamedMarkdown {
   /** The source the parts were rendered from: everything before the tail. */
   private done = ''
 
-  constructor(private readonly render: (source: string) => string) {}
+  /** `render`: markdown-it's rendering of `md`, sanitised; `md` also finds where blocks start. */
+  constructor(
+    private readonly md: MarkdownIt,
+    private readonly render: (source: string) => string,
+  ) {}
 
   update(source: string): Shown {
     if (REFERENCE_DEFINITION.test(source)) {
@@ -75,7 +87,7 @@ export class StreamedMarkdown {
     }
     if (!source.startsWith(this.done)) this.reset()
     let from = this.done.length
-    for (const at of cuts(source, from)) {
+    for (const at of cuts(this.md, source, from)) {
       this.parts.push({ at: from, html: this.render(source.slice(from, at)) })
       from = at
     }
