@@ -27,7 +27,7 @@ pub enum Update {
         balance_after: inkstone_domain::Credits,
         member: bool,
     },
-    /// More text, coalesced to at most one message per frame.
+    /// More text, coalesced to at most one message per 50 ms (`Coalescer::for_display`).
     Text { text: String },
     /// Long tasks (image, video): percent and a note.
     Progress { percent: u8, note: String },
