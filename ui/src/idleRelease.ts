@@ -6,9 +6,10 @@
 // for) is in flight:
 // - after IDLE_MS without keyboard or mouse: once per quiet spell, re-armed by the next input;
 // - once a newly opened page has settled (SETTLE_MS), unless the writer does something first.
-//   What the page left behind is garbage then; released page by page it does not pile up
-//   (a session's growth +19 MiB instead of +26 over 10 generations: README, eighth pass). A lighter call, a full collection
-//   that kept the compiled code, gave nothing back: what a page leaves is mostly code.
+//   What the page left behind is garbage then; released page by page it does not pile up (a
+//   session's growth +19 MiB instead of +26 over 10 generations: README, eighth pass). A
+//   lighter call, a full collection that kept the compiled code, gave nothing back: what a page
+//   leaves is mostly code.
 
 /** Quiet time before the page asks for a release. */
 export const IDLE_MS = 30_000

@@ -14,7 +14,7 @@ pub struct Coalescer {
 
 impl Coalescer {
     /// 20 messages a second: the page renders no more often (MarkdownView's
-    /// `STREAM_RENDER_MS`), and issue 18 measured each message's cost in memory.
+    /// `STREAM_RENDER_MS`), and each message costs both processes a script.
     pub fn for_display() -> Self {
         Self::new(Duration::from_millis(50))
     }
@@ -27,7 +27,7 @@ impl Coalescer {
         }
     }
 
-    /// Adds text; returns what should be sent now, if a frame has passed.
+    /// Adds text; returns what should be sent now, if the interval has passed.
     pub fn push(&mut self, text: &str, now: Instant) -> Option<String> {
         self.pending.push_str(text);
         let due = self
@@ -43,13 +43,9 @@ impl Coalescer {
 
     /// When the text that is waiting should be sent if no token comes first.
     pub fn due_at(&self) -> Option<Instant> {
-        if self.pending.is_empty() {
-            return None;
-        }
-        Some(
-            self.last_flush
-                .map_or_else(Instant::now, |at| at + self.interval),
-        )
+        // Text waits only after a flush: the first push is sent at once.
+        let at = self.last_flush?;
+        (!self.pending.is_empty()).then_some(at + self.interval)
     }
 
     /// What is waiting, if its interval is up at `now`.

@@ -4,6 +4,8 @@ import { cuts, StreamedMarkdown } from './streamedMarkdown'
 
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true })
 const render = (s: string) => md.render(s)
+/** No sanitiser: the parts are compared with markdown-it's own rendering. */
+const same = (html: string) => html
 const joined = (shown: { parts: readonly { html: string }[]; tail: string }) => shown.parts.map((p) => p.html).join('') + shown.tail
 
 /** Lines a model writes, and the ones that make block boundaries hard. */
@@ -78,7 +80,7 @@ describe('StreamedMarkdown', () => {
     const random = rng(20261201)
     for (let doc = 0; doc < 600; doc++) {
       const source = document(random)
-      const streamed = new StreamedMarkdown(md, render)
+      const streamed = new StreamedMarkdown(md, same)
       let at = 0
       while (at < source.length) {
         at = Math.min(source.length, at + 1 + Math.floor(random() * 6))
@@ -91,7 +93,7 @@ describe('StreamedMarkdown', () => {
   it('starts again when the source is replaced rather than grown', () => {
     const random = rng(7)
     for (let doc = 0; doc < 100; doc++) {
-      const streamed = new StreamedMarkdown(md, render)
+      const streamed = new StreamedMarkdown(md, same)
       const a = document(random)
       const b = document(random)
       streamed.update(a)
@@ -101,9 +103,9 @@ describe('StreamedMarkdown', () => {
 
   it('renders each finished block once, and only the tail again', () => {
     const rendered: string[] = []
-    const streamed = new StreamedMarkdown(md, (s) => {
-      rendered.push(s)
-      return render(s)
+    const streamed = new StreamedMarkdown(md, (html) => {
+      rendered.push(html)
+      return html
     })
     const text = '第一段。\n\n第二段。\n\n第三'
     const cutAt = text.indexOf('第二') + 1
@@ -113,7 +115,7 @@ describe('StreamedMarkdown', () => {
     const shown = streamed.update(text)
     expect(shown.parts.map((p) => p.at)).toEqual([0, 6])
     // Once cut, the first paragraph is rendered once more (as its part), never again.
-    expect(rendered.slice(before).filter((s) => s.includes('第一段'))).toEqual(['第一段。\n\n'])
+    expect(rendered.slice(before).filter((s) => s.includes('第一段'))).toEqual(['<p>第一段。</p>\n'])
     expect(shown.tail).toBe(render('第三'))
   })
 
@@ -130,12 +132,12 @@ describe('StreamedMarkdown', () => {
     // lines alone took it for the closing one and cut before "a").
     const nested = '2) x\n   ```\n> ```\n````\ny\n\na\n'
     expect(cuts(md, nested, 0)).toEqual([])
-    expect(joined(new StreamedMarkdown(md, render).update(nested))).toBe(render(nested))
+    expect(joined(new StreamedMarkdown(md, same).update(nested))).toBe(render(nested))
     expect(cuts(md, 'a\n\nb\n\nc\n', 3)).toEqual([6])
   })
 
   it('does not cut at all while a reference definition can change any block', () => {
-    const streamed = new StreamedMarkdown(md, render)
+    const streamed = new StreamedMarkdown(md, same)
     expect(streamed.update('a [x]\n\nb\n\nc').parts.length).toBe(2)
     const shown = streamed.update('a [x]\n\nb\n\nc\n\n[x]: https://example.com\n')
     expect(shown.parts).toEqual([])
