@@ -1186,6 +1186,15 @@ fn app_log(data_dir: &Path) -> String {
     all
 }
 
+/// The app's log lines about its window (a failure of the window tests says what they were).
+fn window_log(data_dir: &Path) -> String {
+    app_log(data_dir)
+        .lines()
+        .filter(|l| l.contains("window") || l.contains("second launch") || l.contains("exit"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Runs the app binary once more on `data_dir` (as a desktop launcher would, same session);
 /// returns its exit status, or an error when it is still running after 60 s.
 async fn launch_again(data_dir: &Path) -> R<std::process::ExitStatus> {
@@ -1218,6 +1227,22 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
         c.set_window_rect(60, 40, 1000, 700).await?;
         let (_, _, w, h) = c.get_window_rect().await?;
         ensure_eq((w, h), (1000, 700), "window size after resizing")?;
+        // Saved half a second after the last move or resize, before any exit: what a crash
+        // or a kill would keep.
+        let state = data.path().join("window-state.json");
+        for _ in 0..100 {
+            if state.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !state.exists() {
+            return Err(format!(
+                "no window state saved 10 s after resizing; the app's log on the window:\n{}",
+                window_log(data.path())
+            )
+            .into());
+        }
         // A second launch hands over to this window and ends; this one keeps going.
         let status = launch_again(data.path()).await?;
         if !status.success() {
@@ -1251,8 +1276,12 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
     outcome?;
     closed?;
     ensure_eq(left, 0, "apps left after closing the window")?;
-    let saved = std::fs::read_to_string(data.path().join("window-state.json"))
-        .map_err(|e| format!("no window state saved in the data folder: {e}"))?;
+    let saved = std::fs::read_to_string(data.path().join("window-state.json")).map_err(|e| {
+        format!(
+            "no window state saved in the data folder: {e}; the app's log on the window:\n{}",
+            window_log(data.path())
+        )
+    })?;
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "window-reopened", || async {
         wait_css(&c, "[data-testid=login-username]").await?;

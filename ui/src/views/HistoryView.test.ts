@@ -137,6 +137,10 @@ describe('history filters', { timeout: 30_000 }, () => {
     mockBackend(() => '')
     const { wrapper } = await mountApp('/history')
     await flushPromises()
+    // The picker is mounted by the first click on its stand-in (components/DateRange.vue).
+    expect(wrapper.findAllComponents({ name: 'ElDatePicker' })).toHaveLength(0)
+    await wrapper.find('[data-stand-in=date-range]').trigger('click')
+    await flushPromises()
     const pickers = wrapper.findAllComponents({ name: 'ElDatePicker' })
     expect(pickers).toHaveLength(1)
     const picker = pickers[0]
