@@ -381,6 +381,36 @@ async fn flow(c: &Client) -> R<()> {
     })
     .await?;
     shot(c, "12-history-search").await?;
+    // The date range stands in for the picker until used (issue 18: the picker keeps its whole
+    // panel in the page): nothing of the panel before, and one click opens it with the focus.
+    ensure_eq(
+        c.execute(
+            "return document.querySelectorAll('.el-picker-panel').length",
+            vec![],
+        )
+        .await?,
+        json!(0),
+        "picker panels before the date range is used",
+    )?;
+    click(c, "[data-stand-in=date-range]").await?;
+    wait_js(
+        c,
+        "the range picker, open after one click",
+        "(() => { const p = document.querySelector('.el-picker-panel'); \
+         const a = document.activeElement; \
+         return { ok: !!p && p.getBoundingClientRect().height > 0 \
+           && !!a && !!a.closest('.el-date-editor') } })()",
+    )
+    .await?;
+    shot(c, "12b-history-date-range").await?;
+    c.active_element().await?.send_keys("\u{E00C}").await?;
+    wait_js(
+        c,
+        "the range picker, closed by Escape",
+        "(() => { const p = document.querySelector('.el-picker-panel'); \
+         return { ok: !p || p.getBoundingClientRect().height === 0 } })()",
+    )
+    .await?;
 
     // 8. Switching to English works.
     click(c, "[data-testid=nav-settings]").await?;
