@@ -45,6 +45,14 @@ describe('DateRange', () => {
     w.unmount()
   })
 
+  it('shows the real picker once a range is set from outside', async () => {
+    const w = render({ modelValue: null })
+    await w.setProps({ modelValue: [new Date(2026, 0, 1), new Date(2026, 0, 31)] })
+    expect(w.find('[data-stand-in=date-range]').exists()).toBe(false)
+    expect(w.findComponent({ name: 'ElDatePicker' }).exists()).toBe(true)
+    w.unmount()
+  })
+
   it('shows the real picker at once when a range is already chosen', () => {
     const w = render({ modelValue: [new Date(2026, 0, 1), new Date(2026, 0, 31)] })
     expect(w.find('[data-stand-in=date-range]').exists()).toBe(false)
