@@ -445,6 +445,18 @@ async fn step_row(c: &Client, label: &str, data_dir: &Path) -> R<()> {
         .filter_map(|p| smaps_kinds(p).get("heap").map(|(_, private)| *private))
         .sum();
     parts.push(format!("web heap {:.1}", web_heap as f64 / 1024.0));
+    // What the page holds: hidden popper layers (Element Plus keeps closed dropdowns and
+    // pickers there) are most of what a page builds and never shows.
+    let counts = c
+        .execute(
+            "return [document.getElementsByTagName('*').length, \
+             document.querySelectorAll('[id^=el-popper-container] *').length]",
+            vec![],
+        )
+        .await?;
+    if let Some([all, hidden]) = counts.as_array().map(Vec::as_slice) {
+        parts.push(format!("elements {all} ({hidden} in popper layers)"));
+    }
     let (what, note) = match (released, paced) {
         (true, _) => (
             " after a release",
@@ -966,6 +978,33 @@ async fn idle_release_row(c: &Client, when: &str) -> R<()> {
     Ok(())
 }
 
+/// The pages of the memory session's tour: every page, or the order `BENCH_TOUR` names
+/// (comma-separated `nav-<page>` ids; with `BENCH_MEMORY_STEPS=released` and
+/// `BENCH_GENERATIONS=1`, what each page leaves in that order).
+fn tour_pages() -> Vec<String> {
+    const EVERY_PAGE: [&str; 11] = [
+        "workspace",
+        "image",
+        "video",
+        "ppt",
+        "history",
+        "recharge",
+        "membership",
+        "transactions",
+        "stats",
+        "settings",
+        "writing",
+    ];
+    match std::env::var("BENCH_TOUR") {
+        Ok(tour) if !tour.trim().is_empty() => tour
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        _ => EVERY_PAGE.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
 /// Issue 18's memory figures: signed in on the writing page after 60 s idle, then again after
 /// `generations()` streamed generations and a visit to every page (back on the writing page,
 /// 60 s idle), then once more after a second visit to every page. The admin profile is used: a member, so 50 generations cost no credits.
@@ -1001,21 +1040,9 @@ async fn memory_session(dir: &Path) -> R<()> {
             "figure only; demo model, one after the other",
         );
         step_row(&c, &format!("after {n} generations"), &data).await?;
-        let pages = [
-            "workspace",
-            "image",
-            "video",
-            "ppt",
-            "history",
-            "recharge",
-            "membership",
-            "transactions",
-            "stats",
-            "settings",
-            "writing",
-        ];
+        let pages = tour_pages();
         let tour = |round: &'static str| {
-            let (c, data) = (&c, &data);
+            let (c, data, pages) = (&c, &data, &pages);
             async move {
                 for page in pages {
                     wait_css(c, &format!("[data-testid=nav-{page}]"))
