@@ -3,8 +3,11 @@
 # Nothing here asserts a time: benches report, tests decide. Not part of scripts/test.sh.
 #
 #   ./scripts/bench.sh            everything (crate benches, then the real app under Xvfb)
-#   QUICK=1 ./scripts/bench.sh    the real app with 3 cold starts instead of 5 and 10 generations
-#                                 instead of 50 (crate benches have fixed sizes)
+#   QUICK=1 ./scripts/bench.sh    the real app with 3 cold starts instead of 5, 10 generations
+#                                 instead of 50 and one memory session instead of 3 (crate
+#                                 benches have fixed sizes)
+#   BENCH_MEMORY_SESSIONS=3       memory sessions (fresh app and profile each); the memory
+#                                 figures next to their targets are the median session's
 #   BENCH_DEBUG=1                 part 2 also on the debug build (a second value column)
 #   BENCH_PORT=4446               tauri-driver's port (its native port is the next one)
 #   BENCH_PARTS=crates|app|workspace   only one part
@@ -164,7 +167,8 @@ if [[ " $PARTS " == *" app "* ]]; then
   for tool in xvfb-run dbus-run-session tauri-driver WebKitWebDriver; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/setup-system.sh installs it)" >&2; exit 1; }
   done
-  [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}" BENCH_GENERATIONS="${BENCH_GENERATIONS:-10}"
+  [ "${QUICK:-0}" = "1" ] && export BENCH_RUNS="${BENCH_RUNS:-3}" BENCH_GENERATIONS="${BENCH_GENERATIONS:-10}" \
+    BENCH_MEMORY_SESSIONS="${BENCH_MEMORY_SESSIONS:-1}"
   export BENCH_APP_BIN="$TARGET_DIR/debug/examples/bench_app" BENCH_OUT="$OUT" \
          INKSTONE_FLOOR_APP="$TARGET_DIR/release/examples/empty_window"
   app_bench release
