@@ -84,6 +84,19 @@ async function pickFile(w: VueWrapper, file: File) {
   await flushPromises()
 }
 
+describe('writing: the choices', { timeout: 30_000 }, () => {
+  it('keeps no closed select\'s options in the page, and shows them when opened', async () => {
+    mockBackend()
+    const { wrapper } = await signedIn()
+    expect(document.querySelectorAll('.el-select-dropdown').length).toBe(0)
+    await wrapper.find('[data-testid="tool-select"] .el-select__wrapper').trigger('click')
+    await flushPromises()
+    const open = document.querySelectorAll('.el-select-dropdown')
+    expect(open.length).toBe(1)
+    expect(open[0].querySelectorAll('.el-select-dropdown__item').length).toBeGreaterThan(1)
+  })
+})
+
 describe('writing: live balance', { timeout: 30_000 }, () => {
   it('shows balance_after from the started update while the text is still streaming', async () => {
     const backend = mockBackend()

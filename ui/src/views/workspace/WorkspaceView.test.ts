@@ -197,6 +197,23 @@ describe('workspace', { timeout: 30_000 }, () => {
     wrapper.unmount()
   })
 
+  it('a project of 40 documents keeps no closed menu in the page; the one opened shows its commands', async () => {
+    const ws = fakeWorkspace()
+    ws.projects.push({ id: 1000, name: '长篇', archived: false, deleted_at: null })
+    for (let i = 0; i < 40; i++) {
+      ws.docs.push({ id: 2000 + i, project_id: 1000, title: `第${i + 1}章`, body: '', revision: 0, archived: false, deleted_at: null })
+    }
+    const { wrapper } = await mountApp('/workspace')
+    await vi.waitFor(() => expect(document.querySelectorAll('[data-testid="ws-doc"]')).toHaveLength(40))
+    // Element Plus's default keeps 43 closed menus here: one per document, the project's and
+    // the AI's two (1,304 elements in the page against 359; issue 18).
+    expect(document.querySelectorAll('.el-dropdown-menu')).toHaveLength(0)
+    ;(document.querySelector('[data-testid="ws-doc-menu"]') as HTMLElement).click()
+    await vi.waitFor(() => expect(document.querySelectorAll('[data-testid="ws-doc-delete"]')).toHaveLength(1))
+    expect(document.querySelectorAll('.el-dropdown-menu')).toHaveLength(1)
+    wrapper.unmount()
+  })
+
   it('deleting asks first; cancelled, nothing moves to the trash', async () => {
     const ws = fakeWorkspace()
     const { wrapper } = await mountApp('/workspace')
