@@ -95,6 +95,16 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// The middle value; for an even count the mean of the two middle ones.
+fn median(v: &[f64]) -> f64 {
+    let s = sorted(v.to_vec());
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
 fn median_max(v: &[f64]) -> String {
     let s = sorted(v.to_vec());
     format!(
@@ -1035,7 +1045,15 @@ async fn memory(dir: &Path) -> R<()> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let median = |v: &[f64]| pct(&sorted(v.to_vec()), 0.5);
+    if readings.is_empty() {
+        row(
+            "app",
+            "memory, median of the sessions",
+            "no session read the app's memory".into(),
+            "target: PSS < 150 MiB idle, growth < 20 MiB",
+        );
+        return Ok(());
+    }
     let idle: Vec<f64> = readings.iter().map(|(i, _)| mib(i.pss as i64)).collect();
     let growth = |f: fn(&Reading) -> u64| -> Vec<f64> {
         readings
