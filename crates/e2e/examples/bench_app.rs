@@ -22,7 +22,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{Client, Locator};
-use inkstone_e2e::{app_pids, launch, sign_in, type_into, wait_css, R};
+use inkstone_e2e::{app_pids, env_count, launch, sign_in, type_into, wait_css, R};
 use serde_json::{json, Value};
 
 const HISTORY_ROWS: i64 = 100_000;
@@ -39,11 +39,7 @@ fn epoch_ms() -> f64 {
 }
 
 fn runs() -> usize {
-    std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(5)
+    env_count("BENCH_RUNS", 5)
 }
 
 /// The bench's own tauri-driver (the E2E suite uses 4444).
@@ -960,11 +956,7 @@ tick();
 "#;
 
 fn generations() -> usize {
-    std::env::var("BENCH_GENERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(50)
+    env_count("BENCH_GENERATIONS", 50)
 }
 
 /// How many idle releases the page has asked for so far (lever idle-release:
@@ -1017,11 +1009,7 @@ fn tour_pages() -> Vec<String> {
 }
 
 fn memory_sessions() -> usize {
-    std::env::var("BENCH_MEMORY_SESSIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(3)
+    env_count("BENCH_MEMORY_SESSIONS", 3)
 }
 
 /// Issue 18's memory figures, from `memory_sessions()` sessions of a fresh app and profile

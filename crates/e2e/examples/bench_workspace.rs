@@ -17,7 +17,7 @@ use inkstone_e2e::workspace_figures::{
     han_words, import_and_time_to_editable, long_document, measure_typing, percentile,
     pixel_typing_floor, pixel_typing_in_editor, probe_check, sorted, PixelTyping, Probe, Typing,
 };
-use inkstone_e2e::{click, launch, sign_in, wait_css, R};
+use inkstone_e2e::{click, env_count, launch, sign_in, wait_css, R};
 
 fn row(measurement: &str, value: String, goal: &str) {
     println!("| workspace | {measurement} | {value} | {goal} |");
@@ -44,11 +44,7 @@ fn p50_max(v: Vec<f64>, what: &str) -> String {
 }
 
 fn keys() -> usize {
-    std::env::var("KEYS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or(240)
+    env_count("KEYS", 240)
 }
 
 /// Input-to-pixels figures (`None` without a framebuffer to read: `INKSTONE_BENCH_FB`).

@@ -196,6 +196,16 @@ pub async fn sign_in(c: &Client, user: &str, password: &str) -> R<()> {
     Ok(())
 }
 
+/// A positive count from the environment (a bench's repetitions), or `default` when the
+/// variable is unset, zero or not a number.
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(default)
+}
+
 /// The app processes started for `data_dir` (found by their command line, so other runs never
 /// count).
 pub fn app_pids(data_dir: &Path) -> Vec<u32> {
