@@ -89,6 +89,10 @@ describe('writing: the choices', { timeout: 30_000 }, () => {
     mockBackend()
     const { wrapper } = await signedIn()
     expect(document.querySelectorAll('.el-select-dropdown').length).toBe(0)
+    // Closed, a select still shows its choice by label, not by value.
+    expect(wrapper.find('[data-testid="tool-select"] .el-select__placeholder').text()).toBe('AI写作')
+    await chooseTool(wrapper, 'outline')
+    expect(wrapper.find('[data-testid="tool-select"] .el-select__placeholder').text()).toBe('大纲')
     await wrapper.find('[data-testid="tool-select"] .el-select__wrapper').trigger('click')
     await flushPromises()
     const open = document.querySelectorAll('.el-select-dropdown')
