@@ -22,6 +22,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{Client, Locator};
+use inkstone_e2e::workspace_figures::{median, percentile as pct, sorted};
 use inkstone_e2e::{app_pids, env_count, launch, sign_in, type_into, wait_css, R};
 use serde_json::{json, Value};
 
@@ -79,34 +80,11 @@ async fn close(c: Client, data_dir: &Path) -> R<()> {
     Ok(())
 }
 
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// The middle value; for an even count the mean of the two middle ones.
-fn median(v: &[f64]) -> f64 {
-    let s = sorted(v.to_vec());
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-    }
-}
-
 fn median_max(v: &[f64]) -> String {
-    let s = sorted(v.to_vec());
     format!(
         "{:.0} ms / {:.0} ms",
-        pct(&s, 0.5),
-        s.last().copied().unwrap_or(f64::NAN)
+        median(v),
+        sorted(v.to_vec()).last().copied().unwrap_or(f64::NAN)
     )
 }
 

@@ -42,6 +42,16 @@ pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
+/// The middle value; for an even count the mean of the two middle ones; NaN when empty.
+pub fn median(v: &[f64]) -> f64 {
+    let s = sorted(v.to_vec());
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
 /// Waits in the page until `css`'s text starts with `prefix`, returning how long that took
 /// from when the call started, in ms. (No code from strings: the app's CSP refuses eval.)
 const WAIT_MS: &str = r#"
@@ -343,7 +353,15 @@ pub async fn pixel_typing_floor(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_pixel_typing;
+    use super::{median, parse_pixel_typing};
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[19.4, 20.6, 19.4]), 19.4);
+        assert_eq!(median(&[14.3, 13.1]), 13.7);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
 
     #[test]
     fn the_probe_line_keeps_lost_keys_apart_and_its_own_figures() {
