@@ -105,6 +105,13 @@ pub async fn click(c: &Client, css: &str) -> R<()> {
     Ok(())
 }
 
+/// Opens the settings page at one of its tabs (`general`, `account`, `ai`, `backups`,
+/// `about`), as a writer does: each section is built when its tab is first shown.
+pub async fn open_settings(c: &Client, tab: &str) -> R<()> {
+    click(c, "[data-testid=nav-settings]").await?;
+    click(c, &format!("[data-testid=settings-tab-{tab}]")).await
+}
+
 /// Waits (at most a second) until the first element matching `css` has kept its place for two
 /// frames. WebDriver clicks at the coordinates it computes first, so a button in a drawer or
 /// dialog still sliding in is missed: the click lands where the button no longer is (seen as

@@ -12,7 +12,8 @@ use std::time::Duration;
 use fantoccini::Client;
 use inkstone_e2e::notifications::Notifications;
 use inkstone_e2e::{
-    app_pids, click, launch, launch_release, sign_in, text_of, type_into, wait_css, wait_text, R,
+    app_pids, click, launch, launch_release, open_settings, sign_in, text_of, type_into, wait_css,
+    wait_text, R,
 };
 use serde_json::json;
 
@@ -416,6 +417,7 @@ async fn flow(c: &Client) -> R<()> {
     click(c, "[data-testid=nav-settings]").await?;
     click(c, "[data-testid=locale-en]").await?;
     wait_text(c, "[data-testid=nav-writing]", |t| t == "Writing").await?;
+    click(c, "[data-testid=settings-tab-about]").await?;
     wait_text(c, "[data-testid=app-version]", |t| !t.is_empty()).await?;
     shot(c, "13-english").await?;
     let violations = c
@@ -486,6 +488,7 @@ async fn the_api_key_lives_in_the_os_keychain_and_nowhere_else() -> R<()> {
         click(&c, "[data-testid=nav-settings]").await?;
         // A setting changed, so the settings store file exists and is checked below.
         click(&c, "[data-testid=theme-dark]").await?;
+        click(&c, "[data-testid=settings-tab-ai]").await?;
         type_into(&c, "[data-testid=key-input]", KEY).await?;
         click(&c, "[data-testid=key-save]").await?;
         // The page shows only a hint of the key.
@@ -502,7 +505,7 @@ async fn the_api_key_lives_in_the_os_keychain_and_nowhere_else() -> R<()> {
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "keychain-restart", || async {
         login(&c, "admin", "admin123456").await?;
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "ai").await?;
         wait_text(&c, "[data-testid=key-status]", |t| t.contains("4242")).await?;
         let page = c.source().await?;
         ensure_eq(page.contains(KEY), false, "the key reached the webview")?;
@@ -995,7 +998,7 @@ async fn a_stranger_creates_the_first_profile_signs_out_and_in_and_stays_signed_
         signed_in_as(&c, "writer").await?;
         balance(&c, "0").await?;
         // The first profile owns the computer: statistics of every profile.
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "account").await?;
         wait_css(&c, "[data-testid=profile-owner]").await?;
         shot(&c, "61-owner").await?;
         // Sign out: the sign-in page, no longer the welcome page.
@@ -1450,7 +1453,7 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_documents_and
         // A backup holds every profile's data: the owner (admin) makes it.
         click(&c, "[data-testid=logout]").await?;
         login(&c, "admin", "admin123456").await?;
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "backups").await?;
         type_into(
             &c,
             "[data-testid=backup-folder]",
@@ -1481,7 +1484,7 @@ async fn back_up_delete_the_data_folder_and_restore_brings_history_documents_and
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "backup-restore", || async {
         login(&c, "admin", "admin123456").await?;
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "backups").await?;
         type_into(&c, "[data-testid=backup-file]", &backup.to_string_lossy()).await?;
         click(&c, "[data-testid=backup-restore-file]").await?;
         click(&c, ".el-message-box__btns .el-button--primary").await?;

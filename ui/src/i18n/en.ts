@@ -29,11 +29,11 @@ const en: MessageSchema = {
   },
   settings: {
     title: 'Settings',
+    tabs: { general: 'General', account: 'Account', ai: 'Keys & models', backups: 'Backups', about: 'About' },
     language: 'Language',
     theme: 'Theme',
     themeLight: 'Light',
     themeDark: 'Dark',
-    about: 'About',
     version: 'Version',
     versionUnknown: 'unknown',
     region: 'DashScope region',

@@ -29,11 +29,11 @@ const zhCN = {
   },
   settings: {
     title: '设置',
+    tabs: { general: '通用', account: '账户', ai: '密钥与模型', backups: '备份', about: '关于' },
     language: '界面语言',
     theme: '主题',
     themeLight: '浅色',
     themeDark: '深色',
-    about: '关于',
     version: '版本',
     versionUnknown: '未知',
     region: 'DashScope 地域',

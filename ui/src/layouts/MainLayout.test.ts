@@ -46,8 +46,10 @@ describe('MainLayout', () => {
   })
 
   it('switches to English from the settings page and shows the version from Rust', async () => {
-    const { wrapper } = await mountApp('/settings')
-    expect(wrapper.find('[data-testid="app-version"]').text()).toBe('9.8.7')
+    const { wrapper } = await mountApp('/settings?tab=about')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid="app-version"]').text()).toBe('9.8.7'))
+    await wrapper.find('[data-testid="settings-tab-general"]').trigger('click')
+    await flushPromises()
     await wrapper.find('[data-testid="locale-en"] input').setValue(true)
     await flushPromises()
     expect(useSettingsStore().locale).toBe('en')
@@ -71,9 +73,11 @@ describe('MainLayout', () => {
     mockIPC(() => {
       throw { kind: 'database', message: 'disk I/O error' }
     })
-    const { wrapper } = await mountApp('/settings')
+    const { wrapper } = await mountApp('/settings?tab=about')
+    await vi.waitFor(() =>
+      expect(wrapper.find('[data-testid="app-version-error"]').text()).toContain('database'),
+    )
     expect(wrapper.find('[data-testid="app-version"]').exists()).toBe(false)
-    expect(wrapper.find('[data-testid="app-version-error"]').text()).toContain('database')
     wrapper.unmount()
   })
 

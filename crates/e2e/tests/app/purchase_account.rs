@@ -10,8 +10,9 @@
 use fantoccini::Client;
 
 use super::{
-    balance, click, confirm_payment, ensure_eq, free_port, recorded, release_session, scan, shot,
-    signed_in_as, text_of, type_into, wait_css, wait_text, Endpoint, Notifications, R,
+    balance, click, confirm_payment, ensure_eq, free_port, open_settings, recorded,
+    release_session, scan, shot, signed_in_as, text_of, type_into, wait_css, wait_text, Endpoint,
+    Notifications, R,
 };
 
 const ACCOUNT_NAME: &str = "writer@example.com";
@@ -117,7 +118,7 @@ async fn a_new_user_buys_names_the_purchase_account_and_restores_it_on_a_second_
         })
         .await?;
 
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "account").await?;
         type_into(&c, "[data-testid=pa-set-name]", ACCOUNT_NAME).await?;
         type_into(&c, "[data-testid=pa-set-password]", ACCOUNT_PASSWORD).await?;
         type_into(&c, "[data-testid=pa-set-password2]", ACCOUNT_PASSWORD).await?;
@@ -176,7 +177,7 @@ async fn a_new_user_buys_names_the_purchase_account_and_restores_it_on_a_second_
         .await?;
 
         // Sign out everywhere, then back in with the recovery code.
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "account").await?;
         wait_text(&c, "[data-testid=pa-account-id]", |t| t == account_id).await?;
         click(&c, "[data-testid=pa-sign-out-everywhere]").await?;
         click(&c, "[data-testid=pa-sign-out-confirm]").await?;

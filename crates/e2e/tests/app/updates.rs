@@ -14,7 +14,9 @@ use fantoccini::Client;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{app_pids, click, login, recorded, session_with, shot_of, text_of, wait_text, R};
+use super::{
+    app_pids, click, login, open_settings, recorded, session_with, shot_of, text_of, wait_text, R,
+};
 
 /// What the update host serves at the moment.
 #[derive(Clone)]
@@ -140,7 +142,7 @@ async fn updates_through_the_plugin_refuse_a_bad_signature_a_cut_download_and_an
     let c = session_with(data.path(), &["--update-endpoint".to_string(), base]).await?;
     let outcome = recorded(&c, "updates", || async {
         login(&c, "test_user", "test123456").await?;
-        click(&c, "[data-testid=nav-settings]").await?;
+        open_settings(&c, "about").await?;
 
         // Offered with its notes; the bytes served are not the ones signed: refused.
         click(&c, "[data-testid=updates-check]").await?;
