@@ -960,8 +960,10 @@ async fn idle_release_row(c: &Client, when: &str) -> R<()> {
 }
 
 /// The pages of the memory session's tour: every page, or the order `BENCH_TOUR` names
-/// (comma-separated `nav-<page>` ids; with `BENCH_MEMORY_STEPS=released` and
-/// `BENCH_GENERATIONS=1`, what each page leaves in that order).
+/// (comma-separated `nav-<page>` ids, each optionally followed by `+<tab>` for every tab to
+/// open there, e.g. `settings+account+ai+backups+about`; with `BENCH_MEMORY_STEPS=released`
+/// and `BENCH_GENERATIONS=1`, what each page leaves in that order). Every page is the
+/// navigation's; the settings page shows its first tab, as when a writer opens it.
 fn tour_pages() -> Vec<String> {
     const EVERY_PAGE: [&str; 11] = [
         "workspace",
@@ -1107,10 +1109,21 @@ async fn memory_session(
             let (c, data, pages) = (&c, &data, &pages);
             async move {
                 for page in pages {
-                    wait_css(c, &format!("[data-testid=nav-{page}]"))
+                    // `settings+account+ai`: the page, then each tab named after it, as a
+                    // writer who opens them one after the other.
+                    let mut parts = page.split('+');
+                    let nav = parts.next().unwrap_or_default();
+                    wait_css(c, &format!("[data-testid=nav-{nav}]"))
                         .await?
                         .click()
                         .await?;
+                    for tab in parts {
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        wait_css(c, &format!("[data-testid={nav}-tab-{tab}]"))
+                            .await?
+                            .click()
+                            .await?;
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     step_row(c, &format!("{round}: page {page} open 1 s"), data).await?;
                 }
