@@ -116,7 +116,9 @@ impl QwenError {
     pub fn user_message_zh(&self) -> String {
         match self {
             Self::InvalidInput { field, reason } => format!("输入有误（{field}）：{reason}"),
-            Self::InvalidApiKey => "API 密钥无效，请在设置中检查 DashScope API Key。".into(),
+            Self::InvalidApiKey => {
+                "API 密钥无效，请在“设置 › 密钥与模型”中检查 DashScope API Key。".into()
+            }
             Self::AccessDenied { .. } => "没有访问该模型的权限，请在阿里云百炼控制台开通。".into(),
             Self::Throttled { .. } => "请求太频繁，请稍后再试。".into(),
             Self::QuotaExhausted { .. } => {
@@ -146,7 +148,8 @@ impl QwenError {
         match self {
             Self::InvalidInput { field, reason } => format!("Invalid {field}: {reason}"),
             Self::InvalidApiKey => {
-                "The API key is invalid. Check your DashScope API key in Settings.".into()
+                "The API key is invalid. Check your DashScope API key in Settings › Keys & models."
+                    .into()
             }
             Self::AccessDenied { .. } => {
                 "No access to this model. Enable it in the Model Studio console.".into()
