@@ -44,7 +44,7 @@ describe('settings page', () => {
     wrapper.unmount()
   })
 
-  it('builds a section when its tab is shown, keeps it, and puts the tab in the address', async () => {
+  it('builds a section only while its tab is shown, and puts the tab in the address', async () => {
     const { wrapper, router } = await mountApp('/settings')
     // The owner of this computer: the backup form is theirs.
     useAccountStore().profile = { id: 1, username: 'owner', is_admin: true, server_account_id: null, created_at: '2026-01-01T00:00:00Z' }
@@ -57,10 +57,12 @@ describe('settings page', () => {
     await wrapper.find('[data-testid="settings-tab-general"]').trigger('click')
     await flushPromises()
     expect(router.currentRoute.value.query.tab).toBe('general')
+    // Taken down when left: what it holds does not stay in the page.
+    expect(present(wrapper.element)).toEqual([])
     await wrapper.find('[data-testid="settings-tab-backups"]').trigger('click')
+    await vi.waitFor(() => expect(present(wrapper.element)).toEqual(['backups-section']))
     await flushPromises()
-    // What the writer typed is still there: a tab shown once stays built while on the page.
-    expect((wrapper.find(FOLDER).element as HTMLInputElement).value).toBe('/srv/backups')
+    expect((wrapper.find(FOLDER).element as HTMLInputElement).value).toBe('')
     wrapper.unmount()
   })
 
