@@ -64,6 +64,42 @@ describe('updates', { timeout: 30_000 }, () => {
     expect(wrapper.find('[data-testid="updates-done"]').text()).toContain("sudo apt install '/d/updates/inkstone.deb'")
   })
 
+  it('a download outlives the tab: shown again, the section shows its progress and starts no second one', async () => {
+    let finish: (plan: unknown) => void = () => undefined
+    calls = []
+    mockIPC((cmd, args) => {
+      calls.push(cmd)
+      if (cmd === 'update_status') return offer
+      if (cmd === 'update_install') {
+        ;(args as { onProgress: Channel<Progress> }).onProgress.onmessage({ received: 50, total: 100 })
+        return new Promise((resolve) => (finish = resolve))
+      }
+      throw { kind: 'unknown_command', message: cmd }
+    })
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const show = async () => {
+      const w = mount(UpdateSettings, { global: { plugins: [pinia, createAppI18n('en'), ElementPlus] } })
+      await flushPromises()
+      return w
+    }
+    const first = await show()
+    await first.find('[data-testid="updates-install"]').trigger('click')
+    await flushPromises()
+    expect(first.find('[data-testid="updates-progress"]').exists()).toBe(true)
+    first.unmount() // the writer opens another tab
+
+    const again = await show()
+    expect(again.find('[data-testid="updates-progress"]').text()).toContain('50%')
+    await again.find('[data-testid="updates-install"]').trigger('click')
+    await flushPromises()
+    expect(calls.filter((c) => c === 'update_install')).toHaveLength(1)
+    finish({ kind: 'restart', version: '0.2.0' })
+    await flushPromises()
+    expect(again.find('[data-testid="updates-done"]').text()).toContain('Restart Inkstone')
+    again.unmount()
+  })
+
   it('a bad signature is refused with a clear message and the app keeps running', async () => {
     backend('bad_signature', offer)
     const wrapper = await mountIn('en')
