@@ -18,10 +18,11 @@ export const useUpdatesStore = defineStore('updates', () => {
 
   const percent = computed(() => (total.value ? Math.min(100, Math.round((received.value / total.value) * 100)) : 0))
 
-  /** What the automatic check found, unless this session already knows more. */
+  /** What the automatic check found; nothing found keeps what a check by hand found. */
   async function load() {
-    if (busy.value || plan.value || checked.value) return
-    offer.value = await updateStatus().catch(() => null)
+    if (busy.value || plan.value) return
+    const found = await updateStatus().catch(() => null)
+    if (found || !checked.value) offer.value = found
   }
 
   async function check() {
