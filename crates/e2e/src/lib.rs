@@ -106,7 +106,7 @@ pub async fn click(c: &Client, css: &str) -> R<()> {
 }
 
 /// Opens the settings page at one of its tabs (`general`, `account`, `ai`, `backups`,
-/// `about`), as a writer does: each section is built when its tab is first shown.
+/// `about`), as a writer does: a section is built only while its tab is shown.
 pub async fn open_settings(c: &Client, tab: &str) -> R<()> {
     click(c, "[data-testid=nav-settings]").await?;
     click(c, &format!("[data-testid=settings-tab-{tab}]")).await
