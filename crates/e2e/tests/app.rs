@@ -1228,6 +1228,13 @@ fn window_log(data_dir: &Path) -> String {
         .join("\n")
 }
 
+/// The main window's size in a saved window state, when the file says one.
+fn saved_size(state: &str) -> Option<(u64, u64)> {
+    let state: serde_json::Value = serde_json::from_str(state).ok()?;
+    let main = state.get("main")?;
+    Some((main.get("width")?.as_u64()?, main.get("height")?.as_u64()?))
+}
+
 /// Runs the app binary once more on `data_dir` (as a desktop launcher would, same session);
 /// returns its exit status, or an error when it is still running after 60 s.
 async fn launch_again(data_dir: &Path) -> R<std::process::ExitStatus> {
@@ -1261,17 +1268,21 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
         let (_, _, w, h) = c.get_window_rect().await?;
         ensure_eq((w, h), (1000, 700), "window size after resizing")?;
         // Saved half a second after the last move or resize, before any exit: what a crash
-        // or a kill would keep.
+        // or a kill would keep. (The file alone proves nothing: the window's first placement
+        // is saved too, at its opening size.)
         let state = data.path().join("window-state.json");
+        let mut saved = String::new();
         for _ in 0..100 {
-            if state.exists() {
+            saved = std::fs::read_to_string(&state).unwrap_or_default();
+            if saved_size(&saved) == Some((1000, 700)) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        if !state.exists() {
+        if saved_size(&saved) != Some((1000, 700)) {
             return Err(format!(
-                "no window state saved 10 s after resizing; the app's log on the window:\n{}",
+                "the resized window was not saved within 10 s: {saved:?}; the app's log on the \
+                 window:\n{}",
                 window_log(data.path())
             )
             .into());
