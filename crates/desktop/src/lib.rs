@@ -317,6 +317,8 @@ pub struct Services {
     options: Options,
     /// The search index catching up with autosaves when typing pauses (workspace.rs).
     index_later: workspace::IndexLater,
+    /// One update download and install at a time.
+    update_install: updates::InstallGate,
     /// Held for as long as the services run: one app per data folder.
     _data_lock: Arc<DataLock>,
 }
@@ -458,6 +460,7 @@ impl Services {
             installation_problem,
             options,
             index_later: workspace::IndexLater::default(),
+            update_install: updates::InstallGate::default(),
             _data_lock: data_lock,
         };
         services.resume_orders().await;

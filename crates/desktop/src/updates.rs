@@ -58,6 +58,9 @@ pub enum UpdateError {
     /// system's installer refused it); this version keeps running.
     #[error("the update could not be installed: {0}")]
     InstallFailed(String),
+    /// Occurs when an update is already being downloaded or installed by this app.
+    #[error("an update is already being downloaded")]
+    InProgress,
 }
 
 impl UpdateError {
@@ -71,6 +74,7 @@ impl UpdateError {
         "update_too_large",
         "update_io",
         "update_install_failed",
+        "update_in_progress",
     ];
 
     pub fn kind(&self) -> &'static str {
@@ -84,6 +88,7 @@ impl UpdateError {
             Self::TooLarge => "update_too_large",
             Self::Io(_) => "update_io",
             Self::InstallFailed(_) => "update_install_failed",
+            Self::InProgress => "update_in_progress",
         }
     }
 }
@@ -365,6 +370,41 @@ pub async fn install<D: UpdateDriver>(
     Ok(Some(plan))
 }
 
+/// One download and install at a time for the app, whatever asks (the page's store already
+/// asks once; a second window, a script or a bug must not start another download into the
+/// same folder or a second install over the running app). A second caller is refused at once
+/// with [`UpdateError::InProgress`] and changes nothing; the gate opens again when the first
+/// install ends, fails or is dropped.
+#[derive(Debug, Default)]
+pub struct InstallGate(std::sync::atomic::AtomicBool);
+
+/// Held while an install runs; dropping it (the install ended or was cancelled) opens the gate.
+struct Entered<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl InstallGate {
+    /// [`install`], unless one is already running through this gate.
+    pub async fn install<D: UpdateDriver>(
+        &self,
+        driver: &D,
+        source: &UpdateSource,
+        dir: &Path,
+        progress: ProgressFn<'_>,
+    ) -> Result<Option<InstallPlan>, UpdateError> {
+        use std::sync::atomic::Ordering;
+        self.0
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .map_err(|_| UpdateError::InProgress)?;
+        let _entered = Entered(&self.0);
+        install(driver, source, dir, progress).await
+    }
+}
+
 /// How a Debian package starts: an `ar` archive whose first member is `debian-binary`.
 pub const DEB_MAGIC: &[u8] = b"!<arch>\ndebian-binary";
 /// How an RPM package starts (its lead).
@@ -427,7 +467,8 @@ impl crate::Services {
 
     /// Checks again, downloads the newer version with `progress`, verifies its signature,
     /// and installs it where the bundle format allows; otherwise keeps it in
-    /// `<data>/updates`. The offer comes from the endpoint here, never from the page.
+    /// `<data>/updates`. The offer comes from the endpoint here, never from the page. One at a
+    /// time: another while one runs is `InProgress`.
     pub async fn install_update<D: UpdateDriver>(
         &self,
         driver: &D,
@@ -435,6 +476,9 @@ impl crate::Services {
         progress: ProgressFn<'_>,
     ) -> crate::DesktopResult<Option<InstallPlan>> {
         let dir = self.options.data_dir.join("updates");
-        Ok(install(driver, source, &dir, progress).await?)
+        Ok(self
+            .update_install
+            .install(driver, source, &dir, progress)
+            .await?)
     }
 }

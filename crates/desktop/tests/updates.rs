@@ -502,3 +502,133 @@ async fn an_older_version_is_refused_the_same_is_up_to_date_and_updates_need_a_k
         assert!(updates::check_public_key(bad).is_err(), "{bad}");
     }
 }
+
+/// An endpoint that offers a signed bundle and sends it only when the test lets it.
+struct Held {
+    offer: Offer,
+    bytes: Vec<u8>,
+    fetched: AtomicUsize,
+    release: tokio::sync::Semaphore,
+}
+
+impl UpdateDriver for Held {
+    type Pending = ();
+
+    async fn fetch(&self, _: &UpdateSource) -> Result<Option<(Offer, ())>, UpdateError> {
+        self.fetched.fetch_add(1, Ordering::SeqCst);
+        Ok(Some((self.offer.clone(), ())))
+    }
+
+    async fn download(&self, _: &(), progress: ProgressFn<'_>) -> Result<Vec<u8>, UpdateError> {
+        progress(0, Some(self.bytes.len() as u64));
+        // Each permit lets one download through.
+        if let Ok(permit) = self.release.acquire().await {
+            permit.forget();
+        }
+        Ok(self.bytes.clone())
+    }
+
+    fn install(&self, _: &(), _: &[u8]) -> Result<(), UpdateError> {
+        panic!("nothing may be installed here")
+    }
+
+    fn installer(&self) -> Installer {
+        Installer::Keep
+    }
+}
+
+/// Waits (up to 5 s) until the driver has been asked `n` times.
+async fn fetched(driver: &Held, n: usize) {
+    for _ in 0..500 {
+        if driver.fetched.load(Ordering::SeqCst) >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!(
+        "the driver was asked {} times, not {n}",
+        driver.fetched.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn one_install_at_a_time_a_second_is_refused_and_the_gate_opens_when_the_first_ends() {
+    use std::sync::Arc;
+    let k = key();
+    let bundle = vec![7u8; 4096];
+    let driver = Arc::new(Held {
+        offer: Offer {
+            version: "0.2.0".into(),
+            notes: String::new(),
+            pub_date: None,
+            url: "https://example.com/inkstone_0.2.0.AppImage".into(),
+            signature: sign(&k, &bundle),
+        },
+        bytes: bundle.clone(),
+        fetched: AtomicUsize::new(0),
+        release: tokio::sync::Semaphore::new(0),
+    });
+    let source = UpdateSource {
+        endpoint: "https://updates.example.com".into(),
+        public_key: k.public.clone(),
+        current_version: "0.1.0".into(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Arc::new(updates::InstallGate::default());
+    let start = || {
+        let (gate, driver, source) = (gate.clone(), driver.clone(), source.clone());
+        let dir = dir.path().to_path_buf();
+        tokio::spawn(async move { gate.install(&*driver, &source, &dir, &mut |_, _| {}).await })
+    };
+
+    // The first is downloading; a second is refused before it asks the endpoint anything.
+    let first = start();
+    fetched(&driver, 1).await;
+    let second = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        gate.install(&*driver, &source, dir.path(), &mut |_, _| {}),
+    )
+    .await
+    .expect("a second install waited for the first instead of being refused")
+    .unwrap_err();
+    assert_eq!(second.kind(), "update_in_progress");
+    assert!(UpdateError::KINDS.contains(&second.kind()));
+    assert_eq!(driver.fetched.load(Ordering::SeqCst), 1);
+    assert!(!first.is_finished());
+
+    // The first ends with its bundle kept, once.
+    driver.release.add_permits(1);
+    let plan = first.await.unwrap().unwrap();
+    assert!(
+        matches!(plan, Some(InstallPlan::OpenInstaller { .. })),
+        "{plan:?}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+
+    // A failed install opens the gate too (here: a download of bytes the key did not sign).
+    let tampered = Arc::new(Held {
+        bytes: vec![8u8; 4096],
+        offer: driver.offer.clone(),
+        fetched: AtomicUsize::new(0),
+        release: tokio::sync::Semaphore::new(1),
+    });
+    let err = gate
+        .install(&*tampered, &source, dir.path(), &mut |_, _| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "update_bad_signature");
+
+    // So does one that is dropped halfway (the window closed during the download).
+    let cancelled = start();
+    fetched(&driver, 2).await;
+    cancelled.abort();
+    assert!(cancelled.await.unwrap_err().is_cancelled());
+    driver.release.add_permits(1);
+    let again = gate
+        .install(&*driver, &source, dir.path(), &mut |_, _| {})
+        .await
+        .unwrap();
+    assert!(matches!(again, Some(InstallPlan::OpenInstaller { .. })));
+    assert_eq!(driver.fetched.load(Ordering::SeqCst), 3);
+}

@@ -501,6 +501,7 @@ const en: MessageSchema = {
     update_truncated: 'The update did not download completely and was refused; please try again.',
     update_too_large: 'The update is too large and was refused.',
     update_io: 'The update cannot be saved or installed: check disk space and permissions.',
+    update_in_progress: 'An update is already being downloaded; wait for it to finish.',
     update_install_failed: 'The update was verified but could not be installed; this version keeps running.',
     export_not_archive: 'This is not a zip exported by Inkstone; nothing was changed.',
     export_newer: 'This export comes from a newer version of Inkstone; update the app first. Nothing was changed.',

@@ -104,6 +104,7 @@ export const ERROR_KINDS = [
   'unknown_transaction',
   'unknown_version',
   'update_bad_signature',
+  'update_in_progress',
   'update_install_failed',
   'update_io',
   'update_malformed',

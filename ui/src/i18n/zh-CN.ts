@@ -501,6 +501,7 @@ const zhCN = {
     update_truncated: '更新文件没有下载完整，已拒绝；请重试。',
     update_too_large: '更新文件过大，已拒绝。',
     update_io: '无法保存或安装更新文件：请检查磁盘空间和权限。',
+    update_in_progress: '更新正在下载，请等它完成。',
     update_install_failed: '更新已通过签名校验，但无法安装；当前版本继续运行。',
     export_not_archive: '这不是墨砚导出的 zip 文件；没有做任何更改。',
     export_newer: '这个导出文件来自更新版本的墨砚，请先升级；没有做任何更改。',
