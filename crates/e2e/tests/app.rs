@@ -1263,29 +1263,37 @@ async fn a_second_launch_focuses_the_first_window_which_reopens_where_it_was_lef
     let c = session(data.path()).await?;
     let outcome = recorded(&c, "window", || async {
         wait_css(&c, "[data-testid=login-username]").await?;
-        // The writer makes the window smaller and moves it.
-        c.set_window_rect(60, 40, 1000, 700).await?;
-        let (_, _, w, h) = c.get_window_rect().await?;
-        ensure_eq((w, h), (1000, 700), "window size after resizing")?;
-        // Saved half a second after the last move or resize, before any exit: what a crash
-        // or a kill would keep. (The file alone proves nothing: the window's first placement
-        // is saved too, at its opening size.)
+        // The writer makes the window smaller and moves it. It is saved half a second after
+        // the last move or resize, before any exit: what a crash or a kill would keep. (The
+        // file alone proves nothing: the window's first placement is saved too, at its
+        // opening size.)
         let state = data.path().join("window-state.json");
         let mut saved = String::new();
-        for _ in 0..100 {
-            saved = std::fs::read_to_string(&state).unwrap_or_default();
+        for attempt in 1..=3 {
+            c.set_window_rect(60, 40, 1000, 700).await?;
+            for _ in 0..50 {
+                saved = std::fs::read_to_string(&state).unwrap_or_default();
+                if saved_size(&saved) == Some((1000, 700)) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             if saved_size(&saved) == Some((1000, 700)) {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        if saved_size(&saved) != Some((1000, 700)) {
-            return Err(format!(
-                "the resized window was not saved within 10 s: {saved:?}; the app's log on the \
-                 window:\n{}",
-                window_log(data.path())
-            )
-            .into());
+            // Not saved: the app missed the resize (a failure), unless the window itself went
+            // back to its opening size (GTK re-applying it, outside the app): then the writer
+            // resizes again.
+            let (_, _, w, h) = c.get_window_rect().await?;
+            if (w, h) == (1000, 700) || attempt == 3 {
+                return Err(format!(
+                    "the window is {w}x{h} but the saved state says {saved:?} 5 s after \
+                     resizing; the app's log on the window:\n{}",
+                    window_log(data.path())
+                )
+                .into());
+            }
+            eprintln!("window: back at {w}x{h} after resizing (attempt {attempt}); again");
         }
         // A second launch hands over to this window and ends; this one keeps going.
         let status = launch_again(data.path()).await?;
