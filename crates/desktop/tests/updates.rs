@@ -133,11 +133,32 @@ impl UpdateDriver for HttpDriver {
     }
 }
 
-/// A driver that hands back whatever it is given: an endpoint that offers anything.
+/// A driver that hands back whatever it is given: an endpoint that offers anything. Its
+/// downloads go through at once, or, [`Canned::held`], one per permit the test adds.
 struct Canned {
     offer: Offer,
     bytes: Vec<u8>,
     fetched: AtomicUsize,
+    release: tokio::sync::Semaphore,
+}
+
+impl Canned {
+    fn new(offer: Offer, bytes: Vec<u8>) -> Self {
+        Self {
+            offer,
+            bytes,
+            fetched: AtomicUsize::new(0),
+            release: tokio::sync::Semaphore::new(tokio::sync::Semaphore::MAX_PERMITS),
+        }
+    }
+
+    /// Downloads wait until the test lets them through (`release.add_permits`).
+    fn held(offer: Offer, bytes: Vec<u8>) -> Self {
+        Self {
+            release: tokio::sync::Semaphore::new(0),
+            ..Self::new(offer, bytes)
+        }
+    }
 }
 
 impl UpdateDriver for Canned {
@@ -148,7 +169,12 @@ impl UpdateDriver for Canned {
         Ok(Some((self.offer.clone(), ())))
     }
 
-    async fn download(&self, _: &(), _: ProgressFn<'_>) -> Result<Vec<u8>, UpdateError> {
+    async fn download(&self, _: &(), progress: ProgressFn<'_>) -> Result<Vec<u8>, UpdateError> {
+        progress(0, Some(self.bytes.len() as u64));
+        // Each permit lets one download through.
+        if let Ok(permit) = self.release.acquire().await {
+            permit.forget();
+        }
         Ok(self.bytes.clone())
     }
 
@@ -368,17 +394,16 @@ async fn a_bundle_signed_with_another_key_or_for_another_version_is_refused() {
         .unwrap();
 
     // And a signature that is not one at all.
-    let forged = Canned {
-        offer: Offer {
+    let forged = Canned::new(
+        Offer {
             version: "0.2.0".into(),
             notes: String::new(),
             pub_date: None,
             url: "https://example.com/inkstone.AppImage".into(),
             signature: b64("not a minisign signature"),
         },
-        bytes: bundle,
-        fetched: AtomicUsize::new(0),
-    };
+        bundle,
+    );
     let err = install(&forged, &s.source, &target, &mut |_, _| {})
         .await
         .unwrap_err();
@@ -444,16 +469,17 @@ async fn an_older_version_is_refused_the_same_is_up_to_date_and_updates_need_a_k
         public_key: k.public.clone(),
         current_version: "0.1.0".into(),
     };
-    let canned = |version: &str| Canned {
-        offer: Offer {
-            version: version.into(),
-            notes: String::new(),
-            pub_date: None,
-            url: "https://example.com/a.AppImage".into(),
-            signature: sign(&k, &bundle),
-        },
-        bytes: bundle.clone(),
-        fetched: AtomicUsize::new(0),
+    let canned = |version: &str| {
+        Canned::new(
+            Offer {
+                version: version.into(),
+                notes: String::new(),
+                pub_date: None,
+                url: "https://example.com/a.AppImage".into(),
+                signature: sign(&k, &bundle),
+            },
+            bundle.clone(),
+        )
     };
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(check(&canned("v0.1.0"), &source).await.unwrap(), None);
@@ -503,42 +529,8 @@ async fn an_older_version_is_refused_the_same_is_up_to_date_and_updates_need_a_k
     }
 }
 
-/// An endpoint that offers a signed bundle and sends it only when the test lets it.
-struct Held {
-    offer: Offer,
-    bytes: Vec<u8>,
-    fetched: AtomicUsize,
-    release: tokio::sync::Semaphore,
-}
-
-impl UpdateDriver for Held {
-    type Pending = ();
-
-    async fn fetch(&self, _: &UpdateSource) -> Result<Option<(Offer, ())>, UpdateError> {
-        self.fetched.fetch_add(1, Ordering::SeqCst);
-        Ok(Some((self.offer.clone(), ())))
-    }
-
-    async fn download(&self, _: &(), progress: ProgressFn<'_>) -> Result<Vec<u8>, UpdateError> {
-        progress(0, Some(self.bytes.len() as u64));
-        // Each permit lets one download through.
-        if let Ok(permit) = self.release.acquire().await {
-            permit.forget();
-        }
-        Ok(self.bytes.clone())
-    }
-
-    fn install(&self, _: &(), _: &[u8]) -> Result<(), UpdateError> {
-        panic!("nothing may be installed here")
-    }
-
-    fn installer(&self) -> Installer {
-        Installer::Keep
-    }
-}
-
 /// Waits (up to 5 s) until the driver has been asked `n` times.
-async fn fetched(driver: &Held, n: usize) {
+async fn fetched(driver: &Canned, n: usize) {
     for _ in 0..500 {
         if driver.fetched.load(Ordering::SeqCst) >= n {
             return;
@@ -556,18 +548,16 @@ async fn one_install_at_a_time_a_second_is_refused_and_the_gate_opens_when_the_f
     use std::sync::Arc;
     let k = key();
     let bundle = vec![7u8; 4096];
-    let driver = Arc::new(Held {
-        offer: Offer {
+    let driver = Arc::new(Canned::held(
+        Offer {
             version: "0.2.0".into(),
             notes: String::new(),
             pub_date: None,
             url: "https://example.com/inkstone_0.2.0.AppImage".into(),
             signature: sign(&k, &bundle),
         },
-        bytes: bundle.clone(),
-        fetched: AtomicUsize::new(0),
-        release: tokio::sync::Semaphore::new(0),
-    });
+        bundle.clone(),
+    ));
     let source = UpdateSource {
         endpoint: "https://updates.example.com".into(),
         public_key: k.public.clone(),
@@ -607,14 +597,9 @@ async fn one_install_at_a_time_a_second_is_refused_and_the_gate_opens_when_the_f
     assert_eq!(kept.len(), 1, "{kept:?}");
 
     // A failed install opens the gate too (here: a download of bytes the key did not sign).
-    let tampered = Arc::new(Held {
-        bytes: vec![8u8; 4096],
-        offer: driver.offer.clone(),
-        fetched: AtomicUsize::new(0),
-        release: tokio::sync::Semaphore::new(1),
-    });
+    let tampered = Canned::new(driver.offer.clone(), vec![8u8; 4096]);
     let err = gate
-        .install(&*tampered, &source, dir.path(), &mut |_, _| {})
+        .install(&tampered, &source, dir.path(), &mut |_, _| {})
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "update_bad_signature");

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""What paging out a running app's file-backed pages would buy (README, "Thirteenth pass").
+"""Where a running app's idle memory is, and what paging out its mapped files would buy
+(README, "Thirteenth pass"). An experiment only: nothing in the app does this.
 
-    python3 scripts/lib/pageout-estimate.py PID [libs|files]
+    python3 scripts/lib/idle-memory.py PID by-file          PSS per mapped file, per process
+    python3 scripts/lib/idle-memory.py PID [libs|files]     page out, then PSS over 30 s
 
-Reads the PSS of PID and its descendants (the app, WebKitWebProcess, WebKitNetworkProcess),
-asks the kernel to page out every file-backed mapping of each (`process_madvise(MADV_PAGEOUT)`,
-Linux >= 5.10, root or the same user with ptrace rights): `libs` (default) the shared
-libraries and the app's binary, `files` every mapped file. Then reads PSS right after,
-10 s and 30 s later. The kernel skips pages another process maps too, and without swap it
-cannot page out anonymous memory (heaps), so this is the most such a lever could take off.
-An experiment only: nothing in the app does this.
+PID is the app; its descendants (WebKitWebProcess, WebKitNetworkProcess) are read too.
+`by-file` sums /proc/PID/smaps per file (PSS, private in brackets). Otherwise each process's
+file-backed mappings are paged out (`process_madvise(MADV_PAGEOUT)`, Linux >= 5.10, root or
+ptrace rights): `libs` (default) the shared libraries and the app's binary, `files` every
+mapped file; PSS is read before, right after, 10 s and 30 s later. The kernel skips pages
+another process maps too, and without swap it cannot page out anonymous memory (heaps), so
+this is the most such a lever could take off.
 """
 import ctypes
 import os
@@ -87,12 +89,33 @@ def page_out(pid, every_file):
         os.close(fd)
 
 
+def by_file(pid, top=8):
+    pss, private, current = {}, {}, None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if parts and not parts[0].endswith(":"):
+                current = parts[5] if len(parts) > 5 else "[anon]"
+            elif parts[0] == "Pss:":
+                pss[current] = pss.get(current, 0) + int(parts[1])
+            elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
+                private[current] = private.get(current, 0) + int(parts[1])
+    print(f"{comm(pid)}: PSS {sum(pss.values()) / 1024:.1f} MiB")
+    for name, kib in sorted(pss.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {kib / 1024:6.1f} ({private.get(name, 0) / 1024:5.1f}) {name}")
+
+
 def main():
     if len(sys.argv) < 2 or not sys.argv[1].isdigit():
         sys.exit(__doc__)
     root = int(sys.argv[1])
-    every_file = len(sys.argv) > 2 and sys.argv[2] == "files"
+    mode = sys.argv[2] if len(sys.argv) > 2 else "libs"
     pids = tree(root)
+    if mode == "by-file":
+        for pid in pids:
+            by_file(pid)
+        return
+    every_file = mode == "files"
 
     def show(when):
         figures = {pid: pss_mib(pid) for pid in pids}
